@@ -1,0 +1,737 @@
+//! The field, cross-field and identifier rules of the furnishing spec, applied to one parsed
+//! line. Every broken rule is reported, not only the first; a record with none becomes an
+//! `AccountRecord`.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
+
+use crate::furnishing::errors::{RecordError, RecordErrorCode as Code};
+use crate::furnishing::json::Json;
+use crate::identity::{IdProblem, check_id};
+use crate::model::{
+    AMOUNT_MAX_MINOR, AccountFacts, AccountRecord, Address, AmountMinor, Currency, Date, Dispute,
+    FundingShare, IdType, NationalId, Pii, Product, Rating, Role, Status, SubjectDetails,
+    age_years, is_institution_id,
+};
+
+/// What validation needs from outside the record.
+#[derive(Clone, Copy, Debug)]
+pub struct Rules {
+    /// Today's date (UTC): `as_of` may not be later.
+    pub today: Date,
+}
+
+/// Limits the spec leaves open; documented in docs/furnishing-errors.md.
+const ADDRESS_PART_CHARS_MAX: usize = 100;
+const PHONE_CHARS_MAX: usize = 32;
+const SUBJECTS_MAX: usize = 5;
+const TERM_MONTHS_MAX: u64 = 600;
+const AGE_YEARS_MIN: i32 = 14;
+const AGE_YEARS_MAX: i32 = 120;
+
+/// Validates one parsed line as an account record.
+pub fn validate_record(
+    value: &Json<'_>,
+    line: u64,
+    rules: &Rules,
+) -> Result<AccountRecord, Vec<RecordError>> {
+    let mut check = Check { line, errors: Vec::new() };
+    let Json::Object(entries) = value else {
+        check.fail(
+            Path::root(),
+            Code::NotAnObject,
+            format!("a record is a JSON object, got {}", value.kind()),
+        );
+        return Err(check.errors);
+    };
+    let facts_and_subjects = check_record(entries, rules, &mut check);
+    match facts_and_subjects {
+        Some(record) if check.errors.is_empty() => Ok(record),
+        _ => {
+            if check.errors.is_empty() {
+                // Unreachable by construction: every `None` above records why.
+                check.fail(Path::root(), Code::InvalidValue, "record could not be read".into());
+            }
+            Err(check.errors)
+        }
+    }
+}
+
+/// Where a field sits in the record, for error paths like `subjects[1].id`.
+#[derive(Clone, Copy)]
+struct Path<'p> {
+    /// Path of the enclosing object (`subjects[1]`), empty at the top level.
+    prefix: &'p str,
+    name: &'p str,
+}
+
+impl<'p> Path<'p> {
+    fn root() -> Path<'static> {
+        Path { prefix: "", name: "" }
+    }
+
+    fn field(name: &'p str) -> Path<'p> {
+        Path { prefix: "", name }
+    }
+
+    fn nested(prefix: &'p str, name: &'p str) -> Path<'p> {
+        Path { prefix, name }
+    }
+
+    /// Personal-data fields never have their values echoed in messages.
+    fn is_personal(&self) -> bool {
+        self.prefix.starts_with("subjects")
+    }
+}
+
+impl fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.prefix.is_empty(), self.name.is_empty()) {
+            (true, _) => f.write_str(self.name),
+            (false, true) => f.write_str(self.prefix),
+            (false, false) => write!(f, "{}.{}", self.prefix, self.name),
+        }
+    }
+}
+
+/// A field of an object: whether its key appeared, and its value unless null.
+#[derive(Clone, Copy, Default)]
+struct Slot<'j, 'a> {
+    seen: bool,
+    value: Option<&'j Json<'a>>,
+}
+
+struct Check {
+    line: u64,
+    errors: Vec<RecordError>,
+}
+
+impl Check {
+    fn fail(&mut self, at: Path<'_>, code: Code, message: String) {
+        self.errors.push(RecordError { line: self.line, field: at.to_string(), code, message });
+    }
+
+    /// Spreads an object's entries into named slots; reports unknown and repeated keys.
+    fn slots<'j, 'a, const N: usize>(
+        &mut self,
+        entries: &'j [(Cow<'a, str>, Json<'a>)],
+        names: &[&str; N],
+        prefix: &str,
+    ) -> [Slot<'j, 'a>; N] {
+        let mut slots = [Slot::default(); N];
+        for (key, value) in entries {
+            match names.iter().position(|name| *name == key.as_ref()) {
+                Some(i) if slots[i].seen => self.fail(
+                    Path::nested(prefix, key),
+                    Code::DuplicateField,
+                    format!("field `{}` appears more than once", Path::nested(prefix, key)),
+                ),
+                Some(i) => {
+                    slots[i].seen = true;
+                    slots[i].value = (!matches!(value, Json::Null)).then_some(value);
+                }
+                None => self.fail(
+                    Path::nested(prefix, key),
+                    Code::UnknownField,
+                    format!("unknown field `{}`; allowed: {}", printable(key), names.join(", ")),
+                ),
+            }
+        }
+        slots
+    }
+
+    fn required<'j, 'a>(&mut self, at: Path<'_>, slot: Slot<'j, 'a>) -> Option<&'j Json<'a>> {
+        if slot.value.is_none() {
+            self.fail(at, Code::MissingField, format!("`{at}` is required"));
+        }
+        slot.value
+    }
+
+    fn string<'j>(
+        &mut self,
+        at: Path<'_>,
+        value: &'j Json<'_>,
+        chars_min: usize,
+        chars_max: usize,
+    ) -> Option<&'j str> {
+        let Json::Str(text) = value else {
+            self.fail(at, Code::WrongType, format!("`{at}` must be a string, got {}", value.kind()));
+            return None;
+        };
+        if text.chars().any(char::is_control) {
+            self.fail(at, Code::ControlCharacter, format!("`{at}` contains a control character"));
+            return None;
+        }
+        let count = text.chars().count();
+        if count < chars_min || count > chars_max {
+            let range = if chars_min == chars_max {
+                format!("exactly {chars_min}")
+            } else {
+                format!("{chars_min} to {chars_max}")
+            };
+            self.fail(
+                at,
+                Code::InvalidLength,
+                format!("`{at}` must be {range} characters long, got {count}"),
+            );
+            return None;
+        }
+        Some(text)
+    }
+
+    fn date(&mut self, at: Path<'_>, value: &Json<'_>) -> Option<Date> {
+        let Json::Str(text) = value else {
+            self.fail(at, Code::WrongType, format!("`{at}` must be a date string YYYY-MM-DD, got {}", value.kind()));
+            return None;
+        };
+        match parse_date(text) {
+            Some(date) => Some(date),
+            None => {
+                let shown = if at.is_personal() { String::new() } else { format!(", got {:?}", printable(text)) };
+                self.fail(at, Code::InvalidDate, format!("`{at}` must be a real date written YYYY-MM-DD{shown}"));
+                None
+            }
+        }
+    }
+
+    fn integer(&mut self, at: Path<'_>, value: &Json<'_>, min: u64, max: u64, what: &str) -> Option<u64> {
+        let out_of_range = |check: &mut Check| {
+            check.fail(at, Code::OutOfRange, format!("`{at}` must be {what} from {min} to {max}"));
+            None
+        };
+        match value {
+            Json::UInt(n) if (min..=max).contains(n) => Some(*n),
+            Json::UInt(_) | Json::NegInt(_) => out_of_range(self),
+            // An integral number beyond 64 bits parses as a float: too big, not of wrong type.
+            Json::Float(x) if x.is_finite() && x.fract() == 0.0 && x.abs() >= 9.0e18 => out_of_range(self),
+            other => {
+                self.fail(at, Code::WrongType, format!("`{at}` must be {what}, got {}", other.kind()));
+                None
+            }
+        }
+    }
+
+    fn amount(&mut self, at: Path<'_>, value: &Json<'_>) -> Option<AmountMinor> {
+        self.integer(at, value, 0, AMOUNT_MAX_MINOR, "an integer amount in minor units")
+            .map(AmountMinor)
+    }
+
+    fn code<T: FromStr>(&mut self, at: Path<'_>, value: &Json<'_>, allowed: &[&str]) -> Option<T> {
+        let Json::Str(text) = value else {
+            self.fail(at, Code::WrongType, format!("`{at}` must be a string, got {}", value.kind()));
+            return None;
+        };
+        match text.parse() {
+            Ok(parsed) => Some(parsed),
+            Err(_) => {
+                self.fail(
+                    at,
+                    Code::InvalidValue,
+                    format!("`{at}` is {:?}; allowed: {}", printable(text), allowed.join(", ")),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// Parses exactly `YYYY-MM-DD` into a real calendar date.
+pub fn parse_date(text: &str) -> Option<Date> {
+    let b = text.as_bytes();
+    let shape_ok = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if !shape_ok {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| -> u32 {
+        b[range].iter().fold(0, |n, d| n * 10 + u32::from(d - b'0'))
+    };
+    Date::from_ymd_opt(number(0..4) as i32, number(5..7), number(8..10))
+}
+
+/// A value shown in a message: truncated, so a huge bad value cannot blow up the rejection.
+fn printable(text: &str) -> Cow<'_, str> {
+    const CHARS_MAX: usize = 40;
+    match text.char_indices().nth(CHARS_MAX) {
+        Some((cut, _)) => Cow::Owned(format!("{}…", &text[..cut])),
+        None => Cow::Borrowed(text),
+    }
+}
+
+fn names<T: Copy>(all: &[T], as_str: fn(T) -> &'static str) -> Vec<&'static str> {
+    all.iter().map(|x| as_str(*x)).collect()
+}
+
+const RECORD_FIELDS: [&str; 21] = [
+    "account", "as_of", "product", "opened", "closed", "currency", "credit_limit",
+    "original_amount", "term_months", "scheduled_payment", "actual_payment", "balance",
+    "past_due", "status", "payment_history", "first_delinquency", "last_payment",
+    "special_comment", "dispute", "subjects", "funding",
+];
+
+fn check_record(
+    entries: &[(Cow<'_, str>, Json<'_>)],
+    rules: &Rules,
+    check: &mut Check,
+) -> Option<AccountRecord> {
+    let [
+        account, as_of, product, opened, closed, currency, credit_limit, original_amount,
+        term_months, scheduled_payment, actual_payment, balance, past_due, status,
+        payment_history, first_delinquency, last_payment, special_comment, dispute, subjects,
+        funding,
+    ] = check.slots(entries, &RECORD_FIELDS, "");
+    let f = Path::field;
+
+    // The fields checked for every record, `delete` included.
+    let status: Option<Status> = check
+        .required(f("status"), status)
+        .and_then(|v| check.code(f("status"), v, &names(Status::ALL, Status::as_str)));
+    let account = check
+        .required(f("account"), account)
+        .and_then(|v| check.string(f("account"), v, 1, 30))
+        .map(str::to_owned);
+    let as_of = check.required(f("as_of"), as_of).and_then(|v| check.date(f("as_of"), v));
+    if let Some(date) = as_of
+        && date > rules.today
+    {
+        check.fail(f("as_of"), Code::DateInFuture, format!("`as_of` {date} is after today ({})", rules.today));
+    }
+    let product: Option<Product> = check
+        .required(f("product"), product)
+        .and_then(|v| check.code(f("product"), v, &names(Product::ALL, Product::as_str)));
+    let opened = check.required(f("opened"), opened).and_then(|v| check.date(f("opened"), v));
+    if let (Some(opened), Some(as_of)) = (opened, as_of)
+        && opened > as_of
+    {
+        check.fail(f("opened"), Code::DateOrder, format!("`opened` {opened} is after `as_of` {as_of}"));
+    }
+    let currency = check.required(f("currency"), currency).and_then(|v| {
+        let code = check.string(f("currency"), v, 3, 3)?;
+        let parsed = Currency::from_code(code);
+        if parsed.is_none() {
+            check.fail(f("currency"), Code::InvalidCurrency, format!("`currency` {code:?} is not an ISO 4217 code"));
+        }
+        parsed
+    });
+    let balance = check.required(f("balance"), balance).and_then(|v| check.amount(f("balance"), v));
+    let past_due = check.required(f("past_due"), past_due).and_then(|v| check.amount(f("past_due"), v));
+    if let (Some(balance), Some(past_due)) = (balance, past_due)
+        && past_due > balance
+    {
+        check.fail(
+            f("past_due"),
+            Code::PastDueExceedsBalance,
+            format!("`past_due` {} is more than `balance` {}", past_due.0, balance.0),
+        );
+    }
+    let subjects = check
+        .required(f("subjects"), subjects)
+        .and_then(|v| check_subjects(v, as_of, check));
+
+    let is_delete = status == Some(Status::Delete);
+    let mut facts_rest = RestOfFacts::default();
+    if !is_delete {
+        facts_rest = check_rest(
+            RestSlots {
+                closed, credit_limit, original_amount, term_months, scheduled_payment,
+                actual_payment, payment_history, first_delinquency, last_payment,
+                special_comment, dispute, funding,
+            },
+            Known { status, product, opened, as_of, balance, past_due },
+            check,
+        )?;
+    }
+
+    Some(AccountRecord {
+        facts: AccountFacts {
+            account: account?,
+            as_of: as_of?,
+            product: product?,
+            opened: opened?,
+            closed: facts_rest.closed,
+            currency: currency?,
+            credit_limit: facts_rest.credit_limit,
+            original_amount: facts_rest.original_amount,
+            term_months: facts_rest.term_months,
+            scheduled_payment: facts_rest.scheduled_payment,
+            actual_payment: facts_rest.actual_payment,
+            balance: balance?,
+            past_due: past_due?,
+            status: status?,
+            payment_history: facts_rest.payment_history,
+            first_delinquency: facts_rest.first_delinquency,
+            last_payment: facts_rest.last_payment,
+            special_comment: facts_rest.special_comment,
+            dispute: facts_rest.dispute,
+            funding: facts_rest.funding,
+        },
+        subjects: subjects?,
+    })
+}
+
+struct RestSlots<'j, 'a> {
+    closed: Slot<'j, 'a>,
+    credit_limit: Slot<'j, 'a>,
+    original_amount: Slot<'j, 'a>,
+    term_months: Slot<'j, 'a>,
+    scheduled_payment: Slot<'j, 'a>,
+    actual_payment: Slot<'j, 'a>,
+    payment_history: Slot<'j, 'a>,
+    first_delinquency: Slot<'j, 'a>,
+    last_payment: Slot<'j, 'a>,
+    special_comment: Slot<'j, 'a>,
+    dispute: Slot<'j, 'a>,
+    funding: Slot<'j, 'a>,
+}
+
+/// The always-checked fields that the remaining rules refer to (absent when invalid).
+struct Known {
+    status: Option<Status>,
+    product: Option<Product>,
+    opened: Option<Date>,
+    as_of: Option<Date>,
+    balance: Option<AmountMinor>,
+    past_due: Option<AmountMinor>,
+}
+
+#[derive(Default)]
+struct RestOfFacts {
+    closed: Option<Date>,
+    credit_limit: Option<AmountMinor>,
+    original_amount: Option<AmountMinor>,
+    term_months: Option<u16>,
+    scheduled_payment: Option<AmountMinor>,
+    actual_payment: Option<AmountMinor>,
+    payment_history: String,
+    first_delinquency: Option<Date>,
+    last_payment: Option<Date>,
+    special_comment: Option<String>,
+    dispute: Dispute,
+    funding: Vec<FundingShare>,
+}
+
+/// The fields a `delete` record may leave out, and the cross-field rules.
+fn check_rest(slots: RestSlots<'_, '_>, known: Known, check: &mut Check) -> Option<RestOfFacts> {
+    let f = Path::field;
+    let closed = slots.closed.value.and_then(|v| check.date(f("closed"), v));
+    if let Some(closed) = closed {
+        if let Some(opened) = known.opened
+            && closed < opened
+        {
+            check.fail(f("closed"), Code::DateOrder, format!("`closed` {closed} is before `opened` {opened}"));
+        }
+        if let Some(as_of) = known.as_of
+            && closed > as_of
+        {
+            check.fail(f("closed"), Code::DateOrder, format!("`closed` {closed} is after `as_of` {as_of}"));
+        }
+    }
+    let amount = |check: &mut Check, name: &'static str, slot: Slot<'_, '_>| {
+        slot.value.and_then(|v| check.amount(f(name), v))
+    };
+    let credit_limit = amount(check, "credit_limit", slots.credit_limit);
+    let original_amount = amount(check, "original_amount", slots.original_amount);
+    let scheduled_payment = amount(check, "scheduled_payment", slots.scheduled_payment);
+    let actual_payment = amount(check, "actual_payment", slots.actual_payment);
+    let term_months = slots.term_months.value.and_then(|v| {
+        check
+            .integer(f("term_months"), v, 1, TERM_MONTHS_MAX, "a whole number of months")
+            .map(|n| n as u16)
+    });
+    let payment_history = match slots.payment_history.value {
+        None => Some(String::new()),
+        Some(v) => check.string(f("payment_history"), v, 0, 24).and_then(|text| {
+            match text.bytes().position(|c| Rating::from_char(c).is_none()) {
+                None => Some(text.to_owned()),
+                Some(i) => {
+                    check.fail(
+                        f("payment_history"),
+                        Code::InvalidPaymentHistory,
+                        format!(
+                            "`payment_history` character {} is {:?}; allowed: {}",
+                            i + 1,
+                            text[i..].chars().next().unwrap_or(' '),
+                            Rating::CHARACTERS
+                        ),
+                    );
+                    None
+                }
+            }
+        }),
+    };
+    let first_delinquency = slots.first_delinquency.value.and_then(|v| check.date(f("first_delinquency"), v));
+    if let (Some(first), Some(as_of)) = (first_delinquency, known.as_of)
+        && first > as_of
+    {
+        check.fail(f("first_delinquency"), Code::DateOrder, format!("`first_delinquency` {first} is after `as_of` {as_of}"));
+    }
+    let last_payment = slots.last_payment.value.and_then(|v| check.date(f("last_payment"), v));
+    let special_comment = slots
+        .special_comment
+        .value
+        .and_then(|v| check.string(f("special_comment"), v, 2, 2))
+        .map(str::to_owned);
+    let dispute = match slots.dispute.value {
+        None => Some(Dispute::None),
+        Some(v) => check.code(f("dispute"), v, &names(Dispute::ALL, Dispute::as_str)),
+    };
+    let funding = match slots.funding.value {
+        None => Some(Vec::new()),
+        Some(v) => check_funding(v, check),
+    };
+
+    // Cross-field rules, each judged only on fields that are themselves valid.
+    if let Some(status) = known.status {
+        if status.requires_zero_balance() {
+            for (name, amount) in [("balance", known.balance), ("past_due", known.past_due)] {
+                if let Some(amount) = amount
+                    && amount.0 != 0
+                {
+                    check.fail(f(name), Code::BalanceNotZero, format!("`{name}` must be 0 when `status` is {status}, got {}", amount.0));
+                }
+            }
+        }
+        if status == Status::Current
+            && let Some(past_due) = known.past_due
+            && past_due.0 != 0
+        {
+            check.fail(f("past_due"), Code::PastDueNotZero, format!("`past_due` must be 0 when `status` is current, got {}", past_due.0));
+        }
+        if (status.is_delinquent() || status.is_derogatory()) && slots.first_delinquency.value.is_none() {
+            check.fail(f("first_delinquency"), Code::FirstDelinquencyRequired, format!("`first_delinquency` is required when `status` is {status}"));
+        }
+        if status.is_delinquent() && known.past_due == Some(AmountMinor(0)) {
+            check.fail(f("past_due"), Code::PastDueRequired, format!("`past_due` must be more than 0 when `status` is {status}"));
+        }
+        if status.is_open() && slots.closed.value.is_some() {
+            check.fail(f("closed"), Code::ClosedWithOpenStatus, format!("an account with `closed` set cannot have `status` {status}"));
+        }
+    }
+    if let Some(product) = known.product {
+        if product.is_revolving() && slots.credit_limit.value.is_none() {
+            check.fail(f("credit_limit"), Code::CreditLimitRequired, format!("`credit_limit` is required for product {product}"));
+        }
+        if product.is_amortising() {
+            if slots.original_amount.value.is_none() {
+                check.fail(f("original_amount"), Code::OriginalAmountRequired, format!("`original_amount` is required for product {product}"));
+            }
+            if slots.term_months.value.is_none() {
+                check.fail(f("term_months"), Code::TermMonthsRequired, format!("`term_months` is required for product {product}"));
+            }
+        }
+    }
+
+    Some(RestOfFacts {
+        closed,
+        credit_limit,
+        original_amount,
+        term_months,
+        scheduled_payment,
+        actual_payment,
+        payment_history: payment_history?,
+        first_delinquency,
+        last_payment,
+        special_comment,
+        dispute: dispute?,
+        funding: funding?,
+    })
+}
+
+fn check_funding(value: &Json<'_>, check: &mut Check) -> Option<Vec<FundingShare>> {
+    let Json::Array(items) = value else {
+        check.fail(Path::field("funding"), Code::WrongType, format!("`funding` must be an array, got {}", value.kind()));
+        return None;
+    };
+    let before = check.errors.len();
+    let mut shares: Vec<FundingShare> = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let prefix = format!("funding[{i}]");
+        let at = |name| Path::nested(&prefix, name);
+        let Json::Object(entries) = item else {
+            check.fail(at(""), Code::WrongType, format!("`{prefix}` must be an object, got {}", item.kind()));
+            continue;
+        };
+        let [institution, share_bp] = check.slots(entries, &["institution", "share_bp"], &prefix);
+        let institution = check.required(at("institution"), institution).and_then(|v| {
+            let text = check.string(at("institution"), v, 1, 64)?;
+            if !is_institution_id(text) {
+                check.fail(at("institution"), Code::InvalidInstitution, format!("`{prefix}.institution` must be 1 to 64 ASCII letters, digits, '.', '_' or '-'"));
+                return None;
+            }
+            Some(text.to_owned())
+        });
+        let share_bp = check
+            .required(at("share_bp"), share_bp)
+            .and_then(|v| check.integer(at("share_bp"), v, 1, 10_000, "a whole number of basis points"));
+        if let (Some(institution), Some(share_bp)) = (institution, share_bp) {
+            if shares.iter().any(|s| s.institution == institution) {
+                check.fail(at("institution"), Code::DuplicateFunder, format!("institution {institution:?} is listed more than once"));
+            }
+            shares.push(FundingShare { institution, share_bp: share_bp as u16 });
+        }
+    }
+    if check.errors.len() > before {
+        return None;
+    }
+    let total: u64 = shares.iter().map(|s| u64::from(s.share_bp)).sum();
+    if total != 10_000 {
+        check.fail(Path::field("funding"), Code::FundingTotal, format!("funding shares must add up to 10000 basis points, got {total}"));
+        return None;
+    }
+    Some(shares)
+}
+
+const SUBJECT_FIELDS: [&str; 8] =
+    ["role", "id_type", "id", "family_name", "given_name", "birth_date", "phone", "address"];
+
+fn check_subjects(value: &Json<'_>, as_of: Option<Date>, check: &mut Check) -> Option<Vec<SubjectDetails>> {
+    let Json::Array(items) = value else {
+        check.fail(Path::field("subjects"), Code::WrongType, format!("`subjects` must be an array, got {}", value.kind()));
+        return None;
+    };
+    let before = check.errors.len();
+    if items.is_empty() || items.len() > SUBJECTS_MAX {
+        check.fail(Path::field("subjects"), Code::SubjectCount, format!("a record lists 1 to {SUBJECTS_MAX} subjects, got {}", items.len()));
+    }
+    let mut subjects: Vec<SubjectDetails> = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let Some(subject) = check_subject(item, i, as_of, check) else { continue };
+        if subjects.iter().any(|s| s.id == subject.id) {
+            let prefix = format!("subjects[{i}]");
+            check.fail(Path::nested(&prefix, "id"), Code::InvalidValue, "the same person is listed twice on one record".into());
+        }
+        subjects.push(subject);
+    }
+    if check.errors.len() > before {
+        return None;
+    }
+    let primaries = subjects.iter().filter(|s| s.role == Role::Primary).count();
+    if primaries != 1 {
+        check.fail(Path::field("subjects"), Code::PrimaryCount, format!("exactly one subject must have role primary, got {primaries}"));
+        return None;
+    }
+    Some(subjects)
+}
+
+fn check_subject(value: &Json<'_>, index: usize, as_of: Option<Date>, check: &mut Check) -> Option<SubjectDetails> {
+    let prefix = format!("subjects[{index}]");
+    let at = |name| Path::nested(&prefix, name);
+    let Json::Object(entries) = value else {
+        check.fail(at(""), Code::WrongType, format!("`{prefix}` must be an object, got {}", value.kind()));
+        return None;
+    };
+    let before = check.errors.len();
+    let [role, id_type, id, family_name, given_name, birth_date, phone, address] =
+        check.slots(entries, &SUBJECT_FIELDS, &prefix);
+    let role: Option<Role> = check
+        .required(at("role"), role)
+        .and_then(|v| check.code(at("role"), v, &names(Role::ALL, Role::as_str)));
+    let id_type: Option<IdType> = check
+        .required(at("id_type"), id_type)
+        .and_then(|v| check.code(at("id_type"), v, &names(IdType::ALL, IdType::as_str)));
+    let id = check.required(at("id"), id).and_then(|v| check.string(at("id"), v, 1, 64));
+    let family_name = check
+        .required(at("family_name"), family_name)
+        .and_then(|v| check.string(at("family_name"), v, 1, 50));
+    let given_name = check
+        .required(at("given_name"), given_name)
+        .and_then(|v| check.string(at("given_name"), v, 1, 50));
+    let birth_date = match birth_date.value {
+        Some(v) => check.date(at("birth_date"), v),
+        None => {
+            if role == Some(Role::Primary) {
+                check.fail(at("birth_date"), Code::BirthDateRequired, format!("`{prefix}.birth_date` is required for the primary subject"));
+            }
+            None
+        }
+    };
+    if let (Some(birth), Some(as_of)) = (birth_date, as_of) {
+        let age = age_years(birth, as_of);
+        if !(AGE_YEARS_MIN..=AGE_YEARS_MAX).contains(&age) {
+            check.fail(at("birth_date"), Code::AgeOutOfRange, format!("a subject is {AGE_YEARS_MIN} to {AGE_YEARS_MAX} years old on `as_of`; this one would be {age}"));
+        }
+    }
+    if let (Some(id_type), Some(id)) = (id_type, id) {
+        match check_id(id_type, id) {
+            Ok(Some(embedded)) => {
+                if let Some(birth) = birth_date
+                    && birth != embedded
+                {
+                    check.fail(at("birth_date"), Code::IdentifierBirthDateMismatch, format!("`{prefix}.birth_date` differs from the birth date in the cn_rid (characters 7-14)"));
+                }
+            }
+            Ok(None) => {}
+            Err(IdProblem::Format(rule)) => {
+                check.fail(at("id"), Code::InvalidIdentifier, format!("`{prefix}.id` is not a valid {id_type}: {rule}"));
+            }
+            Err(IdProblem::Checksum) => {
+                check.fail(at("id"), Code::IdentifierChecksum, format!("`{prefix}.id` fails the {id_type} check digit"));
+            }
+            Err(IdProblem::EmbeddedDate) => {
+                check.fail(at("id"), Code::InvalidIdentifier, format!("`{prefix}.id` is not a valid cn_rid: characters 7-14 are not a date YYYYMMDD"));
+            }
+        }
+    }
+    let phone = phone.value.and_then(|v| {
+        let text = check.string(at("phone"), v, 1, PHONE_CHARS_MAX)?;
+        if !text.bytes().all(|b| b.is_ascii_digit() || b == b'+') {
+            check.fail(at("phone"), Code::InvalidPhone, format!("`{prefix}.phone` may hold only digits and '+'"));
+            return None;
+        }
+        Some(text.to_owned())
+    });
+    let address = address.value.and_then(|v| check_address(v, &prefix, check));
+    if check.errors.len() > before {
+        return None;
+    }
+    Some(SubjectDetails {
+        role: role?,
+        id: NationalId { id_type: id_type?, id: Pii(id?.to_owned()) },
+        family_name: Pii(family_name?.to_owned()),
+        given_name: Pii(given_name?.to_owned()),
+        birth_date: birth_date.map(Pii),
+        phone: phone.map(Pii),
+        address: address.map(Pii),
+    })
+}
+
+const ADDRESS_FIELDS: [&str; 6] = ["line1", "line2", "city", "region", "postal_code", "country"];
+
+fn check_address(value: &Json<'_>, subject_prefix: &str, check: &mut Check) -> Option<Address> {
+    let prefix = format!("{subject_prefix}.address");
+    let at = |name| Path::nested(&prefix, name);
+    let Json::Object(entries) = value else {
+        check.fail(at(""), Code::WrongType, format!("`{prefix}` must be an object, got {}", value.kind()));
+        return None;
+    };
+    let before = check.errors.len();
+    let [line1, line2, city, region, postal_code, country] = check.slots(entries, &ADDRESS_FIELDS, &prefix);
+    let mut part = |name: &'static str, slot: Slot<'_, '_>, required: bool| -> Option<String> {
+        let value = if required { check.required(at(name), slot)? } else { slot.value? };
+        check.string(at(name), value, 1, ADDRESS_PART_CHARS_MAX).map(str::to_owned)
+    };
+    let line1 = part("line1", line1, true);
+    let line2 = part("line2", line2, false);
+    let city = part("city", city, true);
+    let region = part("region", region, false);
+    let postal_code = part("postal_code", postal_code, false);
+    let country = part("country", country, true);
+    if let Some(code) = &country
+        && !is_country_code(code)
+    {
+        check.fail(at("country"), Code::InvalidCountry, format!("`{prefix}.country` must be an ISO 3166-1 alpha-2 code like CN"));
+    }
+    if check.errors.len() > before {
+        return None;
+    }
+    Some(Address { line1: line1?, line2, city: city?, region, postal_code, country: country? })
+}
+
+fn is_country_code(code: &str) -> bool {
+    code.len() == 2
+        && code.bytes().all(|b| b.is_ascii_uppercase())
+        && iso_currency::Country::from_str(code).is_ok()
+}
