@@ -1,1 +1,199 @@
+//! The storage boundary: the `Store` trait every backend implements, the rows that cross it,
+//! and the embedded SQLite backend. A PostgreSQL backend implements the same trait and passes
+//! the same suite (`tests/suite.rs`).
+//!
+//! The store never sees a national identifier or a name in the clear: callers pass keyed
+//! hashes for look-up and sealed (encrypted) blobs for display, and get the same blobs back.
 
+mod sqlite;
+
+use registry_core::furnishing::{FileRejection, RecordError};
+use registry_core::model::{AccountFacts, FurnisherId, IdType, Role};
+use registry_core::report::{AccountHistory, SubjectKey};
+use serde::Serialize;
+
+pub use sqlite::SqliteStore;
+
+/// Keyed hash of a national identifier or of an identity (HMAC-SHA-256 output).
+pub type KeyedHash = [u8; 32];
+
+/// What a backend failed at. Driver errors are mapped to these in one function per backend.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another writer holds the database longer than the configured wait.
+    #[error("the database is busy with another writer; try again")]
+    Busy,
+    /// The data does not have the shape this build expects (a bug or a foreign database).
+    #[error("stored data is not what this version expects: {0}")]
+    Corrupt(String),
+    /// The database was migrated by a newer build.
+    #[error("the database schema is at version {found}, newer than this build's {supported}; upgrade credit-registry")]
+    SchemaTooNew { found: i64, supported: i64 },
+    #[error("database error")]
+    Database(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A submission about to be applied (or recorded as rejected).
+#[derive(Clone, Debug)]
+pub struct NewSubmission {
+    pub submission_id: String,
+    pub furnisher: FurnisherId,
+    pub file_name: Option<String>,
+    pub content_sha256: String,
+    pub byte_count: u64,
+    /// RFC 3339, UTC.
+    pub received_at: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubmissionStatus {
+    Applied,
+    Rejected,
+}
+
+/// A stored submission's outcome.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SubmissionSummary {
+    pub submission_id: String,
+    pub furnisher: String,
+    pub file_name: Option<String>,
+    pub content_sha256: String,
+    pub byte_count: u64,
+    pub received_at: String,
+    pub status: SubmissionStatus,
+    pub record_count: u64,
+    pub accepted_count: u64,
+    pub rejected_count: u64,
+    pub error: Option<FileRejection>,
+}
+
+/// One person on a record, protected: hashes to find them, sealed blobs to show them.
+#[derive(Clone, Debug)]
+pub struct SealedSubject {
+    pub role: Role,
+    pub id_type: IdType,
+    pub id_hash: KeyedHash,
+    pub id_sealed: Vec<u8>,
+    /// Keyed hash of the reported identity (names, birth date, contact), for deduplication.
+    pub identity_hash: KeyedHash,
+    pub identity_sealed: Vec<u8>,
+}
+
+/// An accepted record ready to store.
+#[derive(Clone, Debug)]
+pub struct SealedRecord {
+    pub line: u64,
+    pub facts: AccountFacts,
+    pub subjects: Vec<SealedSubject>,
+}
+
+/// One line's outcome, in file order.
+#[derive(Clone, Debug)]
+pub enum BatchItem {
+    Accepted(SealedRecord),
+    Rejected(Vec<RecordError>),
+}
+
+/// How many lines of a batch ended accepted and rejected (the store rejects a record whose
+/// key already appeared in the same submission).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BatchCounts {
+    pub accepted: u64,
+    pub rejected: u64,
+}
+
+/// One stored version of a record: what a submission said about an account on a date.
+#[derive(Clone, Debug)]
+pub struct RecordVersion {
+    pub facts: AccountFacts,
+    pub submission_id: String,
+    pub line: u64,
+    /// The submission whose correction replaced this version; `None` for the current one.
+    pub replaced_by: Option<String>,
+}
+
+/// Everything stored about a subject, sealed parts still sealed.
+#[derive(Clone, Debug)]
+pub struct StoredSubject {
+    pub subject: SubjectKey,
+    pub id_type: IdType,
+    pub id_sealed: Vec<u8>,
+    /// (furnisher, sealed identity) for every identity reported for the subject.
+    pub identities: Vec<(String, Vec<u8>)>,
+    /// Every account the subject was ever listed on, with all its current records.
+    pub accounts: Vec<AccountHistory>,
+}
+
+/// The outcome of starting a submission.
+pub enum Begin<'s> {
+    Started(Box<dyn SubmissionWriter + 's>),
+    /// The same furnisher already applied byte-identical content: nothing to do.
+    Duplicate(SubmissionSummary),
+}
+
+/// A submission being applied: one transaction. Dropping it without `commit` rolls back.
+pub trait SubmissionWriter {
+    /// Applies a batch of lines in file order.
+    fn write_batch(&mut self, items: &[BatchItem]) -> StoreResult<BatchCounts>;
+
+    /// Makes the whole submission visible at once, with its final counts.
+    fn commit(self: Box<Self>, record_count: u64) -> StoreResult<SubmissionSummary>;
+}
+
+/// The storage boundary. Implementations are shared between threads; every method is
+/// blocking (call from a blocking thread in async code).
+pub trait Store: Send + Sync {
+    /// Brings the schema to this build's version; safe to run again and concurrently.
+    fn migrate(&self) -> StoreResult<()>;
+
+    fn meta(&self, name: &str) -> StoreResult<Option<String>>;
+
+    /// Sets `name` unless it is set already; returns the value now stored.
+    fn meta_init(&self, name: &str, value: &str) -> StoreResult<String>;
+
+    /// Takes the write lock and starts applying a submission, unless the same furnisher has
+    /// already applied the same content (checked under the lock).
+    fn begin_submission(&self, submission: &NewSubmission) -> StoreResult<Begin<'_>>;
+
+    /// Records a file rejected whole (nothing of it applied).
+    fn record_rejected_file(
+        &self,
+        submission: &NewSubmission,
+        record_count: u64,
+        rejection: &FileRejection,
+    ) -> StoreResult<SubmissionSummary>;
+
+    /// An applied submission of this exact content by this furnisher, if any.
+    fn find_applied(&self, furnisher: &FurnisherId, content_sha256: &str) -> StoreResult<Option<SubmissionSummary>>;
+
+    fn submission(&self, furnisher: &FurnisherId, submission_id: &str) -> StoreResult<Option<SubmissionSummary>>;
+
+    /// Calls `visit` with each rejection of a submission, in file order.
+    fn for_each_rejection(
+        &self,
+        submission_id: &str,
+        visit: &mut dyn FnMut(RecordError) -> StoreResult<()>,
+    ) -> StoreResult<()>;
+
+    /// Every version of every record of one account, current and replaced, oldest `as_of`
+    /// first and, within a date, in the order they were stored.
+    fn record_versions(&self, furnisher: &FurnisherId, account: &str) -> StoreResult<Vec<RecordVersion>>;
+
+    fn find_subject(&self, id_hash: &KeyedHash) -> StoreResult<Option<SubjectKey>>;
+
+    fn subject(&self, subject: SubjectKey) -> StoreResult<Option<StoredSubject>>;
+
+    /// Cheap liveness check.
+    fn ping(&self) -> StoreResult<()>;
+}
+
+/// How an account is linked to a subject on a stored record (the `subjects` column).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub(crate) struct StoredLink {
+    pub subject: i64,
+    pub role: Role,
+    pub identity: i64,
+}

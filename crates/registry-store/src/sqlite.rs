@@ -1,0 +1,768 @@
+//! The embedded backend: one SQLite file in WAL mode. One writer connection behind a mutex
+//! (SQLite allows one writer at a time anyway) and a pool of readers, so reports are served
+//! while a submission is being applied.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use r2d2_sqlite::SqliteConnectionManager;
+use registry_core::furnishing::{
+    FileErrorCode, FileRejection, RecordError, RecordErrorCode, parse_date,
+};
+use registry_core::model::{
+    AccountFacts, AmountMinor, Currency, Date, FundingShare, FurnisherId, IdType,
+};
+use registry_core::report::{AccountHistory, StoredRecord, SubjectKey, SubjectLink};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::{
+    Begin, BatchCounts, BatchItem, KeyedHash, NewSubmission, SealedRecord, StoreError,
+    RecordVersion, StoreResult, StoredLink, StoredSubject, Store, SubmissionStatus, SubmissionSummary,
+    SubmissionWriter,
+};
+
+/// Schema migrations, applied in order; `PRAGMA user_version` holds the last one applied.
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_initial.sql")];
+
+/// Page cache of the writer connection. Large enough that a big submission's index pages
+/// stay in memory, small enough to keep an ingest well under its memory budget.
+const WRITER_CACHE_KIB: i64 = 64 * 1024;
+const READER_CACHE_KIB: i64 = 16 * 1024;
+/// Entries kept in each look-up cache of a submission writer before it starts afresh.
+const CACHE_ENTRIES_MAX: usize = 200_000;
+
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: r2d2::Pool<SqliteConnectionManager>,
+}
+
+/// Maps a driver error to the boundary's kinds.
+fn map_err(error: rusqlite::Error) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(failure, _) = &error
+        && matches!(failure.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    {
+        return StoreError::Busy;
+    }
+    StoreError::Database(Box::new(error))
+}
+
+fn pool_err(error: r2d2::Error) -> StoreError {
+    StoreError::Database(Box::new(error))
+}
+
+fn corrupt(what: impl Into<String>) -> StoreError {
+    StoreError::Corrupt(what.into())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path`. Writers wait up to
+    /// `busy_timeout` for another process's write to finish.
+    pub fn open(path: &Path, busy_timeout: Duration) -> StoreResult<SqliteStore> {
+        let writer = Connection::open(path).map_err(map_err)?;
+        configure(&writer, busy_timeout, WRITER_CACHE_KIB).map_err(map_err)?;
+        // WAL lets readers read while a submission is being written, and makes a commit one
+        // append; it is a property of the file, so set it once here.
+        let mode: String = writer
+            .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+            .map_err(map_err)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(corrupt(format!("could not switch the database to WAL mode (got {mode})")));
+        }
+        let manager = SqliteConnectionManager::file(path)
+            .with_flags(rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .with_init(move |c| configure(c, busy_timeout, READER_CACHE_KIB));
+        let readers = r2d2::Pool::builder()
+            .max_size(8)
+            .min_idle(Some(0))
+            .build(manager)
+            .map_err(pool_err)?;
+        Ok(SqliteStore { path: path.to_owned(), writer: Mutex::new(writer), readers })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The writer connection, with any transaction a panicking holder left behind rolled back.
+    fn writer(&self) -> MutexGuard<'_, Connection> {
+        let guard = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !guard.is_autocommit() {
+            let _ = guard.execute_batch("ROLLBACK");
+        }
+        guard
+    }
+
+    fn reader(&self) -> StoreResult<r2d2::PooledConnection<SqliteConnectionManager>> {
+        self.readers.get().map_err(pool_err)
+    }
+}
+
+fn configure(conn: &Connection, busy_timeout: Duration, cache_kib: i64) -> rusqlite::Result<()> {
+    conn.busy_timeout(busy_timeout)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    // FULL: a commit reported to a furnisher survives a power cut, not only a crash.
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -{cache_kib};"
+    ))
+}
+
+const SUBMISSION_COLUMNS: &str = "submission_id, furnisher, file_name, content_sha256, byte_count, received_at, \
+     status, record_count, accepted_count, rejected_count, error_code, error_message";
+
+fn submission_from_row(row: &Row<'_>) -> rusqlite::Result<SubmissionSummary> {
+    let status: String = row.get(6)?;
+    let error_code: Option<String> = row.get(10)?;
+    let error_message: Option<String> = row.get(11)?;
+    Ok(SubmissionSummary {
+        submission_id: row.get(0)?,
+        furnisher: row.get(1)?,
+        file_name: row.get(2)?,
+        content_sha256: row.get(3)?,
+        byte_count: row.get::<_, i64>(4)? as u64,
+        received_at: row.get(5)?,
+        status: if status == "applied" { SubmissionStatus::Applied } else { SubmissionStatus::Rejected },
+        record_count: row.get::<_, i64>(7)? as u64,
+        accepted_count: row.get::<_, i64>(8)? as u64,
+        rejected_count: row.get::<_, i64>(9)? as u64,
+        error: match (error_code, error_message) {
+            (Some(code), Some(message)) => Some(FileRejection {
+                code: code.parse().unwrap_or(FileErrorCode::InvalidJson),
+                message,
+            }),
+            _ => None,
+        },
+    })
+}
+
+fn find_applied_on(conn: &Connection, furnisher: &str, content_sha256: &str) -> StoreResult<Option<SubmissionSummary>> {
+    conn.prepare_cached(&format!(
+        "SELECT {SUBMISSION_COLUMNS} FROM submission WHERE furnisher = ?1 AND content_sha256 = ?2 AND status = 'applied'"
+    ))
+    .and_then(|mut stmt| stmt.query_row(params![furnisher, content_sha256], submission_from_row).optional())
+    .map_err(map_err)
+}
+
+impl Store for SqliteStore {
+    fn migrate(&self) -> StoreResult<()> {
+        let conn = self.writer();
+        // IMMEDIATE takes the write lock first, so two processes migrating at once queue up
+        // and the second finds nothing left to do.
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(map_err)?;
+        let result = (|| {
+            let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(map_err)?;
+            let supported = MIGRATIONS.len() as i64;
+            if version > supported {
+                return Err(StoreError::SchemaTooNew { found: version, supported });
+            }
+            for (index, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+                conn.execute_batch(sql).map_err(map_err)?;
+                conn.execute_batch(&format!("PRAGMA user_version = {}", index + 1)).map_err(map_err)?;
+            }
+            Ok(())
+        })();
+        match result {
+            Ok(()) => conn.execute_batch("COMMIT").map_err(map_err),
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    fn meta(&self, name: &str) -> StoreResult<Option<String>> {
+        self.reader()?
+            .query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| r.get(0))
+            .optional()
+            .map_err(map_err)
+    }
+
+    fn meta_init(&self, name: &str, value: &str) -> StoreResult<String> {
+        let conn = self.writer();
+        conn.execute("INSERT INTO meta (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING", [name, value])
+            .map_err(map_err)?;
+        conn.query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| r.get(0)).map_err(map_err)
+    }
+
+    fn begin_submission(&self, submission: &NewSubmission) -> StoreResult<Begin<'_>> {
+        let conn = self.writer();
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(map_err)?;
+        let started = (|| {
+            if let Some(applied) = find_applied_on(&conn, submission.furnisher.as_str(), &submission.content_sha256)? {
+                return Ok(Err(applied));
+            }
+            conn.execute(
+                "INSERT INTO submission (submission_id, furnisher, file_name, content_sha256, byte_count, received_at, \
+                 status, record_count, accepted_count, rejected_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'applied', 0, 0, 0)",
+                params![
+                    submission.submission_id,
+                    submission.furnisher.as_str(),
+                    submission.file_name,
+                    submission.content_sha256,
+                    submission.byte_count as i64,
+                    submission.received_at,
+                ],
+            )
+            .map_err(map_err)?;
+            Ok(Ok(conn.last_insert_rowid()))
+        })();
+        match started {
+            Ok(Ok(submission_key)) => Ok(Begin::Started(Box::new(SqliteSubmission {
+                conn,
+                submission_key,
+                submission: submission.clone(),
+                rejection_seq: 0,
+                counts: BatchCounts::default(),
+                subjects: BoundedMap::default(),
+                identities: BoundedMap::default(),
+                accounts: BoundedMap::default(),
+                memberships: BoundedMap::default(),
+                committed: false,
+            }))),
+            Ok(Err(applied)) => {
+                conn.execute_batch("ROLLBACK").map_err(map_err)?;
+                Ok(Begin::Duplicate(applied))
+            }
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    fn record_rejected_file(
+        &self,
+        submission: &NewSubmission,
+        record_count: u64,
+        rejection: &FileRejection,
+    ) -> StoreResult<SubmissionSummary> {
+        let conn = self.writer();
+        conn.execute(
+            "INSERT INTO submission (submission_id, furnisher, file_name, content_sha256, byte_count, received_at, \
+             status, record_count, accepted_count, rejected_count, error_code, error_message) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'rejected', ?7, 0, 0, ?8, ?9)",
+            params![
+                submission.submission_id,
+                submission.furnisher.as_str(),
+                submission.file_name,
+                submission.content_sha256,
+                submission.byte_count as i64,
+                submission.received_at,
+                record_count as i64,
+                rejection.code.as_str(),
+                rejection.message,
+            ],
+        )
+        .map_err(map_err)?;
+        Ok(SubmissionSummary {
+            submission_id: submission.submission_id.clone(),
+            furnisher: submission.furnisher.to_string(),
+            file_name: submission.file_name.clone(),
+            content_sha256: submission.content_sha256.clone(),
+            byte_count: submission.byte_count,
+            received_at: submission.received_at.clone(),
+            status: SubmissionStatus::Rejected,
+            record_count,
+            accepted_count: 0,
+            rejected_count: 0,
+            error: Some(rejection.clone()),
+        })
+    }
+
+    fn find_applied(&self, furnisher: &FurnisherId, content_sha256: &str) -> StoreResult<Option<SubmissionSummary>> {
+        let conn = self.reader()?;
+        find_applied_on(&conn, furnisher.as_str(), content_sha256)
+    }
+
+    fn submission(&self, furnisher: &FurnisherId, submission_id: &str) -> StoreResult<Option<SubmissionSummary>> {
+        self.reader()?
+            .prepare_cached(&format!(
+                "SELECT {SUBMISSION_COLUMNS} FROM submission WHERE submission_id = ?1 AND furnisher = ?2"
+            ))
+            .and_then(|mut stmt| stmt.query_row(params![submission_id, furnisher.as_str()], submission_from_row).optional())
+            .map_err(map_err)
+    }
+
+    fn for_each_rejection(
+        &self,
+        submission_id: &str,
+        visit: &mut dyn FnMut(RecordError) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT r.line, r.field, r.code, r.message FROM rejection r \
+                 JOIN submission s ON s.submission_key = r.submission_key \
+                 WHERE s.submission_id = ?1 ORDER BY r.seq",
+            )
+            .map_err(map_err)?;
+        let mut rows = stmt.query([submission_id]).map_err(map_err)?;
+        while let Some(row) = rows.next().map_err(map_err)? {
+            let code: String = row.get(2).map_err(map_err)?;
+            visit(RecordError {
+                line: row.get::<_, i64>(0).map_err(map_err)? as u64,
+                field: row.get(1).map_err(map_err)?,
+                code: code.parse().map_err(|()| corrupt(format!("unknown rejection code {code:?}")))?,
+                message: row.get(3).map_err(map_err)?,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn record_versions(&self, furnisher: &FurnisherId, account: &str) -> StoreResult<Vec<RecordVersion>> {
+        let conn = self.reader()?;
+        let columns = RECORD_COLUMNS.split(", ").map(|c| format!("r.{c}")).collect::<Vec<_>>().join(", ");
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT * FROM ( \
+                   SELECT a.account, {columns}, s.submission_id, NULL AS replaced_by, 1 AS current, 0 AS seq \
+                   FROM account a JOIN record r ON r.account_key = a.account_key \
+                   JOIN submission s ON s.submission_key = r.submission_key \
+                   WHERE a.furnisher = ?1 AND a.account = ?2 \
+                 UNION ALL \
+                   SELECT a.account, {columns}, s.submission_id, x.submission_id, 0, r.rowid \
+                   FROM account a JOIN record_history r ON r.account_key = a.account_key \
+                   JOIN submission s ON s.submission_key = r.submission_key \
+                   JOIN submission x ON x.submission_key = r.replaced_by \
+                   WHERE a.furnisher = ?1 AND a.account = ?2 \
+                 ) ORDER BY as_of, current, seq"
+            ))
+            .map_err(map_err)?;
+        let mut rows = stmt.query(params![furnisher.as_str(), account]).map_err(map_err)?;
+        let mut versions = Vec::new();
+        let after = 1 + RECORD_COLUMNS.split(", ").count();
+        while let Some(row) = rows.next().map_err(map_err)? {
+            let (facts, _) = record_from_row(row, 1)?;
+            versions.push(RecordVersion {
+                facts,
+                line: row.get::<_, i64>(4).map_err(map_err)? as u64,
+                submission_id: row.get(after).map_err(map_err)?,
+                replaced_by: row.get(after + 1).map_err(map_err)?,
+            });
+        }
+        Ok(versions)
+    }
+
+    fn find_subject(&self, id_hash: &KeyedHash) -> StoreResult<Option<SubjectKey>> {
+        self.reader()?
+            .prepare_cached("SELECT subject_key FROM subject WHERE id_hash = ?1")
+            .and_then(|mut stmt| stmt.query_row([&id_hash[..]], |r| r.get(0)).optional())
+            .map(|key| key.map(SubjectKey))
+            .map_err(map_err)
+    }
+
+    fn subject(&self, subject: SubjectKey) -> StoreResult<Option<StoredSubject>> {
+        let conn = self.reader()?;
+        // One read transaction, so the subject, its identities and its records are one snapshot.
+        conn.execute_batch("BEGIN").map_err(map_err)?;
+        let result = read_subject(&conn, subject);
+        let _ = conn.execute_batch("COMMIT");
+        result
+    }
+
+    fn ping(&self) -> StoreResult<()> {
+        self.reader()?.query_row("SELECT 1", [], |_| Ok(())).map_err(map_err)
+    }
+}
+
+const RECORD_COLUMNS: &str = "account_key, as_of, submission_key, line, product, opened, closed, currency, \
+     credit_limit, original_amount, term_months, scheduled_payment, actual_payment, balance, past_due, status, \
+     payment_history, first_delinquency, last_payment, special_comment, dispute, subjects, funding";
+
+fn read_subject(conn: &Connection, subject: SubjectKey) -> StoreResult<Option<StoredSubject>> {
+    let Some((id_type, id_sealed)) = conn
+        .prepare_cached("SELECT id_type, id_sealed FROM subject WHERE subject_key = ?1")
+        .and_then(|mut stmt| {
+            stmt.query_row([subject.0], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))).optional()
+        })
+        .map_err(map_err)?
+    else {
+        return Ok(None);
+    };
+    let id_type: IdType = id_type.parse().map_err(|()| corrupt(format!("unknown id_type {id_type:?}")))?;
+
+    let mut identities = Vec::new();
+    {
+        let mut stmt = conn
+            .prepare_cached("SELECT furnisher, identity_sealed FROM identity WHERE subject_key = ?1 ORDER BY identity_key")
+            .map_err(map_err)?;
+        let mut rows = stmt.query([subject.0]).map_err(map_err)?;
+        while let Some(row) = rows.next().map_err(map_err)? {
+            identities.push((row.get(0).map_err(map_err)?, row.get(1).map_err(map_err)?));
+        }
+    }
+
+    let mut accounts: Vec<AccountHistory> = Vec::new();
+    let mut stmt = conn
+        .prepare_cached(&format!(
+            "SELECT a.furnisher, a.account, {} FROM account_subject m \
+             JOIN account a ON a.account_key = m.account_key \
+             JOIN record r ON r.account_key = m.account_key \
+             WHERE m.subject_key = ?1 ORDER BY r.account_key, r.as_of",
+            RECORD_COLUMNS.split(", ").map(|c| format!("r.{c}")).collect::<Vec<_>>().join(", ")
+        ))
+        .map_err(map_err)?;
+    let mut rows = stmt.query([subject.0]).map_err(map_err)?;
+    let mut current_account: Option<i64> = None;
+    while let Some(row) = rows.next().map_err(map_err)? {
+        let account_key: i64 = row.get(2).map_err(map_err)?;
+        let (facts, links) = record_from_row(row, 2)?;
+        if current_account != Some(account_key) {
+            current_account = Some(account_key);
+            accounts.push(AccountHistory { furnisher: row.get(0).map_err(map_err)?, records: Vec::new() });
+        }
+        if let Some(history) = accounts.last_mut() {
+            history.records.push(StoredRecord { facts, subjects: links });
+        }
+    }
+    Ok(Some(StoredSubject { subject, id_type, id_sealed, identities, accounts }))
+}
+
+/// Reads the `RECORD_COLUMNS` starting at column `at`. The account number is the column just
+/// before them.
+fn record_from_row(row: &Row<'_>, at: usize) -> StoreResult<(AccountFacts, Vec<SubjectLink>)> {
+    let text = |i: usize| -> StoreResult<String> { row.get(at + i).map_err(map_err) };
+    let opt_text = |i: usize| -> StoreResult<Option<String>> { row.get(at + i).map_err(map_err) };
+    let date = |value: String| parse_date(&value).ok_or_else(|| corrupt(format!("bad date {value:?}")));
+    let opt_date = |value: Option<String>| -> StoreResult<Option<Date>> { value.map(date).transpose() };
+    let amount = |i: usize| -> StoreResult<Option<AmountMinor>> {
+        Ok(row.get::<_, Option<i64>>(at + i).map_err(map_err)?.map(|v| AmountMinor(v as u64)))
+    };
+    let code = |value: String, what: &str| corrupt(format!("unknown {what} {value:?}"));
+
+    let product = text(4)?;
+    let currency = text(7)?;
+    let status = text(15)?;
+    let dispute = text(20)?;
+    let links: Vec<StoredLink> = serde_json::from_str(&text(21)?).map_err(|e| corrupt(format!("bad subjects: {e}")))?;
+    let funding: Vec<FundingShare> = match opt_text(22)? {
+        Some(json) => serde_json::from_str(&json).map_err(|e| corrupt(format!("bad funding: {e}")))?,
+        None => Vec::new(),
+    };
+    let facts = AccountFacts {
+        account: row.get(at - 1).map_err(map_err)?,
+        as_of: date(text(1)?)?,
+        product: product.parse().map_err(|()| code(product.clone(), "product"))?,
+        opened: date(text(5)?)?,
+        closed: opt_date(opt_text(6)?)?,
+        currency: Currency::from_code(&currency).ok_or_else(|| code(currency.clone(), "currency"))?,
+        credit_limit: amount(8)?,
+        original_amount: amount(9)?,
+        term_months: row.get::<_, Option<i64>>(at + 10).map_err(map_err)?.map(|v| v as u16),
+        scheduled_payment: amount(11)?,
+        actual_payment: amount(12)?,
+        balance: amount(13)?.unwrap_or_default(),
+        past_due: amount(14)?.unwrap_or_default(),
+        status: status.parse().map_err(|()| code(status.clone(), "status"))?,
+        payment_history: text(16)?,
+        first_delinquency: opt_date(opt_text(17)?)?,
+        last_payment: opt_date(opt_text(18)?)?,
+        special_comment: opt_text(19)?,
+        dispute: dispute.parse().map_err(|()| code(dispute.clone(), "dispute"))?,
+        funding,
+    };
+    let links = links.into_iter().map(|l| SubjectLink { subject: l.subject, role: l.role }).collect();
+    Ok((facts, links))
+}
+
+/// A look-up cache that forgets everything when full, so memory stays bounded however large
+/// the submission.
+struct BoundedMap<K, V>(HashMap<K, V>);
+
+impl<K, V> Default for BoundedMap<K, V> {
+    fn default() -> Self {
+        BoundedMap(HashMap::new())
+    }
+}
+
+impl<K: Eq + Hash, V: Copy> BoundedMap<K, V> {
+    fn get(&self, key: &K) -> Option<V> {
+        self.0.get(key).copied()
+    }
+
+    fn insert(&mut self, key: K, value: V) {
+        if self.0.len() >= CACHE_ENTRIES_MAX {
+            self.0.clear();
+        }
+        self.0.insert(key, value);
+    }
+}
+
+struct SqliteSubmission<'s> {
+    conn: MutexGuard<'s, Connection>,
+    submission_key: i64,
+    submission: NewSubmission,
+    rejection_seq: i64,
+    counts: BatchCounts,
+    subjects: BoundedMap<KeyedHash, i64>,
+    identities: BoundedMap<(i64, KeyedHash), i64>,
+    accounts: BoundedMap<String, i64>,
+    memberships: BoundedMap<(i64, i64), ()>,
+    committed: bool,
+}
+
+/// What happened to one accepted record.
+enum Applied {
+    Stored,
+    /// The same key already came earlier in this submission, on this line.
+    DuplicateOf(u64),
+}
+
+impl SqliteSubmission<'_> {
+    fn reject(&mut self, errors: &[RecordError]) -> StoreResult<()> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("INSERT INTO rejection (submission_key, seq, line, field, code, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+            .map_err(map_err)?;
+        for error in errors {
+            self.rejection_seq += 1;
+            stmt.execute(params![
+                self.submission_key,
+                self.rejection_seq,
+                error.line as i64,
+                error.field,
+                error.code.as_str(),
+                error.message,
+            ])
+            .map_err(map_err)?;
+        }
+        Ok(())
+    }
+
+    /// The key of this furnisher's account, and whether it was created just now.
+    fn account_key(&mut self, account: &str) -> StoreResult<(i64, bool)> {
+        if let Some(key) = self.accounts.get(&account.to_owned()) {
+            return Ok((key, false));
+        }
+        let furnisher = self.submission.furnisher.as_str();
+        let found: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT account_key FROM account WHERE furnisher = ?1 AND account = ?2")
+            .and_then(|mut s| s.query_row(params![furnisher, account], |r| r.get(0)).optional())
+            .map_err(map_err)?;
+        let (key, created) = match found {
+            Some(key) => (key, false),
+            None => {
+                self.conn
+                    .prepare_cached("INSERT INTO account (furnisher, account) VALUES (?1, ?2)")
+                    .and_then(|mut s| s.execute(params![furnisher, account]))
+                    .map_err(map_err)?;
+                (self.conn.last_insert_rowid(), true)
+            }
+        };
+        self.accounts.insert(account.to_owned(), key);
+        Ok((key, created))
+    }
+
+    fn subject_key(&mut self, subject: &crate::SealedSubject) -> StoreResult<i64> {
+        if let Some(key) = self.subjects.get(&subject.id_hash) {
+            return Ok(key);
+        }
+        let found: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT subject_key FROM subject WHERE id_hash = ?1")
+            .and_then(|mut s| s.query_row([&subject.id_hash[..]], |r| r.get(0)).optional())
+            .map_err(map_err)?;
+        let key = match found {
+            Some(key) => key,
+            None => {
+                self.conn
+                    .prepare_cached("INSERT INTO subject (id_hash, id_type, id_sealed) VALUES (?1, ?2, ?3)")
+                    .and_then(|mut s| s.execute(params![&subject.id_hash[..], subject.id_type.as_str(), subject.id_sealed]))
+                    .map_err(map_err)?;
+                self.conn.last_insert_rowid()
+            }
+        };
+        self.subjects.insert(subject.id_hash, key);
+        Ok(key)
+    }
+
+    fn identity_key(&mut self, subject_key: i64, subject: &crate::SealedSubject) -> StoreResult<i64> {
+        let cache_key = (subject_key, subject.identity_hash);
+        if let Some(key) = self.identities.get(&cache_key) {
+            return Ok(key);
+        }
+        let furnisher = self.submission.furnisher.as_str();
+        let found: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT identity_key FROM identity WHERE subject_key = ?1 AND furnisher = ?2 AND identity_hash = ?3")
+            .and_then(|mut s| s.query_row(params![subject_key, furnisher, &subject.identity_hash[..]], |r| r.get(0)).optional())
+            .map_err(map_err)?;
+        let key = match found {
+            Some(key) => key,
+            None => {
+                self.conn
+                    .prepare_cached("INSERT INTO identity (subject_key, furnisher, identity_hash, identity_sealed) VALUES (?1, ?2, ?3, ?4)")
+                    .and_then(|mut s| s.execute(params![subject_key, furnisher, &subject.identity_hash[..], subject.identity_sealed]))
+                    .map_err(map_err)?;
+                self.conn.last_insert_rowid()
+            }
+        };
+        self.identities.insert(cache_key, key);
+        Ok(key)
+    }
+
+    fn link(&mut self, subject_key: i64, account_key: i64) -> StoreResult<()> {
+        if self.memberships.get(&(subject_key, account_key)).is_some() {
+            return Ok(());
+        }
+        self.conn
+            .prepare_cached("INSERT OR IGNORE INTO account_subject (subject_key, account_key) VALUES (?1, ?2)")
+            .and_then(|mut s| s.execute(params![subject_key, account_key]))
+            .map_err(map_err)?;
+        self.memberships.insert((subject_key, account_key), ());
+        Ok(())
+    }
+
+    fn apply(&mut self, record: &SealedRecord) -> StoreResult<Applied> {
+        let facts = &record.facts;
+        let as_of = facts.as_of.to_string();
+        let (account_key, created) = self.account_key(&facts.account)?;
+        let mut replaces = false;
+        if !created {
+            let existing: Option<(i64, i64)> = self
+                .conn
+                .prepare_cached("SELECT submission_key, line FROM record WHERE account_key = ?1 AND as_of = ?2")
+                .and_then(|mut s| s.query_row(params![account_key, as_of], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+                .map_err(map_err)?;
+            match existing {
+                Some((submission_key, line)) if submission_key == self.submission_key => {
+                    return Ok(Applied::DuplicateOf(line as u64));
+                }
+                Some(_) => replaces = true,
+                None => {}
+            }
+        }
+        let mut links = Vec::with_capacity(record.subjects.len());
+        for subject in &record.subjects {
+            let subject_key = self.subject_key(subject)?;
+            let identity = self.identity_key(subject_key, subject)?;
+            self.link(subject_key, account_key)?;
+            links.push(StoredLink { subject: subject_key, role: subject.role, identity });
+        }
+        let subjects_json = serde_json::to_string(&links).map_err(|e| corrupt(e.to_string()))?;
+        let funding_json = if facts.funding.is_empty() {
+            None
+        } else {
+            Some(serde_json::to_string(&facts.funding).map_err(|e| corrupt(e.to_string()))?)
+        };
+        if replaces {
+            // A correction: keep the replaced version in the history, then overwrite.
+            self.conn
+                .prepare_cached(&format!(
+                    "INSERT INTO record_history ({RECORD_COLUMNS}, replaced_by) \
+                     SELECT {RECORD_COLUMNS}, ?3 FROM record WHERE account_key = ?1 AND as_of = ?2"
+                ))
+                .and_then(|mut s| s.execute(params![account_key, as_of, self.submission_key]))
+                .map_err(map_err)?;
+            self.conn
+                .prepare_cached("DELETE FROM record WHERE account_key = ?1 AND as_of = ?2")
+                .and_then(|mut s| s.execute(params![account_key, as_of]))
+                .map_err(map_err)?;
+        }
+        let amount = |a: Option<AmountMinor>| a.map(|a| a.0 as i64);
+        let date = |d: Option<Date>| d.map(|d| d.to_string());
+        self.conn
+            .prepare_cached(&format!(
+                "INSERT INTO record ({RECORD_COLUMNS}) VALUES \
+                 (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)"
+            ))
+            .and_then(|mut s| {
+                s.execute(params![
+                    account_key,
+                    as_of,
+                    self.submission_key,
+                    record.line as i64,
+                    facts.product.as_str(),
+                    facts.opened.to_string(),
+                    date(facts.closed),
+                    facts.currency.code(),
+                    amount(facts.credit_limit),
+                    amount(facts.original_amount),
+                    facts.term_months.map(i64::from),
+                    amount(facts.scheduled_payment),
+                    amount(facts.actual_payment),
+                    facts.balance.0 as i64,
+                    facts.past_due.0 as i64,
+                    facts.status.as_str(),
+                    facts.payment_history,
+                    date(facts.first_delinquency),
+                    date(facts.last_payment),
+                    facts.special_comment,
+                    facts.dispute.as_str(),
+                    subjects_json,
+                    funding_json,
+                ])
+            })
+            .map_err(map_err)?;
+        Ok(Applied::Stored)
+    }
+}
+
+impl SubmissionWriter for SqliteSubmission<'_> {
+    fn write_batch(&mut self, items: &[BatchItem]) -> StoreResult<BatchCounts> {
+        let mut counts = BatchCounts::default();
+        for item in items {
+            match item {
+                BatchItem::Rejected(errors) => {
+                    self.reject(errors)?;
+                    counts.rejected += 1;
+                }
+                BatchItem::Accepted(record) => match self.apply(record)? {
+                    Applied::Stored => counts.accepted += 1,
+                    Applied::DuplicateOf(first_line) => {
+                        self.reject(&[RecordError {
+                            line: record.line,
+                            field: String::new(),
+                            code: RecordErrorCode::DuplicateRecord,
+                            message: format!(
+                                "account {:?} as of {} already appears on line {first_line} of this file",
+                                record.facts.account, record.facts.as_of
+                            ),
+                        }])?;
+                        counts.rejected += 1;
+                    }
+                },
+            }
+        }
+        self.counts.accepted += counts.accepted;
+        self.counts.rejected += counts.rejected;
+        Ok(counts)
+    }
+
+    fn commit(mut self: Box<Self>, record_count: u64) -> StoreResult<SubmissionSummary> {
+        self.conn
+            .execute(
+                "UPDATE submission SET record_count = ?2, accepted_count = ?3, rejected_count = ?4 WHERE submission_key = ?1",
+                params![self.submission_key, record_count as i64, self.counts.accepted as i64, self.counts.rejected as i64],
+            )
+            .map_err(map_err)?;
+        self.conn.execute_batch("COMMIT").map_err(map_err)?;
+        self.committed = true;
+        Ok(SubmissionSummary {
+            submission_id: self.submission.submission_id.clone(),
+            furnisher: self.submission.furnisher.to_string(),
+            file_name: self.submission.file_name.clone(),
+            content_sha256: self.submission.content_sha256.clone(),
+            byte_count: self.submission.byte_count,
+            received_at: self.submission.received_at.clone(),
+            status: SubmissionStatus::Applied,
+            record_count,
+            accepted_count: self.counts.accepted,
+            rejected_count: self.counts.rejected,
+            error: None,
+        })
+    }
+}
+
+impl Drop for SqliteSubmission<'_> {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+

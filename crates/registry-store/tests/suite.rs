@@ -1,0 +1,265 @@
+//! The one store test suite. Every backend runs every case (`backend_suite!`), so the backends
+//! cannot drift apart in behaviour.
+
+use registry_core::furnishing::{FileErrorCode, FileRejection, RecordError, RecordErrorCode};
+use registry_core::model::{
+    AccountFacts, AmountMinor, Currency, Date, Dispute, FundingShare, FurnisherId, IdType, Product, Role, Status,
+};
+use registry_core::report::SubjectLink;
+use registry_store::{
+    BatchItem, Begin, KeyedHash, NewSubmission, SealedRecord, SealedSubject, SqliteStore, Store, SubmissionStatus,
+};
+
+fn d(s: &str) -> Date {
+    s.parse().unwrap()
+}
+
+fn furnisher(name: &str) -> FurnisherId {
+    FurnisherId::parse(name).unwrap()
+}
+
+fn submission(furnisher_name: &str, content: &str) -> NewSubmission {
+    NewSubmission {
+        submission_id: format!("sub-{furnisher_name}-{content}"),
+        furnisher: furnisher(furnisher_name),
+        file_name: Some(format!("{content}.jsonl")),
+        content_sha256: content.to_string(),
+        byte_count: 100,
+        received_at: "2022-03-01T00:00:00Z".into(),
+    }
+}
+
+fn hash(n: u8) -> KeyedHash {
+    [n; 32]
+}
+
+fn subject(n: u8, role: Role) -> SealedSubject {
+    SealedSubject {
+        role,
+        id_type: IdType::CnRid,
+        id_hash: hash(n),
+        id_sealed: vec![n, 1],
+        identity_hash: hash(n + 100),
+        identity_sealed: vec![n, 2],
+    }
+}
+
+fn record(line: u64, account: &str, as_of: &str, balance: u64, subjects: Vec<SealedSubject>) -> BatchItem {
+    BatchItem::Accepted(SealedRecord {
+        line,
+        facts: AccountFacts {
+            account: account.into(),
+            as_of: d(as_of),
+            product: Product::Microloan,
+            opened: d("2020-01-01"),
+            closed: None,
+            currency: Currency::from_code("CNY").unwrap(),
+            credit_limit: None,
+            original_amount: Some(AmountMinor(500000)),
+            term_months: Some(12),
+            scheduled_payment: None,
+            actual_payment: Some(AmountMinor(10)),
+            balance: AmountMinor(balance),
+            past_due: AmountMinor(0),
+            status: Status::Current,
+            payment_history: "000".into(),
+            first_delinquency: None,
+            last_payment: Some(d("2021-01-02")),
+            special_comment: Some("AU".into()),
+            dispute: Dispute::Disputed,
+            funding: vec![
+                FundingShare { institution: "a".into(), share_bp: 3000 },
+                FundingShare { institution: "b".into(), share_bp: 7000 },
+            ],
+        },
+        subjects,
+    })
+}
+
+fn rejected(line: u64) -> BatchItem {
+    BatchItem::Rejected(vec![
+        RecordError { line, field: "balance".into(), code: RecordErrorCode::WrongType, message: "m1".into() },
+        RecordError { line, field: "as_of".into(), code: RecordErrorCode::InvalidDate, message: "m2".into() },
+    ])
+}
+
+fn apply(store: &dyn Store, sub: &NewSubmission, items: &[BatchItem], record_count: u64) -> registry_store::SubmissionSummary {
+    let Begin::Started(mut writer) = store.begin_submission(sub).unwrap() else { panic!("unexpected duplicate") };
+    writer.write_batch(items).unwrap();
+    writer.commit(record_count).unwrap()
+}
+
+pub fn migrations_can_run_again(store: &dyn Store) {
+    store.migrate().unwrap();
+    store.migrate().unwrap();
+    store.ping().unwrap();
+}
+
+pub fn meta_is_set_once(store: &dyn Store) {
+    assert_eq!(store.meta("fingerprint").unwrap(), None);
+    assert_eq!(store.meta_init("fingerprint", "one").unwrap(), "one");
+    assert_eq!(store.meta_init("fingerprint", "two").unwrap(), "one");
+    assert_eq!(store.meta("fingerprint").unwrap().as_deref(), Some("one"));
+}
+
+pub fn a_submission_is_applied_once(store: &dyn Store) {
+    let sub = submission("bankx", "c1");
+    let summary = apply(store, &sub, &[record(1, "A1", "2022-01-31", 100, vec![subject(1, Role::Primary)]), rejected(2)], 2);
+    assert_eq!(summary.status, SubmissionStatus::Applied);
+    assert_eq!((summary.record_count, summary.accepted_count, summary.rejected_count), (2, 1, 1));
+    let found = store.find_applied(&furnisher("bankx"), "c1").unwrap().unwrap();
+    assert_eq!(found, summary);
+    assert_eq!(store.submission(&furnisher("bankx"), &sub.submission_id).unwrap(), Some(summary.clone()));
+    // Another furnisher cannot read it.
+    assert_eq!(store.submission(&furnisher("banky"), &sub.submission_id).unwrap(), None);
+    // The same content again is recognised under the lock.
+    let again = NewSubmission { submission_id: "other-id".into(), ..sub.clone() };
+    match store.begin_submission(&again).unwrap() {
+        Begin::Duplicate(existing) => assert_eq!(existing.submission_id, sub.submission_id),
+        Begin::Started(_) => panic!("duplicate content was started again"),
+    }
+    // The same bytes from another furnisher are that furnisher's own submission.
+    assert!(matches!(store.begin_submission(&submission("banky", "c1")).unwrap(), Begin::Started(_)));
+}
+
+pub fn rejections_come_back_in_file_order(store: &dyn Store) {
+    let sub = submission("bankx", "c2");
+    apply(store, &sub, &[rejected(3), record(4, "A1", "2022-01-31", 1, vec![subject(1, Role::Primary)]), rejected(9)], 3);
+    let mut seen = Vec::new();
+    store.for_each_rejection(&sub.submission_id, &mut |e| {
+        seen.push((e.line, e.field, e.code));
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(seen, vec![
+        (3, "balance".to_string(), RecordErrorCode::WrongType),
+        (3, "as_of".to_string(), RecordErrorCode::InvalidDate),
+        (9, "balance".to_string(), RecordErrorCode::WrongType),
+        (9, "as_of".to_string(), RecordErrorCode::InvalidDate),
+    ]);
+}
+
+pub fn an_unfinished_submission_leaves_nothing(store: &dyn Store) {
+    let sub = submission("bankx", "c3");
+    {
+        let Begin::Started(mut writer) = store.begin_submission(&sub).unwrap() else { panic!() };
+        writer.write_batch(&[record(1, "A1", "2022-01-31", 100, vec![subject(1, Role::Primary)])]).unwrap();
+        // Dropped without commit.
+    }
+    assert!(store.find_applied(&furnisher("bankx"), "c3").unwrap().is_none());
+    assert!(store.submission(&furnisher("bankx"), &sub.submission_id).unwrap().is_none());
+    assert!(store.find_subject(&hash(1)).unwrap().is_none());
+    // And the same content can then be applied.
+    apply(store, &sub, &[record(1, "A1", "2022-01-31", 100, vec![subject(1, Role::Primary)])], 1);
+    assert!(store.find_subject(&hash(1)).unwrap().is_some());
+}
+
+pub fn a_repeated_key_in_one_file_is_rejected(store: &dyn Store) {
+    let sub = submission("bankx", "c4");
+    let summary = apply(store, &sub, &[
+        record(1, "A1", "2022-01-31", 100, vec![subject(1, Role::Primary)]),
+        record(2, "A1", "2022-01-31", 999, vec![subject(1, Role::Primary)]),
+    ], 2);
+    assert_eq!((summary.accepted_count, summary.rejected_count), (1, 1));
+    let mut seen = Vec::new();
+    store.for_each_rejection(&sub.submission_id, &mut |e| {
+        seen.push(e);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(seen.len(), 1);
+    assert_eq!((seen[0].line, seen[0].code), (2, RecordErrorCode::DuplicateRecord));
+    assert!(seen[0].message.contains("line 1"), "{}", seen[0].message);
+    let versions = store.record_versions(&furnisher("bankx"), "A1").unwrap();
+    assert_eq!(versions.len(), 1);
+    assert_eq!(versions[0].facts.balance, AmountMinor(100));
+}
+
+pub fn a_correction_replaces_and_keeps_history(store: &dyn Store) {
+    apply(store, &submission("bankx", "c5"), &[record(1, "A1", "2022-01-31", 100, vec![subject(1, Role::Primary)])], 1);
+    apply(store, &submission("bankx", "c6"), &[record(7, "A1", "2022-01-31", 250, vec![subject(1, Role::Primary)])], 1);
+    let versions = store.record_versions(&furnisher("bankx"), "A1").unwrap();
+    let seen: Vec<(u64, Option<&str>, &str)> =
+        versions.iter().map(|v| (v.facts.balance.0, v.replaced_by.as_deref(), v.submission_id.as_str())).collect();
+    assert_eq!(seen, vec![(100, Some("sub-bankx-c6"), "sub-bankx-c5"), (250, None, "sub-bankx-c6")]);
+    assert_eq!(versions[1].line, 7);
+    let key = store.find_subject(&hash(1)).unwrap().unwrap();
+    let stored = store.subject(key).unwrap().unwrap();
+    assert_eq!(stored.accounts.len(), 1);
+    assert_eq!(stored.accounts[0].records.len(), 1);
+    assert_eq!(stored.accounts[0].records[0].facts.balance, AmountMinor(250));
+}
+
+pub fn subjects_are_shared_across_furnishers(store: &dyn Store) {
+    apply(store, &submission("bankx", "c7"), &[
+        record(1, "A1", "2022-01-31", 1, vec![subject(1, Role::Primary), subject(2, Role::Joint)]),
+        record(2, "A1", "2022-02-28", 2, vec![subject(1, Role::Primary), subject(2, Role::Joint)]),
+    ], 2);
+    apply(store, &submission("banky", "c8"), &[record(1, "B1", "2022-01-31", 3, vec![subject(2, Role::Primary)])], 1);
+    let one = store.find_subject(&hash(1)).unwrap().unwrap();
+    let two = store.find_subject(&hash(2)).unwrap().unwrap();
+    assert_ne!(one, two);
+    let stored = store.subject(two).unwrap().unwrap();
+    assert_eq!(stored.id_type, IdType::CnRid);
+    assert_eq!(stored.id_sealed, vec![2, 1]);
+    // One identity per furnisher that reported it.
+    let mut furnishers: Vec<&str> = stored.identities.iter().map(|(f, _)| f.as_str()).collect();
+    furnishers.sort();
+    assert_eq!(furnishers, ["bankx", "banky"]);
+    assert!(stored.identities.iter().all(|(_, sealed)| sealed == &vec![2, 2]));
+    let mut accounts: Vec<(String, usize)> =
+        stored.accounts.iter().map(|a| (a.furnisher.clone(), a.records.len())).collect();
+    accounts.sort();
+    assert_eq!(accounts, vec![("bankx".to_string(), 2), ("banky".to_string(), 1)]);
+    let bankx = stored.accounts.iter().find(|a| a.furnisher == "bankx").unwrap();
+    assert_eq!(bankx.records[0].subjects, vec![
+        SubjectLink { subject: one.0, role: Role::Primary },
+        SubjectLink { subject: two.0, role: Role::Joint },
+    ]);
+    // Every field survives the round trip.
+    let BatchItem::Accepted(original) = record(1, "A1", "2022-01-31", 1, vec![]) else { unreachable!() };
+    assert_eq!(bankx.records[0].facts, original.facts);
+    assert!(store.find_subject(&hash(9)).unwrap().is_none());
+}
+
+pub fn a_rejected_file_is_recorded(store: &dyn Store) {
+    let sub = submission("bankx", "c9");
+    let rejection = FileRejection::new(FileErrorCode::TrailerMismatch, "declares 3, holds 2");
+    let summary = store.record_rejected_file(&sub, 2, &rejection).unwrap();
+    assert_eq!(summary.status, SubmissionStatus::Rejected);
+    assert_eq!(store.submission(&furnisher("bankx"), &sub.submission_id).unwrap(), Some(summary));
+    // A rejected file does not count for idempotency.
+    assert!(store.find_applied(&furnisher("bankx"), "c9").unwrap().is_none());
+}
+
+#[macro_export]
+macro_rules! backend_suite {
+    ($backend:ident, $make:expr) => {
+        mod $backend {
+            use super::*;
+            $crate::backend_suite!(@cases $make;
+                migrations_can_run_again, meta_is_set_once, a_submission_is_applied_once,
+                rejections_come_back_in_file_order, an_unfinished_submission_leaves_nothing,
+                a_repeated_key_in_one_file_is_rejected, a_correction_replaces_and_keeps_history,
+                subjects_are_shared_across_furnishers, a_rejected_file_is_recorded);
+        }
+    };
+    (@cases $make:expr; $($case:ident),+) => {
+        $(
+            #[test]
+            fn $case() {
+                let (_guard, store) = $make;
+                super::$case(&*store);
+            }
+        )+
+    };
+}
+
+fn sqlite_store() -> (tempfile::TempDir, Box<dyn Store>) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("registry.db"), std::time::Duration::from_secs(5)).unwrap();
+    store.migrate().unwrap();
+    (dir, Box::new(store))
+}
+
+backend_suite!(sqlite, sqlite_store());
