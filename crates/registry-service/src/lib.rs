@@ -1,1 +1,250 @@
+//! The registry as an application, shared by the command line and the HTTP server: opens a
+//! data directory (keys, store, archive), ingests furnishing files and builds reports.
+//!
+//! Knows nothing about HTTP or terminals. Personal data is sealed on its way into the store and
+//! opened only to build a report.
 
+pub mod archive;
+pub mod clock;
+pub mod ingest;
+pub mod vault;
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use registry_core::identity::check_id;
+use registry_core::model::{Date, FurnisherId, IdType, NationalId, Pii, ReportedIdentity};
+use registry_core::report::{Audience, Report, ReportedBy, SubjectFile, SubjectKey, build_report};
+use registry_store::{RecordVersion, SqliteStore, Store, StoreError, SubmissionSummary};
+
+use crate::archive::Archive;
+use crate::clock::Clock;
+use crate::vault::{Keys, OpenError, Purpose, Vault};
+
+pub use ingest::{IngestOutcome, IngestProgress, NoProgress};
+
+/// File names inside a data directory.
+pub const DATABASE_FILE: &str = "registry.db";
+pub const KEYS_FILE: &str = "keys.toml";
+pub const ARCHIVE_DIR: &str = "archive";
+
+/// Meta entry holding the fingerprint of the keys a registry was created with.
+const KEY_FINGERPRINT: &str = "key_fingerprint";
+
+/// Everything the application needs to open a registry; built by the binary from its
+/// configuration layers.
+#[derive(Clone, Debug)]
+pub struct RegistrySettings {
+    pub data_dir: PathBuf,
+    /// Keys from configuration. When `None`, the data directory's own `keys.toml` is used,
+    /// generated on first use.
+    pub keys: Option<Keys>,
+    pub line_bytes_max: usize,
+    pub archive_retention_days: u32,
+    /// How long a writer waits for another process's submission to finish.
+    pub lock_wait_ms: u64,
+}
+
+impl RegistrySettings {
+    pub fn new(data_dir: impl Into<PathBuf>) -> RegistrySettings {
+        RegistrySettings {
+            data_dir: data_dir.into(),
+            keys: None,
+            line_bytes_max: registry_core::furnishing::LINE_BYTES_MAX_DEFAULT,
+            archive_retention_days: 90,
+            lock_wait_ms: 600_000,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{0}")]
+    Keys(String),
+    /// The caller's input is wrong (an identifier that cannot exist, say).
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error(transparent)]
+    Sealed(#[from] OpenError),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub(crate) fn io_error(context: &'static str) -> impl Fn(io::Error) -> ServiceError {
+    move |source| ServiceError::Io { context: context.to_owned(), source }
+}
+
+/// Creates a directory (and parents) readable only by its owner.
+pub fn create_private_dir(dir: &Path) -> io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+pub struct Registry {
+    store: Box<dyn Store>,
+    vault: Vault,
+    archive: Archive,
+    settings: RegistrySettings,
+    clock: Arc<dyn Clock>,
+}
+
+impl Registry {
+    /// Opens the registry in `settings.data_dir`, creating it (and its keys) on first use and
+    /// migrating its schema.
+    pub fn open(settings: RegistrySettings, clock: Arc<dyn Clock>) -> Result<Registry, ServiceError> {
+        create_private_dir(&settings.data_dir).map_err(io_error("creating the data directory failed"))?;
+        let database = settings.data_dir.join(DATABASE_FILE);
+        let database_existed = database.exists();
+        let keys = load_keys(&settings, database_existed)?;
+        let store = SqliteStore::open(&database, Duration::from_millis(settings.lock_wait_ms))?;
+        store.migrate()?;
+        let vault = Vault::new(&keys);
+        let fingerprint = vault.fingerprint();
+        if store.meta_init(KEY_FINGERPRINT, &fingerprint)? != fingerprint {
+            return Err(ServiceError::Keys(
+                "the configured keys are not the keys this registry was created with; its identifiers cannot be read".into(),
+            ));
+        }
+        let archive = Archive::open(&settings.data_dir.join(ARCHIVE_DIR), settings.archive_retention_days)
+            .map_err(io_error("opening the archive failed"))?;
+        Ok(Registry { store: Box::new(store), vault, archive, settings, clock })
+    }
+
+    pub fn settings(&self) -> &RegistrySettings {
+        &self.settings
+    }
+
+    pub fn clock(&self) -> &dyn Clock {
+        &*self.clock
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        &*self.store
+    }
+
+    pub fn archive(&self) -> &Archive {
+        &self.archive
+    }
+
+    pub fn vault(&self) -> &Vault {
+        &self.vault
+    }
+
+    pub fn submission(&self, furnisher: &FurnisherId, submission_id: &str) -> Result<Option<SubmissionSummary>, ServiceError> {
+        Ok(self.store.submission(furnisher, submission_id)?)
+    }
+
+    /// The subject a national identifier belongs to, if the registry has seen it. An
+    /// identifier that breaks its type's rules cannot belong to anyone: that is an input error.
+    pub fn find_subject(&self, id_type: IdType, id: &str) -> Result<Option<SubjectKey>, ServiceError> {
+        check_id(id_type, id)
+            .map_err(|_| ServiceError::InvalidInput(format!("that is not a valid {id_type} identifier")))?;
+        Ok(self.store.find_subject(&self.vault.id_hash(id_type, id))?)
+    }
+
+    /// The subject's report as of `as_of` (default: today, UTC); `None` if the subject is unknown.
+    pub fn report(&self, subject: SubjectKey, as_of: Option<Date>, audience: Audience) -> Result<Option<Report>, ServiceError> {
+        let Some(stored) = self.store.subject(subject)? else { return Ok(None) };
+        let id = String::from_utf8(self.vault.open(Purpose::Identifier, &stored.id_sealed)?)
+            .map_err(|_| ServiceError::Internal("a sealed identifier is not text".into()))?;
+        let mut identities = Vec::with_capacity(stored.identities.len());
+        for (furnisher, sealed) in &stored.identities {
+            let plain = self.vault.open(Purpose::Identity, sealed)?;
+            let identity: ReportedIdentity = serde_json::from_slice(&plain)
+                .map_err(|_| ServiceError::Internal("a sealed identity is not in the expected form".into()))?;
+            identities.push(ReportedBy { furnisher: furnisher.clone(), identity });
+        }
+        let file = SubjectFile {
+            subject,
+            identifier: NationalId { id_type: stored.id_type, id: Pii(id) },
+            identities,
+            accounts: stored.accounts,
+            inquiries: Vec::new(),
+        };
+        let as_of = as_of.unwrap_or_else(|| self.clock.today());
+        Ok(Some(build_report(&file, as_of, audience)))
+    }
+
+    pub fn record_versions(&self, furnisher: &FurnisherId, account: &str) -> Result<Vec<RecordVersion>, ServiceError> {
+        Ok(self.store.record_versions(furnisher, account)?)
+    }
+
+    /// Deletes archived files past their retention; returns how many.
+    pub fn purge_archive(&self) -> Result<u64, ServiceError> {
+        self.archive
+            .purge_expired(self.clock.now().into())
+            .map_err(io_error("purging the archive failed"))
+    }
+}
+
+/// The keys to use: configured ones, else the data directory's own, generated on first use.
+fn load_keys(settings: &RegistrySettings, database_existed: bool) -> Result<Keys, ServiceError> {
+    if let Some(keys) = &settings.keys {
+        return Ok(keys.clone());
+    }
+    let path = settings.data_dir.join(KEYS_FILE);
+    match read_keys_file(&path) {
+        Err(ServiceError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+            if database_existed {
+                // New keys would make every stored identifier unreadable: refuse instead.
+                return Err(ServiceError::Keys(format!(
+                    "{} is missing but the registry already holds data; restore the keys file or configure the keys",
+                    path.display()
+                )));
+            }
+            let keys = Keys::generate().map_err(io_error("generating keys failed"))?;
+            if write_new_private_file(&path, &keys_file_text(&keys))? {
+                tracing::info!(path = %path.display(), "generated new registry keys");
+                Ok(keys)
+            } else {
+                // Another process created the keys first: use theirs.
+                read_keys_file(&path)
+            }
+        }
+        other => other,
+    }
+}
+
+fn read_keys_file(path: &Path) -> Result<Keys, ServiceError> {
+    let text = fs::read_to_string(path).map_err(io_error("reading the keys file failed"))?;
+    toml::from_str(&text)
+        .map_err(|e| ServiceError::Keys(format!("{} is not a valid keys file: {}", path.display(), e.message())))
+}
+
+fn keys_file_text(keys: &Keys) -> String {
+    format!(
+        "# credit-registry keys for this data directory. Keep them secret and keep a copy:\n\
+         # without them the registry's identifiers and archived files cannot be read.\n{}",
+        toml::to_string(keys).expect("keys serialise")
+    )
+}
+
+/// Writes a new file readable only by its owner, atomically: it appears whole or not at all.
+/// Returns false, writing nothing, if the file already exists.
+fn write_new_private_file(path: &Path, text: &str) -> Result<bool, ServiceError> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    // tempfile creates files with mode 0600.
+    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(io_error("creating the keys file failed"))?;
+    temp.write_all(text.as_bytes()).map_err(io_error("writing the keys file failed"))?;
+    temp.as_file().sync_all().map_err(io_error("writing the keys file failed"))?;
+    match temp.persist_noclobber(path) {
+        Ok(_) => Ok(true),
+        Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(io_error("creating the keys file failed")(e.error)),
+    }
+}

@@ -1,0 +1,173 @@
+//! The archive of submitted files: each kept byte for byte, encrypted, under the SHA-256 of
+//! its content, for a configurable number of days, so a recent cycle can be replayed or
+//! investigated. Files are written to a temporary name and renamed into place, so a crash
+//! never leaves a half-written archive under a real name.
+
+use std::fs::{self, File};
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use sha2::{Digest, Sha256};
+
+use crate::vault::{ArchiveReader, NonceSource, Vault};
+
+const EXTENSION: &str = "cra";
+const TEMP_PREFIX: &str = ".incoming-";
+/// Temporary files older than this were left by a process that died mid-upload.
+const TEMP_AGE_MAX: Duration = Duration::from_secs(24 * 3600);
+const COPY_BUFFER_BYTES: usize = 256 * 1024;
+
+/// A file as archived: its content address and size.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Archived {
+    pub content_sha256: String,
+    pub byte_count: u64,
+}
+
+/// One entry of the archive listing.
+#[derive(Clone, Debug)]
+pub struct ArchiveEntry {
+    pub content_sha256: String,
+    pub stored_bytes: u64,
+    pub archived_at: SystemTime,
+}
+
+pub struct Archive {
+    dir: PathBuf,
+    retention: Duration,
+}
+
+impl Archive {
+    pub fn open(dir: &Path, retention_days: u32) -> io::Result<Archive> {
+        crate::create_private_dir(dir)?;
+        Ok(Archive { dir: dir.to_owned(), retention: Duration::from_secs(u64::from(retention_days) * 24 * 3600) })
+    }
+
+    /// Copies `source` into the archive, encrypted, and returns its content hash and size.
+    pub fn store(
+        &self,
+        source: &mut dyn Read,
+        vault: &Vault,
+        rng: &mut NonceSource,
+        progress: &mut dyn FnMut(u64),
+    ) -> io::Result<Archived> {
+        let temp = tempfile::Builder::new().prefix(TEMP_PREFIX).tempfile_in(&self.dir)?;
+        let mut sealed = vault.archive_writer(BufWriter::with_capacity(COPY_BUFFER_BYTES, temp.as_file()), rng)?;
+        let mut hasher = Sha256::new();
+        let mut buffer = vec![0u8; COPY_BUFFER_BYTES];
+        let mut byte_count = 0u64;
+        loop {
+            let n = match source.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            hasher.update(&buffer[..n]);
+            sealed.write_all(&buffer[..n])?;
+            byte_count += n as u64;
+            progress(byte_count);
+        }
+        sealed.finish()?.flush()?;
+        temp.as_file().sync_all()?;
+        let content_sha256 = hex::encode(hasher.finalize());
+        // Renaming over an existing archive of the same content also restarts its retention.
+        temp.persist(self.path_of(&content_sha256)).map_err(|e| e.error)?;
+        Ok(Archived { content_sha256, byte_count })
+    }
+
+    fn path_of(&self, content_sha256: &str) -> PathBuf {
+        self.dir.join(format!("{content_sha256}.{EXTENSION}"))
+    }
+
+    /// Opens an archived file for reading, decrypted.
+    pub fn reader(&self, content_sha256: &str, vault: &Vault) -> io::Result<ArchiveReader<BufReader<File>>> {
+        if content_sha256.len() != 64 || !content_sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "a content hash is 64 hexadecimal digits"));
+        }
+        let file = File::open(self.path_of(content_sha256))?;
+        vault.archive_reader(BufReader::with_capacity(COPY_BUFFER_BYTES, file))
+    }
+
+    pub fn list(&self) -> io::Result<Vec<ArchiveEntry>> {
+        let mut entries = Vec::new();
+        for entry in fs::read_dir(&self.dir)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            let Some(stem) = name.to_str().and_then(|n| n.strip_suffix(&format!(".{EXTENSION}"))) else { continue };
+            let meta = entry.metadata()?;
+            entries.push(ArchiveEntry { content_sha256: stem.to_owned(), stored_bytes: meta.len(), archived_at: meta.modified()? });
+        }
+        entries.sort_by(|a, b| a.archived_at.cmp(&b.archived_at).then_with(|| a.content_sha256.cmp(&b.content_sha256)));
+        Ok(entries)
+    }
+
+    /// Deletes archived files older than the retention period (and stale temporary files).
+    /// Returns how many archived files were deleted.
+    pub fn purge_expired(&self, now: SystemTime) -> io::Result<u64> {
+        let mut purged = 0;
+        for entry in fs::read_dir(&self.dir)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            let age = now.duration_since(entry.metadata()?.modified()?).unwrap_or_default();
+            if name.starts_with(TEMP_PREFIX) && age > TEMP_AGE_MAX {
+                fs::remove_file(entry.path())?;
+            } else if name.ends_with(&format!(".{EXTENSION}")) && age > self.retention {
+                fs::remove_file(entry.path())?;
+                purged += 1;
+            }
+        }
+        Ok(purged)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::Keys;
+
+    #[test]
+    fn stores_encrypted_under_the_content_hash_and_reads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = Archive::open(dir.path(), 90).unwrap();
+        let vault = Vault::new(&Keys::generate().unwrap());
+        let mut rng = NonceSource::new().unwrap();
+        let content = b"{\"account\":\"A\"}\n".repeat(10_000);
+        let mut last_progress = 0;
+        let archived = archive.store(&mut &content[..], &vault, &mut rng, &mut |b| last_progress = b).unwrap();
+        assert_eq!(archived.byte_count, content.len() as u64);
+        assert_eq!(last_progress, content.len() as u64);
+        assert_eq!(archived.content_sha256, hex::encode(Sha256::digest(&content)));
+        let on_disk = fs::read(dir.path().join(format!("{}.cra", archived.content_sha256))).unwrap();
+        assert!(!on_disk.windows(13).any(|w| w == b"\"account\":\"A"), "stored encrypted");
+        let mut back = Vec::new();
+        archive.reader(&archived.content_sha256, &vault).unwrap().read_to_end(&mut back).unwrap();
+        assert_eq!(back, content);
+        assert_eq!(archive.list().unwrap().len(), 1);
+        // Nothing temporary is left behind.
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn purges_only_what_is_older_than_the_retention() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = Archive::open(dir.path(), 90).unwrap();
+        let vault = Vault::new(&Keys::generate().unwrap());
+        let mut rng = NonceSource::new().unwrap();
+        archive.store(&mut &b"x\n"[..], &vault, &mut rng, &mut |_| {}).unwrap();
+        let now = SystemTime::now();
+        assert_eq!(archive.purge_expired(now + Duration::from_secs(89 * 24 * 3600)).unwrap(), 0);
+        assert_eq!(archive.purge_expired(now + Duration::from_secs(91 * 24 * 3600)).unwrap(), 1);
+        assert!(archive.list().unwrap().is_empty());
+    }
+
+    #[test]
+    fn refuses_a_malformed_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = Archive::open(dir.path(), 90).unwrap();
+        let vault = Vault::new(&Keys::generate().unwrap());
+        assert!(archive.reader("../../etc/passwd", &vault).is_err());
+    }
+}
