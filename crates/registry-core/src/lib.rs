@@ -37,6 +37,16 @@ macro_rules! code_list {
             }
         }
 
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                crate::openapi::string_enum(&[$($text),+])
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {}
+
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let text = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
@@ -49,6 +59,8 @@ macro_rules! code_list {
 
 
 pub mod furnishing;
+#[cfg(feature = "openapi")]
+mod openapi;
 pub mod identity;
 pub mod model;
 pub mod report;

@@ -36,6 +36,7 @@ impl<T> Deref for Pii<T> {
 pub const AMOUNT_MAX_MINOR: u64 = 1_000_000_000_000_000;
 
 /// A non-negative amount in the minor unit of its record's currency (fen, cents).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
 #[serde(transparent)]
 pub struct AmountMinor(pub u64);
@@ -455,6 +456,7 @@ impl SubjectDetails {
 }
 
 /// One funder's share of a co-lent loan's principal.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FundingShare {
     pub institution: String,

@@ -1,1 +1,138 @@
+//! The HTTP API: furnishers submit files, readers fetch reports, operators watch health and
+//! metrics. Built on axum; the OpenAPI document is generated from the handlers themselves
+//! (utoipa), so it cannot drift from them. The only crate that knows HTTP.
 
+pub mod caller;
+pub mod error;
+pub mod metrics;
+pub mod routes;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use registry_service::Registry;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::{ApiError, ErrorCode};
+use crate::metrics::{HttpLabels, Metrics};
+
+/// Limits and knobs of the server.
+#[derive(Clone, Debug)]
+pub struct ServerSettings {
+    pub request_body_bytes_max: u64,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings { request_body_bytes_max: 4 << 30 }
+    }
+}
+
+/// What every handler can reach. No global state: everything lives here.
+#[derive(Clone)]
+pub struct AppState {
+    pub registry: Arc<Registry>,
+    pub metrics: Arc<Metrics>,
+    pub settings: Arc<ServerSettings>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "credit-registry",
+        description = "A consumer credit registry: furnishers submit account data, readers fetch consolidated credit reports.\n\nAuthentication arrives with access governance; until then, serve only on a trusted network.",
+    ),
+    tags(
+        (name = "submissions", description = "Furnishing files and their results"),
+        (name = "reports", description = "Consolidated credit reports"),
+        (name = "operations", description = "Health and metrics"),
+    )
+)]
+struct ApiDoc;
+
+/// The API's router and its OpenAPI document.
+pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
+    let (router, document) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(routes::health::health))
+        .routes(routes!(routes::health::metrics))
+        .routes(routes!(routes::submissions::submit))
+        .routes(routes!(routes::submissions::get_submission))
+        .routes(routes!(routes::reports::report_by_identifier))
+        .routes(routes!(routes::reports::report_by_registry_id))
+        .with_state(state.clone())
+        .split_for_parts();
+    let document_json = Arc::new(document.to_json().expect("the OpenAPI document serialises"));
+    let router = router
+        .route(
+            "/openapi.json",
+            get(move || {
+                let json = document_json.clone();
+                async move { ([(header::CONTENT_TYPE, "application/json")], (*json).clone()) }
+            }),
+        )
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state, count_requests));
+    (router, document)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(ErrorCode::NotFound, "no such endpoint; see /openapi.json")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(ErrorCode::MethodNotAllowed, "this endpoint does not take that method; see /openapi.json")
+}
+
+async fn count_requests(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let method = request.method().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".into());
+    let response = next.run(request).await;
+    state
+        .metrics
+        .http_requests
+        .get_or_create(&HttpLabels { method, route, status: response.status().as_u16() })
+        .inc();
+    response.into_response()
+}
+
+/// Serves the API on `listener` until `shutdown` completes. Purges the file archive of
+/// expired submissions at start and daily.
+pub async fn serve(
+    registry: Arc<Registry>,
+    settings: ServerSettings,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let state = AppState { registry: registry.clone(), metrics: Arc::new(Metrics::new()), settings: Arc::new(settings) };
+    let (router, _) = api(state);
+    let purger = tokio::spawn(async move {
+        let mut daily = tokio::time::interval(Duration::from_secs(24 * 3600));
+        loop {
+            daily.tick().await;
+            let registry = registry.clone();
+            match tokio::task::spawn_blocking(move || registry.purge_archive()).await {
+                Ok(Ok(purged)) if purged > 0 => tracing::info!(purged, "purged expired archived files"),
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "purging the archive failed"),
+                Err(_) => tracing::warn!("the archive purge task failed"),
+            }
+        }
+    });
+    let result = axum::serve(listener, router).with_graceful_shutdown(shutdown).await;
+    purger.abort();
+    result
+}

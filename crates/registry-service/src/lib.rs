@@ -6,6 +6,7 @@
 
 pub mod archive;
 pub mod clock;
+pub mod document;
 pub mod ingest;
 pub mod vault;
 

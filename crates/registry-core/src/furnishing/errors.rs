@@ -60,6 +60,7 @@ code_list! {
 }
 
 /// One broken rule of one record. Messages never repeat personal data from the record.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RecordError {
     pub line: u64,
@@ -70,6 +71,7 @@ pub struct RecordError {
 }
 
 /// Why a whole file was rejected.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
 #[error("{message}")]
 pub struct FileRejection {

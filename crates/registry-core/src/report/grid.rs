@@ -57,6 +57,7 @@ impl Serialize for YearMonth {
 }
 
 /// One month of an account's grid; `rating` is `None` where nothing rates the month.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct GridMonth {
     pub month: YearMonth,

@@ -66,6 +66,7 @@ pub struct ReportedBy {
 }
 
 /// A recorded inquiry (a lender's read of the report).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Serialize)]
 pub struct Inquiry {
     pub date: Date,
@@ -91,6 +92,7 @@ pub enum Audience {
     Subject,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
     pub as_of: Date,
@@ -103,6 +105,7 @@ pub struct Report {
     pub alerts: Vec<Alert>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Serialize)]
 pub struct SubjectSection {
     pub registry_id: String,
@@ -115,12 +118,14 @@ pub struct SubjectSection {
     pub birth_date_mismatch: bool,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Serialize)]
 pub struct IdentifierView {
     pub id_type: IdType,
     pub id: String,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Serialize, PartialEq, Eq, PartialOrd, Ord)]
 pub struct NameView {
     pub family_name: String,
@@ -128,6 +133,7 @@ pub struct NameView {
     pub reported_by: Vec<String>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Serialize, PartialEq, Eq, PartialOrd, Ord)]
 pub struct BirthDateView {
     pub birth_date: Date,
@@ -135,6 +141,7 @@ pub struct BirthDateView {
 }
 
 /// The summary block; definitions in `shared/spec/report.md`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Summary {
     pub accounts_total: u64,
@@ -151,6 +158,7 @@ pub struct Summary {
     pub inquiries_6m: u64,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Serialize)]
 pub struct AccountView {
     pub furnisher: String,
@@ -180,6 +188,7 @@ pub struct AccountView {
     pub payment_grid: Vec<GridMonth>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Serialize)]
 pub struct Alert {
     pub kind: AlertKind,
@@ -190,6 +199,7 @@ pub struct Alert {
     pub account: Option<String>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertKind {

@@ -1,0 +1,119 @@
+//! The API's one error type: a stable code, an HTTP status and a plain message, sent as
+//! `{"error": {"code", "message"}}`. Internal details are logged, never sent.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use registry_service::ServiceError;
+use registry_store::StoreError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Every error code the API returns, with its HTTP status. Codes are stable; add, never rename.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    InvalidRequest,
+    InvalidFurnisher,
+    InvalidIdentifier,
+    SubjectNotFound,
+    SubmissionNotFound,
+    NotFound,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    StoreBusy,
+    Unavailable,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::InvalidFurnisher => "invalid_furnisher",
+            ErrorCode::InvalidIdentifier => "invalid_identifier",
+            ErrorCode::SubjectNotFound => "subject_not_found",
+            ErrorCode::SubmissionNotFound => "submission_not_found",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::StoreBusy => "store_busy",
+            ErrorCode::Unavailable => "unavailable",
+            ErrorCode::Internal => "internal",
+        }
+    }
+
+    pub fn status(self) -> StatusCode {
+        match self {
+            ErrorCode::InvalidRequest | ErrorCode::InvalidFurnisher | ErrorCode::InvalidIdentifier => StatusCode::BAD_REQUEST,
+            ErrorCode::SubjectNotFound | ErrorCode::SubmissionNotFound | ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::StoreBusy | ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
+        ApiError { code, message: message.into() }
+    }
+}
+
+/// The body of every error response.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDocument {
+    pub error: ErrorBody,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable, machine-readable code.
+    pub code: String,
+    pub message: String,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorDocument { error: ErrorBody { code: self.code.as_str().into(), message: self.message } };
+        (self.code.status(), Json(body)).into_response()
+    }
+}
+
+/// Marks a request body that went over the configured limit.
+#[derive(Debug)]
+pub struct BodyTooLarge;
+
+impl std::fmt::Display for BodyTooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("request body too large")
+    }
+}
+
+impl std::error::Error for BodyTooLarge {}
+
+impl From<ServiceError> for ApiError {
+    fn from(error: ServiceError) -> ApiError {
+        match &error {
+            ServiceError::InvalidInput(message) => ApiError::new(ErrorCode::InvalidRequest, message.clone()),
+            ServiceError::Store(StoreError::Busy) => {
+                ApiError::new(ErrorCode::StoreBusy, "the registry is busy applying another submission; retry shortly")
+            }
+            ServiceError::Io { source, .. }
+                if source.get_ref().is_some_and(|inner| inner.downcast_ref::<BodyTooLarge>().is_some()) =>
+            {
+                ApiError::new(ErrorCode::PayloadTooLarge, "the file is larger than this server accepts")
+            }
+            _ => {
+                tracing::error!(error = %error, "request failed");
+                ApiError::new(ErrorCode::Internal, "internal error; the server log has details")
+            }
+        }
+    }
+}

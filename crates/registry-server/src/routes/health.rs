@@ -1,0 +1,43 @@
+//! Liveness and metrics.
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::{ApiError, ErrorCode, ErrorDocument};
+use crate::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` when the store answers.
+    pub status: String,
+    pub version: String,
+}
+
+/// Whether the server and its store are up.
+#[utoipa::path(get, path = "/health", tag = "operations",
+    responses(
+        (status = 200, body = Health, description = "The server and its store answer"),
+        (status = 503, body = ErrorDocument, description = "The store does not answer"),
+    ))]
+pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+    let registry = state.registry.clone();
+    tokio::task::spawn_blocking(move || registry.store().ping())
+        .await
+        .map_err(|_| ApiError::new(ErrorCode::Internal, "health check failed"))?
+        .map_err(|e| {
+            tracing::warn!(error = %e, "store health check failed");
+            ApiError::new(ErrorCode::Unavailable, "the store does not answer")
+        })?;
+    Ok(Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into() }))
+}
+
+/// Prometheus metrics in the text exposition format.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, content_type = "text/plain; version=0.0.4", body = String, description = "Metrics")))]
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render())
+}

@@ -1,0 +1,137 @@
+//! Furnishers submit files and read their submissions' results.
+
+use std::io;
+
+use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use futures_util::StreamExt;
+use registry_core::model::FurnisherId;
+use registry_service::document::{DocumentStatus, SubmissionDocument};
+use registry_service::{IngestOutcome, NoProgress};
+use serde::Deserialize;
+use tokio_util::io::{StreamReader, SyncIoBridge};
+use utoipa::IntoParams;
+
+use crate::caller::Caller;
+use crate::error::{ApiError, BodyTooLarge, ErrorCode, ErrorDocument};
+use crate::metrics::{OutcomeLabel, StatusLabel};
+use crate::AppState;
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitQuery {
+    /// A name for the file, kept with the submission (for the furnisher's own reference).
+    pub file_name: Option<String>,
+}
+
+fn furnisher_id(text: &str) -> Result<FurnisherId, ApiError> {
+    FurnisherId::parse(text).map_err(|e| ApiError::new(ErrorCode::InvalidFurnisher, e.to_string()))
+}
+
+/// Submits one furnishing file (JSON Lines) as one submission.
+///
+/// The body is the file itself, streamed. The whole file is applied atomically; records that
+/// break a rule are rejected one by one and listed in `errors`. The same bytes sent again by
+/// the same furnisher are recognised and not applied twice.
+#[utoipa::path(post, path = "/v1/furnishers/{furnisher}/submissions", tag = "submissions",
+    params(("furnisher" = String, Path, description = "The furnisher's id"), SubmitQuery),
+    request_body(content = String, content_type = "application/x-ndjson", description = "A furnishing file, JSON Lines"),
+    responses(
+        (status = 201, body = SubmissionDocument, description = "Applied"),
+        (status = 200, body = SubmissionDocument, description = "Duplicate: these bytes were already applied"),
+        (status = 422, body = SubmissionDocument, description = "Rejected whole; nothing applied"),
+        (status = 400, body = ErrorDocument, description = "Invalid furnisher or parameters"),
+        (status = 413, body = ErrorDocument, description = "The file is larger than the server accepts"),
+        (status = 503, body = ErrorDocument, description = "Another submission holds the store; retry"),
+    ))]
+pub async fn submit(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(furnisher): Path<String>,
+    query: Result<Query<SubmitQuery>, QueryRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let furnisher = furnisher_id(&furnisher)?;
+    let SubmitQuery { file_name } = super::query(query)?;
+    if let Some(name) = &file_name
+        && (name.is_empty() || name.chars().count() > 255 || name.chars().any(char::is_control))
+    {
+        return Err(ApiError::new(ErrorCode::InvalidRequest, "file_name is 1 to 255 characters, none of them control characters"));
+    }
+    let limit = state.settings.request_body_bytes_max;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|bytes| bytes > limit) {
+        return Err(ApiError::new(ErrorCode::PayloadTooLarge, format!("the file is larger than this server accepts ({limit} bytes)")));
+    }
+    let mut received = 0u64;
+    let stream = body.into_data_stream().map(move |chunk| {
+        let chunk = chunk.map_err(io::Error::other)?;
+        received += chunk.len() as u64;
+        if received > limit { Err(io::Error::other(BodyTooLarge)) } else { Ok(chunk) }
+    });
+    let mut source = SyncIoBridge::new(StreamReader::new(stream));
+    let registry = state.registry.clone();
+    let started = std::time::Instant::now();
+    let (outcome, document) = tokio::task::spawn_blocking(move || {
+        let outcome = registry.ingest(&furnisher, file_name.as_deref(), &mut source, &NoProgress)?;
+        let document = registry.outcome_document(file_name.as_deref(), &outcome)?;
+        Ok::<_, registry_service::ServiceError>((outcome, document))
+    })
+    .await
+    .map_err(|_| ApiError::new(ErrorCode::Internal, "the ingest task failed"))??;
+    state.metrics.ingest_seconds.observe(started.elapsed().as_secs_f64());
+    let status = match outcome {
+        IngestOutcome::Applied(ref summary) => {
+            state.metrics.records.get_or_create(&OutcomeLabel { outcome: "accepted".into() }).inc_by(summary.accepted_count);
+            state.metrics.records.get_or_create(&OutcomeLabel { outcome: "rejected".into() }).inc_by(summary.rejected_count);
+            StatusCode::CREATED
+        }
+        IngestOutcome::Duplicate(_) => StatusCode::OK,
+        IngestOutcome::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    let label = match document.status {
+        DocumentStatus::Applied => "applied",
+        DocumentStatus::Duplicate => "duplicate",
+        DocumentStatus::Rejected => "rejected",
+    };
+    state.metrics.submissions.get_or_create(&StatusLabel { status: label.into() }).inc();
+    Ok((status, Json(document)).into_response())
+}
+
+/// A submission's result, with every rejection.
+#[utoipa::path(get, path = "/v1/furnishers/{furnisher}/submissions/{submission_id}", tag = "submissions",
+    params(
+        ("furnisher" = String, Path, description = "The furnisher's id"),
+        ("submission_id" = String, Path, description = "The id returned when the file was submitted"),
+    ),
+    responses(
+        (status = 200, body = SubmissionDocument, description = "The submission"),
+        (status = 404, body = ErrorDocument, description = "No such submission for this furnisher"),
+    ))]
+pub async fn get_submission(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path((furnisher, submission_id)): Path<(String, String)>,
+) -> Result<Json<SubmissionDocument>, ApiError> {
+    let furnisher = furnisher_id(&furnisher)?;
+    let registry = state.registry.clone();
+    let document = tokio::task::spawn_blocking(move || {
+        match registry.submission(&furnisher, &submission_id)? {
+            Some(summary) => registry.submission_document(&summary).map(Some),
+            None => Ok(None),
+        }
+    })
+    .await
+    .map_err(|_| ApiError::new(ErrorCode::Internal, "the lookup task failed"))??;
+    document
+        .map(Json)
+        .ok_or_else(|| ApiError::new(ErrorCode::SubmissionNotFound, "this furnisher has no submission with that id"))
+}
