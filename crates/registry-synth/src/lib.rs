@@ -1,1 +1,363 @@
+//! A synthetic credit market, deterministic by seed: people with a latent credit risk, eight
+//! furnishers (a payment platform with a credit line and co-funded microloans, banks, a
+//! consumer-finance company, an online microlender) and their monthly furnishing files.
+//! docs/synthetic-population.md documents the model and its parameters.
+//!
+//! Memory does not grow with the population: people are simulated one at a time and their
+//! records streamed into one open file per furnisher and month.
 
+mod accounts;
+mod corrupt;
+mod people;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use registry_core::model::{AccountRecord, Role, Status};
+use registry_core::report::YearMonth;
+use serde::{Deserialize, Serialize};
+
+pub use accounts::FURNISHERS;
+pub use corrupt::{KINDS as CORRUPTIONS, TEXTUAL_KINDS};
+pub use people::Person;
+
+use accounts::{AccountNumbers, MonthConditions, initial_accounts, open_new};
+
+/// How the records are split into files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileLayout {
+    /// One file per furnisher and month: `payplat/payplat-2024-05.jsonl`.
+    PerFurnisher,
+    /// One file per month holding every furnisher's records, as if one furnisher sent them:
+    /// `all/all-2024-05.jsonl` (for benchmarks).
+    Combined,
+}
+
+#[derive(Clone, Debug)]
+pub struct Params {
+    pub subjects: u32,
+    pub seed: u64,
+    /// Monthly cycles written.
+    pub months: u32,
+    /// The last cycle's month.
+    pub end_month: YearMonth,
+    /// Months simulated before the first written cycle, so histories start mature.
+    pub warmup_months: u32,
+    /// Share of records replaced by a deliberately broken one (0 to 1).
+    pub invalid_share: f64,
+    pub layout: FileLayout,
+}
+
+impl Params {
+    pub fn first_month(&self) -> YearMonth {
+        self.end_month.plus(1 - self.months as i32)
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ManifestFile {
+    pub furnisher: String,
+    pub month: String,
+    /// Relative to the output directory.
+    pub path: String,
+    pub records: u64,
+}
+
+/// A subject worth looking at in the demo.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Example {
+    pub id_type: String,
+    pub id: String,
+    pub name: String,
+    pub why: String,
+}
+
+/// What was generated: the files in the order to ingest them, and examples.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Manifest {
+    pub seed: u64,
+    pub subjects: u32,
+    pub first_month: String,
+    pub end_month: String,
+    pub invalid_share: f64,
+    pub records: u64,
+    /// Broken records written, by the error code each provokes.
+    pub invalid_records: BTreeMap<String, u64>,
+    pub files: Vec<ManifestFile>,
+    pub examples: Vec<Example>,
+}
+
+pub const MANIFEST_FILE: &str = "manifest.json";
+
+/// Share of records re-sent, corrected, in the next month's file.
+const CORRECTION_SHARE: f64 = 0.002;
+
+/// A ChaCha8 stream for one purpose and one item, independent of every other, so that a
+/// person is the same whatever else is generated.
+pub(crate) fn rng_for(seed: u64, purpose: &str, item: u64) -> ChaCha8Rng {
+    // FNV-1a over the purpose, mixed with seed and item: a stable, well-spread 64-bit key.
+    let mut key = 0xcbf2_9ce4_8422_2325u64;
+    for byte in purpose.bytes() {
+        key = (key ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ key.rotate_left(17));
+    rng.set_stream(item);
+    rng
+}
+
+/// A standard normal draw (Box–Muller).
+pub(crate) fn normal(rng: &mut ChaCha8Rng) -> f64 {
+    let u1: f64 = rng.random::<f64>().max(f64::MIN_POSITIVE);
+    let u2: f64 = rng.random();
+    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}
+
+/// Whether person `index` (even) is married to `index + 1`: they share a mortgage.
+fn married(seed: u64, index: u32, subjects: u32) -> bool {
+    index % 2 == 0 && index + 1 < subjects && rng_for(seed, "marriage", u64::from(index)).random_bool(0.35)
+}
+
+/// Generates the population into `out` and returns (and writes) its manifest. `progress` is
+/// called with the number of people simulated so far.
+pub fn generate(params: &Params, out: &Path, progress: &mut dyn FnMut(u32)) -> io::Result<Manifest> {
+    if !(0.0..=1.0).contains(&params.invalid_share) {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "the invalid share is a fraction from 0 to 1"));
+    }
+    fs::create_dir_all(out)?;
+    let first_month = params.first_month();
+    let start_month = first_month.plus(-(params.warmup_months as i32));
+    let start = start_month.day(1);
+    let mut files = Files::new(out, params.layout);
+    let mut examples = Examples::default();
+
+    for index in 0..params.subjects {
+        let person = Person::generate(params.seed, index, start);
+        let spouse = married(params.seed, index, params.subjects).then(|| Person::generate(params.seed, index + 1, start));
+        let mut rng = rng_for(params.seed, "simulate", u64::from(index));
+        let mut numbers = AccountNumbers::new(index);
+        let mut accounts = initial_accounts(&person, spouse.as_ref(), start, &mut numbers, &mut rng);
+        let mut hardship_months = 0u32;
+        let mut seen = SubjectSeen::default();
+
+        for offset in 0..(params.warmup_months + params.months) as i32 {
+            let month = start_month.plus(offset);
+            if hardship_months > 0 {
+                hardship_months -= 1;
+            } else if rng.random_bool((0.004 * (0.6 * person.risk).exp()).min(0.2)) {
+                hardship_months = 3 + rng.random_range(0..8u32);
+            }
+            let conditions = MonthConditions { risk: person.risk, hardship: hardship_months > 0 };
+            open_new(&mut accounts, &person, month, &conditions, &mut numbers, &mut rng);
+            let written = month >= first_month;
+            for account in &mut accounts {
+                let as_of = month.day(FURNISHERS[account.furnisher].cycle_day);
+                let Some(facts) = account.step(as_of, &conditions, &mut rng) else { continue };
+                if !written {
+                    continue;
+                }
+                let mut subjects = vec![person.as_reported_by(params.seed, account.furnisher, Role::Primary)];
+                if let (Some(joint), Some(spouse)) = (account.joint, spouse.as_ref())
+                    && spouse.index == joint
+                {
+                    subjects.push(spouse.as_reported_by(params.seed, account.furnisher, Role::Joint));
+                }
+                seen.observe(&facts, account.furnisher, &subjects, &person, month == params.end_month);
+                let mut record = AccountRecord { facts, subjects };
+                let valid = files.write(account.furnisher, month, &record, params.invalid_share, &mut rng)?;
+                // Now and then a furnisher corrects last month's record in this month's file.
+                if valid && month < params.end_month && !record.facts.status.requires_zero_balance() && rng.random_bool(CORRECTION_SHARE) {
+                    record.facts.balance.0 += 100;
+                    files.write(account.furnisher, month.plus(1), &record, 0.0, &mut rng)?;
+                }
+            }
+            accounts.retain(|a| !a.is_done());
+        }
+        examples.consider(&person, &seen);
+        progress(index + 1);
+    }
+    let manifest = files.finish(params, examples.into_list())?;
+    let text = serde_json::to_string_pretty(&manifest).map_err(io::Error::other)?;
+    fs::write(out.join(MANIFEST_FILE), text)?;
+    Ok(manifest)
+}
+
+/// What one person's written records showed, for picking demo examples.
+#[derive(Default)]
+struct SubjectSeen {
+    lenders_open_at_end: HashSet<usize>,
+    charged_off: bool,
+    co_funded: bool,
+    joint: bool,
+    name_variant: bool,
+    ever_late: bool,
+    records: u32,
+}
+
+impl SubjectSeen {
+    fn observe(&mut self, facts: &registry_core::model::AccountFacts, furnisher: usize, subjects: &[registry_core::model::SubjectDetails], person: &Person, last_month: bool) {
+        self.records += 1;
+        if last_month && facts.status.is_open() {
+            self.lenders_open_at_end.insert(furnisher);
+        }
+        self.charged_off |= facts.status == Status::ChargedOff;
+        self.co_funded |= facts.funding.len() > 1;
+        self.joint |= subjects.len() > 1;
+        self.ever_late |= facts.status.is_delinquent();
+        self.name_variant |= subjects[0].family_name.0 != person.family();
+    }
+}
+
+#[derive(Default)]
+struct Examples {
+    chosen: Vec<(&'static str, Example)>,
+    /// Lenders of the "multi" example, which keeps the person with the most.
+    multi_lenders: usize,
+}
+
+impl Examples {
+    fn consider(&mut self, person: &Person, seen: &SubjectSeen) {
+        let make = |why: String| Example {
+            id_type: person.id.id_type.to_string(),
+            id: person.id.id.0.clone(),
+            name: format!("{} {}", person.family(), person.given),
+            why,
+        };
+        let lenders = seen.lenders_open_at_end.len();
+        let most_so_far = self.multi_lenders;
+        let mut offer = |slot: &'static str, wanted: bool, why: String, better: bool| {
+            let existing = self.chosen.iter().position(|(s, _)| *s == slot);
+            match existing {
+                None if wanted => self.chosen.push((slot, make(why))),
+                Some(i) if wanted && better => self.chosen[i] = (slot, make(why)),
+                _ => {}
+            }
+        };
+        offer("multi", lenders >= 5, format!("open accounts at {lenders} lenders"), lenders > most_so_far);
+        offer("clean", !seen.ever_late && seen.records >= 48 && lenders >= 2, "never late, several lenders".into(), false);
+        offer("charged_off", seen.charged_off, "a charged-off loan".into(), false);
+        offer("co_funded", seen.co_funded, "a microloan co-funded by banks".into(), false);
+        offer("joint", seen.joint, "a joint mortgage with a spouse".into(), false);
+        offer("variant", seen.name_variant, "furnishers spell the name differently".into(), false);
+        if lenders >= 5 {
+            self.multi_lenders = self.multi_lenders.max(lenders);
+        }
+    }
+
+    fn into_list(self) -> Vec<Example> {
+        self.chosen.into_iter().map(|(_, e)| e).collect()
+    }
+}
+
+struct OpenFile {
+    path: String,
+    furnisher: String,
+    month: YearMonth,
+    writer: BufWriter<File>,
+    records: u64,
+    long_line_written: bool,
+}
+
+/// The output files, opened on first use and closed with their trailers at the end.
+struct Files {
+    out: PathBuf,
+    layout: FileLayout,
+    open: HashMap<(usize, YearMonth), OpenFile>,
+    invalid: BTreeMap<String, u64>,
+    line: String,
+}
+
+impl Files {
+    fn new(out: &Path, layout: FileLayout) -> Files {
+        Files { out: out.to_owned(), layout, open: HashMap::new(), invalid: BTreeMap::new(), line: String::new() }
+    }
+
+    /// Writes `record`, or with probability `invalid_share` a broken version of it; returns
+    /// whether the record was written as it is.
+    fn write(&mut self, furnisher: usize, month: YearMonth, record: &AccountRecord, invalid_share: f64, rng: &mut ChaCha8Rng) -> io::Result<bool> {
+        let key = match self.layout {
+            FileLayout::PerFurnisher => (furnisher, month),
+            FileLayout::Combined => (usize::MAX, month),
+        };
+        if !self.open.contains_key(&key) {
+            let name = match self.layout {
+                FileLayout::PerFurnisher => FURNISHERS[furnisher].id,
+                FileLayout::Combined => "all",
+            };
+            fs::create_dir_all(self.out.join(name))?;
+            let path = format!("{name}/{name}-{month}.jsonl");
+            let file = File::create(self.out.join(&path))?;
+            self.open.insert(key, OpenFile {
+                path,
+                furnisher: name.to_string(),
+                month,
+                writer: BufWriter::with_capacity(64 * 1024, file),
+                records: 0,
+                long_line_written: false,
+            });
+        }
+        let file = self.open.get_mut(&key).expect("opened above");
+        self.line.clear();
+        serde_json::to_writer(string_writer(&mut self.line), record).map_err(io::Error::other)?;
+        if invalid_share > 0.0 && rng.random_bool(invalid_share) {
+            let (code, lines) = corrupt::corrupt(&self.line, !file.long_line_written, rng);
+            file.long_line_written |= code == "line_too_long";
+            *self.invalid.entry(code.to_string()).or_default() += 1;
+            for line in lines {
+                file.writer.write_all(line.as_bytes())?;
+                file.writer.write_all(b"\n")?;
+                file.records += 1;
+            }
+            Ok(false)
+        } else {
+            file.writer.write_all(self.line.as_bytes())?;
+            file.writer.write_all(b"\n")?;
+            file.records += 1;
+            Ok(true)
+        }
+    }
+
+    fn finish(self, params: &Params, examples: Vec<Example>) -> io::Result<Manifest> {
+        let mut files = Vec::new();
+        let mut records = 0;
+        for (_, mut file) in self.open {
+            writeln!(file.writer, "{{\"trailer\":{{\"records\":{}}}}}", file.records)?;
+            file.writer.flush()?;
+            records += file.records;
+            files.push(ManifestFile { furnisher: file.furnisher, month: file.month.to_string(), path: file.path, records: file.records });
+        }
+        // Ingest order: month by month, so a correction sent later is applied later.
+        files.sort_by(|a, b| a.month.cmp(&b.month).then_with(|| a.furnisher.cmp(&b.furnisher)));
+        Ok(Manifest {
+            seed: params.seed,
+            subjects: params.subjects,
+            first_month: params.first_month().to_string(),
+            end_month: params.end_month.to_string(),
+            invalid_share: params.invalid_share,
+            records,
+            invalid_records: self.invalid,
+            files,
+            examples,
+        })
+    }
+}
+
+/// Lets serde_json write straight into a reused `String` buffer.
+fn string_writer(line: &mut String) -> impl Write + '_ {
+    struct StringWriter<'a>(&'a mut String);
+    impl Write for StringWriter<'_> {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            // serde_json only ever writes valid UTF-8.
+            let text = std::str::from_utf8(bytes).map_err(io::Error::other)?;
+            self.0.push_str(text);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    StringWriter(line)
+}

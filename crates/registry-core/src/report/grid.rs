@@ -21,6 +21,31 @@ impl YearMonth {
         YearMonth(date.year() * 12 + date.month0() as i32)
     }
 
+    /// `None` unless `month` is 1 to 12.
+    pub fn new(year: i32, month: u32) -> Option<YearMonth> {
+        (1..=12).contains(&month).then(|| YearMonth(year * 12 + month as i32 - 1))
+    }
+
+    /// Parses `YYYY-MM`.
+    pub fn parse(text: &str) -> Option<YearMonth> {
+        let (year, month) = text.split_once('-')?;
+        if year.len() != 4 || month.len() != 2 {
+            return None;
+        }
+        YearMonth::new(year.parse().ok()?, month.parse().ok()?)
+    }
+
+    /// The given day of this month, or its last day if the month is shorter.
+    pub fn day(self, day: u32) -> Date {
+        let first = Date::from_ymd_opt(self.year(), self.month(), 1).expect("valid month");
+        let last = crate::model::month_end(first);
+        Date::from_ymd_opt(self.year(), self.month(), day.clamp(1, 31)).unwrap_or(last)
+    }
+
+    pub fn last_day(self) -> Date {
+        self.day(31)
+    }
+
     pub fn year(self) -> i32 {
         self.0.div_euclid(12)
     }
