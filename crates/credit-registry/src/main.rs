@@ -1,1 +1,78 @@
-fn main() {}
+//! credit-registry: the command line. Parses flags, loads configuration in layers, runs one
+//! command, and maps the outcome to the documented exit status.
+
+mod cli;
+mod commands;
+mod config;
+mod failure;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use clap::error::ErrorKind;
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{Cli, Command};
+use crate::config::Config;
+use crate::failure::{EXIT_OK, EXIT_USAGE, Failure};
+
+fn main() -> ExitCode {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let json_output = args.iter().any(|a| a == "--json");
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            return match error.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+                    let _ = error.print();
+                    ExitCode::from(EXIT_OK)
+                }
+                _ => {
+                    if json_output {
+                        let message = error.kind().as_str().unwrap_or("invalid command line").to_string();
+                        let detail = error.to_string();
+                        let first = detail.lines().next().unwrap_or(&message).trim_start_matches("error: ");
+                        println!("{}", serde_json::json!({"error": {"code": "usage", "message": first}}));
+                    }
+                    let _ = error.print();
+                    ExitCode::from(EXIT_USAGE)
+                }
+            };
+        }
+    };
+    init_logging(&cli);
+    let result = Config::load(&cli.global).and_then(|config| run(&config, cli.command));
+    match result {
+        Ok(()) => ExitCode::from(EXIT_OK),
+        Err(failure) => {
+            failure.report(json_output);
+            ExitCode::from(failure.exit_status())
+        }
+    }
+}
+
+fn run(config: &Config, command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Demo(args) => commands::demo::run(config, args),
+        Command::Generate(args) => commands::generate::run(config, args),
+        Command::Ingest(args) => commands::ingest::run(config, args),
+        Command::Report(args) => commands::report::run(config, args),
+        Command::Serve(args) => commands::serve::run(config, args),
+        Command::Submission(args) => commands::submission::run(config, args),
+        Command::History(args) => commands::history::run(config, args),
+        Command::Archive(command) => commands::archive::run(config, command),
+    }
+}
+
+/// Logs go to stderr; servers say more by default than one-shot commands.
+fn init_logging(cli: &Cli) {
+    let serving = matches!(cli.command, Command::Serve(_) | Command::Demo(_));
+    let level = match (cli.global.verbose, serving) {
+        (0, false) => "warn",
+        (0, true) | (1, _) => "info",
+        _ => "debug",
+    };
+    let filter = EnvFilter::try_from_env("CREDIT_REGISTRY_LOG").unwrap_or_else(|_| EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).try_init();
+}

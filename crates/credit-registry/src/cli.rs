@@ -1,0 +1,275 @@
+//! The command line, as clap types. Every flag says what it does in `--help`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use registry_core::model::{Date, FurnisherId, IdType};
+use registry_core::report::YearMonth;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "credit-registry",
+    version,
+    about = "A consumer credit registry: furnishers submit account data, lenders and consumers read consolidated credit reports.",
+    long_about = "A consumer credit registry: furnishers submit account data each cycle (JSON Lines, see \
+                  shared/spec/furnishing.md), the registry validates it, matches identities and keeps full \
+                  history, and builds consolidated credit reports.\n\n\
+                  Data lives in an embedded store under --data-dir; keys for protecting identifiers are \
+                  generated there on first use unless configured.\n\n\
+                  Exit status: 0 success (also when some records were rejected), 2 when an input file was \
+                  rejected whole or the subject was not found, 64 for a usage error, 1 for anything else.",
+    after_help = "Start with `credit-registry demo`.",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Directory of the registry: database, keys, file archive, optional config.toml
+    /// [default: ./registry-data]
+    #[arg(long, global = true, env = "CREDIT_REGISTRY_DATA", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Use the PostgreSQL database at this URL instead of the embedded store (not in this
+    /// build yet: it arrives with the PostgreSQL backend)
+    #[arg(long, global = true, env = "CREDIT_REGISTRY_DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Configuration file (TOML, see docs/configuration.md) [default: DIR/config.toml when it exists]
+    #[arg(long, global = true, env = "CREDIT_REGISTRY_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Log more to stderr (-v: info, -vv: debug); CREDIT_REGISTRY_LOG takes a full filter
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate a synthetic population, ingest it, serve the API and print what to try
+    Demo(DemoArgs),
+    /// Write a synthetic population as furnishing files, one per furnisher and month
+    Generate(GenerateArgs),
+    /// Ingest furnishing files, each as one submission of the furnisher
+    Ingest(IngestArgs),
+    /// Print one subject's credit report
+    Report(ReportArgs),
+    /// Serve the HTTP API
+    Serve(ServeArgs),
+    /// Show a stored submission's result and every rejection
+    Submission(SubmissionArgs),
+    /// Show every stored version of an account's records, corrections included
+    History(HistoryArgs),
+    /// List, extract or purge archived submission files
+    #[command(subcommand)]
+    Archive(ArchiveCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct PopulationArgs {
+    /// Number of people in the population
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=50_000_000))]
+    pub subjects: u32,
+
+    /// Seed: the same seed and parameters give byte-identical files
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// Monthly cycles to write
+    #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=240))]
+    pub months: u32,
+
+    /// Month of the last cycle, YYYY-MM [default: the month before today]
+    #[arg(long, value_name = "YYYY-MM", value_parser = parse_month)]
+    pub end_month: Option<YearMonth>,
+
+    /// Months simulated before the first written cycle, so histories start mature
+    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(0..=240))]
+    pub warmup_months: u32,
+
+    /// Share of records deliberately broken (0 to 1), covering every furnishing rule
+    #[arg(long, default_value_t = 0.01, value_parser = parse_share)]
+    pub invalid_share: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub population: PopulationArgs,
+
+    /// Address to serve the API on; if taken, a free port is used instead
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+
+    /// Stop after ingesting, without serving
+    #[arg(long)]
+    pub no_serve: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OutputFormat {
+    /// JSON Lines furnishing files (shared/spec/furnishing.md)
+    Jsonl,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Layout {
+    /// One file per furnisher and month
+    PerFurnisher,
+    /// One file per month with every furnisher's records (for benchmarks)
+    Combined,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    #[command(flatten)]
+    pub population: PopulationArgs,
+
+    /// Directory to write into (created if missing)
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// File format (Metro 2 output arrives with Metro 2 support)
+    #[arg(long, value_enum, default_value_t = OutputFormat::Jsonl)]
+    pub format: OutputFormat,
+
+    /// How records are split into files
+    #[arg(long, value_enum, default_value_t = Layout::PerFurnisher)]
+    pub layout: Layout,
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// The sending furnisher (1-64 letters, digits, '.', '_', '-'); records are its accounts
+    #[arg(long, value_name = "ID")]
+    pub furnisher: FurnisherId,
+
+    /// Furnishing files; `-` reads standard input
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Print one JSON document ({"files": [...]}) on stdout instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("subject").required(true).args(["id", "registry_id"])))]
+pub struct ReportArgs {
+    /// Kind of national identifier
+    #[arg(long, value_name = "TYPE", value_parser = parse_id_type, requires = "id")]
+    pub id_type: Option<IdType>,
+
+    /// The national identifier
+    #[arg(long, value_name = "ID", requires = "id_type")]
+    pub id: Option<String>,
+
+    /// The registry's own id of the subject (S…, as shown in reports)
+    #[arg(long, value_name = "S…", conflicts_with_all = ["id", "id_type"])]
+    pub registry_id: Option<String>,
+
+    /// Report date YYYY-MM-DD: only records on or before it count [default: today, UTC]
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub as_of: Option<Date>,
+
+    /// Print the report as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080, or `listen` in the configuration]
+    #[arg(long, value_name = "ADDR", env = "CREDIT_REGISTRY_LISTEN")]
+    pub listen: Option<SocketAddr>,
+}
+
+#[derive(Debug, Args)]
+pub struct SubmissionArgs {
+    /// The furnisher that sent it
+    #[arg(long, value_name = "ID")]
+    pub furnisher: FurnisherId,
+
+    /// The submission id printed at ingest (sub_…)
+    #[arg(value_name = "SUBMISSION")]
+    pub submission_id: String,
+
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The furnisher of the account
+    #[arg(long, value_name = "ID")]
+    pub furnisher: FurnisherId,
+
+    /// The furnisher's account number
+    #[arg(long, value_name = "ACCOUNT")]
+    pub account: String,
+
+    /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ArchiveCommand {
+    /// List archived files (content hash, size, when archived)
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write an archived file, decrypted, to a path
+    Get {
+        /// Content hash (SHA-256, hex) as listed
+        #[arg(value_name = "SHA256")]
+        content_sha256: String,
+        /// Where to write the file
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Delete archived files older than the retention period now
+    Purge,
+}
+
+fn parse_date(text: &str) -> Result<Date, String> {
+    registry_core::furnishing::parse_date(text).ok_or_else(|| format!("{text:?} is not a date YYYY-MM-DD"))
+}
+
+fn parse_month(text: &str) -> Result<YearMonth, String> {
+    YearMonth::parse(text).ok_or_else(|| format!("{text:?} is not a month YYYY-MM"))
+}
+
+fn parse_id_type(text: &str) -> Result<IdType, String> {
+    text.parse().map_err(|()| {
+        let allowed: Vec<&str> = IdType::ALL.iter().map(|t| t.as_str()).collect();
+        format!("{text:?} is not an identifier type; one of {}", allowed.join(", "))
+    })
+}
+
+fn parse_share(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(share) if (0.0..=1.0).contains(&share) => Ok(share),
+        _ => Err(format!("{text:?} is not a share from 0 to 1")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

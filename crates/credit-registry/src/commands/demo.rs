@@ -1,0 +1,202 @@
+//! `demo`: the whole loop on a synthetic market, from an empty directory, offline: generate,
+//! ingest with progress, serve, and print what to try.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use registry_service::document::DocumentStatus;
+use registry_synth::{FileLayout, MANIFEST_FILE, Manifest};
+
+use crate::cli::DemoArgs;
+use crate::commands::generate::{generate, params};
+use crate::commands::open_registry;
+use crate::commands::serve::{bind_or_any, runtime, serve};
+use crate::config::Config;
+use crate::failure::CommandResult;
+use crate::progress::BatchBar;
+
+#[derive(Default)]
+struct Tally {
+    applied: usize,
+    duplicate: usize,
+    rejected_whole: usize,
+    accepted: u64,
+    rejected: u64,
+    codes: BTreeMap<String, u64>,
+    /// A submission with rejections, to show off `submission`.
+    with_rejections: Option<(String, String)>,
+}
+
+pub fn run(config: &Config, args: DemoArgs) -> CommandResult {
+    let registry = open_registry(config)?;
+    let data_dir = config.registry.data_dir.clone();
+    let params = params(&args.population, FileLayout::PerFurnisher);
+    let input = data_dir.join("demo-input").join(format!(
+        "seed{}-people{}-{}-to-{}-invalid{}",
+        params.seed,
+        params.subjects,
+        params.first_month(),
+        params.end_month,
+        params.invalid_share
+    ));
+    let manifest = match read_manifest(&input) {
+        Some(manifest) => {
+            eprintln!("reusing the population generated earlier in {}", input.display());
+            manifest
+        }
+        None => {
+            eprintln!("generating {} people over {} months …", params.subjects, params.months);
+            generate(&params, &input)?
+        }
+    };
+
+    let total_bytes: u64 = manifest.files.iter().filter_map(|f| std::fs::metadata(input.join(&f.path)).ok()).map(|m| m.len()).sum();
+    let bar = BatchBar::new(total_bytes);
+    let mut tally = Tally::default();
+    for file in &manifest.files {
+        let path = input.join(&file.path);
+        bar.start_file(&file.path);
+        let furnisher = file.furnisher.parse().map_err(anyhow::Error::from)?;
+        let mut source = std::fs::File::open(&path).with_context(|| format!("opening {}", path.display()))?;
+        let outcome = registry.ingest(&furnisher, Some(&file.path), &mut source, &bar)?;
+        let document = registry.outcome_document(Some(&file.path), &outcome)?;
+        match document.status {
+            DocumentStatus::Applied => tally.applied += 1,
+            DocumentStatus::Duplicate => tally.duplicate += 1,
+            DocumentStatus::Rejected => tally.rejected_whole += 1,
+        }
+        if document.status == DocumentStatus::Applied {
+            tally.accepted += document.accepted.unwrap_or(0);
+            tally.rejected += document.rejected.unwrap_or(0);
+            for error in document.errors.as_deref().unwrap_or(&[]) {
+                *tally.codes.entry(error.code.as_str().to_string()).or_default() += 1;
+            }
+            if tally.with_rejections.is_none() && document.rejected.unwrap_or(0) > 0 {
+                tally.with_rejections = Some((document.furnisher.clone(), document.submission_id.clone()));
+            }
+        }
+        bar.finish_file(std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0), file.records);
+    }
+    bar.finish();
+
+    let mut examples = Vec::new();
+    for example in &manifest.examples {
+        let Ok(id_type) = example.id_type.parse() else { continue };
+        if let Some(subject) = registry.find_subject(id_type, &example.id)? {
+            examples.push((subject.registry_id(), example));
+        }
+    }
+
+    print_summary(&manifest, &tally, &data_dir);
+    if args.no_serve {
+        print_commands(&examples, &tally, &data_dir, &input, &manifest, None);
+        return Ok(());
+    }
+    let preferred = args.listen.unwrap_or(config.listen);
+    runtime()?.block_on(async {
+        let (listener, moved) = bind_or_any(preferred).await?;
+        let address = listener.local_addr().context("reading the bound address")?;
+        if moved {
+            println!("(port {} was taken; using {} instead)", preferred.port(), address.port());
+        }
+        print_commands(&examples, &tally, &data_dir, &input, &manifest, Some(&format!("http://{address}")));
+        println!("\nServing until Ctrl-C.");
+        serve(registry.clone(), config, listener).await
+    })?;
+    Ok(())
+}
+
+fn read_manifest(dir: &Path) -> Option<Manifest> {
+    let text = std::fs::read_to_string(dir.join(MANIFEST_FILE)).ok()?;
+    let manifest: Manifest = serde_json::from_str(&text).ok()?;
+    // Only reuse a complete generation: every file it lists must be there.
+    manifest.files.iter().all(|f| dir.join(&f.path).exists()).then_some(manifest)
+}
+
+fn print_summary(manifest: &Manifest, tally: &Tally, data_dir: &Path) {
+    println!("credit-registry demo");
+    println!(
+        "  population  {} people, {} to {}, seed {}",
+        manifest.subjects, manifest.first_month, manifest.end_month, manifest.seed
+    );
+    println!(
+        "  ingested    {} files: {} applied, {} already applied before, {} rejected whole",
+        manifest.files.len(),
+        tally.applied,
+        tally.duplicate,
+        tally.rejected_whole
+    );
+    if tally.applied > 0 {
+        let mut codes: Vec<(&String, &u64)> = tally.codes.iter().collect();
+        codes.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+        let top: Vec<String> = codes.iter().take(5).map(|(c, n)| format!("{c} {n}")).collect();
+        println!(
+            "              {} records accepted, {} rejected ({} kinds of error; most common: {})",
+            tally.accepted,
+            tally.rejected,
+            codes.len(),
+            top.join(", ")
+        );
+    }
+    println!("  data        {}", data_dir.display());
+}
+
+fn program() -> String {
+    let exe = std::env::current_exe().ok();
+    let cwd = std::env::current_dir().ok();
+    match (exe, cwd) {
+        (Some(exe), Some(cwd)) => match exe.strip_prefix(&cwd) {
+            Ok(relative) => format!("./{}", relative.display()),
+            Err(_) => exe.display().to_string(),
+        },
+        _ => "credit-registry".into(),
+    }
+}
+
+fn print_commands(
+    examples: &[(String, &registry_synth::Example)],
+    tally: &Tally,
+    data_dir: &Path,
+    input: &Path,
+    manifest: &Manifest,
+    base: Option<&str>,
+) {
+    let program = program();
+    let dir = format!("--data-dir {}", shell_quote(data_dir));
+    if let Some(base) = base {
+        println!("\nAPI         {base}   (OpenAPI {base}/openapi.json, metrics {base}/metrics)");
+    }
+    println!("\nSubjects to look at:");
+    for (registry_id, example) in examples {
+        println!("  {registry_id}  {} {}  {} — {}", example.id_type, example.id, example.name, example.why);
+    }
+    println!("\nTry:");
+    if let Some((registry_id, example)) = examples.first() {
+        println!("  {program} report {dir} --id-type {} --id {}", example.id_type, example.id);
+        println!("  {program} report {dir} --registry-id {registry_id} --json");
+        if let Some(base) = base {
+            println!("  curl -s {base}/v1/subjects/{registry_id}/report");
+            println!(
+                "  curl -s {base}/v1/reports -H 'content-type: application/json' -d '{{\"id_type\":\"{}\",\"id\":\"{}\"}}'",
+                example.id_type, example.id
+            );
+        }
+    }
+    if let Some((furnisher, submission)) = &tally.with_rejections {
+        println!("  {program} submission {dir} --furnisher {furnisher} {submission}");
+    }
+    if let (Some(base), Some(file)) = (base, manifest.files.last()) {
+        let path: PathBuf = input.join(&file.path);
+        println!(
+            "  curl -s --data-binary @{} '{base}/v1/furnishers/{}/submissions?file_name=again.jsonl'",
+            shell_quote(&path),
+            file.furnisher
+        );
+    }
+}
+
+fn shell_quote(path: &Path) -> String {
+    let text = path.display().to_string();
+    if text.chars().all(|c| c.is_ascii_alphanumeric() || "/._-".contains(c)) { text } else { format!("'{}'", text.replace('\'', "'\\''")) }
+}

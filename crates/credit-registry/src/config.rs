@@ -1,0 +1,131 @@
+//! Configuration, read once in layers: defaults, then the TOML file, then environment
+//! variables, then flags. docs/configuration.md lists every setting.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use registry_server::ServerSettings;
+use registry_service::RegistrySettings;
+use registry_service::vault::{Keys, SecretKey};
+use serde::Deserialize;
+
+use crate::cli::GlobalArgs;
+use crate::failure::Failure;
+
+pub const DATA_DIR_DEFAULT: &str = "registry-data";
+pub const LISTEN_DEFAULT: &str = "127.0.0.1:8080";
+const CONFIG_FILE: &str = "config.toml";
+
+/// The settings file. Every field is optional; unknown fields are errors (a typo must not
+/// silently fall back to a default).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database_url: Option<String>,
+    listen: Option<String>,
+    line_bytes_max: Option<usize>,
+    archive_retention_days: Option<u32>,
+    lock_wait_ms: Option<u64>,
+    request_body_bytes_max: Option<u64>,
+    identifier_hash_key: Option<String>,
+    data_encryption_key: Option<String>,
+}
+
+pub struct Config {
+    pub registry: RegistrySettings,
+    pub server: ServerSettings,
+    pub listen: SocketAddr,
+    pub database_url: Option<String>,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn parse_env<T: std::str::FromStr>(name: &str) -> Result<Option<T>, Failure> {
+    env(name)
+        .map(|text| text.parse::<T>().map_err(|_| Failure::usage(format!("{name}={text:?} is not a valid value"))))
+        .transpose()
+}
+
+impl Config {
+    pub fn load(global: &GlobalArgs) -> Result<Config, Failure> {
+        let data_dir = global.data_dir.clone().unwrap_or_else(|| PathBuf::from(DATA_DIR_DEFAULT));
+        let file = read_file_config(global.config.as_deref(), &data_dir)?;
+
+        let mut registry = RegistrySettings::new(&data_dir);
+        let mut server = ServerSettings::default();
+        if let Some(v) = file.line_bytes_max {
+            registry.line_bytes_max = v;
+        }
+        if let Some(v) = file.archive_retention_days {
+            registry.archive_retention_days = v;
+        }
+        if let Some(v) = file.lock_wait_ms {
+            registry.lock_wait_ms = v;
+        }
+        if let Some(v) = file.request_body_bytes_max {
+            server.request_body_bytes_max = v;
+        }
+        if let Some(v) = parse_env("CREDIT_REGISTRY_LINE_BYTES_MAX")? {
+            registry.line_bytes_max = v;
+        }
+        if let Some(v) = parse_env("CREDIT_REGISTRY_ARCHIVE_RETENTION_DAYS")? {
+            registry.archive_retention_days = v;
+        }
+        if let Some(v) = parse_env("CREDIT_REGISTRY_LOCK_WAIT_MS")? {
+            registry.lock_wait_ms = v;
+        }
+        if let Some(v) = parse_env("CREDIT_REGISTRY_REQUEST_BODY_BYTES_MAX")? {
+            server.request_body_bytes_max = v;
+        }
+        if registry.line_bytes_max < 1024 {
+            return Err(Failure::usage("line_bytes_max must be at least 1024"));
+        }
+
+        let identifier_key = env("CREDIT_REGISTRY_IDENTIFIER_HASH_KEY").or(file.identifier_hash_key);
+        let encryption_key = env("CREDIT_REGISTRY_DATA_ENCRYPTION_KEY").or(file.data_encryption_key);
+        registry.keys = match (identifier_key, encryption_key) {
+            (None, None) => None,
+            (Some(id), Some(data)) => Some(Keys {
+                identifier_hash_key: SecretKey::from_base64(&id).map_err(|e| Failure::usage(format!("identifier_hash_key: {e}")))?,
+                data_encryption_key: SecretKey::from_base64(&data).map_err(|e| Failure::usage(format!("data_encryption_key: {e}")))?,
+            }),
+            _ => return Err(Failure::usage("configure both identifier_hash_key and data_encryption_key, or neither")),
+        };
+
+        let listen_text = file.listen.unwrap_or_else(|| LISTEN_DEFAULT.to_string());
+        let listen = listen_text
+            .parse()
+            .map_err(|_| Failure::usage(format!("listen = {listen_text:?} is not an address like 127.0.0.1:8080")))?;
+        let database_url = global.database_url.clone().or(file.database_url);
+        Ok(Config { registry, server, listen, database_url })
+    }
+
+    /// Refuses a backend this build does not have.
+    pub fn require_embedded_store(&self) -> Result<(), Failure> {
+        match &self.database_url {
+            None => Ok(()),
+            Some(_) => Err(Failure::Usage {
+                code: "unsupported_backend",
+                message: "this build has only the embedded store; PostgreSQL (--database-url) arrives with the PostgreSQL backend".into(),
+            }),
+        }
+    }
+}
+
+fn read_file_config(explicit: Option<&Path>, data_dir: &Path) -> Result<FileConfig, Failure> {
+    let path = match explicit {
+        Some(path) => path.to_owned(),
+        None => {
+            let default = data_dir.join(CONFIG_FILE);
+            if !default.exists() {
+                return Ok(FileConfig::default());
+            }
+            default
+        }
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| Failure::usage(format!("cannot read the configuration file {}: {e}", path.display())))?;
+    toml::from_str(&text).map_err(|e| Failure::usage(format!("{}: {}", path.display(), e.message())))
+}
