@@ -1,0 +1,298 @@
+//! The real binary, as a user and CI run it: exit statuses, JSON documents, faults.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_credit-registry");
+
+fn examples() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/spec/examples")
+}
+
+/// Runs the binary with a data directory of its own.
+fn run(data: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .env_remove("CREDIT_REGISTRY_DATA")
+        .env_remove("CREDIT_REGISTRY_CONFIG")
+        .output()
+        .expect("the binary runs")
+}
+
+fn json_of(output: &Output) -> Value {
+    let text = String::from_utf8_lossy(&output.stdout);
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}): {text}\nstderr: {}", String::from_utf8_lossy(&output.stderr)))
+}
+
+fn status(output: &Output) -> i32 {
+    output.status.code().expect("exited normally")
+}
+
+#[test]
+fn help_version_and_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [&["--help"][..], &["--version"], &["ingest", "--help"], &["report", "--help"]] {
+        let output = run(dir.path(), args);
+        assert_eq!(status(&output), 0, "{args:?}");
+    }
+    let help = String::from_utf8(run(dir.path(), &["ingest", "--help"]).stdout).unwrap();
+    assert!(help.contains("--furnisher") && help.contains("--json") && help.contains("--data-dir"), "{help}");
+    for args in [&["--frobnicate"][..], &["ingest"], &["ingest", "--furnisher", "bad id", "x.jsonl"], &["report", "--id", "1"], &[]] {
+        assert_eq!(status(&run(dir.path(), args)), 64, "{args:?}");
+    }
+    let output = run(dir.path(), &["report", "--as-of", "2021-02-30", "--registry-id", "S1", "--json"]);
+    assert_eq!(status(&output), 64);
+    assert_eq!(json_of(&output)["error"]["code"], "usage");
+    let output = run(dir.path(), &["report", "--id-type", "ssn", "--id", "000000000", "--json"]);
+    assert_eq!((status(&output), json_of(&output)["error"]["code"].as_str()), (64, Some("invalid_identifier")));
+}
+
+#[test]
+fn ingest_and_report_the_spec_examples() {
+    let dir = tempfile::tempdir().unwrap();
+    for (stem, furnisher) in [("spec-example", "payplat"), ("history-example", "bankx")] {
+        let file = examples().join(format!("{stem}.jsonl"));
+        let output = run(dir.path(), &["ingest", "--furnisher", furnisher, file.to_str().unwrap(), "--json"]);
+        assert_eq!(status(&output), 0, "{}", String::from_utf8_lossy(&output.stderr));
+        let document = json_of(&output);
+        let entry = &document["files"][0];
+        assert_eq!(entry["status"], "applied");
+        assert_eq!(entry["rejected"], 0);
+        assert!(entry["submission_id"].as_str().unwrap().starts_with("sub_"));
+        assert_eq!(entry["errors"], serde_json::json!([]));
+
+        let expected: Value = serde_json::from_str(&std::fs::read_to_string(examples().join(format!("{stem}.summary.json"))).unwrap()).unwrap();
+        let id_type = expected["subject"]["id_type"].as_str().unwrap();
+        let id = expected["subject"]["id"].as_str().unwrap();
+        let as_of = expected["as_of"].as_str().unwrap();
+        // Global options go before or after the subcommand.
+        let output = Command::new(BIN)
+            .args(["--data-dir", dir.path().to_str().unwrap(), "report", "--id-type", id_type, "--id", id, "--as-of", as_of, "--json"])
+            .output()
+            .unwrap();
+        assert_eq!(status(&output), 0);
+        assert_eq!(json_of(&output)["summary"], expected["summary"], "{stem}");
+        let text = run(dir.path(), &["report", "--id-type", id_type, "--id", id, "--as-of", as_of]);
+        let text = String::from_utf8(text.stdout).unwrap();
+        assert!(text.contains("SUMMARY") && text.contains("ACCOUNTS"), "{text}");
+        assert!(!text.contains(id), "the identifier is masked in the text report");
+    }
+    // The same file again changes nothing.
+    let file = examples().join("spec-example.jsonl");
+    let output = run(dir.path(), &["ingest", "--furnisher", "payplat", file.to_str().unwrap(), "--json"]);
+    assert_eq!(json_of(&output)["files"][0]["status"], "duplicate");
+}
+
+#[test]
+fn rejected_files_and_missing_subjects_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("truncated.jsonl");
+    let text = std::fs::read_to_string(examples().join("spec-example.jsonl")).unwrap().replace("\"records\":2", "\"records\":9");
+    std::fs::write(&broken, text).unwrap();
+    let good = examples().join("history-example.jsonl");
+    let missing = dir.path().join("missing.jsonl");
+    let output = run(dir.path(), &["ingest", "--furnisher", "payplat", broken.to_str().unwrap(), good.to_str().unwrap(), missing.to_str().unwrap(), "--json"]);
+    assert_eq!(status(&output), 2);
+    let files = json_of(&output)["files"].as_array().unwrap().clone();
+    let statuses: Vec<&str> = files.iter().map(|f| f["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["rejected", "applied", "rejected"]);
+    assert_eq!(files[0]["error"]["code"], "trailer_mismatch");
+    assert_eq!(files[2]["error"]["code"], "file_unreadable");
+
+    let output = run(dir.path(), &["report", "--id-type", "cn_rid", "--id", "11010519491231002X", "--json"]);
+    assert_eq!(status(&output), 2);
+    assert_eq!(json_of(&output)["error"]["code"], "subject_not_found");
+    let output = run(dir.path(), &["report", "--registry-id", "S999999", "--json"]);
+    assert_eq!(status(&output), 2);
+}
+
+#[test]
+fn a_file_on_standard_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["ingest", "--furnisher", "payplat", "-", "--json", "--data-dir", dir.path().to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), &std::fs::read(examples().join("spec-example.jsonl")).unwrap()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(json_of(&output)["files"][0]["accepted"], 2);
+}
+
+fn generate(dir: &Path, out: &Path, args: &[&str]) {
+    let mut all = vec!["generate", "--out", out.to_str().unwrap(), "--end-month", "2026-10"];
+    all.extend_from_slice(args);
+    let output = run(dir, &all);
+    assert_eq!(status(&output), 0, "{}", String::from_utf8_lossy(&output.stderr));
+}
+
+fn manifest(out: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn a_generated_population_with_broken_records_provokes_every_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("population");
+    generate(dir.path(), &out, &["--subjects", "120", "--months", "6", "--invalid-share", "1"]);
+    let manifest = manifest(&out);
+    let mut codes = BTreeSet::new();
+    for file in manifest["files"].as_array().unwrap() {
+        let path = out.join(file["path"].as_str().unwrap());
+        let output = run(dir.path(), &["ingest", "--furnisher", file["furnisher"].as_str().unwrap(), path.to_str().unwrap(), "--json"]);
+        assert_eq!(status(&output), 0);
+        for error in json_of(&output)["files"][0]["errors"].as_array().unwrap() {
+            codes.insert(error["code"].as_str().unwrap().to_string());
+        }
+    }
+    let all: BTreeSet<String> = registry_core::furnishing::RecordErrorCode::ALL.iter().map(|c| c.as_str().to_string()).collect();
+    let missing: Vec<&String> = all.difference(&codes).collect();
+    assert!(missing.is_empty(), "never provoked: {missing:?}");
+}
+
+#[test]
+fn the_demo_runs_from_an_empty_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(dir.path(), &["demo", "--subjects", "400", "--months", "6", "--end-month", "2026-10", "--no-serve"]);
+    assert_eq!(status(&output), 0, "{}", String::from_utf8_lossy(&output.stderr));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("applied") && text.contains("records accepted"), "{text}");
+    assert!(text.contains("report --data-dir"), "{text}");
+    // The registry id it prints gives a report.
+    let registry_id = text.split_whitespace().find(|w| w.starts_with('S') && w.len() == 10 && w[1..].bytes().all(|b| b.is_ascii_digit())).expect("a registry id");
+    let output = run(dir.path(), &["report", "--registry-id", registry_id, "--json"]);
+    assert_eq!(status(&output), 0);
+    assert!(json_of(&output)["summary"]["accounts_total"].as_u64().unwrap() > 0);
+    // Again: reuses the population and recognises every file.
+    let again = run(dir.path(), &["demo", "--subjects", "400", "--months", "6", "--end-month", "2026-10", "--no-serve"]);
+    assert!(String::from_utf8(again.stdout).unwrap().contains("0 applied"));
+}
+
+#[test]
+fn serve_answers_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir", dir.path().to_str().unwrap()])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    let address = loop {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "serve exited early");
+        if let Some(rest) = line.split("http://").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    let mut response = ureq::get(&format!("http://{address}/health")).call().unwrap();
+    assert_eq!(response.body_mut().read_to_string().unwrap().contains("\"ok\""), true);
+    unsafe_kill(child.id(), "TERM");
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+}
+
+fn unsafe_kill(pid: u32, signal: &str) {
+    let ok = Command::new("kill").arg(format!("-{signal}")).arg(pid.to_string()).status().unwrap();
+    assert!(ok.success());
+}
+
+/// A large single-furnisher file for the fault tests.
+fn big_file(dir: &Path) -> (PathBuf, Value) {
+    let out = dir.join("big");
+    generate(dir, &out, &["--subjects", "4000", "--months", "12", "--invalid-share", "0", "--layout", "combined"]);
+    let manifest = manifest(&out);
+    // One month of the combined layout is one big file.
+    let file = &manifest["files"][manifest["files"].as_array().unwrap().len() - 1];
+    (out.join(file["path"].as_str().unwrap()), file.clone())
+}
+
+fn first_subject_of(file: &Path) -> (String, String) {
+    let text = std::fs::read_to_string(file).unwrap();
+    let first: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    let subject = &first["subjects"][0];
+    (subject["id_type"].as_str().unwrap().to_string(), subject["id"].as_str().unwrap().to_string())
+}
+
+#[test]
+fn a_killed_ingest_leaves_all_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, entry) = big_file(dir.path());
+    let data = dir.path().join("registry");
+    // Create the registry first, so the kill lands in the ingest, not in set-up.
+    assert_eq!(status(&run(&data, &["report", "--registry-id", "S1", "--json"])), 2);
+    let wal = data.join("registry.db-wal");
+    let wal_before = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+    let mut child = Command::new(BIN)
+        .args(["ingest", "--furnisher", "big", file.to_str().unwrap(), "--json", "--data-dir", data.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill as soon as the submission's transaction has started writing.
+    let mut killed_mid_ingest = false;
+    loop {
+        if let Some(_exit) = child.try_wait().unwrap() {
+            break;
+        }
+        if std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0) > wal_before + 256 * 1024 {
+            unsafe_kill(child.id(), "KILL");
+            child.wait().unwrap();
+            killed_mid_ingest = true;
+            break;
+        }
+        std::thread::yield_now();
+    }
+    assert!(killed_mid_ingest, "the ingest finished before it could be killed; make the file bigger");
+
+    // Nothing of it is visible, and the store takes the same file again whole.
+    let (id_type, id) = first_subject_of(&file);
+    assert_eq!(status(&run(&data, &["report", "--id-type", &id_type, "--id", &id, "--json"])), 2, "a killed submission left records behind");
+    let output = run(&data, &["ingest", "--furnisher", "big", file.to_str().unwrap(), "--json"]);
+    assert_eq!(status(&output), 0);
+    let document = json_of(&output);
+    assert_eq!(document["files"][0]["status"], "applied");
+    assert_eq!(document["files"][0]["accepted"], entry["records"]);
+    assert_eq!(status(&run(&data, &["report", "--id-type", &id_type, "--id", &id, "--json"])), 0);
+}
+
+#[test]
+fn two_ingesting_processes_at_once_both_apply_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("population");
+    generate(dir.path(), &out, &["--subjects", "1500", "--months", "2", "--invalid-share", "0", "--layout", "combined"]);
+    let manifest = manifest(&out);
+    let files: Vec<(PathBuf, u64)> = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (out.join(f["path"].as_str().unwrap()), f["records"].as_u64().unwrap()))
+        .collect();
+    let data = dir.path().join("registry");
+    assert_eq!(status(&run(&data, &["report", "--registry-id", "S1"])), 2);
+    let children: Vec<_> = files
+        .iter()
+        .map(|(path, _)| {
+            Command::new(BIN)
+                .args(["ingest", "--furnisher", "all", path.to_str().unwrap(), "--json", "--data-dir", data.to_str().unwrap()])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for (child, (_, records)) in children.into_iter().zip(&files) {
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(status(&output), 0, "{}", String::from_utf8_lossy(&output.stderr));
+        let document = json_of(&output);
+        assert_eq!(document["files"][0]["status"], "applied");
+        assert_eq!(document["files"][0]["accepted"].as_u64(), Some(*records));
+    }
+}
