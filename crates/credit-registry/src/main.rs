@@ -17,6 +17,12 @@ use crate::cli::{Cli, Command};
 use crate::config::Config;
 use crate::failure::{EXIT_OK, EXIT_USAGE, Failure};
 
+/// Records are allocated on the parsing thread and freed on the writing thread; glibc's malloc
+/// serialises those cross-thread frees on an arena lock (a quarter of ingest time when
+/// measured), mimalloc does not.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let json_output = args.iter().any(|a| a == "--json");

@@ -52,8 +52,10 @@ fn check_cn_rid(id: &str) -> Result<Date, IdProblem> {
     if CN_RID_CHECK[(weighted % 11) as usize] != bytes[17] {
         return Err(IdProblem::Checksum);
     }
-    let embedded = &id[6..14];
-    Date::parse_from_str(embedded, "%Y%m%d").map_err(|_| IdProblem::EmbeddedDate)
+    let digits = |range: std::ops::Range<usize>| -> u32 {
+        bytes[range].iter().fold(0, |n, d| n * 10 + u32::from(d - b'0'))
+    };
+    Date::from_ymd_opt(digits(6..10) as i32, digits(10..12), digits(12..14)).ok_or(IdProblem::EmbeddedDate)
 }
 
 /// Weight of position i is 2^(17-i) mod 11 (ISO 7064 MOD 11-2).

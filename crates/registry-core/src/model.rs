@@ -444,6 +444,15 @@ pub struct ReportedIdentity {
 }
 
 impl SubjectDetails {
+    /// Whether this subject is reported exactly as `identity` (cheaper than building one).
+    pub fn same_identity(&self, identity: &ReportedIdentity) -> bool {
+        self.family_name == identity.family_name
+            && self.given_name == identity.given_name
+            && self.birth_date == identity.birth_date
+            && self.phone == identity.phone
+            && self.address == identity.address
+    }
+
     pub fn reported_identity(&self) -> ReportedIdentity {
         ReportedIdentity {
             family_name: self.family_name.clone(),

@@ -2,15 +2,18 @@
 //! its content, for a configurable number of days, so a recent cycle can be replayed or
 //! investigated. Files are written to a temporary name and renamed into place, so a crash
 //! never leaves a half-written archive under a real name.
+//!
+//! Files are compressed (LZ4 frames) before they are encrypted: furnishing files shrink about
+//! fourfold, and on this hardware the disk, not the CPU, bounds how fast a file is taken in.
 
 use std::fs::{self, File};
-use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use sha2::{Digest, Sha256};
 
-use crate::vault::{ArchiveReader, NonceSource, Vault};
+use crate::vault::{NonceSource, Vault};
 
 const EXTENSION: &str = "cra";
 const TEMP_PREFIX: &str = ".incoming-";
@@ -53,7 +56,8 @@ impl Archive {
         progress: &mut dyn FnMut(u64),
     ) -> io::Result<Archived> {
         let temp = tempfile::Builder::new().prefix(TEMP_PREFIX).tempfile_in(&self.dir)?;
-        let mut sealed = vault.archive_writer(BufWriter::with_capacity(COPY_BUFFER_BYTES, temp.as_file()), rng)?;
+        let sealed = vault.archive_writer(BufWriter::with_capacity(COPY_BUFFER_BYTES, temp.as_file()), rng)?;
+        let mut compressed = lz4_flex::frame::FrameEncoder::new(sealed);
         let mut hasher = Sha256::new();
         let mut buffer = vec![0u8; COPY_BUFFER_BYTES];
         let mut byte_count = 0u64;
@@ -65,11 +69,11 @@ impl Archive {
                 Err(e) => return Err(e),
             };
             hasher.update(&buffer[..n]);
-            sealed.write_all(&buffer[..n])?;
+            compressed.write_all(&buffer[..n])?;
             byte_count += n as u64;
             progress(byte_count);
         }
-        sealed.finish()?.flush()?;
+        compressed.finish().map_err(io::Error::other)?.finish()?.flush()?;
         temp.as_file().sync_all()?;
         let content_sha256 = hex::encode(hasher.finalize());
         // Renaming over an existing archive of the same content also restarts its retention.
@@ -81,13 +85,14 @@ impl Archive {
         self.dir.join(format!("{content_sha256}.{EXTENSION}"))
     }
 
-    /// Opens an archived file for reading, decrypted.
-    pub fn reader(&self, content_sha256: &str, vault: &Vault) -> io::Result<ArchiveReader<BufReader<File>>> {
+    /// Opens an archived file for reading, decrypted and decompressed.
+    pub fn reader(&self, content_sha256: &str, vault: &Vault) -> io::Result<impl BufRead + Send + use<>> {
         if content_sha256.len() != 64 || !content_sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "a content hash is 64 hexadecimal digits"));
         }
         let file = File::open(self.path_of(content_sha256))?;
-        vault.archive_reader(BufReader::with_capacity(COPY_BUFFER_BYTES, file))
+        let decrypted = vault.archive_reader(BufReader::with_capacity(COPY_BUFFER_BYTES, file))?;
+        Ok(BufReader::with_capacity(COPY_BUFFER_BYTES, lz4_flex::frame::FrameDecoder::new(decrypted)))
     }
 
     pub fn list(&self) -> io::Result<Vec<ArchiveEntry>> {

@@ -7,7 +7,9 @@ use std::io::{BufRead, Read};
 use std::sync::mpsc;
 
 use registry_core::furnishing::{Entry, FurnishingReader, ReadError, Rules};
-use registry_core::model::{AccountRecord, FurnisherId, IdType};
+use std::sync::Arc;
+
+use registry_core::model::{AccountRecord, FurnisherId, IdType, ReportedIdentity, SubjectDetails};
 use registry_store::{Begin, BatchItem, KeyedHash, NewSubmission, SealedRecord, SealedSubject, SubmissionSummary};
 
 use crate::vault::{NonceSource, Purpose, Vault};
@@ -17,9 +19,9 @@ use crate::{Registry, ServiceError, io_error};
 const BATCH_LINES: usize = 1024;
 /// Batches in flight between the threads.
 const BATCHES_IN_FLIGHT: usize = 4;
-/// Sealed identifiers and identities remembered per submission, so a subject reported on many
-/// lines is hashed and sealed once; forgotten wholesale when full, to bound memory.
-const SEAL_CACHE_ENTRIES_MAX: usize = 100_000;
+/// People remembered per identifier type and submission, so a subject reported on many lines is
+/// hashed and sealed once; forgotten wholesale when full, to bound memory (about 0.5 KiB each).
+const SEAL_CACHE_ENTRIES_MAX: usize = 16_384;
 
 /// How an ingest ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,6 +67,7 @@ impl Registry {
         source: &mut dyn Read,
         progress: &dyn IngestProgress,
     ) -> Result<IngestOutcome, ServiceError> {
+        let started = std::time::Instant::now();
         let mut rng = NonceSource::new().map_err(io_error("no randomness"))?;
         let archived = self
             .archive
@@ -85,6 +88,7 @@ impl Registry {
             Begin::Duplicate(existing) => return Ok(IngestOutcome::Duplicate(existing)),
             Begin::Started(writer) => writer,
         };
+        let archived_ms = started.elapsed().as_millis();
         progress.parsing_started(archived.byte_count);
         let input = self
             .archive
@@ -111,8 +115,21 @@ impl Registry {
             (parsed, written)
         });
         written?;
+        let written_ms = started.elapsed().as_millis();
         match parsed {
-            Ok(record_count) => Ok(IngestOutcome::Applied(writer.commit(record_count)?)),
+            Ok(record_count) => {
+                let summary = writer.commit(record_count)?;
+                tracing::info!(
+                    furnisher = %furnisher,
+                    records = record_count,
+                    bytes = archived.byte_count,
+                    archived_ms,
+                    written_ms = written_ms - archived_ms,
+                    committed_ms = started.elapsed().as_millis() - written_ms,
+                    "submission applied"
+                );
+                Ok(IngestOutcome::Applied(summary))
+            }
             Err(Stop::Read(ReadError::Rejected(rejection), record_count)) => {
                 drop(writer);
                 let summary = self.store.record_rejected_file(&submission, record_count, &rejection)?;
@@ -142,7 +159,7 @@ fn parse_and_seal<R: BufRead>(
     batches: mpsc::SyncSender<Vec<BatchItem>>,
     progress: &dyn IngestProgress,
 ) -> Result<u64, Stop> {
-    let mut sealer = Sealer { vault, rng, ids: HashMap::new(), identities: HashMap::new() };
+    let mut sealer = Sealer { vault, rng, recent: Default::default() };
     let mut batch = Vec::with_capacity(BATCH_LINES);
     loop {
         let entry = match reader.next_entry() {
@@ -167,56 +184,69 @@ fn parse_and_seal<R: BufRead>(
     Ok(reader.record_count())
 }
 
-/// Hashes and seals the personal parts of records, remembering recent results.
+/// Hashes and seals the personal parts of records. A person appears on many records of a file
+/// (one per account, one per month in a backfill), so the results for recently seen people
+/// are kept, by identifier; a different identity for the same person is sealed afresh.
 struct Sealer<'v> {
     vault: &'v Vault,
     rng: NonceSource,
-    ids: HashMap<(IdType, String), (KeyedHash, Vec<u8>)>,
-    identities: HashMap<Vec<u8>, (KeyedHash, Vec<u8>)>,
+    /// One map per identifier type, so look-ups borrow the identifier instead of copying it.
+    recent: [HashMap<String, SealedPerson>; IdType::ALL.len()],
+}
+
+struct SealedPerson {
+    id_hash: KeyedHash,
+    id_sealed: Arc<[u8]>,
+    identity: ReportedIdentity,
+    identity_hash: KeyedHash,
+    identity_sealed: Arc<[u8]>,
 }
 
 impl Sealer<'_> {
     fn seal(&mut self, line: u64, record: AccountRecord) -> SealedRecord {
-        let subjects = record
-            .subjects
-            .iter()
-            .map(|subject| {
-                let id_key = (subject.id.id_type, subject.id.id.0.clone());
-                let (id_hash, id_sealed) = match self.ids.get(&id_key) {
-                    Some(found) => found.clone(),
-                    None => {
-                        let sealed = (
-                            self.vault.id_hash(subject.id.id_type, &subject.id.id),
-                            self.vault.seal(Purpose::Identifier, subject.id.id.as_bytes(), &mut self.rng),
-                        );
-                        bounded_insert(&mut self.ids, id_key, sealed.clone());
-                        sealed
-                    }
-                };
-                let canonical = serde_json::to_vec(&subject.reported_identity()).expect("identities serialise");
-                let (identity_hash, identity_sealed) = match self.identities.get(&canonical) {
-                    Some(found) => found.clone(),
-                    None => {
-                        let sealed = (
-                            self.vault.identity_hash(&canonical),
-                            self.vault.seal(Purpose::Identity, &canonical, &mut self.rng),
-                        );
-                        bounded_insert(&mut self.identities, canonical, sealed.clone());
-                        sealed
-                    }
-                };
-                SealedSubject { role: subject.role, id_type: subject.id.id_type, id_hash, id_sealed, identity_hash, identity_sealed }
-            })
-            .collect();
+        let subjects = record.subjects.iter().map(|subject| self.seal_subject(subject)).collect();
         SealedRecord { line, facts: record.facts, subjects }
     }
-}
 
-fn bounded_insert<K: std::hash::Hash + Eq, V>(map: &mut HashMap<K, V>, key: K, value: V) {
-    if map.len() >= SEAL_CACHE_ENTRIES_MAX {
-        map.clear();
+    fn seal_subject(&mut self, subject: &SubjectDetails) -> SealedSubject {
+        let id_type = subject.id.id_type;
+        let known = self.recent[id_type as usize].get(subject.id.id.as_str());
+        let person = match known {
+            Some(person) if subject.same_identity(&person.identity) => person,
+            known => {
+                let (id_hash, id_sealed) = match known {
+                    Some(person) => (person.id_hash, person.id_sealed.clone()),
+                    None => (
+                        self.vault.id_hash(id_type, &subject.id.id),
+                        self.vault.seal(Purpose::Identifier, subject.id.id.as_bytes(), &mut self.rng).into(),
+                    ),
+                };
+                let identity = subject.reported_identity();
+                let canonical = serde_json::to_vec(&identity).expect("identities serialise");
+                let person = SealedPerson {
+                    id_hash,
+                    id_sealed,
+                    identity_hash: self.vault.identity_hash(&canonical),
+                    identity_sealed: self.vault.seal(Purpose::Identity, &canonical, &mut self.rng).into(),
+                    identity,
+                };
+                let recent = &mut self.recent[id_type as usize];
+                if recent.len() >= SEAL_CACHE_ENTRIES_MAX {
+                    recent.clear();
+                }
+                recent.insert(subject.id.id.0.clone(), person);
+                &recent[subject.id.id.as_str()]
+            }
+        };
+        SealedSubject {
+            role: subject.role,
+            id_type,
+            id_hash: person.id_hash,
+            id_sealed: person.id_sealed.clone(),
+            identity_hash: person.identity_hash,
+            identity_sealed: person.identity_sealed.clone(),
+        }
     }
-    map.insert(key, value);
 }
 
 /// `sub_` then the time in milliseconds and 32 random bits, in hex: unique, and sorting by id

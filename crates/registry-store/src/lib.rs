@@ -5,7 +5,10 @@
 //! The store never sees a national identifier or a name in the clear: callers pass keyed
 //! hashes for look-up and sealed (encrypted) blobs for display, and get the same blobs back.
 
+mod codec;
 mod sqlite;
+
+use std::sync::Arc;
 
 use registry_core::furnishing::{FileRejection, RecordError};
 use registry_core::model::{AccountFacts, FurnisherId, IdType, Role};
@@ -70,16 +73,17 @@ pub struct SubmissionSummary {
     pub error: Option<FileRejection>,
 }
 
-/// One person on a record, protected: hashes to find them, sealed blobs to show them.
+/// One person on a record, protected: hashes to find them, sealed blobs to show them. The
+/// blobs are shared (`Arc`): a person on many records is sealed once.
 #[derive(Clone, Debug)]
 pub struct SealedSubject {
     pub role: Role,
     pub id_type: IdType,
     pub id_hash: KeyedHash,
-    pub id_sealed: Vec<u8>,
+    pub id_sealed: Arc<[u8]>,
     /// Keyed hash of the reported identity (names, birth date, contact), for deduplication.
     pub identity_hash: KeyedHash,
-    pub identity_sealed: Vec<u8>,
+    pub identity_sealed: Arc<[u8]>,
 }
 
 /// An accepted record ready to store.
@@ -190,10 +194,3 @@ pub trait Store: Send + Sync {
     fn ping(&self) -> StoreResult<()>;
 }
 
-/// How an account is linked to a subject on a stored record (the `subjects` column).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub(crate) struct StoredLink {
-    pub subject: i64,
-    pub role: Role,
-    pub identity: i64,
-}

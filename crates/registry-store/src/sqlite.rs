@@ -10,29 +10,40 @@ use std::time::Duration;
 
 use r2d2_sqlite::SqliteConnectionManager;
 use registry_core::furnishing::{
-    FileErrorCode, FileRejection, RecordError, RecordErrorCode, parse_date,
+    FileErrorCode, FileRejection, RecordError, RecordErrorCode,
 };
 use registry_core::model::{
-    AccountFacts, AmountMinor, Currency, Date, FundingShare, FurnisherId, IdType,
+    AccountFacts, AmountMinor, Currency, Date, FurnisherId, IdType,
 };
 use registry_core::report::{AccountHistory, StoredRecord, SubjectKey, SubjectLink};
 use rusqlite::{Connection, OptionalExtension, Row, params};
+use sha2::{Digest, Sha256};
 
+use crate::codec;
 use crate::{
     Begin, BatchCounts, BatchItem, KeyedHash, NewSubmission, SealedRecord, StoreError,
-    RecordVersion, StoreResult, StoredLink, StoredSubject, Store, SubmissionStatus, SubmissionSummary,
+    RecordVersion, StoreResult, StoredSubject, Store, SubmissionStatus, SubmissionSummary,
     SubmissionWriter,
 };
+
+/// The column list of `record` and `record_history`, as a literal for `concat!`.
+macro_rules! record_columns {
+    () => {
+        "account_key, as_of, submission_key, line, product, opened, closed, currency, \
+         credit_limit, original_amount, term_months, scheduled_payment, actual_payment, balance, past_due, status, \
+         payment_history, first_delinquency, last_payment, special_comment, dispute, subjects, funding"
+    };
+}
 
 /// Schema migrations, applied in order; `PRAGMA user_version` holds the last one applied.
 const MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_initial.sql")];
 
 /// Page cache of the writer connection. Large enough that a big submission's index pages
 /// stay in memory, small enough to keep an ingest well under its memory budget.
-const WRITER_CACHE_KIB: i64 = 64 * 1024;
+const WRITER_CACHE_KIB: i64 = 32 * 1024;
 const READER_CACHE_KIB: i64 = 16 * 1024;
 /// Entries kept in each look-up cache of a submission writer before it starts afresh.
-const CACHE_ENTRIES_MAX: usize = 200_000;
+const CACHE_ENTRIES_MAX: usize = 50_000;
 
 pub struct SqliteStore {
     path: PathBuf,
@@ -207,19 +218,25 @@ impl Store for SqliteStore {
                 ],
             )
             .map_err(map_err)?;
-            Ok(Ok(conn.last_insert_rowid()))
+            let submission_key = conn.last_insert_rowid();
+            let last_account_key: i64 = conn
+                .query_row("SELECT coalesce(max(account_key), 0) FROM account", [], |r| r.get(0))
+                .map_err(map_err)?;
+            Ok(Ok((submission_key, last_account_key)))
         })();
         match started {
-            Ok(Ok(submission_key)) => Ok(Begin::Started(Box::new(SqliteSubmission {
+            Ok(Ok((submission_key, last_account_key))) => Ok(Begin::Started(Box::new(SqliteSubmission {
                 conn,
-                submission_key,
-                submission: submission.clone(),
-                rejection_seq: 0,
-                counts: BatchCounts::default(),
-                subjects: BoundedMap::default(),
-                identities: BoundedMap::default(),
-                accounts: BoundedMap::default(),
-                memberships: BoundedMap::default(),
+                state: WriterState {
+                    submission_key,
+                    last_account_key,
+                    submission: submission.clone(),
+                    rejection_seq: 0,
+                    counts: BatchCounts::default(),
+                    subjects: BoundedMap::default(),
+                    identities: BoundedMap::default(),
+                    memberships: BoundedMap::default(),
+                },
                 committed: false,
             }))),
             Ok(Err(applied)) => {
@@ -368,9 +385,7 @@ impl Store for SqliteStore {
     }
 }
 
-const RECORD_COLUMNS: &str = "account_key, as_of, submission_key, line, product, opened, closed, currency, \
-     credit_limit, original_amount, term_months, scheduled_payment, actual_payment, balance, past_due, status, \
-     payment_history, first_delinquency, last_payment, special_comment, dispute, subjects, funding";
+const RECORD_COLUMNS: &str = record_columns!();
 
 fn read_subject(conn: &Connection, subject: SubjectKey) -> StoreResult<Option<StoredSubject>> {
     let Some((id_type, id_sealed)) = conn
@@ -426,8 +441,12 @@ fn read_subject(conn: &Connection, subject: SubjectKey) -> StoreResult<Option<St
 fn record_from_row(row: &Row<'_>, at: usize) -> StoreResult<(AccountFacts, Vec<SubjectLink>)> {
     let text = |i: usize| -> StoreResult<String> { row.get(at + i).map_err(map_err) };
     let opt_text = |i: usize| -> StoreResult<Option<String>> { row.get(at + i).map_err(map_err) };
-    let date = |value: String| parse_date(&value).ok_or_else(|| corrupt(format!("bad date {value:?}")));
-    let opt_date = |value: Option<String>| -> StoreResult<Option<Date>> { value.map(date).transpose() };
+    let date = |i: usize| -> StoreResult<Option<Date>> {
+        row.get::<_, Option<i64>>(at + i)
+            .map_err(map_err)?
+            .map(|n| codec::date_from_number(n).ok_or_else(|| corrupt(format!("bad date {n}"))))
+            .transpose()
+    };
     let amount = |i: usize| -> StoreResult<Option<AmountMinor>> {
         Ok(row.get::<_, Option<i64>>(at + i).map_err(map_err)?.map(|v| AmountMinor(v as u64)))
     };
@@ -437,17 +456,17 @@ fn record_from_row(row: &Row<'_>, at: usize) -> StoreResult<(AccountFacts, Vec<S
     let currency = text(7)?;
     let status = text(15)?;
     let dispute = text(20)?;
-    let links: Vec<StoredLink> = serde_json::from_str(&text(21)?).map_err(|e| corrupt(format!("bad subjects: {e}")))?;
-    let funding: Vec<FundingShare> = match opt_text(22)? {
-        Some(json) => serde_json::from_str(&json).map_err(|e| corrupt(format!("bad funding: {e}")))?,
+    let links = codec::decode_links(&text(21)?)?;
+    let funding = match opt_text(22)? {
+        Some(encoded) => codec::decode_funding(&encoded)?,
         None => Vec::new(),
     };
     let facts = AccountFacts {
         account: row.get(at - 1).map_err(map_err)?,
-        as_of: date(text(1)?)?,
+        as_of: date(1)?.ok_or_else(|| corrupt("a record without as_of"))?,
         product: product.parse().map_err(|()| code(product.clone(), "product"))?,
-        opened: date(text(5)?)?,
-        closed: opt_date(opt_text(6)?)?,
+        opened: date(5)?.ok_or_else(|| corrupt("a record without opened"))?,
+        closed: date(6)?,
         currency: Currency::from_code(&currency).ok_or_else(|| code(currency.clone(), "currency"))?,
         credit_limit: amount(8)?,
         original_amount: amount(9)?,
@@ -458,8 +477,8 @@ fn record_from_row(row: &Row<'_>, at: usize) -> StoreResult<(AccountFacts, Vec<S
         past_due: amount(14)?.unwrap_or_default(),
         status: status.parse().map_err(|()| code(status.clone(), "status"))?,
         payment_history: text(16)?,
-        first_delinquency: opt_date(opt_text(17)?)?,
-        last_payment: opt_date(opt_text(18)?)?,
+        first_delinquency: date(17)?,
+        last_payment: date(18)?,
         special_comment: opt_text(19)?,
         dispute: dispute.parse().map_err(|()| code(dispute.clone(), "dispute"))?,
         funding,
@@ -493,15 +512,21 @@ impl<K: Eq + Hash, V: Copy> BoundedMap<K, V> {
 
 struct SqliteSubmission<'s> {
     conn: MutexGuard<'s, Connection>,
+    state: WriterState,
+    committed: bool,
+}
+
+/// Everything a submission writer remembers besides its connection.
+struct WriterState {
     submission_key: i64,
+    /// The highest account key in use; new accounts take the next (we hold the write lock).
+    last_account_key: i64,
     submission: NewSubmission,
     rejection_seq: i64,
     counts: BatchCounts,
     subjects: BoundedMap<KeyedHash, i64>,
     identities: BoundedMap<(i64, KeyedHash), i64>,
-    accounts: BoundedMap<String, i64>,
     memberships: BoundedMap<(i64, i64), ()>,
-    committed: bool,
 }
 
 /// What happened to one accepted record.
@@ -511,210 +536,286 @@ enum Applied {
     DuplicateOf(u64),
 }
 
-impl SqliteSubmission<'_> {
-    fn reject(&mut self, errors: &[RecordError]) -> StoreResult<()> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("INSERT INTO rejection (submission_key, seq, line, field, code, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
-            .map_err(map_err)?;
+/// The writer's statements, prepared once per batch rather than looked up per record.
+struct Statements<'c> {
+    reject: rusqlite::CachedStatement<'c>,
+    find_account: rusqlite::CachedStatement<'c>,
+    insert_account: rusqlite::CachedStatement<'c>,
+    update_account: rusqlite::CachedStatement<'c>,
+    find_subject: rusqlite::CachedStatement<'c>,
+    insert_subject: rusqlite::CachedStatement<'c>,
+    find_identity: rusqlite::CachedStatement<'c>,
+    insert_identity: rusqlite::CachedStatement<'c>,
+    link: rusqlite::CachedStatement<'c>,
+    find_record: rusqlite::CachedStatement<'c>,
+    insert_record: rusqlite::CachedStatement<'c>,
+    keep_history: rusqlite::CachedStatement<'c>,
+    delete_record: rusqlite::CachedStatement<'c>,
+}
+
+impl<'c> Statements<'c> {
+    fn prepare(conn: &'c Connection) -> rusqlite::Result<Statements<'c>> {
+        Ok(Statements {
+            reject: conn.prepare_cached("INSERT INTO rejection (submission_key, seq, line, field, code, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?,
+            find_account: conn.prepare_cached("SELECT account_key, subjects_sig, subjects FROM account WHERE furnisher = ?1 AND account = ?2")?,
+            insert_account: conn.prepare_cached("INSERT INTO account (furnisher, account, account_key, subjects_sig, subjects) VALUES (?1, ?2, ?3, ?4, ?5)")?,
+            update_account: conn.prepare_cached("UPDATE account SET subjects_sig = ?2, subjects = ?3 WHERE account_key = ?1")?,
+            find_subject: conn.prepare_cached("SELECT subject_key FROM subject WHERE id_hash = ?1")?,
+            insert_subject: conn.prepare_cached("INSERT INTO subject (id_hash, id_type, id_sealed) VALUES (?1, ?2, ?3)")?,
+            find_identity: conn.prepare_cached("SELECT identity_key FROM identity WHERE subject_key = ?1 AND furnisher = ?2 AND identity_hash = ?3")?,
+            insert_identity: conn.prepare_cached("INSERT INTO identity (subject_key, furnisher, identity_hash, identity_sealed) VALUES (?1, ?2, ?3, ?4)")?,
+            link: conn.prepare_cached("INSERT OR IGNORE INTO account_subject (subject_key, account_key) VALUES (?1, ?2)")?,
+            find_record: conn.prepare_cached("SELECT submission_key, line FROM record WHERE account_key = ?1 AND as_of = ?2")?,
+            insert_record: conn.prepare_cached(concat!(
+                "INSERT OR IGNORE INTO record (", record_columns!(), ") VALUES ",
+                "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)"
+            ))?,
+            keep_history: conn.prepare_cached(concat!(
+                "INSERT INTO record_history (", record_columns!(), ", replaced_by) SELECT ", record_columns!(),
+                ", ?3 FROM record WHERE account_key = ?1 AND as_of = ?2"
+            ))?,
+            delete_record: conn.prepare_cached("DELETE FROM record WHERE account_key = ?1 AND as_of = ?2")?,
+        })
+    }
+}
+
+impl WriterState {
+    fn reject(&mut self, sql: &mut Statements<'_>, errors: &[RecordError]) -> StoreResult<()> {
         for error in errors {
             self.rejection_seq += 1;
-            stmt.execute(params![
-                self.submission_key,
-                self.rejection_seq,
-                error.line as i64,
-                error.field,
-                error.code.as_str(),
-                error.message,
-            ])
-            .map_err(map_err)?;
+            sql.reject
+                .execute(params![
+                    self.submission_key,
+                    self.rejection_seq,
+                    error.line as i64,
+                    error.field,
+                    error.code.as_str(),
+                    error.message,
+                ])
+                .map_err(map_err)?;
         }
         Ok(())
     }
 
-    /// The key of this furnisher's account, and whether it was created just now.
-    fn account_key(&mut self, account: &str) -> StoreResult<(i64, bool)> {
-        if let Some(key) = self.accounts.get(&account.to_owned()) {
-            return Ok((key, false));
-        }
-        let furnisher = self.submission.furnisher.as_str();
-        let found: Option<i64> = self
-            .conn
-            .prepare_cached("SELECT account_key FROM account WHERE furnisher = ?1 AND account = ?2")
-            .and_then(|mut s| s.query_row(params![furnisher, account], |r| r.get(0)).optional())
-            .map_err(map_err)?;
-        let (key, created) = match found {
-            Some(key) => (key, false),
-            None => {
-                self.conn
-                    .prepare_cached("INSERT INTO account (furnisher, account) VALUES (?1, ?2)")
-                    .and_then(|mut s| s.execute(params![furnisher, account]))
-                    .map_err(map_err)?;
-                (self.conn.last_insert_rowid(), true)
-            }
-        };
-        self.accounts.insert(account.to_owned(), key);
-        Ok((key, created))
+    /// The stored account: its key and the subjects of its latest stored record.
+    fn find_account(&mut self, sql: &mut Statements<'_>, account: &str) -> StoreResult<Option<AccountRow>> {
+        sql.find_account
+            .query_row(params![self.submission.furnisher.as_str(), account], |r| {
+                Ok(AccountRow { key: r.get(0)?, subjects_sig: r.get(1)?, subjects: r.get(2)? })
+            })
+            .optional()
+            .map_err(map_err)
     }
 
-    fn subject_key(&mut self, subject: &crate::SealedSubject) -> StoreResult<i64> {
+    fn subject_key(&mut self, sql: &mut Statements<'_>, conn: &Connection, subject: &crate::SealedSubject) -> StoreResult<i64> {
         if let Some(key) = self.subjects.get(&subject.id_hash) {
             return Ok(key);
         }
-        let found: Option<i64> = self
-            .conn
-            .prepare_cached("SELECT subject_key FROM subject WHERE id_hash = ?1")
-            .and_then(|mut s| s.query_row([&subject.id_hash[..]], |r| r.get(0)).optional())
-            .map_err(map_err)?;
+        let found: Option<i64> = sql.find_subject.query_row([&subject.id_hash[..]], |r| r.get(0)).optional().map_err(map_err)?;
         let key = match found {
             Some(key) => key,
             None => {
-                self.conn
-                    .prepare_cached("INSERT INTO subject (id_hash, id_type, id_sealed) VALUES (?1, ?2, ?3)")
-                    .and_then(|mut s| s.execute(params![&subject.id_hash[..], subject.id_type.as_str(), subject.id_sealed]))
+                sql.insert_subject
+                    .execute(params![&subject.id_hash[..], subject.id_type.as_str(), &subject.id_sealed[..]])
                     .map_err(map_err)?;
-                self.conn.last_insert_rowid()
+                conn.last_insert_rowid()
             }
         };
         self.subjects.insert(subject.id_hash, key);
         Ok(key)
     }
 
-    fn identity_key(&mut self, subject_key: i64, subject: &crate::SealedSubject) -> StoreResult<i64> {
+    fn identity_key(&mut self, sql: &mut Statements<'_>, conn: &Connection, subject_key: i64, subject: &crate::SealedSubject) -> StoreResult<i64> {
         let cache_key = (subject_key, subject.identity_hash);
         if let Some(key) = self.identities.get(&cache_key) {
             return Ok(key);
         }
         let furnisher = self.submission.furnisher.as_str();
-        let found: Option<i64> = self
-            .conn
-            .prepare_cached("SELECT identity_key FROM identity WHERE subject_key = ?1 AND furnisher = ?2 AND identity_hash = ?3")
-            .and_then(|mut s| s.query_row(params![subject_key, furnisher, &subject.identity_hash[..]], |r| r.get(0)).optional())
+        let found: Option<i64> = sql
+            .find_identity
+            .query_row(params![subject_key, furnisher, &subject.identity_hash[..]], |r| r.get(0))
+            .optional()
             .map_err(map_err)?;
         let key = match found {
             Some(key) => key,
             None => {
-                self.conn
-                    .prepare_cached("INSERT INTO identity (subject_key, furnisher, identity_hash, identity_sealed) VALUES (?1, ?2, ?3, ?4)")
-                    .and_then(|mut s| s.execute(params![subject_key, furnisher, &subject.identity_hash[..], subject.identity_sealed]))
+                sql.insert_identity
+                    .execute(params![subject_key, furnisher, &subject.identity_hash[..], &subject.identity_sealed[..]])
                     .map_err(map_err)?;
-                self.conn.last_insert_rowid()
+                conn.last_insert_rowid()
             }
         };
         self.identities.insert(cache_key, key);
         Ok(key)
     }
 
-    fn link(&mut self, subject_key: i64, account_key: i64) -> StoreResult<()> {
+    fn link(&mut self, sql: &mut Statements<'_>, subject_key: i64, account_key: i64) -> StoreResult<()> {
         if self.memberships.get(&(subject_key, account_key)).is_some() {
             return Ok(());
         }
-        self.conn
-            .prepare_cached("INSERT OR IGNORE INTO account_subject (subject_key, account_key) VALUES (?1, ?2)")
-            .and_then(|mut s| s.execute(params![subject_key, account_key]))
-            .map_err(map_err)?;
+        sql.link.execute(params![subject_key, account_key]).map_err(map_err)?;
         self.memberships.insert((subject_key, account_key), ());
         Ok(())
     }
 
-    fn apply(&mut self, record: &SealedRecord) -> StoreResult<Applied> {
+    fn apply(&mut self, sql: &mut Statements<'_>, conn: &Connection, record: &SealedRecord) -> StoreResult<Applied> {
         let facts = &record.facts;
-        let as_of = facts.as_of.to_string();
-        let (account_key, created) = self.account_key(&facts.account)?;
-        let mut replaces = false;
-        if !created {
-            let existing: Option<(i64, i64)> = self
-                .conn
-                .prepare_cached("SELECT submission_key, line FROM record WHERE account_key = ?1 AND as_of = ?2")
-                .and_then(|mut s| s.query_row(params![account_key, as_of], |r| Ok((r.get(0)?, r.get(1)?))).optional())
-                .map_err(map_err)?;
-            match existing {
-                Some((submission_key, line)) if submission_key == self.submission_key => {
-                    return Ok(Applied::DuplicateOf(line as u64));
+        let as_of = codec::date_number(facts.as_of);
+        let signature = subjects_signature(record);
+        let account = self.find_account(sql, &facts.account)?;
+        let (account_key, subjects) = match account {
+            // The same people as on the account's last record: nobody to look up.
+            Some(account) if account.subjects_sig == signature => {
+                let inserted = self.insert_record(&mut sql.insert_record, account.key, as_of, &account.subjects, record)?;
+                if inserted {
+                    return Ok(Applied::Stored);
                 }
-                Some(_) => replaces = true,
-                None => {}
+                (account.key, account.subjects)
             }
-        }
-        let mut links = Vec::with_capacity(record.subjects.len());
-        for subject in &record.subjects {
-            let subject_key = self.subject_key(subject)?;
-            let identity = self.identity_key(subject_key, subject)?;
-            self.link(subject_key, account_key)?;
-            links.push(StoredLink { subject: subject_key, role: subject.role, identity });
-        }
-        let subjects_json = serde_json::to_string(&links).map_err(|e| corrupt(e.to_string()))?;
-        let funding_json = if facts.funding.is_empty() {
-            None
-        } else {
-            Some(serde_json::to_string(&facts.funding).map_err(|e| corrupt(e.to_string()))?)
+            account => {
+                if let Some(existing) = &account
+                    && let Some(line) = self.duplicate_line(sql, existing.key, as_of)?
+                {
+                    // Checked before anyone is created, so a repeated record leaves no trace.
+                    return Ok(Applied::DuplicateOf(line));
+                }
+                let mut links = Vec::with_capacity(record.subjects.len());
+                let mut new_members = Vec::with_capacity(record.subjects.len());
+                for subject in &record.subjects {
+                    let subject_key = self.subject_key(sql, conn, subject)?;
+                    let identity = self.identity_key(sql, conn, subject_key, subject)?;
+                    links.push(codec::StoredLink { subject: subject_key, role: subject.role, identity });
+                    new_members.push(subject_key);
+                }
+                let subjects = codec::encode_links(&links);
+                let account_key = match account {
+                    Some(existing) => {
+                        sql.update_account.execute(params![existing.key, &signature[..], subjects]).map_err(map_err)?;
+                        existing.key
+                    }
+                    None => {
+                        self.last_account_key += 1;
+                        sql.insert_account
+                            .execute(params![self.submission.furnisher.as_str(), facts.account, self.last_account_key, &signature[..], subjects])
+                            .map_err(map_err)?;
+                        self.last_account_key
+                    }
+                };
+                for subject_key in new_members {
+                    self.link(sql, subject_key, account_key)?;
+                }
+                if self.insert_record(&mut sql.insert_record, account_key, as_of, &subjects, record)? {
+                    return Ok(Applied::Stored);
+                }
+                (account_key, subjects)
+            }
         };
-        if replaces {
-            // A correction: keep the replaced version in the history, then overwrite.
-            self.conn
-                .prepare_cached(&format!(
-                    "INSERT INTO record_history ({RECORD_COLUMNS}, replaced_by) \
-                     SELECT {RECORD_COLUMNS}, ?3 FROM record WHERE account_key = ?1 AND as_of = ?2"
-                ))
-                .and_then(|mut s| s.execute(params![account_key, as_of, self.submission_key]))
-                .map_err(map_err)?;
-            self.conn
-                .prepare_cached("DELETE FROM record WHERE account_key = ?1 AND as_of = ?2")
-                .and_then(|mut s| s.execute(params![account_key, as_of]))
-                .map_err(map_err)?;
+        // The key exists already: the same key earlier in this file, or a correction.
+        if let Some(line) = self.duplicate_line(sql, account_key, as_of)? {
+            return Ok(Applied::DuplicateOf(line));
         }
-        let amount = |a: Option<AmountMinor>| a.map(|a| a.0 as i64);
-        let date = |d: Option<Date>| d.map(|d| d.to_string());
-        self.conn
-            .prepare_cached(&format!(
-                "INSERT INTO record ({RECORD_COLUMNS}) VALUES \
-                 (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)"
-            ))
-            .and_then(|mut s| {
-                s.execute(params![
-                    account_key,
-                    as_of,
-                    self.submission_key,
-                    record.line as i64,
-                    facts.product.as_str(),
-                    facts.opened.to_string(),
-                    date(facts.closed),
-                    facts.currency.code(),
-                    amount(facts.credit_limit),
-                    amount(facts.original_amount),
-                    facts.term_months.map(i64::from),
-                    amount(facts.scheduled_payment),
-                    amount(facts.actual_payment),
-                    facts.balance.0 as i64,
-                    facts.past_due.0 as i64,
-                    facts.status.as_str(),
-                    facts.payment_history,
-                    date(facts.first_delinquency),
-                    date(facts.last_payment),
-                    facts.special_comment,
-                    facts.dispute.as_str(),
-                    subjects_json,
-                    funding_json,
-                ])
-            })
-            .map_err(map_err)?;
+        // A correction: keep the replaced version in the history, then overwrite.
+        sql.keep_history.execute(params![account_key, as_of, self.submission_key]).map_err(map_err)?;
+        sql.delete_record.execute(params![account_key, as_of]).map_err(map_err)?;
+        if !self.insert_record(&mut sql.insert_record, account_key, as_of, &subjects, record)? {
+            return Err(corrupt("a record vanished and reappeared during its correction"));
+        }
         Ok(Applied::Stored)
     }
+
+    /// If this submission already stored the key, the line it came from.
+    fn duplicate_line(&self, sql: &mut Statements<'_>, account_key: i64, as_of: i64) -> StoreResult<Option<u64>> {
+        let existing: Option<(i64, i64)> = sql
+            .find_record
+            .query_row(params![account_key, as_of], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(map_err)?;
+        Ok(existing.filter(|(submission, _)| *submission == self.submission_key).map(|(_, line)| line as u64))
+    }
+
+    /// Inserts the record unless its key exists; returns whether it was inserted.
+    fn insert_record(
+        &self,
+        insert: &mut rusqlite::CachedStatement<'_>,
+        account_key: i64,
+        as_of: i64,
+        subjects: &str,
+        record: &SealedRecord,
+    ) -> StoreResult<bool> {
+        let facts = &record.facts;
+        let funding = (!facts.funding.is_empty()).then(|| codec::encode_funding(&facts.funding));
+        let amount = |a: Option<AmountMinor>| a.map(|a| a.0 as i64);
+        let date = |d: Option<Date>| d.map(codec::date_number);
+        let inserted = insert
+            .execute(params![
+                account_key,
+                as_of,
+                self.submission_key,
+                record.line as i64,
+                facts.product.as_str(),
+                codec::date_number(facts.opened),
+                date(facts.closed),
+                facts.currency.code(),
+                amount(facts.credit_limit),
+                amount(facts.original_amount),
+                facts.term_months.map(i64::from),
+                amount(facts.scheduled_payment),
+                amount(facts.actual_payment),
+                facts.balance.0 as i64,
+                facts.past_due.0 as i64,
+                facts.status.as_str(),
+                facts.payment_history,
+                date(facts.first_delinquency),
+                date(facts.last_payment),
+                facts.special_comment,
+                facts.dispute.as_str(),
+                subjects,
+                funding,
+            ])
+            .map_err(map_err)?;
+        Ok(inserted == 1)
+    }
+}
+
+/// An account as stored, with the subjects of its latest stored record.
+struct AccountRow {
+    key: i64,
+    subjects_sig: Vec<u8>,
+    subjects: String,
+}
+
+/// Who is on a record, as 16 bytes: the same people in the same roles, reported the same way,
+/// give the same signature.
+fn subjects_signature(record: &SealedRecord) -> [u8; 16] {
+    let mut hasher = Sha256::new();
+    for subject in &record.subjects {
+        hasher.update(subject.role.as_str().as_bytes());
+        hasher.update([0]);
+        hasher.update(subject.id_hash);
+        hasher.update(subject.identity_hash);
+    }
+    let digest = hasher.finalize();
+    let mut signature = [0u8; 16];
+    signature.copy_from_slice(&digest[..16]);
+    signature
 }
 
 impl SubmissionWriter for SqliteSubmission<'_> {
     fn write_batch(&mut self, items: &[BatchItem]) -> StoreResult<BatchCounts> {
+        let conn: &Connection = &self.conn;
+        let state = &mut self.state;
+        let mut sql = Statements::prepare(conn).map_err(map_err)?;
         let mut counts = BatchCounts::default();
         for item in items {
             match item {
                 BatchItem::Rejected(errors) => {
-                    self.reject(errors)?;
+                    state.reject(&mut sql, errors)?;
                     counts.rejected += 1;
                 }
-                BatchItem::Accepted(record) => match self.apply(record)? {
+                BatchItem::Accepted(record) => match state.apply(&mut sql, conn, record)? {
                     Applied::Stored => counts.accepted += 1,
                     Applied::DuplicateOf(first_line) => {
-                        self.reject(&[RecordError {
+                        state.reject(&mut sql, &[RecordError {
                             line: record.line,
                             field: String::new(),
                             code: RecordErrorCode::DuplicateRecord,
@@ -728,31 +829,33 @@ impl SubmissionWriter for SqliteSubmission<'_> {
                 },
             }
         }
-        self.counts.accepted += counts.accepted;
-        self.counts.rejected += counts.rejected;
+        state.counts.accepted += counts.accepted;
+        state.counts.rejected += counts.rejected;
         Ok(counts)
     }
 
     fn commit(mut self: Box<Self>, record_count: u64) -> StoreResult<SubmissionSummary> {
+        let state = &self.state;
         self.conn
             .execute(
                 "UPDATE submission SET record_count = ?2, accepted_count = ?3, rejected_count = ?4 WHERE submission_key = ?1",
-                params![self.submission_key, record_count as i64, self.counts.accepted as i64, self.counts.rejected as i64],
+                params![state.submission_key, record_count as i64, state.counts.accepted as i64, state.counts.rejected as i64],
             )
             .map_err(map_err)?;
         self.conn.execute_batch("COMMIT").map_err(map_err)?;
         self.committed = true;
+        let state = &self.state;
         Ok(SubmissionSummary {
-            submission_id: self.submission.submission_id.clone(),
-            furnisher: self.submission.furnisher.to_string(),
-            file_name: self.submission.file_name.clone(),
-            content_sha256: self.submission.content_sha256.clone(),
-            byte_count: self.submission.byte_count,
-            received_at: self.submission.received_at.clone(),
+            submission_id: state.submission.submission_id.clone(),
+            furnisher: state.submission.furnisher.to_string(),
+            file_name: state.submission.file_name.clone(),
+            content_sha256: state.submission.content_sha256.clone(),
+            byte_count: state.submission.byte_count,
+            received_at: state.submission.received_at.clone(),
             status: SubmissionStatus::Applied,
             record_count,
-            accepted_count: self.counts.accepted,
-            rejected_count: self.counts.rejected,
+            accepted_count: state.counts.accepted,
+            rejected_count: state.counts.rejected,
             error: None,
         })
     }

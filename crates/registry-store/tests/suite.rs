@@ -38,9 +38,9 @@ fn subject(n: u8, role: Role) -> SealedSubject {
         role,
         id_type: IdType::CnRid,
         id_hash: hash(n),
-        id_sealed: vec![n, 1],
+        id_sealed: vec![n, 1].into(),
         identity_hash: hash(n + 100),
-        identity_sealed: vec![n, 2],
+        identity_sealed: vec![n, 2].into(),
     }
 }
 

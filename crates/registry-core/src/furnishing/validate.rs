@@ -58,38 +58,73 @@ pub fn validate_record(
     }
 }
 
+/// The object a field sits in: the record itself, `subjects[1]`, `subjects[1].address` or
+/// `funding[0]`. Copy, and formatted only when an error needs it.
+#[derive(Clone, Copy, Default)]
+struct Prefix {
+    list: &'static str,
+    index: usize,
+    child: &'static str,
+}
+
+impl Prefix {
+    fn item(list: &'static str, index: usize) -> Prefix {
+        Prefix { list, index, child: "" }
+    }
+
+    fn child(self, child: &'static str) -> Prefix {
+        Prefix { child, ..self }
+    }
+
+    fn is_root(&self) -> bool {
+        self.list.is_empty()
+    }
+}
+
+impl fmt::Display for Prefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_root() {
+            return Ok(());
+        }
+        write!(f, "{}[{}]", self.list, self.index)?;
+        if !self.child.is_empty() {
+            write!(f, ".{}", self.child)?;
+        }
+        Ok(())
+    }
+}
+
 /// Where a field sits in the record, for error paths like `subjects[1].id`.
 #[derive(Clone, Copy)]
 struct Path<'p> {
-    /// Path of the enclosing object (`subjects[1]`), empty at the top level.
-    prefix: &'p str,
+    prefix: Prefix,
     name: &'p str,
 }
 
 impl<'p> Path<'p> {
     fn root() -> Path<'static> {
-        Path { prefix: "", name: "" }
+        Path { prefix: Prefix::default(), name: "" }
     }
 
     fn field(name: &'p str) -> Path<'p> {
-        Path { prefix: "", name }
+        Path { prefix: Prefix::default(), name }
     }
 
-    fn nested(prefix: &'p str, name: &'p str) -> Path<'p> {
+    fn nested(prefix: Prefix, name: &'p str) -> Path<'p> {
         Path { prefix, name }
     }
 
     /// Personal-data fields never have their values echoed in messages.
     fn is_personal(&self) -> bool {
-        self.prefix.starts_with("subjects")
+        self.prefix.list == "subjects"
     }
 }
 
 impl fmt::Display for Path<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.prefix.is_empty(), self.name.is_empty()) {
+        match (self.prefix.is_root(), self.name.is_empty()) {
             (true, _) => f.write_str(self.name),
-            (false, true) => f.write_str(self.prefix),
+            (false, true) => write!(f, "{}", self.prefix),
             (false, false) => write!(f, "{}.{}", self.prefix, self.name),
         }
     }
@@ -117,7 +152,7 @@ impl Check {
         &mut self,
         entries: &'j [(Cow<'a, str>, Json<'a>)],
         names: &[&str; N],
-        prefix: &str,
+        prefix: Prefix,
     ) -> [Slot<'j, 'a>; N] {
         let mut slots = [Slot::default(); N];
         for (key, value) in entries {
@@ -282,7 +317,7 @@ fn check_record(
         term_months, scheduled_payment, actual_payment, balance, past_due, status,
         payment_history, first_delinquency, last_payment, special_comment, dispute, subjects,
         funding,
-    ] = check.slots(entries, &RECORD_FIELDS, "");
+    ] = check.slots(entries, &RECORD_FIELDS, Prefix::default());
     let f = Path::field;
 
     // The fields checked for every record, `delete` included.
@@ -548,13 +583,13 @@ fn check_funding(value: &Json<'_>, check: &mut Check) -> Option<Vec<FundingShare
     let before = check.errors.len();
     let mut shares: Vec<FundingShare> = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        let prefix = format!("funding[{i}]");
-        let at = |name| Path::nested(&prefix, name);
+        let prefix = Prefix::item("funding", i);
+        let at = |name| Path::nested(prefix, name);
         let Json::Object(entries) = item else {
             check.fail(at(""), Code::WrongType, format!("`{prefix}` must be an object, got {}", item.kind()));
             continue;
         };
-        let [institution, share_bp] = check.slots(entries, &["institution", "share_bp"], &prefix);
+        let [institution, share_bp] = check.slots(entries, &["institution", "share_bp"], prefix);
         let institution = check.required(at("institution"), institution).and_then(|v| {
             let text = check.string(at("institution"), v, 1, 64)?;
             if !is_institution_id(text) {
@@ -600,8 +635,7 @@ fn check_subjects(value: &Json<'_>, as_of: Option<Date>, check: &mut Check) -> O
     for (i, item) in items.iter().enumerate() {
         let Some(subject) = check_subject(item, i, as_of, check) else { continue };
         if subjects.iter().any(|s| s.id == subject.id) {
-            let prefix = format!("subjects[{i}]");
-            check.fail(Path::nested(&prefix, "id"), Code::InvalidValue, "the same person is listed twice on one record".into());
+            check.fail(Path::nested(Prefix::item("subjects", i), "id"), Code::InvalidValue, "the same person is listed twice on one record".into());
         }
         subjects.push(subject);
     }
@@ -617,15 +651,15 @@ fn check_subjects(value: &Json<'_>, as_of: Option<Date>, check: &mut Check) -> O
 }
 
 fn check_subject(value: &Json<'_>, index: usize, as_of: Option<Date>, check: &mut Check) -> Option<SubjectDetails> {
-    let prefix = format!("subjects[{index}]");
-    let at = |name| Path::nested(&prefix, name);
+    let prefix = Prefix::item("subjects", index);
+    let at = |name| Path::nested(prefix, name);
     let Json::Object(entries) = value else {
         check.fail(at(""), Code::WrongType, format!("`{prefix}` must be an object, got {}", value.kind()));
         return None;
     };
     let before = check.errors.len();
     let [role, id_type, id, family_name, given_name, birth_date, phone, address] =
-        check.slots(entries, &SUBJECT_FIELDS, &prefix);
+        check.slots(entries, &SUBJECT_FIELDS, prefix);
     let role: Option<Role> = check
         .required(at("role"), role)
         .and_then(|v| check.code(at("role"), v, &names(Role::ALL, Role::as_str)));
@@ -683,7 +717,7 @@ fn check_subject(value: &Json<'_>, index: usize, as_of: Option<Date>, check: &mu
         }
         Some(text.to_owned())
     });
-    let address = address.value.and_then(|v| check_address(v, &prefix, check));
+    let address = address.value.and_then(|v| check_address(v, prefix, check));
     if check.errors.len() > before {
         return None;
     }
@@ -700,15 +734,15 @@ fn check_subject(value: &Json<'_>, index: usize, as_of: Option<Date>, check: &mu
 
 const ADDRESS_FIELDS: [&str; 6] = ["line1", "line2", "city", "region", "postal_code", "country"];
 
-fn check_address(value: &Json<'_>, subject_prefix: &str, check: &mut Check) -> Option<Address> {
-    let prefix = format!("{subject_prefix}.address");
-    let at = |name| Path::nested(&prefix, name);
+fn check_address(value: &Json<'_>, subject: Prefix, check: &mut Check) -> Option<Address> {
+    let prefix = subject.child("address");
+    let at = |name| Path::nested(prefix, name);
     let Json::Object(entries) = value else {
         check.fail(at(""), Code::WrongType, format!("`{prefix}` must be an object, got {}", value.kind()));
         return None;
     };
     let before = check.errors.len();
-    let [line1, line2, city, region, postal_code, country] = check.slots(entries, &ADDRESS_FIELDS, &prefix);
+    let [line1, line2, city, region, postal_code, country] = check.slots(entries, &ADDRESS_FIELDS, prefix);
     let mut part = |name: &'static str, slot: Slot<'_, '_>, required: bool| -> Option<String> {
         let value = if required { check.required(at(name), slot)? } else { slot.value? };
         check.string(at(name), value, 1, ADDRESS_PART_CHARS_MAX).map(str::to_owned)

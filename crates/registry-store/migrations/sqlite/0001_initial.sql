@@ -56,12 +56,21 @@ CREATE TABLE identity (
     UNIQUE (subject_key, furnisher, identity_hash)
 );
 
+-- Keyed by the furnisher's own account number, which is how records arrive, so a cycle's
+-- file (usually sorted by account) walks this table in order; `account_key` is the compact
+-- key the other tables use.
 CREATE TABLE account (
-    account_key INTEGER PRIMARY KEY,
-    furnisher   TEXT NOT NULL,
-    account     TEXT NOT NULL,
-    UNIQUE (furnisher, account)
-);
+    furnisher    TEXT NOT NULL,
+    account      TEXT NOT NULL,
+    account_key  INTEGER NOT NULL,
+    -- The subjects of the account's most recently stored record: a signature of who they are
+    -- (roles, identifier and identity hashes) and the `subjects` value it resolved to. A next
+    -- record with the same people reuses it without looking anyone up.
+    subjects_sig BLOB NOT NULL,
+    subjects     TEXT NOT NULL,
+    PRIMARY KEY (furnisher, account)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX account_by_key ON account (account_key);
 
 -- Every subject ever listed on an account; the latest record decides who it belongs to now.
 CREATE TABLE account_subject (
@@ -70,15 +79,18 @@ CREATE TABLE account_subject (
     PRIMARY KEY (subject_key, account_key)
 ) WITHOUT ROWID;
 
--- The current version of each (furnisher, account, as_of) record.
+-- The current version of each (furnisher, account, as_of) record. Dates are integers
+-- YYYYMMDD. Rows are appended in
+-- arrival order (a rowid table), so a monthly cycle writes new pages instead of rewriting
+-- every account's page; the unique index finds an account's records and refuses a repeat.
 CREATE TABLE record (
     account_key       INTEGER NOT NULL,
-    as_of             TEXT NOT NULL,
+    as_of             INTEGER NOT NULL,
     submission_key    INTEGER NOT NULL,
     line              INTEGER NOT NULL,
     product           TEXT NOT NULL,
-    opened            TEXT NOT NULL,
-    closed            TEXT,
+    opened            INTEGER NOT NULL,
+    closed            INTEGER,
     currency          TEXT NOT NULL,
     credit_limit      INTEGER,
     original_amount   INTEGER,
@@ -89,26 +101,26 @@ CREATE TABLE record (
     past_due          INTEGER NOT NULL,
     status            TEXT NOT NULL,
     payment_history   TEXT NOT NULL,
-    first_delinquency TEXT,
-    last_payment      TEXT,
+    first_delinquency INTEGER,
+    last_payment      INTEGER,
     special_comment   TEXT,
     dispute           TEXT NOT NULL,
     -- [{"subject": key, "role": role, "identity": key}, …]
     subjects          TEXT NOT NULL,
     -- [{"institution": id, "share_bp": n}, …] or NULL
-    funding           TEXT,
-    PRIMARY KEY (account_key, as_of)
-) WITHOUT ROWID;
+    funding           TEXT
+);
+CREATE UNIQUE INDEX record_key ON record (account_key, as_of);
 
 -- Versions replaced by corrections: the same columns, and which submission replaced them.
 CREATE TABLE record_history (
     account_key       INTEGER NOT NULL,
-    as_of             TEXT NOT NULL,
+    as_of             INTEGER NOT NULL,
     submission_key    INTEGER NOT NULL,
     line              INTEGER NOT NULL,
     product           TEXT NOT NULL,
-    opened            TEXT NOT NULL,
-    closed            TEXT,
+    opened            INTEGER NOT NULL,
+    closed            INTEGER,
     currency          TEXT NOT NULL,
     credit_limit      INTEGER,
     original_amount   INTEGER,
@@ -119,8 +131,8 @@ CREATE TABLE record_history (
     past_due          INTEGER NOT NULL,
     status            TEXT NOT NULL,
     payment_history   TEXT NOT NULL,
-    first_delinquency TEXT,
-    last_payment      TEXT,
+    first_delinquency INTEGER,
+    last_payment      INTEGER,
     special_comment   TEXT,
     dispute           TEXT NOT NULL,
     subjects          TEXT NOT NULL,

@@ -1,0 +1,111 @@
+//! Compact column encodings shared by the SQL backends: a stored row is written once a month
+//! per account for years, so every byte counts (they are written to the log, then the table,
+//! then read back for reports). Each encoding stays readable in a SQL shell.
+
+use registry_core::model::{Date, FundingShare, Role};
+use registry_core::report::SubjectLink;
+
+use crate::{StoreError, StoreResult};
+
+/// A date as the integer YYYYMMDD: 4 bytes instead of 10, and still sorts and reads as a date.
+pub fn date_number(date: Date) -> i64 {
+    use chrono::Datelike;
+    i64::from(date.year()) * 10_000 + i64::from(date.month()) * 100 + i64::from(date.day())
+}
+
+pub fn date_from_number(number: i64) -> Option<Date> {
+    let year = i32::try_from(number / 10_000).ok()?;
+    Date::from_ymd_opt(year, ((number / 100) % 100) as u32, (number % 100) as u32)
+}
+
+/// One subject on a stored record: who, in which role, reported as which identity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoredLink {
+    pub subject: i64,
+    pub role: Role,
+    pub identity: i64,
+}
+
+/// One letter per role, after the Metro 2 ECOA codes' initials.
+fn role_letter(role: Role) -> char {
+    match role {
+        Role::Primary => 'P',
+        Role::Joint => 'J',
+        Role::Cosigner => 'C',
+        Role::AuthorizedUser => 'A',
+        Role::Terminated => 'T',
+        Role::Deceased => 'X',
+    }
+}
+
+fn letter_role(letter: &str) -> Option<Role> {
+    Some(match letter {
+        "P" => Role::Primary,
+        "J" => Role::Joint,
+        "C" => Role::Cosigner,
+        "A" => Role::AuthorizedUser,
+        "T" => Role::Terminated,
+        "X" => Role::Deceased,
+        _ => return None,
+    })
+}
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("bad {what} {value:?}"))
+}
+
+/// `subject:role:identity;…`, e.g. `17:P:31;18:J:32`.
+pub fn encode_links(links: &[StoredLink]) -> String {
+    let parts: Vec<String> = links.iter().map(|l| format!("{}:{}:{}", l.subject, role_letter(l.role), l.identity)).collect();
+    parts.join(";")
+}
+
+pub fn decode_links(text: &str) -> StoreResult<Vec<SubjectLink>> {
+    text.split(';')
+        .map(|part| {
+            let mut fields = part.split(':');
+            let (Some(subject), Some(role), Some(_identity), None) = (fields.next(), fields.next(), fields.next(), fields.next()) else {
+                return Err(corrupt("subjects", text));
+            };
+            Ok(SubjectLink {
+                subject: subject.parse().map_err(|_| corrupt("subjects", text))?,
+                role: letter_role(role).ok_or_else(|| corrupt("subjects", text))?,
+            })
+        })
+        .collect()
+}
+
+/// `institution:share_bp;…` (institution ids never hold ':' or ';').
+pub fn encode_funding(shares: &[FundingShare]) -> String {
+    let parts: Vec<String> = shares.iter().map(|s| format!("{}:{}", s.institution, s.share_bp)).collect();
+    parts.join(";")
+}
+
+pub fn decode_funding(text: &str) -> StoreResult<Vec<FundingShare>> {
+    text.split(';')
+        .map(|part| {
+            let (institution, share) = part.split_once(':').ok_or_else(|| corrupt("funding", text))?;
+            Ok(FundingShare { institution: institution.to_owned(), share_bp: share.parse().map_err(|_| corrupt("funding", text))? })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips() {
+        let date: Date = "2026-09-30".parse().unwrap();
+        assert_eq!(date_number(date), 20260930);
+        assert_eq!(date_from_number(20260930), Some(date));
+        assert_eq!(date_from_number(20260231), None);
+        let links = [StoredLink { subject: 17, role: Role::Primary, identity: 31 }, StoredLink { subject: 18, role: Role::Deceased, identity: 2 }];
+        assert_eq!(encode_links(&links), "17:P:31;18:X:2");
+        assert_eq!(decode_links("17:P:31;18:X:2").unwrap(), vec![SubjectLink { subject: 17, role: Role::Primary }, SubjectLink { subject: 18, role: Role::Deceased }]);
+        assert!(decode_links("17:Q:31").is_err());
+        assert!(decode_links("").is_err());
+        let shares = vec![FundingShare { institution: "payplat".into(), share_bp: 3000 }, FundingShare { institution: "bank-x".into(), share_bp: 7000 }];
+        assert_eq!(decode_funding(&encode_funding(&shares)).unwrap(), shares);
+    }
+}
