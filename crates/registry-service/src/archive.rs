@@ -9,6 +9,7 @@
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use sha2::{Digest, Sha256};
@@ -20,12 +21,44 @@ const TEMP_PREFIX: &str = ".incoming-";
 /// Temporary files older than this were left by a process that died mid-upload.
 const TEMP_AGE_MAX: Duration = Duration::from_secs(24 * 3600);
 const COPY_BUFFER_BYTES: usize = 256 * 1024;
+/// Chunks queued for the hashing thread.
+const CHUNKS_IN_FLIGHT: usize = 8;
 
 /// A file as archived: its content address and size.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Archived {
     pub content_sha256: String,
     pub byte_count: u64,
+}
+
+/// An archive being written: plaintext in, compressed and encrypted out.
+struct ArchiveWriter {
+    temp: tempfile::NamedTempFile,
+    compressed: lz4_flex::frame::FrameEncoder<crate::vault::ArchiveWriter<BufWriter<File>>>,
+    byte_count: u64,
+}
+
+impl ArchiveWriter {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.compressed.write_all(bytes)?;
+        self.byte_count += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// Flushes everything to disk; the archive is not in place until `Archive::persist`.
+    fn finish(self, content_sha256: String) -> io::Result<PendingArchive> {
+        let file = self.compressed.finish().map_err(io::Error::other)?.finish()?;
+        let file = file.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        let archived = Archived { content_sha256, byte_count: self.byte_count };
+        Ok(PendingArchive { temp: self.temp, archived })
+    }
+}
+
+/// A complete archive on disk under a temporary name.
+struct PendingArchive {
+    temp: tempfile::NamedTempFile,
+    archived: Archived,
 }
 
 /// One entry of the archive listing.
@@ -55,30 +88,50 @@ impl Archive {
         rng: &mut NonceSource,
         progress: &mut dyn FnMut(u64),
     ) -> io::Result<Archived> {
+        let mut writer = self.writer(vault, rng)?;
+        // SHA-256 runs on a thread of its own while this one compresses and encrypts: the two
+        // take about as long, and ingest waits for both.
+        let digest = std::thread::scope(|scope| -> io::Result<String> {
+            let (chunks, received) = std::sync::mpsc::sync_channel::<Arc<[u8]>>(CHUNKS_IN_FLIGHT);
+            let hashing = scope.spawn(move || {
+                let mut hasher = Sha256::new();
+                for chunk in received {
+                    hasher.update(&chunk);
+                }
+                hex::encode(hasher.finalize())
+            });
+            let mut buffer = vec![0u8; COPY_BUFFER_BYTES];
+            loop {
+                let n = match source.read(&mut buffer) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                };
+                let chunk: Arc<[u8]> = buffer[..n].into();
+                chunks.send(chunk.clone()).map_err(|_| io::Error::other("the hashing thread stopped"))?;
+                writer.write(&chunk)?;
+                progress(writer.byte_count);
+            }
+            drop(chunks);
+            hashing.join().map_err(|_| io::Error::other("the hashing thread panicked"))
+        })?;
+        self.persist(writer.finish(digest)?)
+    }
+
+    /// Starts an archive to be fed piece by piece.
+    fn writer(&self, vault: &Vault, rng: &mut NonceSource) -> io::Result<ArchiveWriter> {
         let temp = tempfile::Builder::new().prefix(TEMP_PREFIX).tempfile_in(&self.dir)?;
-        let sealed = vault.archive_writer(BufWriter::with_capacity(COPY_BUFFER_BYTES, temp.as_file()), rng)?;
-        let mut compressed = lz4_flex::frame::FrameEncoder::new(sealed);
-        let mut hasher = Sha256::new();
-        let mut buffer = vec![0u8; COPY_BUFFER_BYTES];
-        let mut byte_count = 0u64;
-        loop {
-            let n = match source.read(&mut buffer) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            hasher.update(&buffer[..n]);
-            compressed.write_all(&buffer[..n])?;
-            byte_count += n as u64;
-            progress(byte_count);
-        }
-        compressed.finish().map_err(io::Error::other)?.finish()?.flush()?;
-        temp.as_file().sync_all()?;
-        let content_sha256 = hex::encode(hasher.finalize());
+        let file = temp.reopen()?;
+        let sealed = vault.archive_writer(BufWriter::with_capacity(COPY_BUFFER_BYTES, file), rng)?;
+        Ok(ArchiveWriter { temp, compressed: lz4_flex::frame::FrameEncoder::new(sealed), byte_count: 0 })
+    }
+
+    /// Moves a finished archive into place under its content hash.
+    fn persist(&self, pending: PendingArchive) -> io::Result<Archived> {
         // Renaming over an existing archive of the same content also restarts its retention.
-        temp.persist(self.path_of(&content_sha256)).map_err(|e| e.error)?;
-        Ok(Archived { content_sha256, byte_count })
+        pending.temp.persist(self.path_of(&pending.archived.content_sha256)).map_err(|e| e.error)?;
+        Ok(pending.archived)
     }
 
     fn path_of(&self, content_sha256: &str) -> PathBuf {

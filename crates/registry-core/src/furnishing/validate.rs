@@ -155,8 +155,18 @@ impl Check {
         prefix: Prefix,
     ) -> [Slot<'j, 'a>; N] {
         let mut slots = [Slot::default(); N];
+        // Furnishers usually write fields in one order: try where the last one was found first.
+        let mut next = 0;
         for (key, value) in entries {
-            match names.iter().position(|name| *name == key.as_ref()) {
+            let key_str: &str = key;
+            let found = match names.get(next) {
+                Some(name) if *name == key_str => Some(next),
+                _ => names.iter().position(|name| *name == key_str),
+            };
+            if let Some(i) = found {
+                next = i + 1;
+            }
+            match found {
                 Some(i) if slots[i].seen => self.fail(
                     Path::nested(prefix, key),
                     Code::DuplicateField,
