@@ -42,6 +42,8 @@ const MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_initial.sq
 /// stay in memory, small enough to keep an ingest well under its memory budget.
 const WRITER_CACHE_KIB: i64 = 32 * 1024;
 const READER_CACHE_KIB: i64 = 16 * 1024;
+/// Size the WAL file is truncated to after a checkpoint.
+const JOURNAL_BYTES_MAX: i64 = 64 << 20;
 /// Entries kept in each look-up cache of a submission writer before it starts afresh.
 const CACHE_ENTRIES_MAX: usize = 50_000;
 
@@ -74,6 +76,13 @@ impl SqliteStore {
     /// `busy_timeout` for another process's write to finish.
     pub fn open(path: &Path, busy_timeout: Duration) -> StoreResult<SqliteStore> {
         let writer = Connection::open(path).map_err(map_err)?;
+        // Personal data: readable by the owner only (SQLite gives its -wal and -shm files the
+        // database file's mode).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(|e| StoreError::Database(Box::new(e)))?;
+        }
         configure(&writer, busy_timeout, WRITER_CACHE_KIB).map_err(map_err)?;
         // WAL lets readers read while a submission is being written, and makes a commit one
         // append; it is a property of the file, so set it once here.
@@ -116,8 +125,10 @@ fn configure(conn: &Connection, busy_timeout: Duration, cache_kib: i64) -> rusql
     conn.busy_timeout(busy_timeout)?;
     conn.set_prepared_statement_cache_capacity(64);
     // FULL: a commit reported to a furnisher survives a power cut, not only a crash.
+    // A big submission grows the WAL by its size; once checkpointed, truncate it back.
     conn.execute_batch(&format!(
-        "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -{cache_kib};"
+        "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -{cache_kib}; \
+         PRAGMA journal_size_limit = {JOURNAL_BYTES_MAX};"
     ))
 }
 

@@ -19,6 +19,10 @@ const ERRORS_SHOWN: usize = 20;
 
 pub fn run(config: &Config, args: IngestArgs) -> CommandResult {
     let registry = open_registry(config)?;
+    let purged = registry.purge_archive()?;
+    if purged > 0 {
+        tracing::info!(purged, "purged archived files past their retention");
+    }
     let mut documents: Vec<Value> = Vec::new();
     let mut any_rejected = false;
     for path in &args.files {

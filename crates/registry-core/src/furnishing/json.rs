@@ -102,7 +102,7 @@ impl<'de> Visitor<'de> for JsonVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json<'de>, A::Error> {
-        let mut entries = Vec::with_capacity(24);
+        let mut entries = Vec::with_capacity(8);
         while let Some(key) = map.next_key_seed(KeySeed)? {
             let value = map.next_value()?;
             entries.push((key, value));
