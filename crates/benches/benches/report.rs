@@ -7,7 +7,8 @@ use std::sync::Arc;
 use chrono::{Datelike, TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use registry_core::model::{FurnisherId, IdType};
-use registry_core::report::{Audience, YearMonth};
+use registry_core::furnishing::{Entry, FurnishingReader, LINE_BYTES_MAX_DEFAULT, Rules};
+use registry_core::report::{AccountHistory, Audience, StoredRecord, SubjectFile, SubjectKey, SubjectLink, YearMonth, build_report};
 use registry_service::clock::FixedClock;
 use registry_service::{NoProgress, Registry, RegistrySettings};
 
@@ -50,7 +51,24 @@ fn bench(c: &mut Criterion) {
     let report = registry.report(subject, as_of, Audience::Masked).unwrap().unwrap();
     assert_eq!(report.accounts.len(), 10);
 
+    // The same subject file in memory, as the store hands it over: the pure computation alone.
+    let mut reader = FurnishingReader::new(file.as_bytes(), Rules { today: "2026-11-21".parse().unwrap() }, LINE_BYTES_MAX_DEFAULT);
+    let mut accounts: Vec<AccountHistory> = Vec::new();
+    let mut identifier = None;
+    while let Some(Entry::Accepted { record, .. }) = reader.next_entry().unwrap() {
+        identifier.get_or_insert_with(|| record.subjects[0].id.clone());
+        let links = vec![SubjectLink { subject: 1, role: record.subjects[0].role }];
+        let stored = StoredRecord { facts: record.facts, subjects: links };
+        match accounts.iter_mut().find(|a| a.records[0].facts.account == stored.facts.account) {
+            Some(history) => history.records.push(stored),
+            None => accounts.push(AccountHistory { furnisher: "bank".into(), records: vec![stored] }),
+        }
+    }
+    let subject_file = SubjectFile { subject: SubjectKey(1), identifier: identifier.unwrap(), identities: vec![], accounts, inquiries: vec![] };
+    assert_eq!(build_report(&subject_file, as_of.unwrap(), Audience::Masked).accounts.len(), 10);
+
     let mut group = c.benchmark_group("report_10_accounts_24_months");
+    group.bench_function("build_only", |b| b.iter(|| build_report(black_box(&subject_file), as_of.unwrap(), Audience::Masked)));
     group.bench_function("from_store", |b| b.iter(|| registry.report(black_box(subject), as_of, Audience::Masked).unwrap()));
     group.bench_function("find_subject_and_report", |b| {
         b.iter(|| {
