@@ -50,6 +50,25 @@ pub struct NewSubmission {
     pub received_at: String,
 }
 
+impl NewSubmission {
+    /// This submission's outcome with the given status and counts.
+    pub fn summary(&self, status: SubmissionStatus, record_count: u64, counts: BatchCounts, error: Option<FileRejection>) -> SubmissionSummary {
+        SubmissionSummary {
+            submission_id: self.submission_id.clone(),
+            furnisher: self.furnisher.to_string(),
+            file_name: self.file_name.clone(),
+            content_sha256: self.content_sha256.clone(),
+            byte_count: self.byte_count,
+            received_at: self.received_at.clone(),
+            status,
+            record_count,
+            accepted_count: counts.accepted,
+            rejected_count: counts.rejected,
+            error,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SubmissionStatus {

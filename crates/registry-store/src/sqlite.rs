@@ -160,6 +160,35 @@ fn submission_from_row(row: &Row<'_>) -> rusqlite::Result<SubmissionSummary> {
     })
 }
 
+/// Inserts a submission's row (with zero counts; an applied one's are set at commit).
+fn insert_submission(
+    conn: &Connection,
+    submission: &NewSubmission,
+    status: SubmissionStatus,
+    record_count: u64,
+    rejection: Option<&FileRejection>,
+) -> StoreResult<i64> {
+    conn.execute(
+        "INSERT INTO submission (submission_id, furnisher, file_name, content_sha256, byte_count, received_at, \
+         status, record_count, accepted_count, rejected_count, error_code, error_message) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, 0, ?9, ?10)",
+        params![
+            submission.submission_id,
+            submission.furnisher.as_str(),
+            submission.file_name,
+            submission.content_sha256,
+            submission.byte_count as i64,
+            submission.received_at,
+            if status == SubmissionStatus::Applied { "applied" } else { "rejected" },
+            record_count as i64,
+            rejection.map(|r| r.code.as_str()),
+            rejection.map(|r| r.message.as_str()),
+        ],
+    )
+    .map_err(map_err)?;
+    Ok(conn.last_insert_rowid())
+}
+
 fn find_applied_on(conn: &Connection, furnisher: &str, content_sha256: &str) -> StoreResult<Option<SubmissionSummary>> {
     conn.prepare_cached(&format!(
         "SELECT {SUBMISSION_COLUMNS} FROM submission WHERE furnisher = ?1 AND content_sha256 = ?2 AND status = 'applied'"
@@ -216,20 +245,7 @@ impl Store for SqliteStore {
             if let Some(applied) = find_applied_on(&conn, submission.furnisher.as_str(), &submission.content_sha256)? {
                 return Ok(Err(applied));
             }
-            conn.execute(
-                "INSERT INTO submission (submission_id, furnisher, file_name, content_sha256, byte_count, received_at, \
-                 status, record_count, accepted_count, rejected_count) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'applied', 0, 0, 0)",
-                params![
-                    submission.submission_id,
-                    submission.furnisher.as_str(),
-                    submission.file_name,
-                    submission.content_sha256,
-                    submission.byte_count as i64,
-                    submission.received_at,
-                ],
-            )
-            .map_err(map_err)?;
-            let submission_key = conn.last_insert_rowid();
+            let submission_key = insert_submission(&conn, submission, SubmissionStatus::Applied, 0, None)?;
             let last_account_key: i64 = conn
                 .query_row("SELECT coalesce(max(account_key), 0) FROM account", [], |r| r.get(0))
                 .map_err(map_err)?;
@@ -268,36 +284,8 @@ impl Store for SqliteStore {
         rejection: &FileRejection,
     ) -> StoreResult<SubmissionSummary> {
         let conn = self.writer();
-        conn.execute(
-            "INSERT INTO submission (submission_id, furnisher, file_name, content_sha256, byte_count, received_at, \
-             status, record_count, accepted_count, rejected_count, error_code, error_message) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'rejected', ?7, 0, 0, ?8, ?9)",
-            params![
-                submission.submission_id,
-                submission.furnisher.as_str(),
-                submission.file_name,
-                submission.content_sha256,
-                submission.byte_count as i64,
-                submission.received_at,
-                record_count as i64,
-                rejection.code.as_str(),
-                rejection.message,
-            ],
-        )
-        .map_err(map_err)?;
-        Ok(SubmissionSummary {
-            submission_id: submission.submission_id.clone(),
-            furnisher: submission.furnisher.to_string(),
-            file_name: submission.file_name.clone(),
-            content_sha256: submission.content_sha256.clone(),
-            byte_count: submission.byte_count,
-            received_at: submission.received_at.clone(),
-            status: SubmissionStatus::Rejected,
-            record_count,
-            accepted_count: 0,
-            rejected_count: 0,
-            error: Some(rejection.clone()),
-        })
+        insert_submission(&conn, submission, SubmissionStatus::Rejected, record_count, Some(rejection))?;
+        Ok(submission.summary(SubmissionStatus::Rejected, record_count, BatchCounts::default(), Some(rejection.clone())))
     }
 
     fn find_applied(&self, furnisher: &FurnisherId, content_sha256: &str) -> StoreResult<Option<SubmissionSummary>> {
@@ -855,20 +843,7 @@ impl SubmissionWriter for SqliteSubmission<'_> {
             .map_err(map_err)?;
         self.conn.execute_batch("COMMIT").map_err(map_err)?;
         self.committed = true;
-        let state = &self.state;
-        Ok(SubmissionSummary {
-            submission_id: state.submission.submission_id.clone(),
-            furnisher: state.submission.furnisher.to_string(),
-            file_name: state.submission.file_name.clone(),
-            content_sha256: state.submission.content_sha256.clone(),
-            byte_count: state.submission.byte_count,
-            received_at: state.submission.received_at.clone(),
-            status: SubmissionStatus::Applied,
-            record_count,
-            accepted_count: state.counts.accepted,
-            rejected_count: state.counts.rejected,
-            error: None,
-        })
+        Ok(self.state.submission.summary(SubmissionStatus::Applied, record_count, self.state.counts, None))
     }
 }
 

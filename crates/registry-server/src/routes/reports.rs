@@ -34,10 +34,7 @@ async fn build(state: &AppState, subject: Option<SubjectKey>, as_of: Option<Date
     let not_found = || ApiError::new(ErrorCode::SubjectNotFound, "the registry has no subject with that identifier");
     let subject = subject.ok_or_else(not_found)?;
     let registry = state.registry.clone();
-    let report = tokio::task::spawn_blocking(move || registry.report(subject, as_of, Audience::Masked))
-        .await
-        .map_err(|_| ApiError::new(ErrorCode::Internal, "the report task failed"))??
-        .ok_or_else(not_found)?;
+    let report = super::blocking(move || registry.report(subject, as_of, Audience::Masked)).await?.ok_or_else(not_found)?;
     state.metrics.reports.inc();
     Ok(Json(report))
 }
@@ -56,13 +53,13 @@ pub async fn report_by_identifier(State(state): State<AppState>, _caller: Caller
     let request: ReportRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, format!("the body must be {{\"id_type\", \"id\", \"as_of\"?}}: {e}")))?;
     let registry = state.registry.clone();
-    let subject = tokio::task::spawn_blocking(move || registry.find_subject(request.id_type, &request.id))
-        .await
-        .map_err(|_| ApiError::new(ErrorCode::Internal, "the lookup task failed"))?
-        .map_err(|e| match e {
+    let subject = super::blocking(move || {
+        registry.find_subject(request.id_type, &request.id).map_err(|e| match e {
             registry_service::ServiceError::InvalidInput(message) => ApiError::new(ErrorCode::InvalidIdentifier, message),
             other => other.into(),
-        })?;
+        })
+    })
+    .await?;
     build(&state, subject, request.as_of).await
 }
 

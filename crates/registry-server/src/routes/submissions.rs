@@ -80,13 +80,12 @@ pub async fn submit(
     let mut source = SyncIoBridge::new(StreamReader::new(stream));
     let registry = state.registry.clone();
     let started = std::time::Instant::now();
-    let (outcome, document) = tokio::task::spawn_blocking(move || {
+    let (outcome, document) = super::blocking(move || {
         let outcome = registry.ingest(&furnisher, file_name.as_deref(), &mut source, &NoProgress)?;
         let document = registry.outcome_document(file_name.as_deref(), &outcome)?;
         Ok::<_, registry_service::ServiceError>((outcome, document))
     })
-    .await
-    .map_err(|_| ApiError::new(ErrorCode::Internal, "the ingest task failed"))??;
+    .await?;
     state.metrics.ingest_seconds.observe(started.elapsed().as_secs_f64());
     let status = match outcome {
         IngestOutcome::Applied(ref summary) => {
@@ -123,14 +122,11 @@ pub async fn get_submission(
 ) -> Result<Json<SubmissionDocument>, ApiError> {
     let furnisher = furnisher_id(&furnisher)?;
     let registry = state.registry.clone();
-    let document = tokio::task::spawn_blocking(move || {
-        match registry.submission(&furnisher, &submission_id)? {
-            Some(summary) => registry.submission_document(&summary).map(Some),
-            None => Ok(None),
-        }
+    let document = super::blocking(move || match registry.submission(&furnisher, &submission_id)? {
+        Some(summary) => registry.submission_document(&summary).map(Some),
+        None => Ok(None),
     })
-    .await
-    .map_err(|_| ApiError::new(ErrorCode::Internal, "the lookup task failed"))??;
+    .await?;
     document
         .map(Json)
         .ok_or_else(|| ApiError::new(ErrorCode::SubmissionNotFound, "this furnisher has no submission with that id"))
