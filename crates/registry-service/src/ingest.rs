@@ -110,6 +110,7 @@ impl Registry {
                     written = Err(e);
                     break;
                 }
+                tracing::debug!(lines = batch.len(), "batch written");
             }
             let parsed = parser.join().unwrap_or(Err(Stop::Panicked));
             (parsed, written)

@@ -200,12 +200,18 @@ fn find_applied_on(conn: &Connection, furnisher: &str, content_sha256: &str) -> 
 impl Store for SqliteStore {
     fn migrate(&self) -> StoreResult<()> {
         let conn = self.writer();
+        let supported = MIGRATIONS.len() as i64;
+        // Up to date: nothing to write, so no write lock to wait for (another process may be
+        // in the middle of a long submission).
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(map_err)?;
+        if version == supported {
+            return Ok(());
+        }
         // IMMEDIATE takes the write lock first, so two processes migrating at once queue up
         // and the second finds nothing left to do.
         conn.execute_batch("BEGIN IMMEDIATE").map_err(map_err)?;
         let result = (|| {
             let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(map_err)?;
-            let supported = MIGRATIONS.len() as i64;
             if version > supported {
                 return Err(StoreError::SchemaTooNew { found: version, supported });
             }
@@ -232,6 +238,9 @@ impl Store for SqliteStore {
     }
 
     fn meta_init(&self, name: &str, value: &str) -> StoreResult<String> {
+        if let Some(existing) = self.meta(name)? {
+            return Ok(existing);
+        }
         let conn = self.writer();
         conn.execute("INSERT INTO meta (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING", [name, value])
             .map_err(map_err)?;

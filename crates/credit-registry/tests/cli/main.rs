@@ -207,10 +207,9 @@ fn unsafe_kill(pid: u32, signal: &str) {
 /// A large single-furnisher file for the fault tests.
 fn big_file(dir: &Path) -> (PathBuf, Value) {
     let out = dir.join("big");
-    generate(dir, &out, &["--subjects", "4000", "--months", "12", "--invalid-share", "0", "--layout", "combined"]);
+    generate(dir, &out, &["--subjects", "12000", "--months", "1", "--invalid-share", "0", "--layout", "combined"]);
     let manifest = manifest(&out);
-    // One month of the combined layout is one big file.
-    let file = &manifest["files"][manifest["files"].as_array().unwrap().len() - 1];
+    let file = &manifest["files"][0];
     (out.join(file["path"].as_str().unwrap()), file.clone())
 }
 
@@ -228,33 +227,33 @@ fn a_killed_ingest_leaves_all_or_nothing() {
     let data = dir.path().join("registry");
     // Create the registry first, so the kill lands in the ingest, not in set-up.
     assert_eq!(status(&run(&data, &["report", "--registry-id", "S1", "--json"])), 2);
-    let wal = data.join("registry.db-wal");
-    let wal_before = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
     let mut child = Command::new(BIN)
         .args(["ingest", "--furnisher", "big", file.to_str().unwrap(), "--json", "--data-dir", data.to_str().unwrap()])
+        .env("CREDIT_REGISTRY_LOG", "registry_service=debug")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Kill as soon as the submission's transaction has started writing.
-    let mut killed_mid_ingest = false;
-    loop {
-        if let Some(_exit) = child.try_wait().unwrap() {
-            break;
-        }
-        if std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0) > wal_before + 256 * 1024 {
-            unsafe_kill(child.id(), "KILL");
-            child.wait().unwrap();
-            killed_mid_ingest = true;
-            break;
-        }
-        std::thread::yield_now();
+    // Kill once the submission's transaction has written a few batches of records.
+    let mut log = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    let mut batches = 0;
+    while batches < 3 {
+        line.clear();
+        assert!(log.read_line(&mut line).unwrap() > 0, "the ingest ended before writing three batches");
+        batches += usize::from(line.contains("batch written"));
     }
-    assert!(killed_mid_ingest, "the ingest finished before it could be killed; make the file bigger");
+    // A reader is not held up by the submission being written, and sees none of it.
+    let report = run(&data, &["report", "--registry-id", "S1", "--json"]);
+    assert_eq!(status(&report), 2, "part of an uncommitted submission is visible");
+    assert!(child.try_wait().unwrap().is_none(), "the ingest finished before it could be killed; make the file bigger");
+    unsafe_kill(child.id(), "KILL");
+    child.wait().unwrap();
 
     // Nothing of it is visible, and the store takes the same file again whole.
     let (id_type, id) = first_subject_of(&file);
-    assert_eq!(status(&run(&data, &["report", "--id-type", &id_type, "--id", &id, "--json"])), 2, "a killed submission left records behind");
+    let after = run(&data, &["report", "--id-type", &id_type, "--id", &id, "--json"]);
+    assert_eq!(status(&after), 2, "a killed submission left records behind: {}", String::from_utf8_lossy(&after.stdout));
     let output = run(&data, &["ingest", "--furnisher", "big", file.to_str().unwrap(), "--json"]);
     assert_eq!(status(&output), 0);
     let document = json_of(&output);
