@@ -57,7 +57,7 @@ fn bench(c: &mut Criterion) {
     let mut identifier = None;
     while let Some(Entry::Accepted { record, .. }) = reader.next_entry().unwrap() {
         identifier.get_or_insert_with(|| record.subjects[0].id.clone());
-        let links = vec![SubjectLink { subject: 1, role: record.subjects[0].role }];
+        let links = vec![SubjectLink { subject: 1, role: record.subjects[0].role, identity: 1 }];
         let stored = StoredRecord { facts: record.facts, subjects: links };
         match accounts.iter_mut().find(|a| a.records[0].facts.account == stored.facts.account) {
             Some(history) => history.records.push(stored),

@@ -104,7 +104,8 @@ pub struct DemoArgs {
     pub population: PopulationArgs,
 
     /// Address to serve the API on; if taken, a free port is used instead
-    #[arg(long, value_name = "ADDR")]
+    /// [default: 127.0.0.1:8080, or `listen` in the configuration]
+    #[arg(long, value_name = "ADDR", env = "CREDIT_REGISTRY_LISTEN")]
     pub listen: Option<SocketAddr>,
 
     /// Stop after ingesting, without serving
@@ -246,7 +247,9 @@ fn parse_date(text: &str) -> Result<Date, String> {
 }
 
 fn parse_month(text: &str) -> Result<YearMonth, String> {
-    YearMonth::parse(text).ok_or_else(|| format!("{text:?} is not a month YYYY-MM"))
+    YearMonth::parse(text)
+        .filter(|m| (1950..=2999).contains(&m.year()))
+        .ok_or_else(|| format!("{text:?} is not a month YYYY-MM between 1950 and 2999"))
 }
 
 fn parse_id_type(text: &str) -> Result<IdType, String> {

@@ -15,6 +15,9 @@ use crate::failure::Failure;
 pub const DATA_DIR_DEFAULT: &str = "registry-data";
 pub const LISTEN_DEFAULT: &str = "127.0.0.1:8080";
 const CONFIG_FILE: &str = "config.toml";
+/// Bounds of `line_bytes_max`: a record must fit; memory must stay bounded.
+const LINE_BYTES_MIN: usize = 1024;
+const LINE_BYTES_LIMIT: usize = 1 << 30;
 
 /// The settings file. Every field is optional; unknown fields are errors (a typo must not
 /// silently fall back to a default).
@@ -79,8 +82,8 @@ impl Config {
         if let Some(v) = parse_env("CREDIT_REGISTRY_REQUEST_BODY_BYTES_MAX")? {
             server.request_body_bytes_max = v;
         }
-        if registry.line_bytes_max < 1024 {
-            return Err(Failure::usage("line_bytes_max must be at least 1024"));
+        if !(LINE_BYTES_MIN..=LINE_BYTES_LIMIT).contains(&registry.line_bytes_max) {
+            return Err(Failure::usage(format!("line_bytes_max must be from {LINE_BYTES_MIN} to {LINE_BYTES_LIMIT}")));
         }
 
         let identifier_key = env("CREDIT_REGISTRY_IDENTIFIER_HASH_KEY").or(file.identifier_hash_key);

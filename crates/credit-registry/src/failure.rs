@@ -18,6 +18,8 @@ pub enum Failure {
     FilesRejected,
     /// Anything else.
     Internal(anyhow::Error),
+    /// Anything else, after the command already wrote its JSON document (with the error in it).
+    InternalReported(anyhow::Error),
 }
 
 impl Failure {
@@ -29,7 +31,7 @@ impl Failure {
         match self {
             Failure::Usage { .. } => EXIT_USAGE,
             Failure::NotFound { .. } | Failure::FilesRejected => EXIT_REJECTED_OR_NOT_FOUND,
-            Failure::Internal(_) => EXIT_INTERNAL,
+            Failure::Internal(_) | Failure::InternalReported(_) => EXIT_INTERNAL,
         }
     }
 
@@ -38,6 +40,10 @@ impl Failure {
         let (code, message) = match self {
             Failure::Usage { code, message } | Failure::NotFound { code, message } => (*code, message.clone()),
             Failure::FilesRejected => return,
+            Failure::InternalReported(error) => {
+                eprintln!("error: {error:#}");
+                return;
+            }
             Failure::Internal(error) => ("internal", format!("{error:#}")),
         };
         if json_output {

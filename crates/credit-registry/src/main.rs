@@ -24,6 +24,7 @@ use crate::failure::{EXIT_OK, EXIT_USAGE, Failure};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    restore_default_sigpipe();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let json_output = args.iter().any(|a| a == "--json");
     let cli = match Cli::try_parse_from(&args) {
@@ -68,6 +69,16 @@ fn run(config: &Config, command: Command) -> Result<(), Failure> {
         Command::Submission(args) => commands::submission::run(config, args),
         Command::History(args) => commands::history::run(config, args),
         Command::Archive(command) => commands::archive::run(config, command),
+    }
+}
+
+/// Output piped into `head` ends the process quietly, as for any Unix tool, instead of
+/// panicking on the closed pipe (Rust ignores SIGPIPE by default).
+fn restore_default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread exists; sets a signal disposition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

@@ -14,7 +14,6 @@ use utoipa::ToSchema;
 pub enum ErrorCode {
     InvalidRequest,
     InvalidFurnisher,
-    InvalidIdentifier,
     SubjectNotFound,
     SubmissionNotFound,
     NotFound,
@@ -30,7 +29,6 @@ impl ErrorCode {
         match self {
             ErrorCode::InvalidRequest => "invalid_request",
             ErrorCode::InvalidFurnisher => "invalid_furnisher",
-            ErrorCode::InvalidIdentifier => "invalid_identifier",
             ErrorCode::SubjectNotFound => "subject_not_found",
             ErrorCode::SubmissionNotFound => "submission_not_found",
             ErrorCode::NotFound => "not_found",
@@ -44,7 +42,7 @@ impl ErrorCode {
 
     pub fn status(self) -> StatusCode {
         match self {
-            ErrorCode::InvalidRequest | ErrorCode::InvalidFurnisher | ErrorCode::InvalidIdentifier => StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidRequest | ErrorCode::InvalidFurnisher => StatusCode::BAD_REQUEST,
             ErrorCode::SubjectNotFound | ErrorCode::SubmissionNotFound | ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

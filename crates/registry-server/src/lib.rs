@@ -6,6 +6,7 @@ pub mod caller;
 pub mod error;
 pub mod metrics;
 pub mod routes;
+pub mod stream;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -24,6 +25,9 @@ use utoipa_axum::routes;
 
 use crate::error::{ApiError, ErrorCode};
 use crate::metrics::{HttpLabels, Metrics};
+
+/// Largest JSON request body (a report query is a few hundred bytes).
+const JSON_BODY_BYTES_MAX: usize = 64 * 1024;
 
 /// Limits and knobs of the server.
 #[derive(Clone, Debug)]
@@ -81,6 +85,8 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        // Request bodies read whole (report queries) are small; submissions stream past this.
+        .layer(axum::extract::DefaultBodyLimit::max(JSON_BODY_BYTES_MAX))
         .layer(axum::middleware::from_fn_with_state(state, count_requests));
     (router, document)
 }
@@ -94,7 +100,11 @@ async fn method_not_allowed() -> ApiError {
 }
 
 async fn count_requests(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let method = request.method().to_string();
+    // Only methods the API serves get their own series: arbitrary methods must not grow them.
+    let method = match request.method().as_str() {
+        known @ ("GET" | "POST" | "HEAD" | "PUT" | "DELETE") => known.to_string(),
+        _ => "other".to_string(),
+    };
     let route = request
         .extensions()
         .get::<MatchedPath>()

@@ -1,11 +1,18 @@
 //! The submission result document: what `ingest --json` prints per file and what the API
 //! returns for a submission (`shared/spec/report.md`, command-line contract).
+//!
+//! A file can hold millions of rejected lines, so the document is never built whole: its head
+//! (status and counts) is a value, and `write_document` streams the rejections from the store
+//! after it, so memory does not grow with their number.
+
+use std::io::Write;
+use std::ops::ControlFlow;
 
 use registry_core::furnishing::{FileRejection, RecordError};
 use registry_store::{SubmissionStatus, SubmissionSummary};
 use serde::Serialize;
 
-use crate::{IngestOutcome, Registry, ServiceError};
+use crate::{IngestOutcome, Registry, ServiceError, io_error};
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -16,9 +23,10 @@ pub enum DocumentStatus {
     Rejected,
 }
 
+/// Everything in a submission's document but its list of rejections.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Serialize)]
-pub struct SubmissionDocument {
+pub struct SubmissionHead {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
     pub submission_id: String,
@@ -31,58 +39,113 @@ pub struct SubmissionDocument {
     pub accepted: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rejected: Option<u64>,
-    /// Every rule every rejected record broke, in file order (applied and duplicate).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub errors: Option<Vec<RecordError>>,
     /// Why the file was rejected whole.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<FileRejection>,
 }
 
+impl SubmissionHead {
+    /// Applied and duplicate submissions list their rejections; a file rejected whole has none.
+    pub fn lists_rejections(&self) -> bool {
+        self.status != DocumentStatus::Rejected
+    }
+}
+
+/// The whole document as it goes over the wire: the head and, for applied and duplicate
+/// submissions, `errors`: every rule every rejected record broke, in file order. Describes the
+/// response for the OpenAPI document; the document itself is streamed by `write_document`.
+#[cfg(feature = "openapi")]
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SubmissionDocument {
+    #[serde(flatten)]
+    pub head: SubmissionHead,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<RecordError>>,
+}
+
 impl Registry {
-    /// The document for an ingest's outcome, its rejections read back from the store.
-    pub fn outcome_document(&self, file: Option<&str>, outcome: &IngestOutcome) -> Result<SubmissionDocument, ServiceError> {
+    /// The head of an ingest's document.
+    pub fn outcome_head(&self, file: Option<&str>, outcome: &IngestOutcome) -> SubmissionHead {
         let status = match outcome {
             IngestOutcome::Applied(_) => DocumentStatus::Applied,
             IngestOutcome::Duplicate(_) => DocumentStatus::Duplicate,
             IngestOutcome::Rejected(_) => DocumentStatus::Rejected,
         };
-        self.document(file, status, outcome.summary())
+        head(file, status, outcome.summary())
     }
 
-    /// The document of a stored submission.
-    pub fn submission_document(&self, summary: &SubmissionSummary) -> Result<SubmissionDocument, ServiceError> {
+    /// The head of a stored submission's document.
+    pub fn submission_head(&self, summary: &SubmissionSummary) -> SubmissionHead {
         let status = match summary.status {
             SubmissionStatus::Applied => DocumentStatus::Applied,
             SubmissionStatus::Rejected => DocumentStatus::Rejected,
         };
-        self.document(summary.file_name.as_deref(), status, summary)
+        head(summary.file_name.as_deref(), status, summary)
     }
 
-    fn document(&self, file: Option<&str>, status: DocumentStatus, summary: &SubmissionSummary) -> Result<SubmissionDocument, ServiceError> {
-        let applied = summary.status == SubmissionStatus::Applied;
-        let errors = if applied {
-            let mut errors = Vec::new();
-            self.store().for_each_rejection(&summary.submission_id, &mut |e| {
-                errors.push(e);
-                Ok(())
-            })?;
-            Some(errors)
-        } else {
-            None
-        };
-        Ok(SubmissionDocument {
-            file: file.map(str::to_owned),
-            submission_id: summary.submission_id.clone(),
-            status,
-            furnisher: summary.furnisher.clone(),
-            content_sha256: summary.content_sha256.clone(),
-            received_at: summary.received_at.clone(),
-            records: summary.record_count,
-            accepted: applied.then_some(summary.accepted_count),
-            rejected: applied.then_some(summary.rejected_count),
-            errors,
-            error: summary.error.clone(),
-        })
+    /// Writes the document as one JSON object: the head, then `"errors"` streamed from the store.
+    pub fn write_document(&self, head: &SubmissionHead, out: &mut dyn Write) -> Result<(), ServiceError> {
+        let write_failed = io_error("writing the submission document failed");
+        let mut text = serde_json::to_string(head).map_err(|e| ServiceError::Internal(e.to_string()))?;
+        if !head.lists_rejections() {
+            return out.write_all(text.as_bytes()).map_err(write_failed);
+        }
+        // Reopen the head's object to append the list.
+        text.pop();
+        text.push_str(if text.ends_with('{') { "\"errors\":[" } else { ",\"errors\":[" });
+        out.write_all(text.as_bytes()).map_err(&write_failed)?;
+        let mut first = true;
+        let mut failure = None;
+        self.for_each_rejection(&head.submission_id, &mut |error| {
+            let written = (if first { Ok(()) } else { out.write_all(b",") })
+                .and_then(|()| serde_json::to_writer(&mut *out, &error).map_err(std::io::Error::other));
+            first = false;
+            match written {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(e) => {
+                    failure = Some(e);
+                    ControlFlow::Break(())
+                }
+            }
+        })?;
+        if let Some(e) = failure {
+            return Err(write_failed(e));
+        }
+        out.write_all(b"]}").map_err(write_failed)
+    }
+
+    /// Calls `visit` with each rejection of a submission, in file order, until it breaks.
+    pub fn for_each_rejection(
+        &self,
+        submission_id: &str,
+        visit: &mut dyn FnMut(RecordError) -> ControlFlow<()>,
+    ) -> Result<(), ServiceError> {
+        Ok(self.store().for_each_rejection(submission_id, visit)?)
+    }
+
+    /// The first `limit` rejections of a submission.
+    pub fn first_rejections(&self, submission_id: &str, limit: usize) -> Result<Vec<RecordError>, ServiceError> {
+        let mut errors = Vec::new();
+        self.for_each_rejection(submission_id, &mut |error| {
+            errors.push(error);
+            if errors.len() < limit { ControlFlow::Continue(()) } else { ControlFlow::Break(()) }
+        })?;
+        Ok(errors)
+    }
+}
+
+fn head(file: Option<&str>, status: DocumentStatus, summary: &SubmissionSummary) -> SubmissionHead {
+    let applied = summary.status == SubmissionStatus::Applied;
+    SubmissionHead {
+        file: file.map(str::to_owned),
+        submission_id: summary.submission_id.clone(),
+        status,
+        furnisher: summary.furnisher.clone(),
+        content_sha256: summary.content_sha256.clone(),
+        received_at: summary.received_at.clone(),
+        records: summary.record_count,
+        accepted: applied.then_some(summary.accepted_count),
+        rejected: applied.then_some(summary.rejected_count),
+        error: summary.error.clone(),
     }
 }

@@ -163,11 +163,11 @@ impl Registry {
         let id = String::from_utf8(self.vault.open(Purpose::Identifier, &stored.id_sealed)?)
             .map_err(|_| ServiceError::Internal("a sealed identifier is not text".into()))?;
         let mut identities = Vec::with_capacity(stored.identities.len());
-        for (furnisher, sealed) in &stored.identities {
-            let plain = self.vault.open(Purpose::Identity, sealed)?;
+        for stored_identity in &stored.identities {
+            let plain = self.vault.open(Purpose::Identity, &stored_identity.sealed)?;
             let identity: ReportedIdentity = serde_json::from_slice(&plain)
                 .map_err(|_| ServiceError::Internal("a sealed identity is not in the expected form".into()))?;
-            identities.push(ReportedBy { furnisher: furnisher.clone(), identity });
+            identities.push(ReportedBy { key: stored_identity.key, furnisher: stored_identity.furnisher.clone(), identity });
         }
         let file = SubjectFile {
             subject,

@@ -64,12 +64,13 @@ pub fn decode_links(text: &str) -> StoreResult<Vec<SubjectLink>> {
     text.split(';')
         .map(|part| {
             let mut fields = part.split(':');
-            let (Some(subject), Some(role), Some(_identity), None) = (fields.next(), fields.next(), fields.next(), fields.next()) else {
+            let (Some(subject), Some(role), Some(identity), None) = (fields.next(), fields.next(), fields.next(), fields.next()) else {
                 return Err(corrupt("subjects", text));
             };
             Ok(SubjectLink {
                 subject: subject.parse().map_err(|_| corrupt("subjects", text))?,
                 role: letter_role(role).ok_or_else(|| corrupt("subjects", text))?,
+                identity: identity.parse().map_err(|_| corrupt("subjects", text))?,
             })
         })
         .collect()
@@ -102,7 +103,7 @@ mod tests {
         assert_eq!(date_from_number(20260231), None);
         let links = [StoredLink { subject: 17, role: Role::Primary, identity: 31 }, StoredLink { subject: 18, role: Role::Deceased, identity: 2 }];
         assert_eq!(encode_links(&links), "17:P:31;18:X:2");
-        assert_eq!(decode_links("17:P:31;18:X:2").unwrap(), vec![SubjectLink { subject: 17, role: Role::Primary }, SubjectLink { subject: 18, role: Role::Deceased }]);
+        assert_eq!(decode_links("17:P:31;18:X:2").unwrap(), vec![SubjectLink { subject: 17, role: Role::Primary, identity: 31 }, SubjectLink { subject: 18, role: Role::Deceased, identity: 2 }]);
         assert!(decode_links("17:Q:31").is_err());
         assert!(decode_links("").is_err());
         let shares = vec![FundingShare { institution: "payplat".into(), share_bp: 3000 }, FundingShare { institution: "bank-x".into(), share_bp: 7000 }];

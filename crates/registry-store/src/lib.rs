@@ -8,6 +8,7 @@
 mod codec;
 mod sqlite;
 
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use registry_core::furnishing::{FileRejection, RecordError};
@@ -138,14 +139,23 @@ pub struct RecordVersion {
     pub replaced_by: Option<String>,
 }
 
+/// One identity (names, birth date, contact) a furnisher reported for a subject, sealed.
+#[derive(Clone, Debug)]
+pub struct StoredIdentity {
+    /// What records' subject links refer to.
+    pub key: i64,
+    pub furnisher: String,
+    pub sealed: Vec<u8>,
+}
+
 /// Everything stored about a subject, sealed parts still sealed.
 #[derive(Clone, Debug)]
 pub struct StoredSubject {
     pub subject: SubjectKey,
     pub id_type: IdType,
     pub id_sealed: Vec<u8>,
-    /// (furnisher, sealed identity) for every identity reported for the subject.
-    pub identities: Vec<(String, Vec<u8>)>,
+    /// Every identity reported for the subject.
+    pub identities: Vec<StoredIdentity>,
     /// Every account the subject was ever listed on, with all its current records.
     pub accounts: Vec<AccountHistory>,
 }
@@ -194,11 +204,12 @@ pub trait Store: Send + Sync {
 
     fn submission(&self, furnisher: &FurnisherId, submission_id: &str) -> StoreResult<Option<SubmissionSummary>>;
 
-    /// Calls `visit` with each rejection of a submission, in file order.
+    /// Calls `visit` with each rejection of a submission, in file order, until it breaks.
+    /// Streams: memory does not grow with the number of rejections.
     fn for_each_rejection(
         &self,
         submission_id: &str,
-        visit: &mut dyn FnMut(RecordError) -> StoreResult<()>,
+        visit: &mut dyn FnMut(RecordError) -> ControlFlow<()>,
     ) -> StoreResult<()>;
 
     /// Every version of every record of one account, current and replaced, oldest `as_of`

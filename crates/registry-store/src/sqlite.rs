@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -22,7 +23,7 @@ use sha2::{Digest, Sha256};
 use crate::codec;
 use crate::{
     Begin, BatchCounts, BatchItem, KeyedHash, NewSubmission, SealedRecord, StoreError,
-    RecordVersion, StoreResult, StoredSubject, Store, SubmissionStatus, SubmissionSummary,
+    RecordVersion, StoreResult, StoredIdentity, StoredSubject, Store, SubmissionStatus, SubmissionSummary,
     SubmissionWriter,
 };
 
@@ -49,8 +50,10 @@ const CACHE_ENTRIES_MAX: usize = 50_000;
 
 pub struct SqliteStore {
     path: PathBuf,
-    writer: Mutex<Connection>,
+    // Dropped in this order: the read-only readers first, so the writer is the last connection
+    // and checkpoints the WAL into the database file as it closes.
     readers: r2d2::Pool<SqliteConnectionManager>,
+    writer: Mutex<Connection>,
 }
 
 /// Maps a driver error to the boundary's kinds.
@@ -100,7 +103,7 @@ impl SqliteStore {
             .min_idle(Some(0))
             .build(manager)
             .map_err(pool_err)?;
-        Ok(SqliteStore { path: path.to_owned(), writer: Mutex::new(writer), readers })
+        Ok(SqliteStore { path: path.to_owned(), readers, writer: Mutex::new(writer) })
     }
 
     pub fn path(&self) -> &Path {
@@ -314,7 +317,7 @@ impl Store for SqliteStore {
     fn for_each_rejection(
         &self,
         submission_id: &str,
-        visit: &mut dyn FnMut(RecordError) -> StoreResult<()>,
+        visit: &mut dyn FnMut(RecordError) -> ControlFlow<()>,
     ) -> StoreResult<()> {
         let conn = self.reader()?;
         let mut stmt = conn
@@ -327,12 +330,15 @@ impl Store for SqliteStore {
         let mut rows = stmt.query([submission_id]).map_err(map_err)?;
         while let Some(row) = rows.next().map_err(map_err)? {
             let code: String = row.get(2).map_err(map_err)?;
-            visit(RecordError {
+            let error = RecordError {
                 line: row.get::<_, i64>(0).map_err(map_err)? as u64,
                 field: row.get(1).map_err(map_err)?,
                 code: code.parse().map_err(|()| corrupt(format!("unknown rejection code {code:?}")))?,
                 message: row.get(3).map_err(map_err)?,
-            })?;
+            };
+            if visit(error).is_break() {
+                break;
+            }
         }
         Ok(())
     }
@@ -410,11 +416,15 @@ fn read_subject(conn: &Connection, subject: SubjectKey) -> StoreResult<Option<St
     let mut identities = Vec::new();
     {
         let mut stmt = conn
-            .prepare_cached("SELECT furnisher, identity_sealed FROM identity WHERE subject_key = ?1 ORDER BY identity_key")
+            .prepare_cached("SELECT identity_key, furnisher, identity_sealed FROM identity WHERE subject_key = ?1 ORDER BY identity_key")
             .map_err(map_err)?;
         let mut rows = stmt.query([subject.0]).map_err(map_err)?;
         while let Some(row) = rows.next().map_err(map_err)? {
-            identities.push((row.get(0).map_err(map_err)?, row.get(1).map_err(map_err)?));
+            identities.push(StoredIdentity {
+                key: row.get(0).map_err(map_err)?,
+                furnisher: row.get(1).map_err(map_err)?,
+                sealed: row.get(2).map_err(map_err)?,
+            });
         }
     }
 
@@ -491,7 +501,6 @@ fn record_from_row(row: &Row<'_>, at: usize) -> StoreResult<(AccountFacts, Vec<S
         dispute: dispute.parse().map_err(|()| code(dispute.clone(), "dispute"))?,
         funding,
     };
-    let links = links.into_iter().map(|l| SubjectLink { subject: l.subject, role: l.role }).collect();
     Ok((facts, links))
 }
 

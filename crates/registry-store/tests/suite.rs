@@ -5,7 +5,6 @@ use registry_core::furnishing::{FileErrorCode, FileRejection, RecordError, Recor
 use registry_core::model::{
     AccountFacts, AmountMinor, Currency, Date, Dispute, FundingShare, FurnisherId, IdType, Product, Role, Status,
 };
-use registry_core::report::SubjectLink;
 use registry_store::{
     BatchItem, Begin, KeyedHash, NewSubmission, SealedRecord, SealedSubject, SqliteStore, Store, SubmissionStatus,
 };
@@ -128,7 +127,7 @@ pub fn rejections_come_back_in_file_order(store: &dyn Store) {
     let mut seen = Vec::new();
     store.for_each_rejection(&sub.submission_id, &mut |e| {
         seen.push((e.line, e.field, e.code));
-        Ok(())
+        std::ops::ControlFlow::Continue(())
     })
     .unwrap();
     assert_eq!(seen, vec![
@@ -164,7 +163,7 @@ pub fn a_repeated_key_in_one_file_is_rejected(store: &dyn Store) {
     let mut seen = Vec::new();
     store.for_each_rejection(&sub.submission_id, &mut |e| {
         seen.push(e);
-        Ok(())
+        std::ops::ControlFlow::Continue(())
     })
     .unwrap();
     assert_eq!(seen.len(), 1);
@@ -203,19 +202,20 @@ pub fn subjects_are_shared_across_furnishers(store: &dyn Store) {
     assert_eq!(stored.id_type, IdType::CnRid);
     assert_eq!(stored.id_sealed, vec![2, 1]);
     // One identity per furnisher that reported it.
-    let mut furnishers: Vec<&str> = stored.identities.iter().map(|(f, _)| f.as_str()).collect();
+    let mut furnishers: Vec<&str> = stored.identities.iter().map(|i| i.furnisher.as_str()).collect();
     furnishers.sort();
     assert_eq!(furnishers, ["bankx", "banky"]);
-    assert!(stored.identities.iter().all(|(_, sealed)| sealed == &vec![2, 2]));
+    assert!(stored.identities.iter().all(|i| i.sealed == vec![2, 2]));
     let mut accounts: Vec<(String, usize)> =
         stored.accounts.iter().map(|a| (a.furnisher.clone(), a.records.len())).collect();
     accounts.sort();
     assert_eq!(accounts, vec![("bankx".to_string(), 2), ("banky".to_string(), 1)]);
     let bankx = stored.accounts.iter().find(|a| a.furnisher == "bankx").unwrap();
-    assert_eq!(bankx.records[0].subjects, vec![
-        SubjectLink { subject: one.0, role: Role::Primary },
-        SubjectLink { subject: two.0, role: Role::Joint },
-    ]);
+    let links: Vec<(i64, Role)> = bankx.records[0].subjects.iter().map(|l| (l.subject, l.role)).collect();
+    assert_eq!(links, vec![(one.0, Role::Primary), (two.0, Role::Joint)]);
+    // The subject's link names one of its identities.
+    let joint_link = bankx.records[0].subjects[1];
+    assert!(stored.identities.iter().any(|i| i.key == joint_link.identity && i.furnisher == "bankx"));
     // Every field survives the round trip.
     let BatchItem::Accepted(original) = record(1, "A1", "2022-01-31", 1, vec![]) else { unreachable!() };
     assert_eq!(bankx.records[0].facts, original.facts);

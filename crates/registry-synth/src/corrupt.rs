@@ -167,6 +167,14 @@ pub const KINDS: &[Corruption] = &[
         },
     },
     Corruption { code: "funding_total", apply: |r, _| set(r, "funding", json!([{"institution": "payplat", "share_bp": 3000}, {"institution": "bank-jade", "share_bp": 6000}])) },
+    Corruption {
+        code: "too_many_errors",
+        apply: |r, _| {
+            for i in 0..120 {
+                set(r, &format!("stray_{i}"), json!(i));
+            }
+        },
+    },
     Corruption { code: "duplicate_funder", apply: |r, _| set(r, "funding", json!([{"institution": "bank-jade", "share_bp": 5000}, {"institution": "bank-jade", "share_bp": 5000}])) },
 ];
 

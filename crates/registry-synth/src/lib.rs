@@ -127,6 +127,11 @@ pub fn generate(params: &Params, out: &Path, progress: &mut dyn FnMut(u32)) -> i
     if !(0.0..=1.0).contains(&params.invalid_share) {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "the invalid share is a fraction from 0 to 1"));
     }
+    // People are born up to 70 years before the start; their identity numbers hold 4-digit years.
+    let start_year = params.first_month().plus(-(params.warmup_months as i32)).year();
+    if start_year < 1950 || params.end_month.year() > 2999 {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "the simulated months must fall between 1950 and 2999"));
+    }
     fs::create_dir_all(out)?;
     let first_month = params.first_month();
     let start_month = first_month.plus(-(params.warmup_months as i32));

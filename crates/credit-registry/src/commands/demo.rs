@@ -60,20 +60,21 @@ pub fn run(config: &Config, args: DemoArgs) -> CommandResult {
         let furnisher = file.furnisher.parse().map_err(anyhow::Error::from)?;
         let mut source = std::fs::File::open(&path).with_context(|| format!("opening {}", path.display()))?;
         let outcome = registry.ingest(&furnisher, Some(&file.path), &mut source, &bar)?;
-        let document = registry.outcome_document(Some(&file.path), &outcome)?;
-        match document.status {
+        let head = registry.outcome_head(Some(&file.path), &outcome);
+        match head.status {
             DocumentStatus::Applied => tally.applied += 1,
             DocumentStatus::Duplicate => tally.duplicate += 1,
             DocumentStatus::Rejected => tally.rejected_whole += 1,
         }
-        if document.status == DocumentStatus::Applied {
-            tally.accepted += document.accepted.unwrap_or(0);
-            tally.rejected += document.rejected.unwrap_or(0);
-            for error in document.errors.as_deref().unwrap_or(&[]) {
+        if head.status == DocumentStatus::Applied {
+            tally.accepted += head.accepted.unwrap_or(0);
+            tally.rejected += head.rejected.unwrap_or(0);
+            registry.for_each_rejection(&head.submission_id, &mut |error| {
                 *tally.codes.entry(error.code.as_str().to_string()).or_default() += 1;
-            }
-            if tally.with_rejections.is_none() && document.rejected.unwrap_or(0) > 0 {
-                tally.with_rejections = Some((document.furnisher.clone(), document.submission_id.clone()));
+                std::ops::ControlFlow::Continue(())
+            })?;
+            if tally.with_rejections.is_none() && head.rejected.unwrap_or(0) > 0 {
+                tally.with_rejections = Some((head.furnisher.clone(), head.submission_id.clone()));
             }
         }
         bar.finish_file(std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0), file.records);

@@ -1,15 +1,20 @@
 //! `ingest`: each file one submission of the furnisher; a per-file result.
+//!
+//! With `--json` the `{"files": [...]}` document is written as each file finishes, its
+//! rejections streamed from the store, so a file of millions of bad lines does not have to fit
+//! in memory. If something fails half-way, the document is closed with an `"error"` member.
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::path::Path;
 
-use registry_service::document::{DocumentStatus, SubmissionDocument};
+use anyhow::Context;
 use registry_service::Registry;
-use serde_json::{Value, json};
+use registry_service::document::{DocumentStatus, SubmissionHead};
+use serde_json::json;
 
 use crate::cli::IngestArgs;
-use crate::commands::{open_registry, print_json};
+use crate::commands::open_registry;
 use crate::config::Config;
 use crate::failure::{CommandResult, Failure};
 use crate::progress::FileBar;
@@ -23,9 +28,33 @@ pub fn run(config: &Config, args: IngestArgs) -> CommandResult {
     if purged > 0 {
         tracing::info!(purged, "purged archived files past their retention");
     }
-    let mut documents: Vec<Value> = Vec::new();
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    if args.json {
+        write!(out, "{{\"files\":[").context("writing the output")?;
+    }
+    let result = ingest_all(&registry, &args, &mut out);
+    if args.json {
+        match &result {
+            Err(Failure::Internal(error)) => {
+                let error = json!({"code": "internal", "message": format!("{error:#}")});
+                writeln!(out, "],\"error\":{error}}}").context("writing the output")?;
+                out.flush().context("writing the output")?;
+                return Err(Failure::InternalReported(anyhow::anyhow!("{error}")));
+            }
+            _ => writeln!(out, "]}}").context("writing the output")?,
+        }
+    }
+    out.flush().context("writing the output")?;
+    result
+}
+
+fn ingest_all(registry: &Registry, args: &IngestArgs, out: &mut dyn Write) -> CommandResult {
     let mut any_rejected = false;
-    for path in &args.files {
+    for (index, path) in args.files.iter().enumerate() {
+        if args.json && index > 0 {
+            out.write_all(b",").context("writing the output")?;
+        }
         let shown = path.display().to_string();
         let (mut source, size): (Box<dyn Read>, Option<u64>) = if path == Path::new("-") {
             (Box::new(io::stdin().lock()), None)
@@ -38,10 +67,12 @@ pub fn run(config: &Config, args: IngestArgs) -> CommandResult {
                 Err(e) => {
                     any_rejected = true;
                     let message = format!("cannot read {shown}: {e}");
-                    if !args.json {
-                        println!("{shown}: rejected: {message}");
+                    if args.json {
+                        let entry = json!({"file": shown, "status": "rejected", "error": {"code": "file_unreadable", "message": message}});
+                        write!(out, "{entry}").context("writing the output")?;
+                    } else {
+                        writeln!(out, "{shown}: rejected: {message}").context("writing the output")?;
                     }
-                    documents.push(json!({"file": shown, "status": "rejected", "error": {"code": "file_unreadable", "message": message}}));
                     continue;
                 }
             }
@@ -50,52 +81,46 @@ pub fn run(config: &Config, args: IngestArgs) -> CommandResult {
         let bar = FileBar::new(&shown, size);
         let outcome = registry.ingest(&args.furnisher, file_name, &mut source, &bar);
         bar.finish();
-        let document = registry.outcome_document(Some(&shown), &outcome?)?;
-        any_rejected |= document.status == DocumentStatus::Rejected;
-        if !args.json {
-            print_text(&document, &registry);
+        let head = registry.outcome_head(Some(&shown), &outcome?);
+        any_rejected |= head.status == DocumentStatus::Rejected;
+        if args.json {
+            registry.write_document(&head, out)?;
+        } else {
+            write_text(registry, &head, out)?;
         }
-        documents.push(serde_json::to_value(&document).map_err(anyhow::Error::from)?);
-    }
-    if args.json {
-        print_json(&json!({"files": documents}))?;
+        out.flush().context("writing the output")?;
     }
     if any_rejected { Err(Failure::FilesRejected) } else { Ok(()) }
 }
 
-fn print_text(document: &SubmissionDocument, _registry: &Registry) {
-    let file = document.file.as_deref().unwrap_or("-");
-    match document.status {
-        DocumentStatus::Rejected => {
-            let error = document.error.as_ref();
-            println!(
-                "{file}: rejected whole, nothing applied ({}): {}",
-                error.map_or("", |e| e.code.as_str()),
-                error.map_or("", |e| e.message.as_str())
-            );
-        }
-        status => {
-            let verb = if status == DocumentStatus::Duplicate { "already applied (duplicate), nothing changed" } else { "applied" };
-            println!(
-                "{file}: {verb} as {}: {} records, {} accepted, {} rejected",
-                document.submission_id,
-                document.records,
-                document.accepted.unwrap_or(0),
-                document.rejected.unwrap_or(0)
-            );
-            let errors = document.errors.as_deref().unwrap_or(&[]);
-            for error in errors.iter().take(ERRORS_SHOWN) {
-                let field = if error.field.is_empty() { String::new() } else { format!(" {}", error.field) };
-                println!("  line {}{field}: {} — {}", error.line, error.code, error.message);
-            }
-            if errors.len() > ERRORS_SHOWN {
-                println!(
-                    "  … and {} more; `credit-registry submission --furnisher {} {}` lists them all",
-                    errors.len() - ERRORS_SHOWN,
-                    document.furnisher,
-                    document.submission_id
-                );
-            }
-        }
+fn write_text(registry: &Registry, head: &SubmissionHead, out: &mut dyn Write) -> CommandResult {
+    let file = head.file.as_deref().unwrap_or("-");
+    if let Some(error) = &head.error {
+        writeln!(out, "{file}: rejected whole, nothing applied ({}): {}", error.code, error.message).context("writing the output")?;
+        return Ok(());
     }
+    let verb = if head.status == DocumentStatus::Duplicate { "already applied (duplicate), nothing changed" } else { "applied" };
+    writeln!(
+        out,
+        "{file}: {verb} as {}: {} records, {} accepted, {} rejected",
+        head.submission_id,
+        head.records,
+        head.accepted.unwrap_or(0),
+        head.rejected.unwrap_or(0)
+    )
+    .context("writing the output")?;
+    let errors = registry.first_rejections(&head.submission_id, ERRORS_SHOWN + 1)?;
+    for error in errors.iter().take(ERRORS_SHOWN) {
+        let field = if error.field.is_empty() { String::new() } else { format!(" {}", error.field) };
+        writeln!(out, "  line {}{field}: {} — {}", error.line, error.code, error.message).context("writing the output")?;
+    }
+    if errors.len() > ERRORS_SHOWN {
+        writeln!(
+            out,
+            "  … and more; `credit-registry submission --furnisher {} {}` lists them all",
+            head.furnisher, head.submission_id
+        )
+        .context("writing the output")?;
+    }
+    Ok(())
 }

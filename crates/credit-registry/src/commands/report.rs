@@ -16,7 +16,10 @@ pub fn run(config: &Config, args: ReportArgs) -> CommandResult {
         (None, Some(id_type), Some(id)) => match registry.find_subject(id_type, id) {
             Ok(Some(subject)) => subject,
             Ok(None) => return Err(not_found()),
-            Err(ServiceError::InvalidInput(message)) => return Err(Failure::Usage { code: "invalid_identifier", message }),
+            // An identifier that breaks its type's rules belongs to no one: not found.
+            Err(ServiceError::InvalidInput(message)) => {
+                return Err(Failure::NotFound { code: "subject_not_found", message: format!("the registry has never seen this subject: {message}") });
+            }
             Err(other) => return Err(other.into()),
         },
         _ => return Err(Failure::usage("give --id-type and --id, or --registry-id")),

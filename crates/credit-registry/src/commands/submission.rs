@@ -1,7 +1,12 @@
 //! `submission`: a stored submission's result with every rejection.
 
+use std::io::{self, Write};
+use std::ops::ControlFlow;
+
+use anyhow::Context;
+
 use crate::cli::SubmissionArgs;
-use crate::commands::{open_registry, print_json};
+use crate::commands::open_registry;
 use crate::config::Config;
 use crate::failure::{CommandResult, Failure};
 
@@ -11,26 +16,47 @@ pub fn run(config: &Config, args: SubmissionArgs) -> CommandResult {
         code: "submission_not_found",
         message: format!("{} has no submission {}", args.furnisher, args.submission_id),
     })?;
-    let document = registry.submission_document(&summary)?;
+    let head = registry.submission_head(&summary);
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
     if args.json {
-        return print_json(&document);
+        registry.write_document(&head, &mut out)?;
+        writeln!(out).context("writing the output")?;
+        out.flush().context("writing the output")?;
+        return Ok(());
     }
-    println!("submission {} from {}", document.submission_id, document.furnisher);
-    println!("  file         {}", document.file.as_deref().unwrap_or("-"));
-    println!("  received     {}", document.received_at);
-    println!("  sha-256      {}", document.content_sha256);
-    println!("  status       {:?}", document.status);
-    println!("  records      {}", document.records);
-    if let Some(error) = &document.error {
-        println!("  rejected     {}: {}", error.code, error.message);
+    let mut lines = vec![
+        format!("submission {} from {}", head.submission_id, head.furnisher),
+        format!("  file         {}", head.file.as_deref().unwrap_or("-")),
+        format!("  received     {}", head.received_at),
+        format!("  sha-256      {}", head.content_sha256),
+        format!("  status       {:?}", head.status),
+        format!("  records      {}", head.records),
+    ];
+    if let Some(error) = &head.error {
+        lines.push(format!("  rejected     {}: {}", error.code, error.message));
     }
-    if let (Some(accepted), Some(rejected)) = (document.accepted, document.rejected) {
-        println!("  accepted     {accepted}");
-        println!("  rejected     {rejected}");
+    if let (Some(accepted), Some(rejected)) = (head.accepted, head.rejected) {
+        lines.push(format!("  accepted     {accepted}"));
+        lines.push(format!("  rejected     {rejected}"));
     }
-    for error in document.errors.as_deref().unwrap_or(&[]) {
+    for line in lines {
+        writeln!(out, "{line}").context("writing the output")?;
+    }
+    let mut failure = None;
+    registry.for_each_rejection(&head.submission_id, &mut |error| {
         let field = if error.field.is_empty() { String::new() } else { format!(" {}", error.field) };
-        println!("  line {}{field}: {} — {}", error.line, error.code, error.message);
+        match writeln!(out, "  line {}{field}: {} — {}", error.line, error.code, error.message) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(e) => {
+                failure = Some(e);
+                ControlFlow::Break(())
+            }
+        }
+    })?;
+    if let Some(e) = failure {
+        return Err(Failure::Internal(anyhow::Error::from(e).context("writing the output")));
     }
+    out.flush().context("writing the output")?;
     Ok(())
 }

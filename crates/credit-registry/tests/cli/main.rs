@@ -50,7 +50,7 @@ fn help_version_and_usage_errors() {
     assert_eq!(status(&output), 64);
     assert_eq!(json_of(&output)["error"]["code"], "usage");
     let output = run(dir.path(), &["report", "--id-type", "ssn", "--id", "000000000", "--json"]);
-    assert_eq!((status(&output), json_of(&output)["error"]["code"].as_str()), (64, Some("invalid_identifier")));
+    assert_eq!((status(&output), json_of(&output)["error"]["code"].as_str()), (2, Some("subject_not_found")));
 }
 
 #[test]

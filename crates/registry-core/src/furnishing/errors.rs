@@ -44,6 +44,7 @@ code_list! {
         FundingTotal = "funding_total",
         DuplicateFunder = "duplicate_funder",
         DuplicateRecord = "duplicate_record",
+        TooManyErrors = "too_many_errors",
     }
 }
 

@@ -7,8 +7,55 @@ use std::io::{self, BufRead};
 #[derive(Debug, PartialEq, Eq)]
 pub enum Line<'a> {
     Text(&'a [u8]),
-    /// The line was longer than the limit; its bytes were skipped.
-    TooLong,
+    /// The line was longer than the limit; its bytes were skipped (but checked to be UTF-8,
+    /// so that a binary file without line breaks is still refused as not UTF-8).
+    TooLong { utf8: bool },
+}
+
+/// Checks that a byte stream is UTF-8, chunk by chunk, whatever the chunk boundaries. Written
+/// here because the standard library validates whole slices only; it keeps the at most three
+/// bytes of a character cut by a boundary and nothing else.
+#[derive(Default)]
+struct Utf8Stream {
+    carry: [u8; 4],
+    carry_len: usize,
+    broken: bool,
+}
+
+impl Utf8Stream {
+    fn feed(&mut self, mut chunk: &[u8]) {
+        if self.broken {
+            return;
+        }
+        // First finish a character cut by the previous chunk.
+        while self.carry_len > 0 && !chunk.is_empty() {
+            self.carry[self.carry_len] = chunk[0];
+            self.carry_len += 1;
+            chunk = &chunk[1..];
+            match std::str::from_utf8(&self.carry[..self.carry_len]) {
+                Ok(_) => self.carry_len = 0,
+                Err(e) if e.error_len().is_some() || self.carry_len == 4 => {
+                    self.broken = true;
+                    return;
+                }
+                Err(_) => {}
+            }
+        }
+        if let Err(e) = std::str::from_utf8(chunk) {
+            let rest = &chunk[e.valid_up_to()..];
+            if e.error_len().is_some() || rest.len() > 3 {
+                self.broken = true;
+            } else {
+                self.carry[..rest.len()].copy_from_slice(rest);
+                self.carry_len = rest.len();
+            }
+        }
+    }
+
+    /// True when everything fed was UTF-8 and no character was left unfinished.
+    fn finish(&self) -> bool {
+        !self.broken && self.carry_len == 0
+    }
 }
 
 pub struct LineReader<R> {
@@ -41,6 +88,7 @@ impl<R: BufRead> LineReader<R> {
     pub fn next_line(&mut self) -> io::Result<Option<(u64, Line<'_>)>> {
         self.buf.clear();
         let mut too_long = false;
+        let mut skipped = Utf8Stream::default();
         let mut saw_any = false;
         loop {
             let available = match self.inner.fill_buf() {
@@ -59,14 +107,16 @@ impl<R: BufRead> LineReader<R> {
                 Some(i) => (i, i + 1, true),
                 None => (available.len(), available.len(), false),
             };
-            if !too_long {
+            if too_long {
+                skipped.feed(&available[..chunk_len]);
+            } else if self.buf.len() + chunk_len > self.line_bytes_max.saturating_add(1) {
                 // The limit counts the line's content, so allow for a `\r` before the `\n`.
-                if self.buf.len() + chunk_len > self.line_bytes_max + 1 {
-                    too_long = true;
-                    self.buf.clear();
-                } else {
-                    self.buf.extend_from_slice(&available[..chunk_len]);
-                }
+                too_long = true;
+                skipped.feed(&self.buf);
+                skipped.feed(&available[..chunk_len]);
+                self.buf.clear();
+            } else {
+                self.buf.extend_from_slice(&available[..chunk_len]);
             }
             self.inner.consume(consumed);
             self.bytes_read += consumed as u64;
@@ -77,7 +127,7 @@ impl<R: BufRead> LineReader<R> {
         self.line_number += 1;
         if too_long {
             self.at_start = false;
-            return Ok(Some((self.line_number, Line::TooLong)));
+            return Ok(Some((self.line_number, Line::TooLong { utf8: skipped.finish() })));
         }
         let mut line = &self.buf[..];
         if let Some(stripped) = line.strip_suffix(b"\r") {
@@ -85,7 +135,8 @@ impl<R: BufRead> LineReader<R> {
         }
         if line.len() > self.line_bytes_max {
             self.at_start = false;
-            return Ok(Some((self.line_number, Line::TooLong)));
+            let utf8 = std::str::from_utf8(line).is_ok();
+            return Ok(Some((self.line_number, Line::TooLong { utf8 })));
         }
         if self.at_start {
             self.at_start = false;
@@ -108,7 +159,7 @@ mod tests {
         while let Some((n, line)) = lines.next_line().unwrap() {
             out.push((n, match line {
                 Line::Text(t) => Some(t.to_vec()),
-                Line::TooLong => None,
+                Line::TooLong { .. } => None,
             }));
         }
         out
@@ -144,6 +195,31 @@ mod tests {
                 (5, Some(b"12345".to_vec())),
             ], "capacity {capacity}");
         }
+    }
+
+    #[test]
+    fn skipped_lines_are_still_checked_to_be_utf8() {
+        let verdicts = |input: &[u8], capacity: usize| -> Vec<bool> {
+            let mut lines = LineReader::new(io::BufReader::with_capacity(capacity, input), 4);
+            let mut out = Vec::new();
+            while let Some((_, line)) = lines.next_line().unwrap() {
+                if let Line::TooLong { utf8 } = line {
+                    out.push(utf8);
+                }
+            }
+            out
+        };
+        for capacity in [1, 2, 3, 5, 64] {
+            // "é" (2 bytes), "中" (3 bytes) and "😀" (4 bytes) cut across every boundary.
+            assert_eq!(verdicts("ééééé\n中中中\n😀😀\nok\n".as_bytes(), capacity), [true, true, true], "{capacity}");
+            assert_eq!(verdicts(b"abcdefg\xff\nabcdefgh\xe4\xb8\n", capacity), [false, false], "{capacity}");
+        }
+    }
+
+    #[test]
+    fn a_huge_limit_does_not_overflow() {
+        let mut lines = LineReader::new(&b"abc\n"[..], usize::MAX);
+        assert_eq!(lines.next_line().unwrap(), Some((1, Line::Text(b"abc"))));
     }
 
     #[test]

@@ -80,7 +80,14 @@ impl<R: BufRead> FurnishingReader<R> {
                 return self.finish().map(|()| None);
             };
             let text = match line {
-                Line::TooLong => {
+                Line::TooLong { utf8: false } => {
+                    return Err(FileRejection::new(
+                        FileErrorCode::NotUtf8,
+                        format!("line {line_number} is not valid UTF-8 (and longer than the line limit)"),
+                    )
+                    .into());
+                }
+                Line::TooLong { utf8: true } => {
                     check_no_trailer_before(self.trailer, line_number)?;
                     self.record_count += 1;
                     return Ok(Some(Entry::Rejected {

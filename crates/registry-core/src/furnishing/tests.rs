@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use super::*;
+use super::validate::RECORD_ERRORS_MAX;
 use crate::model::{Date, Status};
 
 fn today() -> Date {
@@ -98,7 +99,8 @@ fn accepted_record_carries_every_field() {
 #[test]
 fn structure_rules() {
     check(with(revolving(), &[("balanse", json!(1))]), &[("balanse", "unknown_field")]);
-    check(with(revolving(), &[("subjects.0.nickname", json!("x"))]), &[("subjects[0].nickname", "unknown_field")]);
+    // Inside a subject the stray key is not repeated (it may be a name); the object is named.
+    check(with(revolving(), &[("subjects.0.nickname", json!("x"))]), &[("subjects[0]", "unknown_field")]);
     let duplicated = revolving().to_string().replacen("\"balance\":231050", "\"balance\":231050,\"balance\":1", 1);
     assert_eq!(errors_of(&duplicated), vec![("balance".to_string(), "duplicate_field")]);
     for field in ["account", "as_of", "product", "opened", "currency", "balance", "past_due", "status", "subjects"] {
@@ -194,7 +196,10 @@ fn subject_rules() {
     check(with(revolving(), &[("subjects", json!([primary(), joint.clone()]))]), &[("subjects", "primary_count")]);
     let joint = with(joint, &[("role", json!("joint")), ("birth_date", json!("<remove>"))]);
     check(with(revolving(), &[("subjects", json!([primary(), joint]))]), &[]);
-    check(with(revolving(), &[("subjects", json!([primary(), primary()]))]), &[("subjects[1].id", "invalid_value")]);
+    check(with(revolving(), &[("subjects", json!([primary(), primary()]))]), &[("subjects[1].id", "invalid_value"), ("subjects", "primary_count")]);
+    // A broken subject does not hide a second primary.
+    let broken_primary = with(primary(), &[("id", json!("123")), ("id_type", json!("ssn"))]);
+    check(with(revolving(), &[("subjects", json!([primary(), broken_primary]))]), &[("subjects[1].id", "invalid_identifier"), ("subjects", "primary_count")]);
     check(with(revolving(), &[("subjects.0.role", json!("business"))]), &[("subjects[0].role", "invalid_value")]);
     check(with(revolving(), &[("subjects.0.id_type", json!("passport"))]), &[("subjects[0].id_type", "invalid_value")]);
     check(with(revolving(), &[("subjects.0.birth_date", json!("<remove>"))]), &[("subjects[0].birth_date", "birth_date_required")]);
@@ -239,7 +244,7 @@ fn address_rules() {
     check(with(revolving(), &[("subjects.0.address", with(address.clone(), &[("country", json!("XX"))]))]), &[("subjects[0].address.country", "invalid_country")]);
     check(with(revolving(), &[("subjects.0.address", with(address.clone(), &[("country", json!("cn"))]))]), &[("subjects[0].address.country", "invalid_country")]);
     check(with(revolving(), &[("subjects.0.address", with(address.clone(), &[("city", json!("<remove>"))]))]), &[("subjects[0].address.city", "missing_field")]);
-    check(with(revolving(), &[("subjects.0.address", with(address, &[("floor", json!(3))]))]), &[("subjects[0].address.floor", "unknown_field")]);
+    check(with(revolving(), &[("subjects.0.address", with(address, &[("floor", json!(3))]))]), &[("subjects[0].address", "unknown_field")]);
 }
 
 #[test]
@@ -268,6 +273,54 @@ fn every_broken_rule_is_listed() {
     for code in ["unknown_field", "invalid_currency", "wrong_type", "identifier_checksum"] {
         assert!(codes.contains(&code), "{code} missing from {codes:?}");
     }
+}
+
+#[test]
+fn misspelt_fields_get_a_suggestion() {
+    let errors = validate_record(&json::Json::parse(&with(revolving(), &[("balanse", json!(1))]).to_string()).unwrap(), 1, &rules()).unwrap_err();
+    assert!(errors[0].message.contains("did you mean `balance`"), "{}", errors[0].message);
+    let errors = validate_record(&json::Json::parse(&with(revolving(), &[("zzz", json!(1))]).to_string()).unwrap(), 1, &rules()).unwrap_err();
+    assert!(errors[0].message.contains("the fields here are account, as_of"), "{}", errors[0].message);
+}
+
+#[test]
+fn a_line_of_garbage_lists_a_bounded_number_of_errors() {
+    let mut record = revolving();
+    for i in 0..500 {
+        record[format!("junk{i}")] = json!(i);
+    }
+    let got = errors_of(&record.to_string());
+    assert_eq!(got.len(), RECORD_ERRORS_MAX + 1);
+    assert_eq!(got.last().unwrap().1, "too_many_errors");
+}
+
+#[test]
+fn funding_total_is_judged_beside_other_funding_errors() {
+    check(
+        with(microloan(), &[("funding.1.institution", json!("bank harbor")), ("funding.1.share_bp", json!(6000))]),
+        &[("funding[1].institution", "invalid_institution"), ("funding", "funding_total")],
+    );
+}
+
+#[test]
+fn messages_never_echo_personal_values() {
+    let secret = "11010519491231002X Wang Fang";
+    let broken = with(revolving(), &[
+        ("subjects.0.role", json!(secret)),
+        ("subjects.0.id_type", json!(secret)),
+        ("subjects.0.address", json!({"line1": "x", "city": "y", "country": "CN", secret: 1})),
+    ]);
+    let mut record = broken;
+    record["subjects"][0][secret] = json!("x");
+    let value_text = record.to_string();
+    let errors = validate_record(&json::Json::parse(&value_text).unwrap(), 1, &rules()).unwrap_err();
+    assert!(errors.len() >= 4, "{errors:?}");
+    for e in &errors {
+        assert!(!e.message.contains("Wang") && !e.field.contains("Wang"), "{e:?}");
+    }
+    let young = with(revolving(), &[("subjects.0.id_type", json!("other")), ("subjects.0.id", json!("P1")), ("subjects.0.birth_date", json!("2015-06-30"))]);
+    let errors = validate_record(&json::Json::parse(&young.to_string()).unwrap(), 1, &rules()).unwrap_err();
+    assert!(!errors[0].message.contains('6'), "no age given away: {}", errors[0].message);
 }
 
 #[test]
@@ -335,6 +388,9 @@ fn whole_file_rejections() {
     assert_eq!(file_error(b"\n\n  \n"), FileErrorCode::EmptySubmission);
     assert_eq!(file_error(b"{\"trailer\":{\"records\":0}}\n"), FileErrorCode::EmptySubmission);
     assert_eq!(file_error(format!("{two}\u{0}\u{1}\u{2}binary").as_bytes()), FileErrorCode::InvalidJson);
+    // Binary garbage without line breaks is one over-long line: still refused as not UTF-8.
+    let binary: Vec<u8> = (0..3_000_000u32).map(|i| (i.wrapping_mul(2654435761) >> 24) as u8 | 0x80).collect();
+    assert_eq!(file_error(&binary), FileErrorCode::NotUtf8);
     let mut garbage = two.into_bytes();
     garbage.extend_from_slice(&[0xff, 0xfe, 0x00, 0x9c, b'\n']);
     assert_eq!(file_error(&garbage), FileErrorCode::NotUtf8);

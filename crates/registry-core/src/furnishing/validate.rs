@@ -26,6 +26,8 @@ pub struct Rules {
 const ADDRESS_PART_CHARS_MAX: usize = 100;
 const PHONE_CHARS_MAX: usize = 32;
 const SUBJECTS_MAX: usize = 5;
+/// Broken rules listed per record; a line of garbage must not turn into megabytes of errors.
+pub const RECORD_ERRORS_MAX: usize = 100;
 const TERM_MONTHS_MAX: u64 = 600;
 const AGE_YEARS_MIN: i32 = 14;
 const AGE_YEARS_MAX: i32 = 120;
@@ -36,14 +38,14 @@ pub fn validate_record(
     line: u64,
     rules: &Rules,
 ) -> Result<AccountRecord, Vec<RecordError>> {
-    let mut check = Check { line, errors: Vec::new() };
+    let mut check = Check { line, errors: Vec::new(), unlisted: 0 };
     let Json::Object(entries) = value else {
         check.fail(
             Path::root(),
             Code::NotAnObject,
             format!("a record is a JSON object, got {}", value.kind()),
         );
-        return Err(check.errors);
+        return Err(check.into_errors());
     };
     let facts_and_subjects = check_record(entries, rules, &mut check);
     match facts_and_subjects {
@@ -53,7 +55,7 @@ pub fn validate_record(
                 // Unreachable by construction: every `None` above records why.
                 check.fail(Path::root(), Code::InvalidValue, "record could not be read".into());
             }
-            Err(check.errors)
+            Err(check.into_errors())
         }
     }
 }
@@ -78,6 +80,11 @@ impl Prefix {
 
     fn is_root(&self) -> bool {
         self.list.is_empty()
+    }
+
+    /// Inside a subject: values (and stray keys) there are personal data.
+    fn is_personal(&self) -> bool {
+        self.list == "subjects"
     }
 }
 
@@ -116,7 +123,7 @@ impl<'p> Path<'p> {
 
     /// Personal-data fields never have their values echoed in messages.
     fn is_personal(&self) -> bool {
-        self.prefix.list == "subjects"
+        self.prefix.is_personal()
     }
 }
 
@@ -140,11 +147,30 @@ struct Slot<'j, 'a> {
 struct Check {
     line: u64,
     errors: Vec<RecordError>,
+    /// Broken rules past `RECORD_ERRORS_MAX`, counted but not listed.
+    unlisted: usize,
 }
 
 impl Check {
     fn fail(&mut self, at: Path<'_>, code: Code, message: String) {
-        self.errors.push(RecordError { line: self.line, field: at.to_string(), code, message });
+        if self.errors.len() < RECORD_ERRORS_MAX {
+            self.errors.push(RecordError { line: self.line, field: at.to_string(), code, message });
+        } else {
+            self.unlisted += 1;
+        }
+    }
+
+    /// The errors, with one more saying how many were left out.
+    fn into_errors(mut self) -> Vec<RecordError> {
+        if self.unlisted > 0 {
+            self.errors.push(RecordError {
+                line: self.line,
+                field: String::new(),
+                code: Code::TooManyErrors,
+                message: format!("{} more broken rules on this line are not listed", self.unlisted),
+            });
+        }
+        self.errors
     }
 
     /// Spreads an object's entries into named slots; reports unknown and repeated keys.
@@ -176,11 +202,26 @@ impl Check {
                     slots[i].seen = true;
                     slots[i].value = (!matches!(value, Json::Null)).then_some(value);
                 }
-                None => self.fail(
-                    Path::nested(prefix, key),
-                    Code::UnknownField,
-                    format!("unknown field `{}`; allowed: {}", printable(key), names.join(", ")),
-                ),
+                None if prefix.is_personal() => {
+                    // The key itself may be personal data (a name where a field name belongs).
+                    let position = entries.iter().position(|(k, _)| std::ptr::eq(k, key)).unwrap_or(0) + 1;
+                    self.fail(
+                        Path::nested(prefix, ""),
+                        Code::UnknownField,
+                        format!(
+                            "field number {position} of `{prefix}` is not one of {}; its name is not repeated here because subject details are personal data",
+                            names.join(", ")
+                        ),
+                    )
+                }
+                None => {
+                    let shown = printable(key);
+                    let message = match closest(key, names) {
+                        Some(name) => format!("unknown field `{shown}`; did you mean `{name}`?"),
+                        None => format!("unknown field `{shown}`; the fields here are {}", names.join(", ")),
+                    };
+                    self.fail(Path::nested(prefix, &shown), Code::UnknownField, message)
+                }
             }
         }
         slots
@@ -270,11 +311,12 @@ impl Check {
         match text.parse() {
             Ok(parsed) => Some(parsed),
             Err(_) => {
-                self.fail(
-                    at,
-                    Code::InvalidValue,
-                    format!("`{at}` is {:?}; allowed: {}", printable(text), allowed.join(", ")),
-                );
+                let message = if at.is_personal() {
+                    format!("`{at}` is not one of {}", allowed.join(", "))
+                } else {
+                    format!("`{at}` is {:?}; allowed: {}", printable(text), allowed.join(", "))
+                };
+                self.fail(at, Code::InvalidValue, message);
                 None
             }
         }
@@ -295,6 +337,16 @@ pub fn parse_date(text: &str) -> Option<Date> {
         b[range].iter().fold(0, |n, d| n * 10 + u32::from(d - b'0'))
     };
     Date::from_ymd_opt(number(0..4) as i32, number(5..7), number(8..10))
+}
+
+/// The allowed name a misspelt one most likely meant, if any is close.
+fn closest<'n>(key: &str, names: &[&'n str]) -> Option<&'n str> {
+    names
+        .iter()
+        .map(|name| (strsim::damerau_levenshtein(key, name), *name))
+        .filter(|(distance, name)| *distance <= 2 && *distance < name.len())
+        .min()
+        .map(|(_, name)| name)
 }
 
 /// A value shown in a message: truncated, so a huge bad value cannot blow up the rejection.
@@ -592,6 +644,7 @@ fn check_funding(value: &Json<'_>, check: &mut Check) -> Option<Vec<FundingShare
     };
     let before = check.errors.len();
     let mut shares: Vec<FundingShare> = Vec::with_capacity(items.len());
+    let mut total_bp = Some(0u64);
     for (i, item) in items.iter().enumerate() {
         let prefix = Prefix::item("funding", i);
         let at = |name| Path::nested(prefix, name);
@@ -611,6 +664,10 @@ fn check_funding(value: &Json<'_>, check: &mut Check) -> Option<Vec<FundingShare
         let share_bp = check
             .required(at("share_bp"), share_bp)
             .and_then(|v| check.integer(at("share_bp"), v, 1, 10_000, "a whole number of basis points"));
+        match share_bp {
+            Some(share) => total_bp = total_bp.map(|t| t + share),
+            None => total_bp = None,
+        }
         if let (Some(institution), Some(share_bp)) = (institution, share_bp) {
             if shares.iter().any(|s| s.institution == institution) {
                 check.fail(at("institution"), Code::DuplicateFunder, format!("institution {institution:?} is listed more than once"));
@@ -618,12 +675,13 @@ fn check_funding(value: &Json<'_>, check: &mut Check) -> Option<Vec<FundingShare
             shares.push(FundingShare { institution, share_bp: share_bp as u16 });
         }
     }
-    if check.errors.len() > before {
-        return None;
-    }
-    let total: u64 = shares.iter().map(|s| u64::from(s.share_bp)).sum();
-    if total != 10_000 {
+    // Judged whenever every share could be read, whatever else is wrong.
+    if let Some(total) = total_bp
+        && total != 10_000
+    {
         check.fail(Path::field("funding"), Code::FundingTotal, format!("funding shares must add up to 10000 basis points, got {total}"));
+    }
+    if check.errors.len() > before {
         return None;
     }
     Some(shares)
@@ -642,30 +700,35 @@ fn check_subjects(value: &Json<'_>, as_of: Option<Date>, check: &mut Check) -> O
         check.fail(Path::field("subjects"), Code::SubjectCount, format!("a record lists 1 to {SUBJECTS_MAX} subjects, got {}", items.len()));
     }
     let mut subjects: Vec<SubjectDetails> = Vec::with_capacity(items.len());
+    let mut roles = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        let Some(subject) = check_subject(item, i, as_of, check) else { continue };
+        let (subject, role) = check_subject(item, i, as_of, check);
+        roles.push(role);
+        let Some(subject) = subject else { continue };
         if subjects.iter().any(|s| s.id == subject.id) {
             check.fail(Path::nested(Prefix::item("subjects", i), "id"), Code::InvalidValue, "the same person is listed twice on one record".into());
         }
         subjects.push(subject);
     }
-    if check.errors.len() > before {
-        return None;
-    }
-    let primaries = subjects.iter().filter(|s| s.role == Role::Primary).count();
-    if primaries != 1 {
+    // Judged on the roles that could be read, so a broken subject does not hide this rule.
+    let primaries = roles.iter().filter(|r| **r == Some(Role::Primary)).count();
+    let all_roles_known = roles.iter().all(Option::is_some);
+    if primaries > 1 || (all_roles_known && !items.is_empty() && primaries != 1) {
         check.fail(Path::field("subjects"), Code::PrimaryCount, format!("exactly one subject must have role primary, got {primaries}"));
+    }
+    if check.errors.len() > before {
         return None;
     }
     Some(subjects)
 }
 
-fn check_subject(value: &Json<'_>, index: usize, as_of: Option<Date>, check: &mut Check) -> Option<SubjectDetails> {
+/// One subject, if valid, and its role, if that much could be read.
+fn check_subject(value: &Json<'_>, index: usize, as_of: Option<Date>, check: &mut Check) -> (Option<SubjectDetails>, Option<Role>) {
     let prefix = Prefix::item("subjects", index);
     let at = |name| Path::nested(prefix, name);
     let Json::Object(entries) = value else {
         check.fail(at(""), Code::WrongType, format!("`{prefix}` must be an object, got {}", value.kind()));
-        return None;
+        return (None, None);
     };
     let before = check.errors.len();
     let [role, id_type, id, family_name, given_name, birth_date, phone, address] =
@@ -695,7 +758,7 @@ fn check_subject(value: &Json<'_>, index: usize, as_of: Option<Date>, check: &mu
     if let (Some(birth), Some(as_of)) = (birth_date, as_of) {
         let age = age_years(birth, as_of);
         if !(AGE_YEARS_MIN..=AGE_YEARS_MAX).contains(&age) {
-            check.fail(at("birth_date"), Code::AgeOutOfRange, format!("a subject is {AGE_YEARS_MIN} to {AGE_YEARS_MAX} years old on `as_of`; this one would be {age}"));
+            check.fail(at("birth_date"), Code::AgeOutOfRange, format!("`{prefix}` would be {} on `as_of`; a subject is {AGE_YEARS_MIN} to {AGE_YEARS_MAX} years old", if age < AGE_YEARS_MIN { "too young" } else { "too old" }));
         }
     }
     if let (Some(id_type), Some(id)) = (id_type, id) {
@@ -729,17 +792,20 @@ fn check_subject(value: &Json<'_>, index: usize, as_of: Option<Date>, check: &mu
     });
     let address = address.value.and_then(|v| check_address(v, prefix, check));
     if check.errors.len() > before {
-        return None;
+        return (None, role);
     }
-    Some(SubjectDetails {
-        role: role?,
-        id: NationalId { id_type: id_type?, id: Pii(id?.to_owned()) },
-        family_name: Pii(family_name?.to_owned()),
-        given_name: Pii(given_name?.to_owned()),
-        birth_date: birth_date.map(Pii),
-        phone: phone.map(Pii),
-        address: address.map(Pii),
-    })
+    let subject = (|| {
+        Some(SubjectDetails {
+            role: role?,
+            id: NationalId { id_type: id_type?, id: Pii(id?.to_owned()) },
+            family_name: Pii(family_name?.to_owned()),
+            given_name: Pii(given_name?.to_owned()),
+            birth_date: birth_date.map(Pii),
+            phone: phone.map(Pii),
+            address: address.map(Pii),
+        })
+    })();
+    (subject, role)
 }
 
 const ADDRESS_FIELDS: [&str; 6] = ["line1", "line2", "city", "region", "postal_code", "country"];

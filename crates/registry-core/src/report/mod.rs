@@ -37,11 +37,13 @@ impl SubjectKey {
     }
 }
 
-/// One subject's relation to one stored record.
+/// One subject's relation to one stored record: who, in which role, and which of their
+/// reported identities (`ReportedBy::identity`) the record carried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct SubjectLink {
     pub subject: i64,
     pub role: Role,
+    pub identity: i64,
 }
 
 /// A stored record: the account facts and who was on the account, without their details.
@@ -58,9 +60,10 @@ pub struct AccountHistory {
     pub records: Vec<StoredRecord>,
 }
 
-/// An identity as one furnisher reported it.
+/// An identity as one furnisher reported it, under the key records refer to it by.
 #[derive(Clone, Debug)]
 pub struct ReportedBy {
+    pub key: i64,
     pub furnisher: String,
     pub identity: ReportedIdentity,
 }
@@ -218,6 +221,9 @@ pub fn build_report(file: &SubjectFile, as_of: Date, audience: Audience) -> Repo
     let mut revolving_balance: BTreeMap<Currency, u128> = BTreeMap::new();
     let mut alerts = Vec::new();
     let mut deceased_by = BTreeSet::new();
+    // Identities shown are those the subject's reported accounts carry, so a deleted account
+    // (sent under the wrong identifier, say) takes its names with it.
+    let mut identities_used = BTreeSet::new();
 
     for history in &file.accounts {
         // A delete removes the account at every date, whenever it was sent.
@@ -237,6 +243,11 @@ pub fn build_report(file: &SubjectFile, as_of: Date, audience: Audience) -> Repo
         };
         if link.role == Role::Deceased {
             deceased_by.insert(history.furnisher.clone());
+        }
+        for record in &visible {
+            for used in record.subjects.iter().filter(|l| l.subject == file.subject.0) {
+                identities_used.insert(used.identity);
+            }
         }
         let facts = &latest.facts;
         let open = facts.status.is_open() && facts.closed.is_none();
@@ -312,7 +323,7 @@ pub fn build_report(file: &SubjectFile, as_of: Date, audience: Audience) -> Repo
             .then_with(|| a.account.cmp(&b.account))
     });
 
-    let subject = subject_section(file, audience);
+    let subject = subject_section(file, &identities_used, audience);
     if subject.name_mismatch {
         alerts.insert(0, Alert {
             kind: AlertKind::NameMismatch,
@@ -369,14 +380,14 @@ fn recent_inquiries(inquiries: &[Inquiry], as_of: Date) -> Vec<Inquiry> {
     recent
 }
 
-fn subject_section(file: &SubjectFile, audience: Audience) -> SubjectSection {
+fn subject_section(file: &SubjectFile, identities_used: &BTreeSet<i64>, audience: Audience) -> SubjectSection {
     let id = match audience {
         Audience::Subject => file.identifier.id.0.clone(),
         Audience::Masked => mask_id(file.identifier.id_type, &file.identifier.id),
     };
     let mut names: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
     let mut birth_dates: BTreeMap<Date, BTreeSet<String>> = BTreeMap::new();
-    for reported in &file.identities {
+    for reported in file.identities.iter().filter(|r| identities_used.contains(&r.key)) {
         let identity = &reported.identity;
         names
             .entry((identity.family_name.0.clone(), identity.given_name.0.clone()))

@@ -27,10 +27,11 @@ fn file_of(records: &[(String, AccountRecord)], id: &str) -> SubjectFile {
         let mut links = Vec::new();
         for subject in &record.subjects {
             let key = if subject.id.id.0 == id { 1 } else { 2 };
-            links.push(SubjectLink { subject: key, role: subject.role });
+            let identity = identities.len() as i64;
+            links.push(SubjectLink { subject: key, role: subject.role, identity });
             if key == 1 {
                 identifier = Some(subject.id.clone());
-                identities.push(ReportedBy { furnisher: furnisher.clone(), identity: subject.reported_identity() });
+                identities.push(ReportedBy { key: identity, furnisher: furnisher.clone(), identity: subject.reported_identity() });
             }
         }
         accounts
@@ -212,6 +213,22 @@ fn name_and_birth_date_disagreements_are_kept_and_flagged() {
     assert_eq!(report.subject.identifiers[0].id, "****");
     let full = build_report(&file_of(&records, "P123"), d("2022-02-01"), Audience::Subject);
     assert_eq!(full.subject.identifiers[0].id, "P123");
+}
+
+#[test]
+fn a_deleted_account_takes_its_reported_name_with_it() {
+    let misreported = json!([{"role": "primary", "id_type": "ssn", "id": "123456789", "family_name": "Li", "given_name": "Jo", "birth_date": "1980-01-01"}]);
+    let records = vec![
+        ("a", card("C1", "2022-01-31", json!({}))),
+        ("b", card("Z", "2022-01-31", json!({"subjects": misreported.clone()}))),
+    ];
+    let report = report_of(records.clone(), "2022-02-15");
+    assert!(report.subject.name_mismatch);
+    let mut records = records;
+    records.push(("b", card("Z", "2022-02-10", json!({"subjects": misreported, "status": "delete", "balance": 0}))));
+    let report = report_of(records, "2022-02-15");
+    assert!(!report.subject.name_mismatch, "{:?}", report.subject.names);
+    assert_eq!(report.subject.names.len(), 1);
 }
 
 #[test]

@@ -4,8 +4,10 @@ pub mod health;
 pub mod reports;
 pub mod submissions;
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::Query;
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{Path, Query};
+use registry_core::model::Date;
+use serde::{Deserialize, Deserializer};
 
 use crate::error::{ApiError, ErrorCode};
 
@@ -19,6 +21,34 @@ where
         .await
         .map_err(|_| ApiError::new(ErrorCode::Internal, "a background task failed; the server log has details"))?
         .map_err(Into::into)
+}
+
+/// Turns axum's path rejection (say, a percent-encoding that is not UTF-8) into an error document.
+pub(crate) fn path<T>(path: Result<Path<T>, PathRejection>) -> Result<T, ApiError> {
+    path.map(|Path(value)| value)
+        .map_err(|rejection| ApiError::new(ErrorCode::InvalidRequest, rejection.body_text()))
+}
+
+/// Turns axum's body rejection (too large, unreadable) into an error document.
+pub(crate) fn body(body: Result<axum::body::Bytes, BytesRejection>) -> Result<axum::body::Bytes, ApiError> {
+    body.map_err(|rejection| {
+        let code = if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ErrorCode::PayloadTooLarge
+        } else {
+            ErrorCode::InvalidRequest
+        };
+        ApiError::new(code, rejection.body_text())
+    })
+}
+
+/// A date in the API: exactly `YYYY-MM-DD`, as in furnishing files (no extended years).
+pub(crate) fn strict_date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Date>, D::Error> {
+    let text: Option<String> = Option::deserialize(deserializer)?;
+    text.map(|text| {
+        registry_core::furnishing::parse_date(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("{text:?} is not a date YYYY-MM-DD")))
+    })
+    .transpose()
 }
 
 /// Turns axum's query-string rejection into the API's error document.

@@ -1,7 +1,7 @@
 //! Credit reports, by national identifier or by registry id.
 
 use axum::body::Bytes;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use registry_core::model::{Date, IdType};
@@ -19,7 +19,9 @@ pub struct ReportRequest {
     pub id_type: IdType,
     /// The national identifier, as furnished.
     pub id: String,
-    /// Report date (default: today, UTC).
+    /// Report date YYYY-MM-DD (default: today, UTC).
+    #[serde(default, deserialize_with = "super::strict_date")]
+    #[schema(value_type = Option<String>, format = Date)]
     pub as_of: Option<Date>,
 }
 
@@ -27,6 +29,8 @@ pub struct ReportRequest {
 #[serde(deny_unknown_fields)]
 pub struct AsOfQuery {
     /// Report date YYYY-MM-DD (default: today, UTC).
+    #[serde(default, deserialize_with = "super::strict_date")]
+    #[param(value_type = Option<String>, format = Date)]
     pub as_of: Option<Date>,
 }
 
@@ -46,18 +50,27 @@ async fn build(state: &AppState, subject: Option<SubjectKey>, as_of: Option<Date
     request_body = ReportRequest,
     responses(
         (status = 200, body = Report, description = "The report; identifiers masked"),
-        (status = 400, body = ErrorDocument, description = "Malformed request or identifier"),
-        (status = 404, body = ErrorDocument, description = "The registry has never seen this subject"),
+        (status = 400, body = ErrorDocument, description = "Malformed request"),
+        (status = 404, body = ErrorDocument, description = "The registry has never seen this subject (or the identifier is not valid for its type)"),
+        (status = 413, body = ErrorDocument, description = "The request body is too large"),
     ))]
-pub async fn report_by_identifier(State(state): State<AppState>, _caller: Caller, body: Bytes) -> Result<Json<Report>, ApiError> {
+pub async fn report_by_identifier(
+    State(state): State<AppState>,
+    _caller: Caller,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Report>, ApiError> {
+    let body = super::body(body)?;
     let request: ReportRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, format!("the body must be {{\"id_type\", \"id\", \"as_of\"?}}: {e}")))?;
     let registry = state.registry.clone();
     let subject = super::blocking(move || {
-        registry.find_subject(request.id_type, &request.id).map_err(|e| match e {
-            registry_service::ServiceError::InvalidInput(message) => ApiError::new(ErrorCode::InvalidIdentifier, message),
-            other => other.into(),
-        })
+        // An identifier that breaks its type's rules belongs to no one: not found, like any other.
+        match registry.find_subject(request.id_type, &request.id) {
+            Err(registry_service::ServiceError::InvalidInput(message)) => {
+                Err(ApiError::new(ErrorCode::SubjectNotFound, format!("the registry has no subject with that identifier: {message}")))
+            }
+            other => other.map_err(ApiError::from),
+        }
     })
     .await?;
     build(&state, subject, request.as_of).await
@@ -74,9 +87,10 @@ pub async fn report_by_identifier(State(state): State<AppState>, _caller: Caller
 pub async fn report_by_registry_id(
     State(state): State<AppState>,
     _caller: Caller,
-    Path(registry_id): Path<String>,
+    registry_id: Result<Path<String>, PathRejection>,
     query: Result<Query<AsOfQuery>, QueryRejection>,
 ) -> Result<Json<Report>, ApiError> {
+    let registry_id = super::path(registry_id)?;
     let AsOfQuery { as_of } = super::query(query)?;
     build(&state, SubjectKey::parse_registry_id(&registry_id), as_of).await
 }

@@ -3,14 +3,13 @@
 use std::io;
 
 use axum::body::Body;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use futures_util::StreamExt;
 use registry_core::model::FurnisherId;
-use registry_service::document::{DocumentStatus, SubmissionDocument};
+use registry_service::document::{DocumentStatus, SubmissionDocument, SubmissionHead};
 use registry_service::{IngestOutcome, NoProgress};
 use serde::Deserialize;
 use tokio_util::io::{StreamReader, SyncIoBridge};
@@ -20,6 +19,7 @@ use crate::caller::Caller;
 use crate::error::{ApiError, BodyTooLarge, ErrorCode, ErrorDocument};
 use crate::metrics::{OutcomeLabel, StatusLabel};
 use crate::AppState;
+use crate::stream::blocking_body;
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -46,17 +46,17 @@ fn furnisher_id(text: &str) -> Result<FurnisherId, ApiError> {
         (status = 422, body = SubmissionDocument, description = "Rejected whole; nothing applied"),
         (status = 400, body = ErrorDocument, description = "Invalid furnisher or parameters"),
         (status = 413, body = ErrorDocument, description = "The file is larger than the server accepts"),
-        (status = 503, body = ErrorDocument, description = "Another submission holds the store; retry"),
+        (status = 503, body = ErrorDocument, description = "Another process's submission held the store longer than lock_wait_ms; retry"),
     ))]
 pub async fn submit(
     State(state): State<AppState>,
     _caller: Caller,
-    Path(furnisher): Path<String>,
+    furnisher: Result<Path<String>, PathRejection>,
     query: Result<Query<SubmitQuery>, QueryRejection>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let furnisher = furnisher_id(&furnisher)?;
+    let furnisher = furnisher_id(&super::path(furnisher)?)?;
     let SubmitQuery { file_name } = super::query(query)?;
     if let Some(name) = &file_name
         && (name.is_empty() || name.chars().count() > 255 || name.chars().any(char::is_control))
@@ -80,10 +80,11 @@ pub async fn submit(
     let mut source = SyncIoBridge::new(StreamReader::new(stream));
     let registry = state.registry.clone();
     let started = std::time::Instant::now();
-    let (outcome, document) = super::blocking(move || {
-        let outcome = registry.ingest(&furnisher, file_name.as_deref(), &mut source, &NoProgress)?;
-        let document = registry.outcome_document(file_name.as_deref(), &outcome)?;
-        Ok::<_, registry_service::ServiceError>((outcome, document))
+    let ingesting = registry.clone();
+    let (outcome, head) = super::blocking(move || {
+        let outcome = ingesting.ingest(&furnisher, file_name.as_deref(), &mut source, &NoProgress)?;
+        let head = ingesting.outcome_head(file_name.as_deref(), &outcome);
+        Ok::<_, registry_service::ServiceError>((outcome, head))
     })
     .await?;
     state.metrics.ingest_seconds.observe(started.elapsed().as_secs_f64());
@@ -96,13 +97,13 @@ pub async fn submit(
         IngestOutcome::Duplicate(_) => StatusCode::OK,
         IngestOutcome::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
     };
-    let label = match document.status {
+    let label = match head.status {
         DocumentStatus::Applied => "applied",
         DocumentStatus::Duplicate => "duplicate",
         DocumentStatus::Rejected => "rejected",
     };
     state.metrics.submissions.get_or_create(&StatusLabel { status: label.into() }).inc();
-    Ok((status, Json(document)).into_response())
+    Ok(document_response(status, registry, head))
 }
 
 /// A submission's result, with every rejection.
@@ -118,16 +119,21 @@ pub async fn submit(
 pub async fn get_submission(
     State(state): State<AppState>,
     _caller: Caller,
-    Path((furnisher, submission_id)): Path<(String, String)>,
-) -> Result<Json<SubmissionDocument>, ApiError> {
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let (furnisher, submission_id) = super::path(path)?;
     let furnisher = furnisher_id(&furnisher)?;
     let registry = state.registry.clone();
-    let document = super::blocking(move || match registry.submission(&furnisher, &submission_id)? {
-        Some(summary) => registry.submission_document(&summary).map(Some),
-        None => Ok(None),
-    })
-    .await?;
-    document
-        .map(Json)
-        .ok_or_else(|| ApiError::new(ErrorCode::SubmissionNotFound, "this furnisher has no submission with that id"))
+    let looking = registry.clone();
+    let summary = super::blocking(move || looking.submission(&furnisher, &submission_id))
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::SubmissionNotFound, "this furnisher has no submission with that id"))?;
+    let head = registry.submission_head(&summary);
+    Ok(document_response(StatusCode::OK, registry, head))
+}
+
+/// The submission document, its rejections streamed from the store.
+fn document_response(status: StatusCode, registry: std::sync::Arc<registry_service::Registry>, head: SubmissionHead) -> Response {
+    let body = blocking_body(move |out| registry.write_document(&head, out));
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }

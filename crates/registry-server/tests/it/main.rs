@@ -160,6 +160,22 @@ fn a_submission_reads_back_and_repeats_are_recognised() {
 }
 
 #[test]
+fn every_rejection_comes_back_however_many() {
+    let server = TestServer::start();
+    // 5,000 rejections make a response of several chunks.
+    let lines = "[\"not a record\"]\n".repeat(5000) + &String::from_utf8(example("spec-example.jsonl")).unwrap().replace("{\"trailer\":{\"records\":2}}", "");
+    let reply = server.submit("payplat", lines.as_bytes());
+    assert_eq!(reply.status, 201, "{}", &reply.text[..200.min(reply.text.len())]);
+    assert_eq!(reply.body["accepted"], 2);
+    let errors = reply.body["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 5000);
+    assert_eq!(errors[4999]["line"], 5000);
+    let id = reply.body["submission_id"].as_str().unwrap();
+    let read = server.get(&format!("/v1/furnishers/payplat/submissions/{id}"));
+    assert_eq!(read.body["errors"].as_array().unwrap().len(), 5000);
+}
+
+#[test]
 fn a_truncated_file_is_rejected_whole() {
     let server = TestServer::start();
     let text = String::from_utf8(example("spec-example.jsonl")).unwrap().replace("\"records\":2", "\"records\":5");
@@ -182,7 +198,11 @@ fn errors_are_json_with_stable_codes() {
         (server.submit("bad%20furnisher", b"x"), 400, "invalid_furnisher"),
         (server.get("/v1/nothing"), 404, "not_found"),
         (server.get("/v1/reports"), 405, "method_not_allowed"),
-        (server.report(json!({"id_type": "ssn", "id": "000000000"})), 400, "invalid_identifier"),
+        (server.report(json!({"id_type": "ssn", "id": "000000000"})), 404, "subject_not_found"),
+        (server.report(json!({"id_type": "ssn", "id": "123456789", "as_of": "+12021-01-01"})), 400, "invalid_request"),
+        (server.get("/v1/subjects/S1/report?as_of=-262143-01-01"), 400, "invalid_request"),
+        (server.get("/v1/subjects/%FF/report"), 400, "invalid_request"),
+        (server.post("/v1/reports", &vec![b' '; 100 * 1024]), 413, "payload_too_large"),
         (server.report(json!({"id_type": "ssn", "id": "123456789"})), 404, "subject_not_found"),
         (server.report(json!({"id_type": "passport", "id": "1"})), 400, "invalid_request"),
         (server.report(json!({"id_type": "ssn", "id": "123456789", "extra": 1})), 400, "invalid_request"),

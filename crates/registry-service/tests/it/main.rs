@@ -92,7 +92,7 @@ fn rejections_are_listed_with_the_submission() {
     let mut errors = Vec::new();
     registry.store().for_each_rejection(&summary.submission_id, &mut |e| {
         errors.push((e.line, e.field, e.code));
-        Ok(())
+        std::ops::ControlFlow::Continue(())
     }).unwrap();
     assert_eq!(errors, vec![
         (3, "balanse".into(), RecordErrorCode::UnknownField),
