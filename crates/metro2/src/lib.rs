@@ -14,12 +14,14 @@
 
 pub mod codes;
 pub mod layout;
+pub mod parallel;
 pub mod read;
 pub mod validate;
 pub mod value;
 pub mod write;
 
 pub use layout::{Encoding, Field, SegmentKind};
+pub use parallel::validate_parallel;
 pub use read::{DataRecord, Framing, Located, Mode, ReadError, Reader, Record, parse_record};
 pub use validate::{Problem, Rule, Summary, Totals, Validator, Verdict, validate};
 pub use value::{Date, Segment, Value};

@@ -598,3 +598,39 @@ fn read_write_read_is_lossless() {
     let lenient = field_values(&original, Mode::Lenient);
     assert_eq!(read_back[1..4], lenient[1..4]);
 }
+
+/// Validating on several threads gives the same summary and problems, in the same order.
+#[test]
+fn parallel_validation_matches_sequential_on_every_file() {
+    let mut paths = Vec::new();
+    for dir in [
+        "moov-io",
+        "cfpb",
+        "cfpb/previous_records",
+        "moov-io/crashers",
+        "moov-io/fuzz-corpus",
+    ] {
+        for entry in std::fs::read_dir(data(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                paths.push(path);
+            }
+        }
+    }
+    for path in paths {
+        let bytes = std::fs::read(&path).unwrap();
+        for mode in [Mode::Strict, Mode::Lenient] {
+            let sequential = validate_bytes(&bytes, mode);
+            let mut problems = Vec::new();
+            let summary =
+                metro2::validate_parallel(&bytes[..], mode, 2, |p| problems.push(p.clone()))
+                    .unwrap();
+            assert_eq!(
+                (summary, problems),
+                sequential,
+                "{} {mode:?}",
+                path.display()
+            );
+        }
+    }
+}

@@ -429,6 +429,44 @@ fn framing_rules() {
     assert_eq!(located(&found), [(2, "-", "invalid_length")]);
 }
 
+/// Many batches' worth of records, some broken: several threads find what one finds, in order.
+#[test]
+fn parallel_validation_matches_sequential_across_batches() {
+    let c = Encoding::Character;
+    let mut records = Vec::new();
+    for i in 0..6_000u64 {
+        let mut b = base_segment(c);
+        b.set_text(base::CONSUMER_ACCOUNT_NUMBER, &format!("ACCT{i}"))
+            .unwrap();
+        if i % 7 == 0 {
+            b.set_text(base::ACCOUNT_TYPE, "14").unwrap();
+        }
+        if i % 11 == 0 {
+            b.set_number(base::AMOUNT_PAST_DUE, 5).unwrap();
+        }
+        let appended = if i % 3 == 0 {
+            vec![j1_segment()]
+        } else {
+            vec![]
+        };
+        records.push((b, appended));
+    }
+    let mut bytes = file(CHARACTER, &records);
+    // And a record that cannot be read, in the middle.
+    let middle = 427 + 3000 * 427;
+    bytes[middle + 426..middle + 428].copy_from_slice(b"Q9");
+    for mode in [Mode::Strict, Mode::Lenient] {
+        let mut sequential = Vec::new();
+        let summary = metro2::validate(&bytes[..], mode, |p| sequential.push(p.clone())).unwrap();
+        let mut parallel = Vec::new();
+        let parallel_summary =
+            metro2::validate_parallel(&bytes[..], mode, 2, |p| parallel.push(p.clone())).unwrap();
+        assert_eq!(parallel_summary, summary);
+        assert_eq!(parallel, sequential);
+        assert!(summary.data_records_with_problems > 1000, "{summary:?}");
+    }
+}
+
 #[test]
 fn every_rule_is_tried() {
     // Runs the others first (they share `SEEN`), then compares.
