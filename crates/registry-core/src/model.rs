@@ -508,6 +508,10 @@ pub struct AccountFacts {
     pub dispute: Dispute,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub funding: Vec<FundingShare>,
+    /// The furnisher's own reporting identifier as a Metro 2 file gave it (Identification
+    /// Number, field 5), kept as given; JSON Lines records have none (the sender is the furnisher).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reporter_id: Option<String>,
 }
 
 fn is_no_dispute(dispute: &Dispute) -> bool {

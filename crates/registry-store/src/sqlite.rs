@@ -32,12 +32,15 @@ macro_rules! record_columns {
     () => {
         "account_key, as_of, submission_key, line, product, opened, closed, currency, \
          credit_limit, original_amount, term_months, scheduled_payment, actual_payment, balance, past_due, status, \
-         payment_history, first_delinquency, last_payment, special_comment, dispute, subjects, funding"
+         payment_history, first_delinquency, last_payment, special_comment, dispute, subjects, funding, reporter_id"
     };
 }
 
 /// Schema migrations, applied in order; `PRAGMA user_version` holds the last one applied.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/sqlite/0001_initial.sql"),
+    include_str!("../migrations/sqlite/0002_reporter_id.sql"),
+];
 
 /// Page cache of the writer connection. Large enough that a big submission's index pages
 /// stay in memory, small enough to keep an ingest well under its memory budget.
@@ -500,6 +503,7 @@ fn record_from_row(row: &Row<'_>, at: usize) -> StoreResult<(AccountFacts, Vec<S
         special_comment: opt_text(19)?,
         dispute: dispute.parse().map_err(|()| code(dispute.clone(), "dispute"))?,
         funding,
+        reporter_id: opt_text(23)?,
     };
     Ok((facts, links))
 }
@@ -585,7 +589,7 @@ impl<'c> Statements<'c> {
             find_record: conn.prepare_cached("SELECT submission_key, line FROM record WHERE account_key = ?1 AND as_of = ?2")?,
             insert_record: conn.prepare_cached(concat!(
                 "INSERT OR IGNORE INTO record (", record_columns!(), ") VALUES ",
-                "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)"
+                "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)"
             ))?,
             keep_history: conn.prepare_cached(concat!(
                 "INSERT INTO record_history (", record_columns!(), ", replaced_by) SELECT ", record_columns!(),
@@ -788,6 +792,7 @@ impl WriterState {
                 facts.dispute.as_str(),
                 subjects,
                 funding,
+                facts.reporter_id,
             ])
             .map_err(map_err)?;
         Ok(inserted == 1)

@@ -70,6 +70,7 @@ fn record(line: u64, account: &str, as_of: &str, balance: u64, subjects: Vec<Sea
                 FundingShare { institution: "a".into(), share_bp: 3000 },
                 FundingShare { institution: "b".into(), share_bp: 7000 },
             ],
+            reporter_id: Some("RPT-0001".into()),
         },
         subjects,
     })

@@ -354,6 +354,7 @@ impl Account {
             special_comment: None,
             dispute,
             funding: self.funding.clone(),
+            reporter_id: None,
         })
     }
 }

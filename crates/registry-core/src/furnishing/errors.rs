@@ -45,6 +45,7 @@ code_list! {
         DuplicateFunder = "duplicate_funder",
         DuplicateRecord = "duplicate_record",
         TooManyErrors = "too_many_errors",
+        UnreadableRecord = "unreadable_record",
     }
 }
 
@@ -57,6 +58,9 @@ code_list! {
         TrailerMismatch = "trailer_mismatch",
         TrailerInvalid = "trailer_invalid",
         TrailerNotLast = "trailer_not_last",
+        TrailerMissing = "trailer_missing",
+        InvalidFraming = "invalid_framing",
+        InvalidHeader = "invalid_header",
     }
 }
 

@@ -7,6 +7,7 @@
 pub mod errors;
 pub mod json;
 pub mod lines;
+pub mod metro2;
 pub mod validate;
 
 use std::io::{self, BufRead};
@@ -39,6 +40,45 @@ pub enum ReadError {
     Io(#[from] io::Error),
 }
 
+/// A furnishing file being read entry by entry, in either format.
+pub trait Entries {
+    /// The next account record, accepted or rejected; `Ok(None)` after the last, once the
+    /// whole-file checks passed.
+    fn next_entry(&mut self) -> Result<Option<Entry>, ReadError>;
+
+    /// Account records read so far (accepted and rejected).
+    fn record_count(&self) -> u64;
+
+    fn bytes_read(&self) -> u64;
+}
+
+/// The formats a furnishing file may come in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    JsonLines,
+    Metro2,
+}
+
+impl Format {
+    /// Tells the format from a file's first bytes: JSON Lines starts with `{` (after an
+    /// optional byte-order mark and white space); Metro 2 with a record or block descriptor
+    /// word (four digits, or a packed one). Anything else is read as JSON Lines, whose
+    /// errors then say what is wrong.
+    pub fn detect(head: &[u8]) -> Format {
+        let text = head.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(head);
+        let first = text.iter().position(|b| !b.is_ascii_whitespace()).map(|i| &text[i..]).unwrap_or_default();
+        if first.starts_with(b"{") {
+            return Format::JsonLines;
+        }
+        let packed = head.len() >= 4 && head[2..4] == [0, 0] && u16::from_be_bytes([head[0], head[1]]) >= 366;
+        if packed || (first.len() >= 4 && first[..4].iter().all(u8::is_ascii_digit)) {
+            Format::Metro2
+        } else {
+            Format::JsonLines
+        }
+    }
+}
+
 /// Reads a furnishing file entry by entry. After the last entry, `next_entry` runs the
 /// whole-file checks (trailer count, empty file) and then returns `Ok(None)`.
 pub struct FurnishingReader<R> {
@@ -48,6 +88,20 @@ pub struct FurnishingReader<R> {
     /// Line number and declared count of a trailer line, once seen.
     trailer: Option<(u64, u64)>,
     finished: bool,
+}
+
+impl<R: BufRead> Entries for FurnishingReader<R> {
+    fn next_entry(&mut self) -> Result<Option<Entry>, ReadError> {
+        FurnishingReader::next_entry(self)
+    }
+
+    fn record_count(&self) -> u64 {
+        FurnishingReader::record_count(self)
+    }
+
+    fn bytes_read(&self) -> u64 {
+        FurnishingReader::bytes_read(self)
+    }
 }
 
 impl<R: BufRead> FurnishingReader<R> {

@@ -464,6 +464,7 @@ fn check_record(
             special_comment: facts_rest.special_comment,
             dispute: facts_rest.dispute,
             funding: facts_rest.funding,
+            reporter_id: None,
         },
         subjects: subjects?,
     })
