@@ -5,7 +5,7 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use registry_core::furnishing::{Entry, FurnishingReader, LINE_BYTES_MAX_DEFAULT, Rules};
 use registry_core::report::YearMonth;
-use registry_synth::{FileLayout, Params, generate};
+use registry_synth::{FileFormat, Market, FileLayout, Params, generate};
 
 fn sample_file() -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
@@ -17,6 +17,8 @@ fn sample_file() -> Vec<u8> {
         warmup_months: 24,
         invalid_share: 0.0,
         layout: FileLayout::Combined,
+        market: Market::Cn,
+        format: FileFormat::JsonLines,
     };
     let manifest = generate(&params, dir.path(), &mut |_| {}).unwrap();
     std::fs::read(dir.path().join(&manifest.files[0].path)).unwrap()

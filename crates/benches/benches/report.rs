@@ -10,7 +10,7 @@ use registry_core::model::{FurnisherId, IdType};
 use registry_core::furnishing::{Entry, FurnishingReader, LINE_BYTES_MAX_DEFAULT, Rules};
 use registry_core::report::{AccountHistory, Audience, StoredRecord, SubjectFile, SubjectKey, SubjectLink, YearMonth, build_report};
 use registry_service::clock::FixedClock;
-use registry_service::{NoProgress, Registry, RegistrySettings};
+use registry_service::{IngestOptions, NoProgress, Registry, RegistrySettings};
 
 const ID: &str = "11010519491231002X";
 
@@ -45,7 +45,7 @@ fn bench(c: &mut Criterion) {
     let registry = Registry::open(RegistrySettings::new(dir.path()), Arc::new(clock)).unwrap();
     let file = history_file();
     let furnisher = FurnisherId::parse("bank").unwrap();
-    registry.ingest(&furnisher, None, &mut file.as_bytes(), &NoProgress).unwrap();
+    registry.ingest(&furnisher, None, &mut file.as_bytes(), &IngestOptions::default(), &NoProgress).unwrap();
     let subject = registry.find_subject(IdType::CnRid, ID).unwrap().unwrap();
     let as_of = Some("2026-11-01".parse().unwrap());
     let report = registry.report(subject, as_of, Audience::Masked).unwrap().unwrap();

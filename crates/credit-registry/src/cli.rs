@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use registry_core::model::{Date, FurnisherId, IdType};
+use registry_core::model::{Currency, Date, FurnisherId, IdType};
 use registry_core::report::YearMonth;
 
 #[derive(Debug, Parser)]
@@ -13,7 +13,7 @@ use registry_core::report::YearMonth;
     version,
     about = "A consumer credit registry: furnishers submit account data, lenders and consumers read consolidated credit reports.",
     long_about = "A consumer credit registry: furnishers submit account data each cycle (JSON Lines, see \
-                  shared/spec/furnishing.md), the registry validates it, matches identities and keeps full \
+                  shared/spec/furnishing.md, or Metro 2), the registry validates it, matches identities and keeps full \
                   history, and builds consolidated credit reports.\n\n\
                   Data lives in an embedded store under --data-dir; keys for protecting identifiers are \
                   generated there on first use unless configured.\n\n\
@@ -56,8 +56,13 @@ pub enum Command {
     Demo(DemoArgs),
     /// Write a synthetic population as furnishing files, one per furnisher and month
     Generate(GenerateArgs),
-    /// Ingest furnishing files, each as one submission of the furnisher
+    /// Ingest furnishing files (JSON Lines or Metro 2), each as one submission of the furnisher
     Ingest(IngestArgs),
+    /// Write what the registry holds for a furnisher and monthly cycle as a furnishing file
+    Export(ExportArgs),
+    /// Metro 2 tools: check a file without ingesting it
+    #[command(subcommand)]
+    Metro2(Metro2Command),
     /// Print one subject's credit report
     Report(ReportArgs),
     /// Serve the HTTP API
@@ -113,10 +118,22 @@ pub struct DemoArgs {
     pub no_serve: bool,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     /// JSON Lines furnishing files (shared/spec/furnishing.md)
     Jsonl,
+    /// Metro 2 character files, one record per line (docs/metro2.md)
+    Metro2,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputFormat {
+    /// Tell from the content: `{` starts JSON Lines, a record descriptor word Metro 2
+    Auto,
+    /// JSON Lines (shared/spec/furnishing.md)
+    Jsonl,
+    /// Metro 2: character (with or without block descriptor words) or packed
+    Metro2,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -136,9 +153,15 @@ pub struct GenerateArgs {
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
 
-    /// File format (Metro 2 output arrives with Metro 2 support)
+    /// File format. Metro 2 writes a US market (SSN-identified people, USD, no co-funding,
+    /// no microloans or pay-later) that JSON Lines also writes with `--market us`
     #[arg(long, value_enum, default_value_t = OutputFormat::Jsonl)]
     pub format: OutputFormat,
+
+    /// Market simulated: `cn` (resident identity numbers, CNY, co-funded microloans) or `us`
+    /// (what Metro 2 can express) [default: cn for JSON Lines, us for Metro 2]
+    #[arg(long, value_enum)]
+    pub market: Option<Market>,
 
     /// How records are split into files
     #[arg(long, value_enum, default_value_t = Layout::PerFurnisher)]
@@ -158,6 +181,87 @@ pub struct IngestArgs {
     /// Print one JSON document ({"files": [...]}) on stdout instead of text
     #[arg(long)]
     pub json: bool,
+
+    /// Format of the files
+    #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
+    pub format: InputFormat,
+
+    /// Metro 2: read line by line as the CFPB's evaluator does (record lengths and trailer
+    /// ignored, a line that is no record rejected and skipped) instead of trusting record
+    /// lengths and reconciling header and trailer
+    #[arg(long)]
+    pub lenient: bool,
+
+    /// Metro 2: currency of the files' whole-unit amounts (ISO 4217)
+    #[arg(long, value_name = "CODE", default_value = "USD", value_parser = parse_currency)]
+    pub currency: Currency,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Market {
+    /// Chinese: resident identity numbers, CNY, co-funded microloans and pay-later
+    Cn,
+    /// US: social security numbers, USD, what Metro 2 can express
+    Us,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// JSON Lines (shared/spec/furnishing.md)
+    Jsonl,
+    /// Metro 2 character file, one record per line; the trailer is computed
+    Metro2,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The furnisher whose records to write
+    #[arg(long, value_name = "ID")]
+    pub furnisher: FurnisherId,
+
+    /// A date in the cycle: every record dated in its calendar month is written (the file's
+    /// activity date, in Metro 2)
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub as_of: Date,
+
+    /// File format
+    #[arg(long, value_enum, default_value_t = ExportFormat::Metro2)]
+    pub format: ExportFormat,
+
+    /// Write here (replaced only once the whole file is written) [default: standard output]
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Metro 2: Identification Number for records that came without one (at most 20
+    /// characters) [default: the furnisher id]
+    #[arg(long, value_name = "TEXT")]
+    pub identification_number: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Metro2Command {
+    /// Check a Metro 2 file without ingesting it and list every problem: record number, byte
+    /// offset, segment, field, value and rule. Exit 0 when valid, 2 when not
+    Validate(Metro2ValidateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct Metro2ValidateArgs {
+    /// The file; `-` reads standard input
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Print one JSON document (summary and every problem) instead of text
+    #[arg(long)]
+    pub json: bool,
+
+    /// Read line by line as the CFPB's evaluator does (record lengths and trailer ignored)
+    #[arg(long)]
+    pub lenient: bool,
+
+    /// Threads checking records [default: the machine's cores]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
 }
 
 #[derive(Debug, Args)]
@@ -257,6 +361,10 @@ fn parse_id_type(text: &str) -> Result<IdType, String> {
         let allowed: Vec<&str> = IdType::ALL.iter().map(|t| t.as_str()).collect();
         format!("{text:?} is not an identifier type; one of {}", allowed.join(", "))
     })
+}
+
+fn parse_currency(text: &str) -> Result<Currency, String> {
+    Currency::from_code(text).ok_or_else(|| format!("{text:?} is not an ISO 4217 currency code"))
 }
 
 fn parse_share(text: &str) -> Result<f64, String> {

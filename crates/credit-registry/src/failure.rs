@@ -14,6 +14,8 @@ pub enum Failure {
     Usage { code: &'static str, message: String },
     /// The subject (or submission) does not exist.
     NotFound { code: &'static str, message: String },
+    /// The request cannot be met by the data (an export Metro 2 has no room for).
+    Refused { code: &'static str, message: String },
     /// At least one input file was rejected whole; the per-file document is already printed.
     FilesRejected,
     /// Anything else.
@@ -30,7 +32,7 @@ impl Failure {
     pub fn exit_status(&self) -> u8 {
         match self {
             Failure::Usage { .. } => EXIT_USAGE,
-            Failure::NotFound { .. } | Failure::FilesRejected => EXIT_REJECTED_OR_NOT_FOUND,
+            Failure::NotFound { .. } | Failure::Refused { .. } | Failure::FilesRejected => EXIT_REJECTED_OR_NOT_FOUND,
             Failure::Internal(_) | Failure::InternalReported(_) => EXIT_INTERNAL,
         }
     }
@@ -38,7 +40,9 @@ impl Failure {
     /// Tells the user: the error document on stdout with `--json`, a message on stderr always.
     pub fn report(&self, json_output: bool) {
         let (code, message) = match self {
-            Failure::Usage { code, message } | Failure::NotFound { code, message } => (*code, message.clone()),
+            Failure::Usage { code, message } | Failure::NotFound { code, message } | Failure::Refused { code, message } => {
+                (*code, message.clone())
+            }
             Failure::FilesRejected => return,
             Failure::InternalReported(error) => {
                 eprintln!("error: {error:#}");
@@ -63,6 +67,8 @@ impl From<registry_service::ServiceError> for Failure {
     fn from(error: registry_service::ServiceError) -> Failure {
         match error {
             registry_service::ServiceError::InvalidInput(message) => Failure::Usage { code: "invalid_input", message },
+            registry_service::ServiceError::NotFound(message) => Failure::NotFound { code: "not_found", message },
+            registry_service::ServiceError::NotExpressible(message) => Failure::Refused { code: "not_expressible", message },
             other => Failure::Internal(other.into()),
         }
     }

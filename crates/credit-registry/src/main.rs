@@ -69,6 +69,8 @@ fn run(config: &Config, command: Command) -> Result<(), Failure> {
         Command::Submission(args) => commands::submission::run(config, args),
         Command::History(args) => commands::history::run(config, args),
         Command::Archive(command) => commands::archive::run(config, command),
+        Command::Export(args) => commands::export::run(config, args),
+        Command::Metro2(command) => commands::metro2::run(config, command),
     }
 }
 

@@ -85,6 +85,14 @@ impl IngestProgress for BatchBar {
     }
 }
 
+/// Bytes of one file read (`size` when known).
+pub fn bytes_bar(size: Option<u64>, prefix: &str, name: &str) -> ProgressBar {
+    let bar = ProgressBar::new(size.unwrap_or(0)).with_style(bytes_style()).with_prefix(prefix.to_string());
+    bar.set_message(name.to_string());
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
 /// A count of things (people simulated).
 pub fn count_bar(total: u64, prefix: &str) -> ProgressBar {
     let style = ProgressStyle::with_template("{prefix:>10} [{bar:32}] {pos}/{len} {per_sec} {msg}")

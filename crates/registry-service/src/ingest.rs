@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use std::io::{BufRead, Read};
 use std::sync::mpsc;
 
-use registry_core::furnishing::{Entry, FurnishingReader, ReadError, Rules};
+use registry_core::furnishing::metro2::{Metro2Options, Metro2Reader};
+use registry_core::furnishing::{Entries, Entry, Format, FurnishingReader, ReadError, Rules};
 use std::sync::Arc;
 
 use registry_core::model::{AccountRecord, FurnisherId, IdType, ReportedIdentity, SubjectDetails};
@@ -43,6 +44,15 @@ impl IngestOutcome {
     }
 }
 
+/// How a file is read.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct IngestOptions {
+    /// The file's format; `None` tells it from the content ([`Format::detect`]).
+    pub format: Option<Format>,
+    /// How Metro 2 files are read (strict or lenient, and their amounts' currency).
+    pub metro2: Metro2Options,
+}
+
 /// Progress callbacks for long ingests (the CLI draws bars from them).
 pub trait IngestProgress: Sync {
     /// Bytes received and archived so far.
@@ -59,12 +69,13 @@ pub struct NoProgress;
 impl IngestProgress for NoProgress {}
 
 impl Registry {
-    /// Ingests one furnishing file as one submission of `furnisher`.
+    /// Ingests one furnishing file, JSON Lines or Metro 2, as one submission of `furnisher`.
     pub fn ingest(
         &self,
         furnisher: &FurnisherId,
         file_name: Option<&str>,
         source: &mut dyn Read,
+        options: &IngestOptions,
         progress: &dyn IngestProgress,
     ) -> Result<IngestOutcome, ServiceError> {
         let started = std::time::Instant::now();
@@ -90,18 +101,28 @@ impl Registry {
         };
         let archived_ms = started.elapsed().as_millis();
         progress.parsing_started(archived.byte_count);
-        let input = self
+        let mut input = self
             .archive
             .reader(&archived.content_sha256, &self.vault)
             .map_err(io_error("reading back the archived file failed"))?;
+        let format = match options.format {
+            Some(format) => format,
+            None => Format::detect(input.fill_buf().map_err(io_error("reading back the archived file failed"))?),
+        };
         let rules = Rules { today: self.clock.today() };
         let line_bytes_max = self.settings.line_bytes_max;
 
         let (parsed, written) = std::thread::scope(|scope| {
             let (batches, received) = mpsc::sync_channel::<Vec<BatchItem>>(BATCHES_IN_FLIGHT);
-            let parser = scope.spawn(|| {
-                let reader = FurnishingReader::new(input, rules, line_bytes_max);
-                parse_and_seal(reader, &self.vault, rng, batches, progress)
+            let parser = scope.spawn(move || match format {
+                Format::JsonLines => {
+                    let reader = FurnishingReader::new(input, rules, line_bytes_max);
+                    parse_and_seal(reader, &self.vault, rng, batches, progress)
+                }
+                Format::Metro2 => {
+                    let reader = Metro2Reader::new(input, rules, options.metro2);
+                    parse_and_seal(reader, &self.vault, rng, batches, progress)
+                }
             });
             let mut written = Ok(());
             for batch in received {
@@ -153,8 +174,8 @@ enum Stop {
     Panicked,
 }
 
-fn parse_and_seal<R: BufRead>(
-    mut reader: FurnishingReader<R>,
+fn parse_and_seal(
+    mut reader: impl Entries,
     vault: &Vault,
     rng: NonceSource,
     batches: mpsc::SyncSender<Vec<BatchItem>>,

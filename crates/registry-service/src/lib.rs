@@ -7,6 +7,7 @@
 pub mod archive;
 pub mod clock;
 pub mod document;
+pub mod export;
 pub mod ingest;
 pub mod vault;
 
@@ -25,7 +26,7 @@ use crate::archive::Archive;
 use crate::clock::Clock;
 use crate::vault::{Keys, OpenError, Purpose, Vault};
 
-pub use ingest::{IngestOutcome, IngestProgress, NoProgress};
+pub use ingest::{IngestOptions, IngestOutcome, IngestProgress, NoProgress};
 
 /// File names inside a data directory.
 pub const DATABASE_FILE: &str = "registry.db";
@@ -76,6 +77,13 @@ pub enum ServiceError {
     /// The caller's input is wrong (an identifier that cannot exist, say).
     #[error("{0}")]
     InvalidInput(String),
+    /// What was asked for does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// What was asked for cannot be written in the requested format (an export to Metro 2 of
+    /// records it has no room for).
+    #[error("{0}")]
+    NotExpressible(String),
     #[error(transparent)]
     Sealed(#[from] OpenError),
     #[error("internal error: {0}")]

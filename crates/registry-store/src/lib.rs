@@ -12,8 +12,8 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use registry_core::furnishing::{FileRejection, RecordError};
-use registry_core::model::{AccountFacts, FurnisherId, IdType, Role};
-use registry_core::report::{AccountHistory, SubjectKey};
+use registry_core::model::{AccountFacts, Date, FurnisherId, IdType, Role};
+use registry_core::report::{AccountHistory, StoredRecord, SubjectKey};
 use serde::Serialize;
 
 pub use sqlite::SqliteStore;
@@ -160,6 +160,15 @@ pub struct StoredSubject {
     pub accounts: Vec<AccountHistory>,
 }
 
+/// A subject as one record names them, sealed: their identifier and the identity the record
+/// reported.
+#[derive(Clone, Debug)]
+pub struct SealedLink {
+    pub id_type: IdType,
+    pub id_sealed: Vec<u8>,
+    pub identity_sealed: Vec<u8>,
+}
+
 /// The outcome of starting a submission.
 pub enum Begin<'s> {
     Started(Box<dyn SubmissionWriter + 's>),
@@ -215,6 +224,20 @@ pub trait Store: Send + Sync {
     /// Every version of every record of one account, current and replaced, oldest `as_of`
     /// first and, within a date, in the order they were stored.
     fn record_versions(&self, furnisher: &FurnisherId, account: &str) -> StoreResult<Vec<RecordVersion>>;
+
+    /// Calls `visit` with each current record of `furnisher` dated `from` to `to` (inclusive),
+    /// by account number then date, until it breaks. Streams, in one read snapshot.
+    fn for_each_record(
+        &self,
+        furnisher: &FurnisherId,
+        from: Date,
+        to: Date,
+        visit: &mut dyn FnMut(StoredRecord) -> ControlFlow<()>,
+    ) -> StoreResult<()>;
+
+    /// The sealed identifier of `subject` and the sealed identity `identity` (a record's
+    /// subject link), if both exist.
+    fn sealed_link(&self, subject: SubjectKey, identity: i64) -> StoreResult<Option<SealedLink>>;
 
     fn find_subject(&self, id_hash: &KeyedHash) -> StoreResult<Option<SubjectKey>>;
 

@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 
 use crate::codec;
 use crate::{
-    Begin, BatchCounts, BatchItem, KeyedHash, NewSubmission, SealedRecord, StoreError,
+    Begin, BatchCounts, BatchItem, KeyedHash, NewSubmission, SealedLink, SealedRecord, StoreError,
     RecordVersion, StoreResult, StoredIdentity, StoredSubject, Store, SubmissionStatus, SubmissionSummary,
     SubmissionWriter,
 };
@@ -378,6 +378,59 @@ impl Store for SqliteStore {
             });
         }
         Ok(versions)
+    }
+
+    fn for_each_record(
+        &self,
+        furnisher: &FurnisherId,
+        from: Date,
+        to: Date,
+        visit: &mut dyn FnMut(StoredRecord) -> ControlFlow<()>,
+    ) -> StoreResult<()> {
+        let conn = self.reader()?;
+        conn.execute_batch("BEGIN").map_err(map_err)?;
+        let result = (|| {
+            let columns = RECORD_COLUMNS.split(", ").map(|c| format!("r.{c}")).collect::<Vec<_>>().join(", ");
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT a.account, {columns} FROM account a JOIN record r ON r.account_key = a.account_key \
+                     WHERE a.furnisher = ?1 AND r.as_of BETWEEN ?2 AND ?3 ORDER BY a.account, r.as_of"
+                ))
+                .map_err(map_err)?;
+            let mut rows = stmt
+                .query(params![furnisher.as_str(), codec::date_number(from), codec::date_number(to)])
+                .map_err(map_err)?;
+            while let Some(row) = rows.next().map_err(map_err)? {
+                let (facts, subjects) = record_from_row(row, 1)?;
+                if visit(StoredRecord { facts, subjects }).is_break() {
+                    break;
+                }
+            }
+            Ok(())
+        })();
+        let _ = conn.execute_batch("COMMIT");
+        result
+    }
+
+    fn sealed_link(&self, subject: SubjectKey, identity: i64) -> StoreResult<Option<SealedLink>> {
+        let conn = self.reader()?;
+        conn.prepare_cached(
+            "SELECT s.id_type, s.id_sealed, i.identity_sealed FROM subject s \
+             JOIN identity i ON i.subject_key = s.subject_key \
+             WHERE s.subject_key = ?1 AND i.identity_key = ?2",
+        )
+        .and_then(|mut stmt| {
+            stmt.query_row(params![subject.0, identity], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, Vec<u8>>(2)?))
+            })
+            .optional()
+        })
+        .map_err(map_err)?
+        .map(|(id_type, id_sealed, identity_sealed)| {
+            let id_type = id_type.parse().map_err(|()| corrupt(format!("unknown id_type {id_type:?}")))?;
+            Ok(SealedLink { id_type, id_sealed, identity_sealed })
+        })
+        .transpose()
     }
 
     fn find_subject(&self, id_hash: &KeyedHash) -> StoreResult<Option<SubjectKey>> {

@@ -223,6 +223,39 @@ pub fn subjects_are_shared_across_furnishers(store: &dyn Store) {
     assert!(store.find_subject(&hash(9)).unwrap().is_none());
 }
 
+pub fn a_furnishers_records_are_read_by_date(store: &dyn Store) {
+    apply(store, &submission("bankx", "c10"), &[
+        record(1, "B2", "2022-02-28", 22, vec![subject(1, Role::Primary), subject(2, Role::Joint)]),
+        record(2, "A1", "2022-01-31", 11, vec![subject(1, Role::Primary)]),
+        record(3, "A1", "2022-02-28", 12, vec![subject(1, Role::Primary)]),
+        record(4, "A1", "2022-03-31", 13, vec![subject(1, Role::Primary)]),
+    ], 4);
+    apply(store, &submission("banky", "c11"), &[record(1, "A1", "2022-02-28", 99, vec![subject(1, Role::Primary)])], 1);
+    let mut seen = Vec::new();
+    store
+        .for_each_record(&furnisher("bankx"), d("2022-02-01"), d("2022-02-28"), &mut |r| {
+            seen.push(r);
+            std::ops::ControlFlow::Continue(())
+        })
+        .unwrap();
+    let keys: Vec<(&str, u64)> = seen.iter().map(|r| (r.facts.account.as_str(), r.facts.balance.0)).collect();
+    assert_eq!(keys, [("A1", 12), ("B2", 22)], "by account, only bankx's, only February");
+    // Each link leads to the subject's sealed identifier and the identity the record reported.
+    let joint = seen[1].subjects[1];
+    let link = store.sealed_link(registry_core::report::SubjectKey(joint.subject), joint.identity).unwrap().unwrap();
+    assert_eq!((link.id_type, link.id_sealed, link.identity_sealed), (IdType::CnRid, vec![2, 1], vec![2, 2]));
+    assert!(store.sealed_link(registry_core::report::SubjectKey(joint.subject), -1).unwrap().is_none());
+    // A visitor may stop early.
+    let mut count = 0;
+    store
+        .for_each_record(&furnisher("bankx"), d("2022-01-01"), d("2022-12-31"), &mut |_| {
+            count += 1;
+            std::ops::ControlFlow::Break(())
+        })
+        .unwrap();
+    assert_eq!(count, 1);
+}
+
 pub fn a_rejected_file_is_recorded(store: &dyn Store) {
     let sub = submission("bankx", "c9");
     let rejection = FileRejection::new(FileErrorCode::TrailerMismatch, "declares 3, holds 2");
@@ -242,7 +275,8 @@ macro_rules! backend_suite {
                 migrations_can_run_again, meta_is_set_once, a_submission_is_applied_once,
                 rejections_come_back_in_file_order, an_unfinished_submission_leaves_nothing,
                 a_repeated_key_in_one_file_is_rejected, a_correction_replaces_and_keeps_history,
-                subjects_are_shared_across_furnishers, a_rejected_file_is_recorded);
+                subjects_are_shared_across_furnishers, a_rejected_file_is_recorded,
+                a_furnishers_records_are_read_by_date);
         }
     };
     (@cases $make:expr; $($case:ident),+) => {

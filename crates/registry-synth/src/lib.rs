@@ -3,11 +3,16 @@
 //! consumer-finance company, an online microlender) and their monthly furnishing files.
 //! docs/synthetic-population.md documents the model and its parameters.
 //!
+//! Two markets: the Chinese one above (resident identity numbers, CNY), and a US one of what
+//! Metro 2 can express (social security numbers, USD, no co-funding, microloans and pay-later
+//! written as instalment loans). Files are JSON Lines or Metro 2.
+//!
 //! Memory does not grow with the population: people are simulated one at a time and their
 //! records streamed into one open file per furnisher and month.
 
 mod accounts;
 mod corrupt;
+mod metro2_files;
 mod people;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -17,12 +22,13 @@ use std::path::{Path, PathBuf};
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use registry_core::model::{AccountRecord, Role, Status};
+use registry_core::model::{AccountFacts, AccountRecord, Currency, Product, Role, Status};
 use registry_core::report::YearMonth;
 use serde::{Deserialize, Serialize};
 
 pub use accounts::FURNISHERS;
 pub use corrupt::{KINDS as CORRUPTIONS, TEXTUAL_KINDS};
+pub use metro2_files::KINDS as METRO2_CORRUPTIONS;
 pub use people::Person;
 
 use accounts::{AccountNumbers, MonthConditions, initial_accounts, open_new};
@@ -35,6 +41,32 @@ pub enum FileLayout {
     /// One file per month holding every furnisher's records, as if one furnisher sent them:
     /// `all/all-2024-05.jsonl` (for benchmarks).
     Combined,
+}
+
+/// Whose credit market is simulated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Market {
+    /// Resident identity numbers, CNY, co-funded microloans and pay-later.
+    Cn,
+    /// Social security numbers, USD: what Metro 2 can express.
+    Us,
+}
+
+/// The files' format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileFormat {
+    JsonLines,
+    /// Metro 2 character files (the US market only: Metro 2 identifies people by SSN).
+    Metro2,
+}
+
+impl FileFormat {
+    fn extension(self) -> &'static str {
+        match self {
+            FileFormat::JsonLines => "jsonl",
+            FileFormat::Metro2 => "metro2",
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -50,6 +82,8 @@ pub struct Params {
     /// Share of records replaced by a deliberately broken one (0 to 1).
     pub invalid_share: f64,
     pub layout: FileLayout,
+    pub market: Market,
+    pub format: FileFormat,
 }
 
 impl Params {
@@ -127,6 +161,12 @@ pub fn generate(params: &Params, out: &Path, progress: &mut dyn FnMut(u32)) -> i
     if !(0.0..=1.0).contains(&params.invalid_share) {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "the invalid share is a fraction from 0 to 1"));
     }
+    if params.format == FileFormat::Metro2 && params.market != Market::Us {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "Metro 2 identifies people by social security number: it writes the US market only",
+        ));
+    }
     // People are born up to 70 years before the start; their identity numbers hold 4-digit years.
     let start_year = params.first_month().plus(-(params.warmup_months as i32)).year();
     if start_year < 1950 || params.end_month.year() > 2999 {
@@ -136,12 +176,13 @@ pub fn generate(params: &Params, out: &Path, progress: &mut dyn FnMut(u32)) -> i
     let first_month = params.first_month();
     let start_month = first_month.plus(-(params.warmup_months as i32));
     let start = start_month.day(1);
-    let mut files = Files::new(out, params.layout);
+    let mut files = Files::new(out, params.layout, params.format);
     let mut examples = Examples::default();
 
     for index in 0..params.subjects {
-        let person = Person::generate(params.seed, index, start);
-        let spouse = married(params.seed, index, params.subjects).then(|| Person::generate(params.seed, index + 1, start));
+        let person = Person::generate(params.seed, index, start, params.market);
+        let spouse = married(params.seed, index, params.subjects)
+            .then(|| Person::generate(params.seed, index + 1, start, params.market));
         let mut rng = rng_for(params.seed, "simulate", u64::from(index));
         let mut numbers = AccountNumbers::new(index);
         let mut accounts = initial_accounts(&person, spouse.as_ref(), start, &mut numbers, &mut rng);
@@ -160,15 +201,18 @@ pub fn generate(params: &Params, out: &Path, progress: &mut dyn FnMut(u32)) -> i
             let written = month >= first_month;
             for account in &mut accounts {
                 let as_of = month.day(FURNISHERS[account.furnisher].cycle_day);
-                let Some(facts) = account.step(as_of, &conditions, &mut rng) else { continue };
+                let Some(mut facts) = account.step(as_of, &conditions, &mut rng) else { continue };
+                if params.market == Market::Us {
+                    as_american(&mut facts);
+                }
                 if !written {
                     continue;
                 }
-                let mut subjects = vec![person.as_reported_by(params.seed, account.furnisher, Role::Primary)];
+                let mut subjects = vec![person.as_reported_by(params.seed, account.furnisher, Role::Primary, params.market)];
                 if let (Some(joint), Some(spouse)) = (account.joint, spouse.as_ref())
                     && spouse.index == joint
                 {
-                    subjects.push(spouse.as_reported_by(params.seed, account.furnisher, Role::Joint));
+                    subjects.push(spouse.as_reported_by(params.seed, account.furnisher, Role::Joint, params.market));
                 }
                 seen.observe(&facts, account.furnisher, &subjects, &person, month == params.end_month);
                 let mut record = AccountRecord { facts, subjects };
@@ -188,6 +232,18 @@ pub fn generate(params: &Params, out: &Path, progress: &mut dyn FnMut(u32)) -> i
     let text = serde_json::to_string_pretty(&manifest).map_err(io::Error::other)?;
     fs::write(out.join(MANIFEST_FILE), text)?;
     Ok(manifest)
+}
+
+/// A record of the US market: dollars, no co-funding, microloans and pay-later as the
+/// instalment loans Metro 2 calls them, and no zero "amount paid" (Metro 2 cannot tell it from
+/// none).
+fn as_american(facts: &mut AccountFacts) {
+    facts.currency = Currency::from_code("USD").expect("USD is ISO 4217");
+    if matches!(facts.product, Product::Microloan | Product::Bnpl) {
+        facts.product = Product::InstallmentLoan;
+    }
+    facts.funding.clear();
+    facts.actual_payment = facts.actual_payment.filter(|a| a.0 > 0);
 }
 
 /// What one person's written records showed, for picking demo examples.
@@ -261,23 +317,29 @@ struct OpenFile {
     path: String,
     furnisher: String,
     month: YearMonth,
-    writer: BufWriter<File>,
+    sink: Sink,
     records: u64,
     long_line_written: bool,
+}
+
+enum Sink {
+    JsonLines(BufWriter<File>),
+    Metro2(metro2::Writer<BufWriter<File>>),
 }
 
 /// The output files, opened on first use and closed with their trailers at the end.
 struct Files {
     out: PathBuf,
     layout: FileLayout,
+    format: FileFormat,
     open: HashMap<(usize, YearMonth), OpenFile>,
     invalid: BTreeMap<String, u64>,
     line: String,
 }
 
 impl Files {
-    fn new(out: &Path, layout: FileLayout) -> Files {
-        Files { out: out.to_owned(), layout, open: HashMap::new(), invalid: BTreeMap::new(), line: String::new() }
+    fn new(out: &Path, layout: FileLayout, format: FileFormat) -> Files {
+        Files { out: out.to_owned(), layout, format, open: HashMap::new(), invalid: BTreeMap::new(), line: String::new() }
     }
 
     /// Writes `record`, or with probability `invalid_share` a broken version of it; returns
@@ -293,33 +355,49 @@ impl Files {
                 FileLayout::Combined => "all",
             };
             fs::create_dir_all(self.out.join(name))?;
-            let path = format!("{name}/{name}-{month}.jsonl");
-            let file = File::create(self.out.join(&path))?;
-            self.open.insert(key, OpenFile {
-                path,
-                furnisher: name.to_string(),
-                month,
-                writer: BufWriter::with_capacity(64 * 1024, file),
-                records: 0,
-                long_line_written: false,
-            });
+            let path = format!("{name}/{name}-{month}.{}", self.format.extension());
+            let writer = BufWriter::with_capacity(64 * 1024, File::create(self.out.join(&path))?);
+            let sink = match self.format {
+                FileFormat::JsonLines => Sink::JsonLines(writer),
+                FileFormat::Metro2 => {
+                    let cycle_day = if self.layout == FileLayout::PerFurnisher { FURNISHERS[furnisher].cycle_day } else { 31 };
+                    let header = metro2_files::header(name, month.day(cycle_day))?;
+                    let framing = metro2::Framing { encoding: metro2::Encoding::Character, blocked: false };
+                    Sink::Metro2(metro2::Writer::new(writer, framing, true, &header)?)
+                }
+            };
+            self.open.insert(key, OpenFile { path, furnisher: name.to_string(), month, sink, records: 0, long_line_written: false });
         }
         let file = self.open.get_mut(&key).expect("opened above");
+        let broken = invalid_share > 0.0 && rng.random_bool(invalid_share);
+        let writer = match &mut file.sink {
+            Sink::Metro2(writer) => {
+                let (mut base, appended) = metro2_files::segments(record, FURNISHERS[furnisher].id)?;
+                if broken {
+                    let code = metro2_files::corrupt(&mut base, rng)?;
+                    *self.invalid.entry(code.to_string()).or_default() += 1;
+                }
+                writer.record(&base, &appended)?;
+                file.records += 1;
+                return Ok(!broken);
+            }
+            Sink::JsonLines(writer) => writer,
+        };
         self.line.clear();
         serde_json::to_writer(string_writer(&mut self.line), record).map_err(io::Error::other)?;
-        if invalid_share > 0.0 && rng.random_bool(invalid_share) {
+        if broken {
             let (code, lines) = corrupt::corrupt(&self.line, !file.long_line_written, rng);
             file.long_line_written |= code == "line_too_long";
             *self.invalid.entry(code.to_string()).or_default() += 1;
             for line in lines {
-                file.writer.write_all(line.as_bytes())?;
-                file.writer.write_all(b"\n")?;
+                writer.write_all(line.as_bytes())?;
+                writer.write_all(b"\n")?;
                 file.records += 1;
             }
             Ok(false)
         } else {
-            file.writer.write_all(self.line.as_bytes())?;
-            file.writer.write_all(b"\n")?;
+            writer.write_all(self.line.as_bytes())?;
+            writer.write_all(b"\n")?;
             file.records += 1;
             Ok(true)
         }
@@ -328,9 +406,16 @@ impl Files {
     fn finish(self, params: &Params, examples: Vec<Example>) -> io::Result<Manifest> {
         let mut files = Vec::new();
         let mut records = 0;
-        for (_, mut file) in self.open {
-            writeln!(file.writer, "{{\"trailer\":{{\"records\":{}}}}}", file.records)?;
-            file.writer.flush()?;
+        for (_, file) in self.open {
+            match file.sink {
+                Sink::JsonLines(mut writer) => {
+                    writeln!(writer, "{{\"trailer\":{{\"records\":{}}}}}", file.records)?;
+                    writer.flush()?;
+                }
+                Sink::Metro2(writer) => {
+                    writer.finish()?.flush()?;
+                }
+            }
             records += file.records;
             files.push(ManifestFile { furnisher: file.furnisher, month: file.month.to_string(), path: file.path, records: file.records });
         }

@@ -1,5 +1,6 @@
-//! Synthetic people: names, PRC resident identity numbers with valid check characters, birth
-//! dates, contact details, latent credit risk, and the spelling variants furnishers introduce.
+//! Synthetic people: names, national identifiers (PRC resident identity numbers with valid
+//! check characters, or US social security numbers), birth dates, contact details, latent
+//! credit risk, and the spelling variants furnishers introduce.
 
 use chrono::Datelike;
 use rand::RngExt;
@@ -7,7 +8,7 @@ use rand_chacha::ChaCha8Rng;
 use registry_core::identity::cn_rid_check_char;
 use registry_core::model::{Address, Date, IdType, NationalId, Pii, ReportedIdentity, Role, SubjectDetails};
 
-use crate::{normal, rng_for};
+use crate::{Market, normal, rng_for};
 
 /// County-level administrative codes (the first six characters of a `cn_rid`) with their city.
 const REGIONS: &[(&str, &str, &str)] = &[
@@ -55,6 +56,33 @@ const STREETS: &[&str] = &[
     "Yingbin", "Dongfeng", "Huaihai", "Binjiang",
 ];
 
+/// US surnames with a spelling some furnishers use instead.
+const US_FAMILY_NAMES: &[(&str, &str)] = &[
+    ("SMITH", "SMYTH"), ("JOHNSON", "JONSON"), ("WILLIAMS", "WILLIAMSON"), ("BROWN", "BROWNE"), ("JONES", "JONES-HALL"),
+    ("GARCIA", "GARCIA LOPEZ"), ("MILLER", "MILLAR"), ("DAVIS", "DAVIES"), ("RODRIGUEZ", "RODRIGUES"), ("MARTINEZ", "MARTINES"),
+    ("HERNANDEZ", "HERNANDES"), ("LOPEZ", "LOPES"), ("GONZALEZ", "GONZALES"), ("WILSON", "WILLSON"), ("ANDERSON", "ANDERSEN"),
+    ("TAYLOR", "TAILOR"), ("MOORE", "MOOR"), ("JACKSON", "JAKSON"), ("MARTIN", "MARTYN"), ("LEE", "LEIGH"),
+    ("PEREZ", "PERES"), ("THOMPSON", "THOMSON"), ("WHITE", "WHYTE"), ("HARRIS", "HARRISS"), ("CLARK", "CLARKE"),
+    ("LEWIS", "LEWES"), ("NGUYEN", "NGUEN"), ("CHEN", "CHAN"), ("KIM", "GIM"), ("PATEL", "PATTEL"),
+];
+
+const US_GIVEN_NAMES: &[&str] = &[
+    "JAMES", "MARY", "JOHN", "PATRICIA", "ROBERT", "JENNIFER", "MICHAEL", "LINDA", "WILLIAM", "ELIZABETH", "DAVID",
+    "BARBARA", "RICHARD", "SUSAN", "JOSEPH", "JESSICA", "THOMAS", "SARAH", "CHARLES", "KAREN", "CHRISTOPHER", "LISA",
+    "DANIEL", "NANCY", "MATTHEW", "BETTY", "ANTHONY", "MARGARET", "MARK", "SANDRA", "MARIA", "JOSE", "WEI", "AMIT",
+];
+
+/// City, state, ZIP code.
+const US_CITIES: &[(&str, &str, &str)] = &[
+    ("SPRINGFIELD", "IL", "62701"), ("COLUMBUS", "OH", "43215"), ("AUSTIN", "TX", "78701"), ("DENVER", "CO", "80202"),
+    ("PORTLAND", "OR", "97201"), ("ATLANTA", "GA", "30303"), ("PHOENIX", "AZ", "85004"), ("SEATTLE", "WA", "98101"),
+    ("BOSTON", "MA", "02108"), ("MIAMI", "FL", "33130"), ("CHICAGO", "IL", "60601"), ("DALLAS", "TX", "75201"),
+    ("MADISON", "WI", "53703"), ("RALEIGH", "NC", "27601"), ("NASHVILLE", "TN", "37201"), ("SALT LAKE CITY", "UT", "84101"),
+    ("MINNEAPOLIS", "MN", "55401"), ("ALBANY", "NY", "12207"), ("RICHMOND", "VA", "23219"), ("SACRAMENTO", "CA", "95814"),
+];
+
+const US_STREETS: &[&str] = &["MAIN", "OAK", "PINE", "MAPLE", "CEDAR", "ELM", "WASHINGTON", "LAKE", "HILL", "PARK", "SECOND", "THIRD"];
+
 /// One synthetic person, fully determined by the seed and their index.
 #[derive(Clone, Debug)]
 pub struct Person {
@@ -67,10 +95,13 @@ pub struct Person {
     pub income_yuan: f64,
     pub birth: Date,
     pub id: NationalId,
-    family_index: usize,
-    /// Syllables of the given name: "Xiao", "ming" make "Xiaoming".
-    given_parts: Vec<&'static str>,
+    family: &'static str,
+    /// The surname as some furnishers spell it.
+    family_variant: &'static str,
     pub given: String,
+    /// The given name as some furnishers write it without it being a disagreement ("Xiao
+    /// Ming" for "Xiaoming"; a middle initial), when there is such a form.
+    given_variant: Option<String>,
     pub phone: String,
     pub address: Address,
     /// A foreign resident identified by passport (`other`), whose birth date some
@@ -79,7 +110,7 @@ pub struct Person {
 }
 
 impl Person {
-    pub fn generate(seed: u64, index: u32, first_month_start: Date) -> Person {
+    pub fn generate(seed: u64, index: u32, first_month_start: Date, market: Market) -> Person {
         let mut rng = rng_for(seed, "person", u64::from(index));
         let risk = normal(&mut rng);
         let hunger = 0.5 * risk + 0.866 * normal(&mut rng);
@@ -87,6 +118,9 @@ impl Person {
         // Ages 20 to 70 at the start of the simulation, younger people more common.
         let age_days = (20.0 * 365.25 + rng.random::<f64>().powf(1.4) * 50.0 * 365.25) as i64;
         let birth = first_month_start - chrono::Duration::days(age_days);
+        if market == Market::Us {
+            return Person::american(seed, index, risk, hunger, income_yuan, birth, &mut rng);
+        }
         let (region, city, province) = REGIONS[rng.random_range(0..REGIONS.len())];
         let foreign = rng.random_bool(0.02);
         let id = if foreign {
@@ -95,7 +129,7 @@ impl Person {
             let sequence = rng.random_range(0..1000u32);
             NationalId { id_type: IdType::CnRid, id: Pii(make_cn_rid(region, birth, sequence)) }
         };
-        let family_index = rng.random_range(0..FAMILY_NAMES.len());
+        let (family, family_variant) = FAMILY_NAMES[rng.random_range(0..FAMILY_NAMES.len())];
         let syllables = if rng.random_bool(0.7) { 2 } else { 1 };
         let given_parts: Vec<&'static str> =
             (0..syllables).map(|_| GIVEN_SYLLABLES[rng.random_range(0..GIVEN_SYLLABLES.len())]).collect();
@@ -113,34 +147,59 @@ impl Person {
             postal_code: Some(format!("{}0", &region[..5])),
             country: "CN".to_string(),
         };
-        Person { index, risk, hunger, income_yuan, birth, id, family_index, given_parts, given, phone, address, foreign }
+        let given_variant = (given_parts.len() > 1).then(|| given_parts.join(" "));
+        Person { index, risk, hunger, income_yuan, birth, id, family, family_variant, given, given_variant, phone, address, foreign }
+    }
+
+    /// A person of the US market: a social security number unique to the index, an American
+    /// name and address. Amounts stay as simulated (read as dollars).
+    fn american(seed: u64, index: u32, risk: f64, hunger: f64, income: f64, birth: Date, rng: &mut ChaCha8Rng) -> Person {
+        let id = NationalId { id_type: IdType::Ssn, id: Pii(make_ssn(seed, index)) };
+        let (family, family_variant) = US_FAMILY_NAMES[rng.random_range(0..US_FAMILY_NAMES.len())];
+        let given = US_GIVEN_NAMES[rng.random_range(0..US_GIVEN_NAMES.len())].to_string();
+        let initial = char::from(b'A' + rng.random_range(0..26u8));
+        let phone = format!("{}{:09}", rng.random_range(2..10u32), rng.random_range(0..1_000_000_000u32));
+        let (city, state, zip) = US_CITIES[rng.random_range(0..US_CITIES.len())];
+        let address = Address {
+            line1: format!("{} {} ST", rng.random_range(1..9000u32), US_STREETS[rng.random_range(0..US_STREETS.len())]),
+            line2: rng.random_bool(0.3).then(|| format!("APT {}", rng.random_range(1..500u32))),
+            city: city.to_string(),
+            region: Some(state.to_string()),
+            postal_code: Some(zip.to_string()),
+            country: "US".to_string(),
+        };
+        let given_variant = Some(format!("{given} {initial}"));
+        Person { index, risk, hunger, income_yuan: income, birth, id, family, family_variant, given, given_variant, phone, address, foreign: false }
     }
 
     pub fn family(&self) -> &'static str {
-        FAMILY_NAMES[self.family_index].0
+        self.family
     }
 
     /// How `furnisher` has this person on file: usually exactly, sometimes with another
     /// romanisation of the surname, the given name split in two, or (for passport holders)
     /// day and month of birth swapped.
-    pub fn as_reported_by(&self, seed: u64, furnisher: usize, role: Role) -> SubjectDetails {
+    pub fn as_reported_by(&self, seed: u64, furnisher: usize, role: Role, market: Market) -> SubjectDetails {
         let mut rng = rng_for(seed, "variant", (u64::from(self.index) << 8) | furnisher as u64);
         let mut family = self.family().to_string();
         let mut given = self.given.clone();
         let mut birth = self.birth;
         let roll = rng.random::<f64>();
         if roll < 0.025 {
-            family = FAMILY_NAMES[self.family_index].1.to_string();
-        } else if roll < 0.05 && self.given_parts.len() > 1 {
+            family = self.family_variant.to_string();
+        } else if roll < 0.05
+            && let Some(variant) = &self.given_variant
+        {
             // "Xiaoming" as "Xiao Ming": kept as reported, but not a disagreement.
-            given = self.given_parts.join(" ");
+            given = variant.clone();
         }
         if self.foreign && roll > 0.8 && birth.day() <= 12 && birth.day() != birth.month() {
             if let Some(swapped) = Date::from_ymd_opt(birth.year(), birth.day(), birth.month()) {
                 birth = swapped;
             }
         }
-        let with_contact = rng.random_bool(0.7);
+        // Metro 2 requires the primary consumer's address: in the US market they always have one.
+        let with_contact = rng.random_bool(0.7) || (market == Market::Us && role == Role::Primary);
         SubjectDetails {
             role,
             id: self.id.clone(),
@@ -175,6 +234,16 @@ pub fn make_cn_rid(region: &str, birth: Date, sequence: u32) -> String {
     format!("{body}{}", cn_rid_check_char(&digits))
 }
 
+/// A valid social security number for person `index`: area 100 to 665 (never 666 or 9xx),
+/// group 01 to 99, serial 0001 to 9999, one per index (up to 56 million), shifted by the seed.
+pub fn make_ssn(seed: u64, index: u32) -> String {
+    let n = u64::from(index);
+    let serial = n % 9999 + 1;
+    let group = (n / 9999) % 99 + 1;
+    let area = 100 + (seed % 566 + n / (9999 * 99)) % 566;
+    format!("{area:03}{group:02}{serial:04}")
+}
+
 /// A region code for `cn_rid`s made up outside `Person` (the corruption of ages).
 pub fn some_region(rng: &mut ChaCha8Rng) -> &'static str {
     REGIONS[rng.random_range(0..REGIONS.len())].0
@@ -189,8 +258,8 @@ mod tests {
     fn people_are_deterministic_and_have_valid_identifiers() {
         let start: Date = "2024-01-01".parse().unwrap();
         for index in 0..500 {
-            let a = Person::generate(7, index, start);
-            let b = Person::generate(7, index, start);
+            let a = Person::generate(7, index, start, Market::Cn);
+            let b = Person::generate(7, index, start, Market::Cn);
             assert_eq!(a.id, b.id);
             assert_eq!(a.given, b.given);
             let embedded = check_id(a.id.id_type, &a.id.id).unwrap();
@@ -200,7 +269,22 @@ mod tests {
             let age = a.age_on(start);
             assert!((19..=71).contains(&age), "{age}");
         }
-        assert_ne!(Person::generate(7, 1, start).id, Person::generate(8, 1, start).id);
+        assert_ne!(Person::generate(7, 1, start, Market::Cn).id, Person::generate(8, 1, start, Market::Cn).id);
+    }
+
+    #[test]
+    fn americans_have_distinct_valid_social_security_numbers() {
+        let start: Date = "2024-01-01".parse().unwrap();
+        let mut seen = std::collections::HashSet::new();
+        for index in (0..2_000).chain([9_998, 9_999, 989_900, 989_901, 49_999_999]) {
+            let ssn = make_ssn(5, index);
+            check_id(IdType::Ssn, &ssn).unwrap_or_else(|e| panic!("{ssn}: {e:?}"));
+            assert!(seen.insert(ssn));
+        }
+        let person = Person::generate(5, 3, start, Market::Us);
+        assert_eq!(person.id.id_type, IdType::Ssn);
+        let reported = person.as_reported_by(5, 2, Role::Primary, Market::Us);
+        assert!(reported.address.is_some() && reported.family_name.is_ascii());
     }
 
     #[test]
@@ -208,9 +292,9 @@ mod tests {
         let start: Date = "2024-01-01".parse().unwrap();
         let mut different = 0;
         for index in 0..400 {
-            let person = Person::generate(3, index, start);
-            let a = person.as_reported_by(3, 0, Role::Primary);
-            let b = person.as_reported_by(3, 1, Role::Primary);
+            let person = Person::generate(3, index, start, Market::Cn);
+            let a = person.as_reported_by(3, 0, Role::Primary, Market::Cn);
+            let b = person.as_reported_by(3, 1, Role::Primary, Market::Cn);
             if a.family_name != b.family_name || a.given_name != b.given_name {
                 different += 1;
             }

@@ -7,7 +7,7 @@ use std::path::Path;
 use registry_core::furnishing::{Entry, FurnishingReader, LINE_BYTES_MAX_DEFAULT, Rules};
 use registry_core::model::Status;
 use registry_core::report::YearMonth;
-use registry_synth::{FileLayout, Manifest, Params, generate};
+use registry_synth::{FileFormat, FileLayout, Manifest, Market, Params, generate};
 
 fn params(subjects: u32, invalid_share: f64) -> Params {
     Params {
@@ -18,6 +18,8 @@ fn params(subjects: u32, invalid_share: f64) -> Params {
         warmup_months: 12,
         invalid_share,
         layout: FileLayout::PerFurnisher,
+        market: Market::Cn,
+        format: FileFormat::JsonLines,
     }
 }
 

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use registry_service::IngestOptions;
 use registry_service::document::DocumentStatus;
 use registry_synth::{FileLayout, MANIFEST_FILE, Manifest};
 
@@ -59,7 +60,7 @@ pub fn run(config: &Config, args: DemoArgs) -> CommandResult {
         bar.start_file(&file.path);
         let furnisher = file.furnisher.parse().map_err(anyhow::Error::from)?;
         let mut source = std::fs::File::open(&path).with_context(|| format!("opening {}", path.display()))?;
-        let outcome = registry.ingest(&furnisher, Some(&file.path), &mut source, &bar)?;
+        let outcome = registry.ingest(&furnisher, Some(&file.path), &mut source, &IngestOptions::default(), &bar)?;
         let head = registry.outcome_head(Some(&file.path), &outcome);
         match head.status {
             DocumentStatus::Applied => tally.applied += 1,

@@ -4,13 +4,14 @@ use std::path::Path;
 
 use anyhow::Context;
 use registry_core::report::YearMonth;
-use registry_synth::{FileLayout, Manifest, Params};
+use registry_synth::{FileFormat, FileLayout, Manifest, Market, Params};
 
-use crate::cli::{GenerateArgs, Layout, PopulationArgs};
+use crate::cli::{self, GenerateArgs, Layout, OutputFormat, PopulationArgs};
 use crate::config::Config;
-use crate::failure::CommandResult;
+use crate::failure::{CommandResult, Failure};
 use crate::progress::count_bar;
 
+/// The CN market in JSON Lines, as the demo uses it; `generate` sets market and format.
 pub fn params(population: &PopulationArgs, layout: FileLayout) -> Params {
     let last_month = YearMonth::of(chrono::Utc::now().date_naive()).plus(-1);
     Params {
@@ -21,6 +22,8 @@ pub fn params(population: &PopulationArgs, layout: FileLayout) -> Params {
         warmup_months: population.warmup_months,
         invalid_share: population.invalid_share,
         layout,
+        market: Market::Cn,
+        format: FileFormat::JsonLines,
     }
 }
 
@@ -42,7 +45,18 @@ pub fn run(_config: &Config, args: GenerateArgs) -> CommandResult {
         Layout::PerFurnisher => FileLayout::PerFurnisher,
         Layout::Combined => FileLayout::Combined,
     };
-    let params = params(&args.population, layout);
+    let mut params = params(&args.population, layout);
+    params.format = match args.format {
+        OutputFormat::Jsonl => FileFormat::JsonLines,
+        OutputFormat::Metro2 => FileFormat::Metro2,
+    };
+    params.market = match (args.market, args.format) {
+        (Some(cli::Market::Us), _) | (None, OutputFormat::Metro2) => Market::Us,
+        (Some(cli::Market::Cn), OutputFormat::Metro2) => {
+            return Err(Failure::usage("Metro 2 identifies people by social security number: use --market us (the default for Metro 2)"));
+        }
+        (Some(cli::Market::Cn), _) | (None, OutputFormat::Jsonl) => Market::Cn,
+    };
     let manifest = generate(&params, &args.out)?;
     let invalid: u64 = manifest.invalid_records.values().sum();
     println!(

@@ -9,11 +9,13 @@ use std::io::{self, Read, Write};
 use std::path::Path;
 
 use anyhow::Context;
-use registry_service::Registry;
+use registry_core::furnishing::Format;
+use registry_core::furnishing::metro2::{Metro2Options, Mode};
+use registry_service::{IngestOptions, Registry};
 use registry_service::document::{DocumentStatus, SubmissionHead};
 use serde_json::json;
 
-use crate::cli::IngestArgs;
+use crate::cli::{IngestArgs, InputFormat};
 use crate::commands::open_registry;
 use crate::config::Config;
 use crate::failure::{CommandResult, Failure};
@@ -50,6 +52,14 @@ pub fn run(config: &Config, args: IngestArgs) -> CommandResult {
 }
 
 fn ingest_all(registry: &Registry, args: &IngestArgs, out: &mut dyn Write) -> CommandResult {
+    let options = IngestOptions {
+        format: match args.format {
+            InputFormat::Auto => None,
+            InputFormat::Jsonl => Some(Format::JsonLines),
+            InputFormat::Metro2 => Some(Format::Metro2),
+        },
+        metro2: Metro2Options { mode: if args.lenient { Mode::Lenient } else { Mode::Strict }, currency: args.currency },
+    };
     let mut any_rejected = false;
     for (index, path) in args.files.iter().enumerate() {
         if args.json && index > 0 {
@@ -79,7 +89,7 @@ fn ingest_all(registry: &Registry, args: &IngestArgs, out: &mut dyn Write) -> Co
         };
         let file_name = path.file_name().and_then(|n| n.to_str()).filter(|n| *n != "-");
         let bar = FileBar::new(&shown, size);
-        let outcome = registry.ingest(&args.furnisher, file_name, &mut source, &bar);
+        let outcome = registry.ingest(&args.furnisher, file_name, &mut source, &options, &bar);
         bar.finish();
         let head = registry.outcome_head(Some(&shown), &outcome?);
         any_rejected |= head.status == DocumentStatus::Rejected;

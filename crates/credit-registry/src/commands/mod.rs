@@ -2,9 +2,11 @@
 
 pub mod archive;
 pub mod demo;
+pub mod export;
 pub mod generate;
 pub mod history;
 pub mod ingest;
+pub mod metro2;
 pub mod report;
 pub mod serve;
 pub mod submission;

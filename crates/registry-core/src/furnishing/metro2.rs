@@ -10,9 +10,10 @@
 use std::borrow::Cow;
 use std::io::Read;
 
+pub use metro2::Mode;
 use metro2::layout::{associated as assoc, base};
 use metro2::{
-    DataRecord, Mode, Problem, Rule, Segment, SegmentBuf, SegmentKind, Validator, Value, Verdict,
+    DataRecord, Problem, Rule, Segment, SegmentBuf, SegmentKind, Validator, Value, Verdict,
 };
 
 use super::errors::{FileErrorCode, FileRejection, RecordError, RecordErrorCode};

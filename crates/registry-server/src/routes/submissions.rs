@@ -8,9 +8,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
-use registry_core::model::FurnisherId;
+use registry_core::furnishing::metro2::Mode;
+use registry_core::model::{Currency, FurnisherId};
 use registry_service::document::{DocumentStatus, SubmissionDocument, SubmissionHead};
-use registry_service::{IngestOutcome, NoProgress};
+use registry_service::{IngestOptions, IngestOutcome, NoProgress};
 use serde::Deserialize;
 use tokio_util::io::{StreamReader, SyncIoBridge};
 use utoipa::IntoParams;
@@ -26,20 +27,25 @@ use crate::stream::blocking_body;
 pub struct SubmitQuery {
     /// A name for the file, kept with the submission (for the furnisher's own reference).
     pub file_name: Option<String>,
+    /// Metro 2 only: read line by line, as the CFPB's evaluator does (record lengths and the
+    /// trailer ignored). Default false: record lengths trusted, header and trailer reconciled.
+    pub lenient: Option<bool>,
+    /// Metro 2 only: the ISO 4217 currency of the file's whole-unit amounts. Default USD.
+    pub currency: Option<String>,
 }
 
 fn furnisher_id(text: &str) -> Result<FurnisherId, ApiError> {
     FurnisherId::parse(text).map_err(|e| ApiError::new(ErrorCode::InvalidFurnisher, e.to_string()))
 }
 
-/// Submits one furnishing file (JSON Lines) as one submission.
+/// Submits one furnishing file (JSON Lines or Metro 2, told apart by content) as one submission.
 ///
 /// The body is the file itself, streamed. The whole file is applied atomically; records that
 /// break a rule are rejected one by one and listed in `errors`. The same bytes sent again by
 /// the same furnisher are recognised and not applied twice.
 #[utoipa::path(post, path = "/v1/furnishers/{furnisher}/submissions", tag = "submissions",
     params(("furnisher" = String, Path, description = "The furnisher's id"), SubmitQuery),
-    request_body(content = String, content_type = "application/x-ndjson", description = "A furnishing file, JSON Lines"),
+    request_body(content = String, content_type = "application/x-ndjson", description = "A furnishing file, JSON Lines or Metro 2"),
     responses(
         (status = 201, body = SubmissionDocument, description = "Applied"),
         (status = 200, body = SubmissionDocument, description = "Duplicate: these bytes were already applied"),
@@ -57,7 +63,15 @@ pub async fn submit(
     body: Body,
 ) -> Result<Response, ApiError> {
     let furnisher = furnisher_id(&super::path(furnisher)?)?;
-    let SubmitQuery { file_name } = super::query(query)?;
+    let SubmitQuery { file_name, lenient, currency } = super::query(query)?;
+    let mut options = IngestOptions::default();
+    if lenient == Some(true) {
+        options.metro2.mode = Mode::Lenient;
+    }
+    if let Some(code) = currency {
+        options.metro2.currency = Currency::from_code(&code)
+            .ok_or_else(|| ApiError::new(ErrorCode::InvalidRequest, "currency is an ISO 4217 code, like USD"))?;
+    }
     if let Some(name) = &file_name
         && (name.is_empty() || name.chars().count() > 255 || name.chars().any(char::is_control))
     {
@@ -82,7 +96,7 @@ pub async fn submit(
     let started = std::time::Instant::now();
     let ingesting = registry.clone();
     let (outcome, head) = super::blocking(move || {
-        let outcome = ingesting.ingest(&furnisher, file_name.as_deref(), &mut source, &NoProgress)?;
+        let outcome = ingesting.ingest(&furnisher, file_name.as_deref(), &mut source, &options, &NoProgress)?;
         let head = ingesting.outcome_head(file_name.as_deref(), &outcome);
         Ok::<_, registry_service::ServiceError>((outcome, head))
     })

@@ -8,7 +8,7 @@ use registry_core::furnishing::{FileErrorCode, RecordErrorCode};
 use registry_core::model::{Date, FurnisherId, IdType};
 use registry_core::report::Audience;
 use registry_service::clock::FixedClock;
-use registry_service::{IngestOutcome, NoProgress, Registry, RegistrySettings, ServiceError};
+use registry_service::{IngestOptions, IngestOutcome, NoProgress, Registry, RegistrySettings, ServiceError};
 use registry_store::SubmissionStatus;
 use serde_json::Value;
 
@@ -26,7 +26,7 @@ fn furnisher(name: &str) -> FurnisherId {
 }
 
 fn ingest(registry: &Registry, furnisher_name: &str, bytes: &[u8]) -> IngestOutcome {
-    registry.ingest(&furnisher(furnisher_name), Some("test.jsonl"), &mut &bytes[..], &NoProgress).unwrap()
+    registry.ingest(&furnisher(furnisher_name), Some("test.jsonl"), &mut &bytes[..], &IngestOptions::default(), &NoProgress).unwrap()
 }
 
 fn d(s: &str) -> Date {
