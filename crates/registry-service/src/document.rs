@@ -8,7 +8,7 @@
 use std::io::Write;
 use std::ops::ControlFlow;
 
-use registry_core::furnishing::{FileRejection, RecordError};
+use registry_core::furnishing::{FileRejection, Format, RecordError};
 use registry_store::{SubmissionStatus, SubmissionSummary};
 use serde::Serialize;
 
@@ -34,6 +34,9 @@ pub struct SubmissionHead {
     pub furnisher: String,
     pub content_sha256: String,
     pub received_at: String,
+    /// The file's format: `jsonl`, or `metro2`, where an error's `line` is the record number
+    /// (the header is record 1).
+    pub format: Format,
     pub records: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub accepted: Option<u64>,
@@ -143,6 +146,7 @@ fn head(file: Option<&str>, status: DocumentStatus, summary: &SubmissionSummary)
         furnisher: summary.furnisher.clone(),
         content_sha256: summary.content_sha256.clone(),
         received_at: summary.received_at.clone(),
+        format: summary.format,
         records: summary.record_count,
         accepted: applied.then_some(summary.accepted_count),
         rejected: applied.then_some(summary.rejected_count),

@@ -87,20 +87,6 @@ impl Registry {
         if let Some(existing) = self.store.find_applied(furnisher, &archived.content_sha256)? {
             return Ok(IngestOutcome::Duplicate(existing));
         }
-        let submission = NewSubmission {
-            submission_id: new_submission_id(&mut rng, self.clock.now().timestamp_millis()),
-            furnisher: furnisher.clone(),
-            file_name: file_name.map(str::to_owned),
-            content_sha256: archived.content_sha256.clone(),
-            byte_count: archived.byte_count,
-            received_at: self.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        };
-        let mut writer = match self.store.begin_submission(&submission)? {
-            Begin::Duplicate(existing) => return Ok(IngestOutcome::Duplicate(existing)),
-            Begin::Started(writer) => writer,
-        };
-        let archived_ms = started.elapsed().as_millis();
-        progress.parsing_started(archived.byte_count);
         let mut input = self
             .archive
             .reader(&archived.content_sha256, &self.vault)
@@ -109,6 +95,21 @@ impl Registry {
             Some(format) => format,
             None => Format::detect(input.fill_buf().map_err(io_error("reading back the archived file failed"))?),
         };
+        let submission = NewSubmission {
+            submission_id: new_submission_id(&mut rng, self.clock.now().timestamp_millis()),
+            furnisher: furnisher.clone(),
+            file_name: file_name.map(str::to_owned),
+            content_sha256: archived.content_sha256.clone(),
+            byte_count: archived.byte_count,
+            received_at: self.clock.now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            format,
+        };
+        let mut writer = match self.store.begin_submission(&submission)? {
+            Begin::Duplicate(existing) => return Ok(IngestOutcome::Duplicate(existing)),
+            Begin::Started(writer) => writer,
+        };
+        let archived_ms = started.elapsed().as_millis();
+        progress.parsing_started(archived.byte_count);
         let rules = Rules { today: self.clock.today() };
         let line_bytes_max = self.settings.line_bytes_max;
 

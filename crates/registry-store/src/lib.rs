@@ -11,7 +11,7 @@ mod sqlite;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use registry_core::furnishing::{FileRejection, RecordError};
+use registry_core::furnishing::{FileRejection, Format, RecordError};
 use registry_core::model::{AccountFacts, Date, FurnisherId, IdType, Role};
 use registry_core::report::{AccountHistory, StoredRecord, SubjectKey};
 use serde::Serialize;
@@ -49,6 +49,7 @@ pub struct NewSubmission {
     pub byte_count: u64,
     /// RFC 3339, UTC.
     pub received_at: String,
+    pub format: Format,
 }
 
 impl NewSubmission {
@@ -66,6 +67,7 @@ impl NewSubmission {
             accepted_count: counts.accepted,
             rejected_count: counts.rejected,
             error,
+            format: self.format,
         }
     }
 }
@@ -91,6 +93,9 @@ pub struct SubmissionSummary {
     pub accepted_count: u64,
     pub rejected_count: u64,
     pub error: Option<FileRejection>,
+    /// The file's format; for Metro 2, a rejection's `line` is the record number (the header
+    /// is record 1).
+    pub format: Format,
 }
 
 /// One person on a record, protected: hashes to find them, sealed blobs to show them. The

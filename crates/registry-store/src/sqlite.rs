@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use r2d2_sqlite::SqliteConnectionManager;
 use registry_core::furnishing::{
-    FileErrorCode, FileRejection, RecordError, RecordErrorCode,
+    FileErrorCode, FileRejection, Format, RecordError, RecordErrorCode,
 };
 use registry_core::model::{
     AccountFacts, AmountMinor, Currency, Date, FurnisherId, IdType,
@@ -39,7 +39,7 @@ macro_rules! record_columns {
 /// Schema migrations, applied in order; `PRAGMA user_version` holds the last one applied.
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0001_initial.sql"),
-    include_str!("../migrations/sqlite/0002_reporter_id.sql"),
+    include_str!("../migrations/sqlite/0002_metro2.sql"),
 ];
 
 /// Page cache of the writer connection. Large enough that a big submission's index pages
@@ -139,12 +139,13 @@ fn configure(conn: &Connection, busy_timeout: Duration, cache_kib: i64) -> rusql
 }
 
 const SUBMISSION_COLUMNS: &str = "submission_id, furnisher, file_name, content_sha256, byte_count, received_at, \
-     status, record_count, accepted_count, rejected_count, error_code, error_message";
+     status, record_count, accepted_count, rejected_count, error_code, error_message, format";
 
 fn submission_from_row(row: &Row<'_>) -> rusqlite::Result<SubmissionSummary> {
     let status: String = row.get(6)?;
     let error_code: Option<String> = row.get(10)?;
     let error_message: Option<String> = row.get(11)?;
+    let format: String = row.get(12)?;
     Ok(SubmissionSummary {
         submission_id: row.get(0)?,
         furnisher: row.get(1)?,
@@ -163,6 +164,7 @@ fn submission_from_row(row: &Row<'_>) -> rusqlite::Result<SubmissionSummary> {
             }),
             _ => None,
         },
+        format: format.parse().unwrap_or(Format::JsonLines),
     })
 }
 
@@ -176,8 +178,8 @@ fn insert_submission(
 ) -> StoreResult<i64> {
     conn.execute(
         "INSERT INTO submission (submission_id, furnisher, file_name, content_sha256, byte_count, received_at, \
-         status, record_count, accepted_count, rejected_count, error_code, error_message) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, 0, ?9, ?10)",
+         status, record_count, accepted_count, rejected_count, error_code, error_message, format) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, 0, ?9, ?10, ?11)",
         params![
             submission.submission_id,
             submission.furnisher.as_str(),
@@ -189,6 +191,7 @@ fn insert_submission(
             record_count as i64,
             rejection.map(|r| r.code.as_str()),
             rejection.map(|r| r.message.as_str()),
+            submission.format.as_str(),
         ],
     )
     .map_err(map_err)?;

@@ -1,7 +1,7 @@
 //! The one store test suite. Every backend runs every case (`backend_suite!`), so the backends
 //! cannot drift apart in behaviour.
 
-use registry_core::furnishing::{FileErrorCode, FileRejection, RecordError, RecordErrorCode};
+use registry_core::furnishing::{FileErrorCode, FileRejection, Format, RecordError, RecordErrorCode};
 use registry_core::model::{
     AccountFacts, AmountMinor, Currency, Date, Dispute, FundingShare, FurnisherId, IdType, Product, Role, Status,
 };
@@ -25,6 +25,7 @@ fn submission(furnisher_name: &str, content: &str) -> NewSubmission {
         content_sha256: content.to_string(),
         byte_count: 100,
         received_at: "2022-03-01T00:00:00Z".into(),
+        format: if content.ends_with('m') { Format::Metro2 } else { Format::JsonLines },
     }
 }
 
@@ -257,6 +258,10 @@ pub fn a_furnishers_records_are_read_by_date(store: &dyn Store) {
 }
 
 pub fn a_rejected_file_is_recorded(store: &dyn Store) {
+    let metro2 = submission("bankx", "c12m");
+    let summary = apply(store, &metro2, &[record(2, "A1", "2022-01-31", 100, vec![subject(1, Role::Primary)])], 1);
+    assert_eq!(summary.format, Format::Metro2);
+    assert_eq!(store.submission(&furnisher("bankx"), &metro2.submission_id).unwrap().unwrap().format, Format::Metro2);
     let sub = submission("bankx", "c9");
     let rejection = FileRejection::new(FileErrorCode::TrailerMismatch, "declares 3, holds 2");
     let summary = store.record_rejected_file(&sub, 2, &rejection).unwrap();

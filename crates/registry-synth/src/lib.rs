@@ -372,9 +372,9 @@ impl Files {
         let broken = invalid_share > 0.0 && rng.random_bool(invalid_share);
         let writer = match &mut file.sink {
             Sink::Metro2(writer) => {
-                let (mut base, appended) = metro2_files::segments(record, FURNISHERS[furnisher].id)?;
+                let (mut base, mut appended) = metro2_files::segments(record, FURNISHERS[furnisher].id)?;
                 if broken {
-                    let code = metro2_files::corrupt(&mut base, rng)?;
+                    let code = metro2_files::corrupt(&mut base, &mut appended, rng)?;
                     *self.invalid.entry(code.to_string()).or_default() += 1;
                 }
                 writer.record(&base, &appended)?;

@@ -37,11 +37,17 @@ pub fn segments(record: &AccountRecord, furnisher: &str) -> io::Result<(SegmentB
     Ok((exported.base, exported.appended))
 }
 
-/// Breaks a record's base segment in a way picked at random; returns the registry's
-/// rejection code for it.
-pub fn corrupt(base_segment: &mut SegmentBuf, rng: &mut ChaCha8Rng) -> io::Result<&'static str> {
+/// Breaks a record in a way picked at random; returns the registry's rejection code for it.
+pub fn corrupt(base_segment: &mut SegmentBuf, appended: &mut Vec<SegmentBuf>, rng: &mut ChaCha8Rng) -> io::Result<&'static str> {
     let broken: Result<&'static str, metro2::FieldError> = (|| {
-        Ok(match rng.random_range(0..8u8) {
+        Ok(match rng.random_range(0..9u8) {
+            8 => {
+                // Bytes after the base segment that start no segment.
+                let mut stray = SegmentBuf::new(metro2::SegmentKind::K1, metro2::Encoding::Character);
+                stray.set_raw(0, b"ZZ")?;
+                appended.push(stray);
+                "unreadable_record"
+            }
             0 => {
                 base_segment.set_text(base::ACCOUNT_STATUS, "12")?;
                 "invalid_value"
@@ -90,6 +96,7 @@ pub const KINDS: &[&str] = &[
     "invalid_date",
     "missing_field",
     "birth_date_required",
+    "unreadable_record",
 ];
 
 fn read_number(segment: &SegmentBuf, index: usize) -> u64 {

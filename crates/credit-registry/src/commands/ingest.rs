@@ -120,9 +120,10 @@ fn write_text(registry: &Registry, head: &SubmissionHead, out: &mut dyn Write) -
     )
     .context("writing the output")?;
     let errors = registry.first_rejections(&head.submission_id, ERRORS_SHOWN + 1)?;
+    let unit = if head.format == Format::Metro2 { "record" } else { "line" };
     for error in errors.iter().take(ERRORS_SHOWN) {
         let field = if error.field.is_empty() { String::new() } else { format!(" {}", error.field) };
-        writeln!(out, "  line {}{field}: {} — {}", error.line, error.code, error.message).context("writing the output")?;
+        writeln!(out, "  {unit} {}{field}: {} — {}", error.line, error.code, error.message).context("writing the output")?;
     }
     if errors.len() > ERRORS_SHOWN {
         writeln!(

@@ -31,6 +31,7 @@ pub fn run(config: &Config, args: SubmissionArgs) -> CommandResult {
         format!("  received     {}", head.received_at),
         format!("  sha-256      {}", head.content_sha256),
         format!("  status       {:?}", head.status),
+        format!("  format       {}", head.format),
         format!("  records      {}", head.records),
     ];
     if let Some(error) = &head.error {
@@ -43,10 +44,11 @@ pub fn run(config: &Config, args: SubmissionArgs) -> CommandResult {
     for line in lines {
         writeln!(out, "{line}").context("writing the output")?;
     }
+    let unit = if head.format == registry_core::furnishing::Format::Metro2 { "record" } else { "line" };
     let mut failure = None;
     registry.for_each_rejection(&head.submission_id, &mut |error| {
         let field = if error.field.is_empty() { String::new() } else { format!(" {}", error.field) };
-        match writeln!(out, "  line {}{field}: {} — {}", error.line, error.code, error.message) {
+        match writeln!(out, "  {unit} {}{field}: {} — {}", error.line, error.code, error.message) {
             Ok(()) => ControlFlow::Continue(()),
             Err(e) => {
                 failure = Some(e);

@@ -52,11 +52,12 @@ pub trait Entries {
     fn bytes_read(&self) -> u64;
 }
 
-/// The formats a furnishing file may come in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    JsonLines,
-    Metro2,
+code_list! {
+    /// The formats a furnishing file may come in.
+    Format {
+        JsonLines = "jsonl",
+        Metro2 = "metro2",
+    }
 }
 
 impl Format {
