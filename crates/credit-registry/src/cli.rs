@@ -236,6 +236,10 @@ pub struct ExportArgs {
     /// characters) [default: the furnisher id]
     #[arg(long, value_name = "TEXT")]
     pub identification_number: Option<String>,
+
+    /// Print what was written as one JSON document (needs --out: the file is not on stdout)
+    #[arg(long, requires = "out")]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

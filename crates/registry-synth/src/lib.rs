@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 pub use accounts::FURNISHERS;
 pub use corrupt::{KINDS as CORRUPTIONS, TEXTUAL_KINDS};
 pub use metro2_files::KINDS as METRO2_CORRUPTIONS;
-pub use people::Person;
+pub use people::{Person, make_ssn};
 
 use accounts::{AccountNumbers, MonthConditions, initial_accounts, open_new};
 

@@ -12,7 +12,7 @@ use anyhow::Context;
 use registry_service::export::ExportFormat;
 
 use crate::cli::{self, ExportArgs};
-use crate::commands::open_registry;
+use crate::commands::{open_registry, print_json};
 use crate::config::Config;
 use crate::failure::{CommandResult, Failure};
 
@@ -47,6 +47,13 @@ pub fn run(config: &Config, args: ExportArgs) -> CommandResult {
             io::copy(file, &mut out).context("writing the export")?;
             out.flush().context("writing the export")?;
         }
+    }
+    if args.json {
+        return print_json(&serde_json::json!({
+            "out": args.out.as_ref().map(|p| p.display().to_string()),
+            "records": summary.records,
+            "amounts_truncated": summary.amounts_truncated,
+        }));
     }
     let truncated = if summary.amounts_truncated > 0 {
         format!(

@@ -299,3 +299,99 @@ fn two_ingesting_processes_at_once_both_apply_whole() {
         assert_eq!(document["files"][0]["accepted"].as_u64(), Some(*records));
     }
 }
+
+fn metro2_samples() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/metro2")
+}
+
+#[test]
+fn metro2_validate_lists_every_problem_and_exits_by_validity() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("population");
+    generate(dir.path(), &out, &["--subjects", "30", "--months", "1", "--format", "metro2", "--invalid-share", "0"]);
+    let file = manifest(&out)["files"][0]["path"].as_str().unwrap().to_string();
+    let clean = out.join(&file);
+    let output = run(dir.path(), &["metro2", "validate", clean.to_str().unwrap()]);
+    assert_eq!(status(&output), 0, "{}", String::from_utf8_lossy(&output.stdout));
+    assert!(String::from_utf8_lossy(&output.stdout).contains(": valid: "));
+
+    // moov-io's sample: valid format, three consistency problems of its one account.
+    let moov = metro2_samples().join("moov-io/unpacked_fixed_file.dat");
+    let output = run(dir.path(), &["metro2", "validate", moov.to_str().unwrap(), "--json", "--threads", "2"]);
+    assert_eq!(status(&output), 2);
+    let document = json_of(&output);
+    assert_eq!(document["valid"], false);
+    assert_eq!(document["summary"]["data_records"], 1);
+    let problems = document["problems"].as_array().unwrap();
+    let located: Vec<(u64, &str, &str, &str)> = problems
+        .iter()
+        .map(|p| (p["record"].as_u64().unwrap(), p["segment"].as_str().unwrap(), p["field"].as_str().unwrap(), p["rule"].as_str().unwrap()))
+        .collect();
+    assert_eq!(located, [
+        (2, "base", "date_opened", "date_order"),
+        (2, "base", "current_balance", "balance_on_paid_account"),
+        (2, "base", "date_closed", "date_order")
+    ]);
+    assert_eq!((problems[0]["offset"].as_u64(), problems[0]["value"].as_str()), (Some(545), Some("11222019")));
+
+    // The CFPB's placeholder record lengths: rejected strictly, read leniently.
+    let cfpb = metro2_samples().join("cfpb/m2_file_small.txt");
+    let strict = json_of(&run(dir.path(), &["metro2", "validate", cfpb.to_str().unwrap(), "--json"]));
+    assert_eq!(strict["problems"][0]["rule"], "invalid_descriptor");
+    let lenient = json_of(&run(dir.path(), &["metro2", "validate", cfpb.to_str().unwrap(), "--json", "--lenient"]));
+    assert_eq!((lenient["summary"]["data_records"].as_u64(), lenient["summary"]["file_problems"].as_u64()), (Some(3), Some(0)));
+
+    let output = run(dir.path(), &["metro2", "validate", "/no/such/file", "--json"]);
+    assert_eq!((status(&output), json_of(&output)["error"]["code"].as_str()), (2, Some("file_unreadable")));
+}
+
+#[test]
+fn metro2_files_are_ingested_by_content_and_exported_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("population");
+    generate(dir.path(), &out, &["--subjects", "60", "--months", "2", "--format", "metro2", "--invalid-share", "0.05"]);
+    let manifest = manifest(&out);
+    // The first month's biggest file (a first month holds no corrections of an earlier one).
+    let files = manifest["files"].as_array().unwrap();
+    let first_month = files[0]["month"].as_str().unwrap();
+    let first = files.iter().filter(|f| f["month"] == first_month).max_by_key(|f| f["records"].as_u64()).unwrap();
+    let (furnisher, path) = (first["furnisher"].as_str().unwrap(), out.join(first["path"].as_str().unwrap()));
+    let output = run(dir.path(), &["ingest", "--furnisher", furnisher, path.to_str().unwrap(), "--json"]);
+    assert_eq!(status(&output), 0);
+    let document = json_of(&output);
+    let file = &document["files"][0];
+    assert_eq!((file["format"].as_str(), file["records"].as_u64()), (Some("metro2"), first["records"].as_u64()));
+    let rejected = file["rejected"].as_u64().unwrap();
+    assert!(rejected > 0, "some records were broken on purpose");
+    for error in file["errors"].as_array().unwrap() {
+        let field = error["field"].as_str().unwrap();
+        assert!(field.starts_with("base") || field.starts_with("J"), "errors name Metro 2 segments and fields: {field}");
+    }
+    // Text output counts records, not lines.
+    let again = run(dir.path(), &["ingest", "--furnisher", furnisher, path.to_str().unwrap(), "--format", "metro2"]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("duplicate"));
+
+    let month = first["month"].as_str().unwrap();
+    let exported = dir.path().join("exported.metro2");
+    let output = run(dir.path(), &["export", "--furnisher", furnisher, "--as-of", &format!("{month}-15"), "--out", exported.to_str().unwrap()]);
+    assert_eq!(status(&output), 0, "{}", String::from_utf8_lossy(&output.stderr));
+    let check = run(dir.path(), &["metro2", "validate", exported.to_str().unwrap(), "--json"]);
+    assert_eq!(status(&check), 0, "{}", String::from_utf8_lossy(&check.stdout));
+    let accepted = file["accepted"].as_u64().unwrap();
+    assert_eq!(json_of(&check)["summary"]["data_records"].as_u64(), Some(accepted));
+
+    // JSON Lines of the Chinese market cannot be Metro 2: named, exit 2, no file left behind.
+    let spec = examples().join("spec-example.jsonl");
+    run(dir.path(), &["ingest", "--furnisher", "payplat", spec.to_str().unwrap()]);
+    let refused = dir.path().join("refused.metro2");
+    let output = run(dir.path(), &["export", "--furnisher", "payplat", "--as-of", "2021-06-30", "--out", refused.to_str().unwrap(), "--json"]);
+    assert_eq!((status(&output), json_of(&output)["error"]["code"].as_str()), (2, Some("not_expressible")));
+    assert!(!refused.exists());
+    let output = run(dir.path(), &["export", "--furnisher", "payplat", "--as-of", "2021-06-30", "--format", "jsonl"]);
+    assert_eq!(status(&output), 0);
+    assert!(String::from_utf8_lossy(&output.stdout).ends_with("{\"trailer\":{\"records\":2}}\n"));
+
+    // Metro 2 is the US market's.
+    let output = run(dir.path(), &["generate", "--out", dir.path().join("x").to_str().unwrap(), "--format", "metro2", "--market", "cn"]);
+    assert_eq!(status(&output), 64);
+}

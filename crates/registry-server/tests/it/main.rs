@@ -260,3 +260,27 @@ fn the_openapi_document_describes_every_route() {
     }
     assert!(schemas["Status"]["enum"].as_array().unwrap().contains(&json!("dpd30")));
 }
+
+fn metro2_sample(name: &str) -> Vec<u8> {
+    std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/metro2").join(name)).unwrap()
+}
+
+#[test]
+fn metro2_files_are_submitted_like_json_lines() {
+    let server = TestServer::start();
+    // Strict reading: moov-io's sample is read and its one inconsistent account rejected.
+    let reply = server.submit("bankm", &metro2_sample("moov-io/unpacked_fixed_request.dat"));
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    let document = &reply.body;
+    assert_eq!((document["format"].as_str(), document["records"].as_u64(), document["rejected"].as_u64()), (Some("metro2"), Some(1), Some(1)));
+    assert_eq!(document["errors"][0]["field"], "base.date_opened");
+    // The CFPB's sample has placeholder record lengths: rejected whole unless read leniently.
+    let small = metro2_sample("cfpb/m2_file_small.txt");
+    let reply = server.submit("bankc", &small);
+    assert_eq!((reply.status, reply.body["error"]["code"].as_str()), (422, Some("invalid_framing")));
+    let reply = server.post("/v1/furnishers/bankc/submissions?lenient=true&currency=USD", &small);
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    assert_eq!(reply.body["records"], 3);
+    let reply = server.post("/v1/furnishers/bankc/submissions?currency=DOLLARS", &small);
+    assert_eq!((reply.status, reply.body["error"]["code"].as_str()), (400, Some("invalid_request")));
+}

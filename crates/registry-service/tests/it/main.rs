@@ -1,5 +1,7 @@
 //! The application end to end on a real data directory: ingest → store → report.
 
+mod metro2;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
