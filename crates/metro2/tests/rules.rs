@@ -482,3 +482,12 @@ fn every_rule_is_tried() {
     let untried: Vec<_> = all.difference(&seen).collect();
     assert!(untried.is_empty(), "rules no test breaks: {untried:?}");
 }
+
+/// docs/metro2.md lists every rule (it is the format's public list of codes).
+#[test]
+fn every_rule_is_documented() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/metro2.md");
+    let docs = std::fs::read_to_string(path).unwrap();
+    let missing: Vec<&str> = Rule::ALL.iter().map(|r| r.code()).filter(|code| !docs.contains(&format!("| `{code}` |"))).collect();
+    assert!(missing.is_empty(), "rules missing from docs/metro2.md: {missing:?}");
+}

@@ -398,3 +398,13 @@ fn formats_are_told_apart_by_content() {
     );
     assert_eq!(Format::detect(b""), Format::JsonLines);
 }
+
+/// docs/furnishing-errors.md lists every code a rejection can carry.
+#[test]
+fn every_error_code_is_documented() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/furnishing-errors.md");
+    let docs = std::fs::read_to_string(path).unwrap();
+    let codes = RecordErrorCode::ALL.iter().map(|c| c.as_str()).chain(FileErrorCode::ALL.iter().map(|c| c.as_str()));
+    let missing: Vec<&str> = codes.filter(|code| !docs.contains(&format!("| `{code}` |"))).collect();
+    assert!(missing.is_empty(), "codes missing from docs/furnishing-errors.md: {missing:?}");
+}
