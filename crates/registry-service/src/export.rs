@@ -55,10 +55,10 @@ impl Registry {
         let mut failed = 0u64;
         let mut stopped: Option<ServiceError> = None;
         let mut output = match format {
-            ExportFormat::Metro2 => Output::Metro2(
+            ExportFormat::Metro2 => Output::Metro2(Box::new(
                 metro2::Writer::new(out, METRO2_FRAMING, true, &self.metro2_header(furnisher, as_of)?)
                     .map_err(crate::io_error("writing the export failed"))?,
-            ),
+            )),
             ExportFormat::JsonLines => Output::JsonLines(out),
         };
         let mut line = Vec::new();
@@ -190,7 +190,7 @@ impl Registry {
 }
 
 enum Output<'o> {
-    Metro2(metro2::Writer<&'o mut dyn Write>),
+    Metro2(Box<metro2::Writer<&'o mut dyn Write>>),
     JsonLines(&'o mut dyn Write),
 }
 

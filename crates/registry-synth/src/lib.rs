@@ -324,7 +324,7 @@ struct OpenFile {
 
 enum Sink {
     JsonLines(BufWriter<File>),
-    Metro2(metro2::Writer<BufWriter<File>>),
+    Metro2(Box<metro2::Writer<BufWriter<File>>>),
 }
 
 /// The output files, opened on first use and closed with their trailers at the end.
@@ -363,7 +363,7 @@ impl Files {
                     let cycle_day = if self.layout == FileLayout::PerFurnisher { FURNISHERS[furnisher].cycle_day } else { 31 };
                     let header = metro2_files::header(name, month.day(cycle_day))?;
                     let framing = metro2::Framing { encoding: metro2::Encoding::Character, blocked: false };
-                    Sink::Metro2(metro2::Writer::new(writer, framing, true, &header)?)
+                    Sink::Metro2(Box::new(metro2::Writer::new(writer, framing, true, &header)?))
                 }
             };
             self.open.insert(key, OpenFile { path, furnisher: name.to_string(), month, sink, records: 0, long_line_written: false });

@@ -790,7 +790,7 @@ pub fn export_record(
     let scale = 10u64.pow(u32::from(facts.currency.exponent().unwrap_or(0)));
     let mut truncated = 0;
     let mut whole = |amount: u64| {
-        if amount % scale != 0 {
+        if !amount.is_multiple_of(scale) {
             truncated += 1;
         }
         amount / scale
