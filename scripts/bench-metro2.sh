@@ -29,28 +29,34 @@ if [ ! -f "$work/month-2.metro2" ]; then
         "$bin" export --furnisher bench --as-of "$name-01" --format jsonl --out "$work/month-$month.jsonl" --data-dir "$work/source"
     done
 fi
+records_of() { # a Metro 2 file's data records
+    "$bin" metro2 validate "$1" --json | grep -o '"data_records":[0-9]*' | head -1 | cut -d: -f2
+}
 file="$work/month-1.metro2"
-count=$("$bin" metro2 validate "$file" --json | grep -o '"data_records":[0-9]*' | head -1 | cut -d: -f2)
+count=$(records_of "$file")
+count2=$(records_of "$work/month-2.metro2")
 bytes=$(stat -c %s "$file")
-echo "input: $count data records, $bytes bytes ($((bytes / count)) bytes/record); JSON Lines of the same: $(stat -c %s "$work/month-1.jsonl") bytes"
+echo "input: month 1 $count data records, $bytes bytes ($((bytes / count)) bytes/record), JSON Lines of the same $(stat -c %s "$work/month-1.jsonl") bytes; month 2 $count2 records"
 
-measure() { # label, command...: prints wall seconds, MB/s, records/s, CPU seconds, peak RSS
-    local label=$1; shift
+measure() { # label, records, bytes, command...: prints wall seconds, MB/s, records/s, CPU seconds, peak RSS
+    local label=$1 n=$2 b=$3; shift 3
     /usr/bin/time -f "%e %U %S %M" -o "$work/time.txt" "$@" > /dev/null 2>&1 || true
     read -r wall user sys rss < "$work/time.txt"
-    awk -v l="$label" -v w="$wall" -v u="$user" -v s="$sys" -v r="$rss" -v n="$count" -v b="$bytes" \
+    awk -v l="$label" -v w="$wall" -v u="$user" -v s="$sys" -v r="$rss" -v n="$n" -v b="$b" \
         'BEGIN { printf "%-28s %6.2f s  %7.0f MB/s  %9.0f records/s  cpu %6.2f s  peak RSS %6.1f MiB\n", l, w, b / w / 1e6, n / w, u + s, r / 1024 }'
 }
 
 for run in $(seq "$runs"); do
     echo "run $run"
-    measure "  read the file (floor)" cat "$file"
-    measure "  validate, 1 thread" "$bin" metro2 validate "$file" --threads 1
-    measure "  validate, 2 threads" "$bin" metro2 validate "$file" --threads 2
+    measure "  read the file (floor)" "$count" "$bytes" cat "$file"
+    measure "  validate, 1 thread" "$count" "$bytes" "$bin" metro2 validate "$file" --threads 1
+    measure "  validate, 2 threads" "$count" "$bytes" "$bin" metro2 validate "$file" --threads 2
     for format in metro2 jsonl; do
         rm -rf "$work/registry-$format"; sync
         "$bin" report --registry-id S1 --data-dir "$work/registry-$format" > /dev/null 2>&1 || true   # keys and schema
-        measure "  ingest $format first load" "$bin" ingest --furnisher bench "$work/month-1.$format" --data-dir "$work/registry-$format"
-        measure "  ingest $format steady" "$bin" ingest --furnisher bench "$work/month-2.$format" --data-dir "$work/registry-$format"
+        measure "  ingest $format first load" "$count" "$(stat -c %s "$work/month-1.$format")" \
+            "$bin" ingest --furnisher bench "$work/month-1.$format" --data-dir "$work/registry-$format"
+        measure "  ingest $format steady" "$count2" "$(stat -c %s "$work/month-2.$format")" \
+            "$bin" ingest --furnisher bench "$work/month-2.$format" --data-dir "$work/registry-$format"
     done
 done

@@ -226,9 +226,11 @@ fn record_error(
             location(kind, ordinal, problem.field)
         }
     };
-    // Values of personal fields stay out of messages, which are stored and shown.
+    // Messages are stored and shown: only a code's value is repeated (three characters at
+    // most, not a personal field), never text, an amount or a date, which a record whose
+    // fields are shifted could fill with someone's name or number.
     let message = match &problem.value {
-        Some(value) if !problem.personal && problem.field.is_some() => {
+        Some(value) if !problem.personal && problem.field.is_some() && value.len() <= 3 => {
             format!(
                 "{}: found \"{value}\" (Metro 2 rule {})",
                 problem.message, problem.rule
