@@ -49,6 +49,7 @@ pub struct Metro2Reader<R> {
     rules: Rules,
     options: Metro2Options,
     problems: Vec<Problem>,
+    dates: DateTexts,
     data_records: u64,
     finished: bool,
 }
@@ -61,6 +62,7 @@ impl<R: Read> Metro2Reader<R> {
             rules,
             options,
             problems: Vec::new(),
+            dates: DateTexts::default(),
             data_records: 0,
             finished: false,
         }
@@ -103,7 +105,7 @@ impl<R: Read> Entries for Metro2Reader<R> {
                 }
                 (Verdict::Data { valid: true }, metro2::Record::Data(record)) => {
                     self.data_records += 1;
-                    return Ok(Some(map_record(record, line, &self.rules, &self.options)));
+                    return Ok(Some(map_record(record, line, &self.rules, &self.options, &mut self.dates)));
                 }
                 (_, record) => {
                     self.data_records += 1;
@@ -360,15 +362,23 @@ fn payment_history_of(profile: &[u8]) -> String {
     mapped.trim_end_matches('B').to_string()
 }
 
-fn text<'a>(segment: &Segment<'a>, index: usize) -> &'a str {
-    // Validated as printable ASCII before mapping.
-    std::str::from_utf8(segment.text(index)).unwrap_or_default()
+/// A record's text fields, read from the record as one string: it is printable ASCII
+/// (validated), so one UTF-8 check serves every field and byte ranges are character ranges.
+struct RecordText<'a> {
+    text: &'a str,
 }
 
-fn iso_date(segment: &Segment<'_>, index: usize) -> Json<'static> {
-    match segment.date(index) {
-        Some(date) => Json::Str(Cow::Owned(format!("{date}"))),
-        None => Json::Null,
+impl<'a> RecordText<'a> {
+    fn new(record: &DataRecord<'a>) -> RecordText<'a> {
+        RecordText { text: std::str::from_utf8(record.bytes).unwrap_or_default() }
+    }
+
+    /// Field `index` of `segment`, which starts `at` bytes into the record; blanks on the
+    /// right trimmed.
+    fn field(&self, segment: &Segment<'a>, at: usize, index: usize) -> &'a str {
+        let field = segment.field(index);
+        let start = at + field.start;
+        self.text.get(start..start + field.len).unwrap_or_default().trim_end_matches(' ')
     }
 }
 
@@ -379,45 +389,138 @@ fn number(segment: &Segment<'_>, index: usize) -> u64 {
     }
 }
 
-fn str_json(text: &str) -> Json<'static> {
-    Json::Str(Cow::Owned(text.to_string()))
+/// A date field as `MMDDYYYY` digits: as written in a character file, converted in a packed one.
+fn date_digits(segment: &Segment<'_>, index: usize) -> [u8; 8] {
+    let raw = segment.raw_at(index);
+    match raw.try_into() {
+        Ok(digits) if segment.encoding == metro2::Encoding::Character => digits,
+        _ => {
+            let value = segment.date(index).map_or(0, metro2::Date::mmddyyyy);
+            let mut digits = [b'0'; 8];
+            let mut rest = value;
+            for digit in digits.iter_mut().rev() {
+                *digit = b'0' + (rest % 10) as u8;
+                rest /= 10;
+            }
+            digits
+        }
+    }
 }
 
-/// Maps a valid Metro 2 data record to a furnishing record and checks it by the registry's rules.
-fn map_record(record: &DataRecord<'_>, line: u64, rules: &Rules, options: &Metro2Options) -> Entry {
-    let b = record.base();
-    let scale = 10u64.pow(u32::from(options.currency.exponent().unwrap_or(0)));
-    let amount = |index| Json::UInt(number(&b, index).saturating_mul(scale));
-    let product = product_of(b.raw_at(base::ACCOUNT_TYPE), b.raw_at(base::PORTFOLIO_TYPE));
-    let status = status_of(
-        b.raw_at(base::ACCOUNT_STATUS),
-        b.raw_at(base::PAYMENT_RATING),
-    )
-    .expect("validated account status");
+fn borrowed<'j>(text: &'j str) -> Json<'j> {
+    Json::Str(Cow::Borrowed(text))
+}
 
-    let mut fields: Vec<(Cow<'static, str>, Json<'static>)> = Vec::with_capacity(24);
-    let mut put = |name: &'static str, value: Json<'static>| {
+/// The dates of one record as `YYYY-MM-DD` text, so its furnishing record can borrow them: the
+/// base segment's (`BASE_DATES`), then each consumer's date of birth. Character dates are
+/// rearranged, not parsed again: validation has checked them.
+#[derive(Default)]
+struct DateTexts {
+    texts: Vec<[u8; 10]>,
+    /// For each slot, whether the date is there (zeros in the file: none).
+    present: Vec<bool>,
+}
+
+impl DateTexts {
+    fn clear(&mut self) {
+        self.texts.clear();
+        self.present.clear();
+    }
+
+    /// A date field's `MMDDYYYY` digits, already validated, rearranged (all zeros: none).
+    fn push(&mut self, digits: &[u8]) {
+        let present = digits.len() == 8 && digits != b"00000000";
+        let text = match digits {
+            [m1, m2, d1, d2, y1, y2, y3, y4] if present => [*y1, *y2, *y3, *y4, b'-', *m1, *m2, b'-', *d1, *d2],
+            _ => [b'0'; 10],
+        };
+        self.texts.push(text);
+        self.present.push(present);
+    }
+
+    fn json(&self, slot: usize) -> Json<'_> {
+        match self.present.get(slot) {
+            Some(true) => borrowed(std::str::from_utf8(&self.texts[slot]).expect("ASCII digits")),
+            _ => Json::Null,
+        }
+    }
+}
+
+const BASE_DATES: [usize; 5] = [
+    base::DATE_OF_ACCOUNT_INFORMATION,
+    base::DATE_OPENED,
+    base::DATE_CLOSED,
+    base::DATE_OF_FIRST_DELINQUENCY,
+    base::DATE_OF_LAST_PAYMENT,
+];
+
+/// The consumers of a record (base, then each J1 and J2 in order): the segment, where it
+/// starts in the record, and the ordinal of that segment among its kind.
+fn consumers<'a>(record: &DataRecord<'a>) -> impl Iterator<Item = (Segment<'a>, usize, usize)> + 'a {
+    let starts = std::iter::once(0).chain(record.segment_ranges().iter().map(|(_, range)| range.start));
+    std::iter::once(record.base())
+        .chain(record.appended())
+        .zip(starts)
+        .filter(|(s, _)| matches!(s.kind, SegmentKind::Base | SegmentKind::J1 | SegmentKind::J2))
+        .scan([0usize; 2], |ordinals, (segment, at)| {
+            let ordinal = match segment.kind {
+                SegmentKind::J1 => {
+                    ordinals[0] += 1;
+                    ordinals[0]
+                }
+                SegmentKind::J2 => {
+                    ordinals[1] += 1;
+                    ordinals[1]
+                }
+                _ => 0,
+            };
+            Some((segment, at, ordinal))
+        })
+}
+
+fn field_index(segment: &Segment<'_>, base_index: usize, associated_index: usize) -> usize {
+    if segment.kind == SegmentKind::Base { base_index } else { associated_index }
+}
+
+/// Maps a valid Metro 2 data record to a furnishing record and checks it by the registry's
+/// rules. The furnishing record borrows the record's bytes and `dates`: nothing is copied.
+fn map_record(record: &DataRecord<'_>, line: u64, rules: &Rules, options: &Metro2Options, dates: &mut DateTexts) -> Entry {
+    let b = record.base();
+    dates.clear();
+    for index in BASE_DATES {
+        dates.push(&date_digits(&b, index));
+    }
+    for (segment, _, _) in consumers(record) {
+        dates.push(&date_digits(&segment, field_index(&segment, base::DATE_OF_BIRTH, assoc::DATE_OF_BIRTH)));
+    }
+    let dates = &*dates;
+    let text = RecordText::new(record);
+
+    let scale = 10u64.pow(u32::from(options.currency.exponent().unwrap_or(0)));
+    let amount = |whole: u64| Json::UInt(whole.saturating_mul(scale));
+    let product = product_of(b.raw_at(base::ACCOUNT_TYPE), b.raw_at(base::PORTFOLIO_TYPE));
+    let status = status_of(b.raw_at(base::ACCOUNT_STATUS), b.raw_at(base::PAYMENT_RATING)).expect("validated account status");
+
+    let mut fields: Vec<(Cow<'_, str>, Json<'_>)> = Vec::with_capacity(24);
+    let mut put = |name: &'static str, value| {
         if value != Json::Null {
             fields.push((Cow::Borrowed(name), value));
         }
     };
-    put("account", str_json(text(&b, base::CONSUMER_ACCOUNT_NUMBER)));
-    put("as_of", iso_date(&b, base::DATE_OF_ACCOUNT_INFORMATION));
-    put("product", Json::Str(Cow::Borrowed(product.as_str())));
-    put("opened", iso_date(&b, base::DATE_OPENED));
-    put("closed", iso_date(&b, base::DATE_CLOSED));
-    put(
-        "currency",
-        Json::Str(Cow::Borrowed(options.currency.code())),
-    );
+    put("account", borrowed(text.field(&b, 0, base::CONSUMER_ACCOUNT_NUMBER)));
+    put("as_of", dates.json(0));
+    put("product", borrowed(product.as_str()));
+    put("opened", dates.json(1));
+    put("closed", dates.json(2));
+    put("currency", borrowed(options.currency.code()));
     // Zero is "not reported" except where the product needs the amount.
     let limit = number(&b, base::CREDIT_LIMIT);
     if product.is_revolving() || limit > 0 {
-        put("credit_limit", amount(base::CREDIT_LIMIT));
+        put("credit_limit", amount(limit));
     }
     let highest = number(&b, base::HIGHEST_CREDIT);
     if product.is_amortising() || highest > 0 {
-        put("original_amount", amount(base::HIGHEST_CREDIT));
+        put("original_amount", amount(highest));
     }
     // A text field: LOC, REV or a number of payments.
     let duration = b.raw_at(base::TERMS_DURATION);
@@ -427,64 +530,47 @@ fn map_record(record: &DataRecord<'_>, line: u64, rules: &Rules, options: &Metro
             put("term_months", Json::UInt(months));
         }
     }
-    if number(&b, base::SCHEDULED_MONTHLY_PAYMENT) > 0 {
-        put("scheduled_payment", amount(base::SCHEDULED_MONTHLY_PAYMENT));
+    let scheduled = number(&b, base::SCHEDULED_MONTHLY_PAYMENT);
+    if scheduled > 0 {
+        put("scheduled_payment", amount(scheduled));
     }
-    if number(&b, base::ACTUAL_PAYMENT) > 0 {
-        put("actual_payment", amount(base::ACTUAL_PAYMENT));
+    let paid = number(&b, base::ACTUAL_PAYMENT);
+    if paid > 0 {
+        put("actual_payment", amount(paid));
     }
-    put("balance", amount(base::CURRENT_BALANCE));
-    put("past_due", amount(base::AMOUNT_PAST_DUE));
-    put("status", Json::Str(Cow::Borrowed(status.as_str())));
-    let history = payment_history_of(b.raw_at(base::PAYMENT_HISTORY_PROFILE));
+    put("balance", amount(number(&b, base::CURRENT_BALANCE)));
+    put("past_due", amount(number(&b, base::AMOUNT_PAST_DUE)));
+    put("status", borrowed(status.as_str()));
+    let profile = std::str::from_utf8(b.raw_at(base::PAYMENT_HISTORY_PROFILE)).unwrap_or_default();
+    let history = if profile.contains([' ', 'Z']) {
+        Cow::Owned(payment_history_of(profile.as_bytes()))
+    } else {
+        // Usually the profile as it is, borrowed.
+        Cow::Borrowed(profile.trim_end_matches('B'))
+    };
     if !history.is_empty() {
-        put("payment_history", Json::Str(Cow::Owned(history)));
+        put("payment_history", Json::Str(history));
     }
-    put(
-        "first_delinquency",
-        iso_date(&b, base::DATE_OF_FIRST_DELINQUENCY),
-    );
-    put("last_payment", iso_date(&b, base::DATE_OF_LAST_PAYMENT));
+    put("first_delinquency", dates.json(3));
+    put("last_payment", dates.json(4));
     let comment = b.raw_at(base::SPECIAL_COMMENT);
     if comment != b"  " {
-        put(
-            "special_comment",
-            str_json(std::str::from_utf8(comment).unwrap_or_default()),
-        );
+        put("special_comment", borrowed(std::str::from_utf8(comment).unwrap_or_default()));
     }
     let dispute = dispute_of(b.raw_at(base::COMPLIANCE_CONDITION_CODE));
     if dispute != Dispute::None {
-        put("dispute", Json::Str(Cow::Borrowed(dispute.as_str())));
+        put("dispute", borrowed(dispute.as_str()));
     }
 
-    // The consumers: the base segment's, then each J1 and J2 in order. Where each came from
-    // names the fields of errors about them.
+    // Where each subject came from names the fields of errors about them.
     let mut refused = Vec::new();
     let mut subjects = Vec::new();
     let mut sources = Vec::new();
-    let mut ordinals = [0usize; 2];
-    let consumers =
-        std::iter::once((b, 0usize)).chain(record.appended().filter_map(|s| match s.kind {
-            SegmentKind::J1 => Some((s, 1)),
-            SegmentKind::J2 => Some((s, 2)),
-            _ => None,
-        }));
-    for (segment, kind) in consumers {
-        let ordinal = if kind == 0 {
-            0
-        } else {
-            ordinals[kind - 1] += 1;
-            ordinals[kind - 1]
-        };
-        let ecoa_index = if kind == 0 {
-            base::ECOA_CODE
-        } else {
-            assoc::ECOA_CODE
-        };
-        let ecoa = segment.raw_at(ecoa_index);
+    for (slot, (segment, at, ordinal)) in consumers(record).enumerate() {
+        let ecoa = segment.raw_at(field_index(&segment, base::ECOA_CODE, assoc::ECOA_CODE));
         match role_of(ecoa) {
             Some(role) => {
-                subjects.push(subject_json(&segment, role));
+                subjects.push(subject_json(&text, &segment, at, role, dates.json(BASE_DATES.len() + slot)));
                 sources.push((segment.kind, ordinal));
             }
             None if ecoa == b"W" => refused.push(RecordError {
@@ -502,16 +588,10 @@ fn map_record(record: &DataRecord<'_>, line: u64, rules: &Rules, options: &Metro
     let value = Json::Object(fields);
     match validate_record(&value, line, rules) {
         Ok(mut account) if refused.is_empty() => {
-            account.facts.reporter_id = Some(text(&b, base::IDENTIFICATION_NUMBER).to_string());
-            Entry::Accepted {
-                line,
-                record: account,
-            }
+            account.facts.reporter_id = Some(text.field(&b, 0, base::IDENTIFICATION_NUMBER).to_string());
+            Entry::Accepted { line, record: account }
         }
-        Ok(_) => Entry::Rejected {
-            line,
-            errors: refused,
-        },
+        Ok(_) => Entry::Rejected { line, errors: refused },
         Err(errors) => {
             let mut all = refused;
             all.extend(errors.into_iter().map(|mut e| {
@@ -524,77 +604,38 @@ fn map_record(record: &DataRecord<'_>, line: u64, rules: &Rules, options: &Metro
     }
 }
 
-/// A consumer of a base, J1 or J2 segment as a furnishing subject. A J1 consumer lives at the
-/// base segment's address: the registry keeps no copy of it for them.
-fn subject_json(segment: &Segment<'_>, role: Role) -> Json<'static> {
-    let is_base = segment.kind == SegmentKind::Base;
-    let index = |base_index: usize, associated_index: usize| {
-        if is_base {
-            base_index
-        } else {
-            associated_index
-        }
-    };
-    let mut fields: Vec<(Cow<'static, str>, Json<'static>)> = Vec::with_capacity(8);
-    fields.push((
-        Cow::Borrowed("role"),
-        Json::Str(Cow::Borrowed(role.as_str())),
-    ));
-    fields.push((
-        Cow::Borrowed("id_type"),
-        Json::Str(Cow::Borrowed(IdType::Ssn.as_str())),
-    ));
-    let ssn = number(
-        segment,
-        index(base::SOCIAL_SECURITY_NUMBER, assoc::SOCIAL_SECURITY_NUMBER),
-    );
-    fields.push((
-        Cow::Borrowed("id"),
-        Json::Str(Cow::Owned(format!("{ssn:09}"))),
-    ));
-    fields.push((
-        Cow::Borrowed("family_name"),
-        str_json(text(segment, index(base::SURNAME, assoc::SURNAME))),
-    ));
-    let first = text(segment, index(base::FIRST_NAME, assoc::FIRST_NAME));
-    let middle = text(segment, index(base::MIDDLE_NAME, assoc::MIDDLE_NAME));
-    let given = if middle.is_empty() {
-        first.to_string()
-    } else {
-        format!("{first} {middle}")
-    };
-    fields.push((Cow::Borrowed("given_name"), Json::Str(Cow::Owned(given))));
-    let birth = iso_date(segment, index(base::DATE_OF_BIRTH, assoc::DATE_OF_BIRTH));
-    if birth != Json::Null {
-        fields.push((Cow::Borrowed("birth_date"), birth));
+/// A consumer of a base, J1 or J2 segment as a furnishing subject, borrowing the segment. A J1
+/// consumer lives at the base segment's address: the registry keeps no copy of it for them.
+fn subject_json<'j>(text: &RecordText<'j>, segment: &Segment<'j>, at: usize, role: Role, birth_date: Json<'j>) -> Json<'j> {
+    let index = |base_index: usize, associated_index: usize| field_index(segment, base_index, associated_index);
+    let mut fields: Vec<(Cow<'j, str>, Json<'j>)> = Vec::with_capacity(8);
+    fields.push((Cow::Borrowed("role"), borrowed(role.as_str())));
+    fields.push((Cow::Borrowed("id_type"), borrowed(IdType::Ssn.as_str())));
+    // Nine digits, zero-filled: the SSN as written.
+    fields.push((Cow::Borrowed("id"), borrowed(text.field(segment, at, index(base::SOCIAL_SECURITY_NUMBER, assoc::SOCIAL_SECURITY_NUMBER)))));
+    let part = |base_index, associated_index| text.field(segment, at, index(base_index, associated_index));
+    fields.push((Cow::Borrowed("family_name"), borrowed(part(base::SURNAME, assoc::SURNAME))));
+    let first = part(base::FIRST_NAME, assoc::FIRST_NAME);
+    let middle = part(base::MIDDLE_NAME, assoc::MIDDLE_NAME);
+    let given = if middle.is_empty() { Cow::Borrowed(first) } else { Cow::Owned(format!("{first} {middle}")) };
+    fields.push((Cow::Borrowed("given_name"), Json::Str(given)));
+    if birth_date != Json::Null {
+        fields.push((Cow::Borrowed("birth_date"), birth_date));
     }
-    let phone = number(
-        segment,
-        index(base::TELEPHONE_NUMBER, assoc::TELEPHONE_NUMBER),
-    );
-    if phone > 0 {
-        fields.push((
-            Cow::Borrowed("phone"),
-            Json::Str(Cow::Owned(phone.to_string())),
-        ));
+    // The number without leading zeros.
+    let phone = part(base::TELEPHONE_NUMBER, assoc::TELEPHONE_NUMBER).trim_start_matches('0');
+    if !phone.is_empty() {
+        fields.push((Cow::Borrowed("phone"), borrowed(phone)));
     }
     if segment.kind != SegmentKind::J1 {
-        let part =
-            |base_index, associated_index| text(segment, index(base_index, associated_index));
-        let mut address: Vec<(Cow<'static, str>, Json<'static>)> = Vec::with_capacity(6);
-        let mut put = |name: &'static str, value: &str| {
+        let mut address: Vec<(Cow<'j, str>, Json<'j>)> = Vec::with_capacity(6);
+        let mut put = |name: &'static str, value: &'j str| {
             if !value.is_empty() {
-                address.push((Cow::Borrowed(name), str_json(value)));
+                address.push((Cow::Borrowed(name), borrowed(value)));
             }
         };
-        put(
-            "line1",
-            part(base::FIRST_LINE_OF_ADDRESS, assoc::FIRST_LINE_OF_ADDRESS),
-        );
-        put(
-            "line2",
-            part(base::SECOND_LINE_OF_ADDRESS, assoc::SECOND_LINE_OF_ADDRESS),
-        );
+        put("line1", part(base::FIRST_LINE_OF_ADDRESS, assoc::FIRST_LINE_OF_ADDRESS));
+        put("line2", part(base::SECOND_LINE_OF_ADDRESS, assoc::SECOND_LINE_OF_ADDRESS));
         put("city", part(base::CITY, assoc::CITY));
         put("region", part(base::STATE, assoc::STATE));
         put("postal_code", part(base::POSTAL_CODE, assoc::POSTAL_CODE));

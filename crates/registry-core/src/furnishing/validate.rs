@@ -245,11 +245,16 @@ impl Check {
             self.fail(at, Code::WrongType, format!("`{at}` must be a string, got {}", value.kind()));
             return None;
         };
-        if text.chars().any(char::is_control) {
+        // Most strings are ASCII: one pass over the bytes answers both questions.
+        let (control, count) = if text.is_ascii() {
+            (text.bytes().any(|b| b.is_ascii_control()), text.len())
+        } else {
+            (text.chars().any(char::is_control), text.chars().count())
+        };
+        if control {
             self.fail(at, Code::ControlCharacter, format!("`{at}` contains a control character"));
             return None;
         }
-        let count = text.chars().count();
         if count < chars_min || count > chars_max {
             let range = if chars_min == chars_max {
                 format!("exactly {chars_min}")
