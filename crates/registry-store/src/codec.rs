@@ -2,7 +2,7 @@
 //! per account for years, so every byte counts (they are written to the log, then the table,
 //! then read back for reports). Each encoding stays readable in a SQL shell.
 
-use registry_core::model::{Date, FundingShare, Role};
+use registry_core::model::{AccountFacts, AmountMinor, Currency, Date, FundingShare, Role};
 use registry_core::report::SubjectLink;
 
 use crate::{StoreError, StoreResult};
@@ -89,6 +89,70 @@ pub fn decode_funding(text: &str) -> StoreResult<Vec<FundingShare>> {
             Ok(FundingShare { institution: institution.to_owned(), share_bp: share.parse().map_err(|_| corrupt("funding", text))? })
         })
         .collect()
+}
+
+/// A stored record's columns as the database returns them, before they are checked and turned
+/// into facts: one place for the decoding, whichever backend read them.
+pub struct RecordColumns {
+    pub account: String,
+    pub as_of: i64,
+    pub product: String,
+    pub opened: i64,
+    pub closed: Option<i64>,
+    pub currency: String,
+    pub credit_limit: Option<i64>,
+    pub original_amount: Option<i64>,
+    pub term_months: Option<i64>,
+    pub scheduled_payment: Option<i64>,
+    pub actual_payment: Option<i64>,
+    pub balance: i64,
+    pub past_due: i64,
+    pub status: String,
+    pub payment_history: String,
+    pub first_delinquency: Option<i64>,
+    pub last_payment: Option<i64>,
+    pub special_comment: Option<String>,
+    pub dispute: String,
+    pub subjects: String,
+    pub funding: Option<String>,
+    pub reporter_id: Option<String>,
+}
+
+impl RecordColumns {
+    pub fn into_facts(self) -> StoreResult<(AccountFacts, Vec<SubjectLink>)> {
+        let date = |n: i64| date_from_number(n).ok_or_else(|| StoreError::Corrupt(format!("bad date {n}")));
+        let opt_date = |n: Option<i64>| n.map(date).transpose();
+        let amount = |n: Option<i64>| n.map(|v| AmountMinor(v as u64));
+        let links = decode_links(&self.subjects)?;
+        let funding = match &self.funding {
+            Some(encoded) => decode_funding(encoded)?,
+            None => Vec::new(),
+        };
+        let facts = AccountFacts {
+            as_of: date(self.as_of)?,
+            product: self.product.parse().map_err(|()| corrupt("product", &self.product))?,
+            opened: date(self.opened)?,
+            closed: opt_date(self.closed)?,
+            currency: Currency::from_code(&self.currency).ok_or_else(|| corrupt("currency", &self.currency))?,
+            credit_limit: amount(self.credit_limit),
+            original_amount: amount(self.original_amount),
+            term_months: self.term_months.map(|v| v as u16),
+            scheduled_payment: amount(self.scheduled_payment),
+            actual_payment: amount(self.actual_payment),
+            balance: AmountMinor(self.balance as u64),
+            past_due: AmountMinor(self.past_due as u64),
+            status: self.status.parse().map_err(|()| corrupt("status", &self.status))?,
+            first_delinquency: opt_date(self.first_delinquency)?,
+            last_payment: opt_date(self.last_payment)?,
+            dispute: self.dispute.parse().map_err(|()| corrupt("dispute", &self.dispute))?,
+            payment_history: self.payment_history,
+            special_comment: self.special_comment,
+            funding,
+            reporter_id: self.reporter_id,
+            account: self.account,
+        };
+        Ok((facts, links))
+    }
 }
 
 #[cfg(test)]

@@ -1,12 +1,15 @@
 //! The storage boundary: the `Store` trait every backend implements, the rows that cross it,
-//! and the embedded SQLite backend. A PostgreSQL backend implements the same trait and passes
-//! the same suite (`tests/suite.rs`).
+//! and its two backends: the embedded SQLite file (`sqlite.rs`) and PostgreSQL (`pg.rs`), laid
+//! out for Citus. Both pass the same suite (`tests/suite.rs`).
 //!
 //! The store never sees a national identifier or a name in the clear: callers pass keyed
 //! hashes for look-up and sealed (encrypted) blobs for display, and get the same blobs back.
 
 mod codec;
+mod pg;
+mod writing;
 mod sqlite;
+pub mod testing;
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -16,6 +19,7 @@ use registry_core::model::{AccountFacts, Date, FurnisherId, IdType, Role};
 use registry_core::report::{AccountHistory, StoredRecord, SubjectKey};
 use serde::Serialize;
 
+pub use pg::{PostgresSettings, PostgresStore};
 pub use sqlite::SqliteStore;
 
 /// Keyed hash of a national identifier or of an identity (HMAC-SHA-256 output).
@@ -33,6 +37,10 @@ pub enum StoreError {
     /// The database was migrated by a newer build.
     #[error("the database schema is at version {found}, newer than this build's {supported}; upgrade credit-registry")]
     SchemaTooNew { found: i64, supported: i64 },
+    /// The database cannot be reached, dropped the connection, ran out of connections or time,
+    /// or asked for a retry. Whatever was in progress was rolled back: nothing was applied.
+    #[error("the database is unavailable: {0}; nothing was changed, try again")]
+    Unavailable(String),
     #[error("database error")]
     Database(#[source] Box<dyn std::error::Error + Send + Sync>),
 }

@@ -2,8 +2,6 @@
 //! (SQLite allows one writer at a time anyway) and a pool of readers, so reports are served
 //! while a submission is being applied.
 
-use std::collections::HashMap;
-use std::hash::Hash;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -14,13 +12,13 @@ use registry_core::furnishing::{
     FileErrorCode, FileRejection, Format, RecordError, RecordErrorCode,
 };
 use registry_core::model::{
-    AccountFacts, AmountMinor, Currency, Date, FurnisherId, IdType,
+    AccountFacts, AmountMinor, Date, FurnisherId, IdType,
 };
 use registry_core::report::{AccountHistory, StoredRecord, SubjectKey, SubjectLink};
 use rusqlite::{Connection, OptionalExtension, Row, params};
-use sha2::{Digest, Sha256};
 
 use crate::codec;
+use crate::writing::{BoundedMap, subjects_signature};
 use crate::{
     Begin, BatchCounts, BatchItem, KeyedHash, NewSubmission, SealedLink, SealedRecord, StoreError,
     RecordVersion, StoreResult, StoredIdentity, StoredSubject, Store, SubmissionStatus, SubmissionSummary,
@@ -48,8 +46,6 @@ const WRITER_CACHE_KIB: i64 = 32 * 1024;
 const READER_CACHE_KIB: i64 = 16 * 1024;
 /// Size the WAL file is truncated to after a checkpoint.
 const JOURNAL_BYTES_MAX: i64 = 64 << 20;
-/// Entries kept in each look-up cache of a submission writer before it starts afresh.
-const CACHE_ENTRIES_MAX: usize = 50_000;
 
 pub struct SqliteStore {
     path: PathBuf,
@@ -516,75 +512,36 @@ fn read_subject(conn: &Connection, subject: SubjectKey) -> StoreResult<Option<St
 /// Reads the `RECORD_COLUMNS` starting at column `at`. The account number is the column just
 /// before them.
 fn record_from_row(row: &Row<'_>, at: usize) -> StoreResult<(AccountFacts, Vec<SubjectLink>)> {
+    let get = |i: usize| row.get_ref(at + i).map_err(|e| map_err(e.into()));
+    let int = |i: usize| -> StoreResult<i64> { get(i)?.as_i64().map_err(|e| map_err(e.into())) };
+    let opt_int = |i: usize| -> StoreResult<Option<i64>> { get(i)?.as_i64_or_null().map_err(|e| map_err(e.into())) };
     let text = |i: usize| -> StoreResult<String> { row.get(at + i).map_err(map_err) };
     let opt_text = |i: usize| -> StoreResult<Option<String>> { row.get(at + i).map_err(map_err) };
-    let date = |i: usize| -> StoreResult<Option<Date>> {
-        row.get::<_, Option<i64>>(at + i)
-            .map_err(map_err)?
-            .map(|n| codec::date_from_number(n).ok_or_else(|| corrupt(format!("bad date {n}"))))
-            .transpose()
-    };
-    let amount = |i: usize| -> StoreResult<Option<AmountMinor>> {
-        Ok(row.get::<_, Option<i64>>(at + i).map_err(map_err)?.map(|v| AmountMinor(v as u64)))
-    };
-    let code = |value: String, what: &str| corrupt(format!("unknown {what} {value:?}"));
-
-    let product = text(4)?;
-    let currency = text(7)?;
-    let status = text(15)?;
-    let dispute = text(20)?;
-    let links = codec::decode_links(&text(21)?)?;
-    let funding = match opt_text(22)? {
-        Some(encoded) => codec::decode_funding(&encoded)?,
-        None => Vec::new(),
-    };
-    let facts = AccountFacts {
+    codec::RecordColumns {
         account: row.get(at - 1).map_err(map_err)?,
-        as_of: date(1)?.ok_or_else(|| corrupt("a record without as_of"))?,
-        product: product.parse().map_err(|()| code(product.clone(), "product"))?,
-        opened: date(5)?.ok_or_else(|| corrupt("a record without opened"))?,
-        closed: date(6)?,
-        currency: Currency::from_code(&currency).ok_or_else(|| code(currency.clone(), "currency"))?,
-        credit_limit: amount(8)?,
-        original_amount: amount(9)?,
-        term_months: row.get::<_, Option<i64>>(at + 10).map_err(map_err)?.map(|v| v as u16),
-        scheduled_payment: amount(11)?,
-        actual_payment: amount(12)?,
-        balance: amount(13)?.unwrap_or_default(),
-        past_due: amount(14)?.unwrap_or_default(),
-        status: status.parse().map_err(|()| code(status.clone(), "status"))?,
+        as_of: int(1)?,
+        product: text(4)?,
+        opened: int(5)?,
+        closed: opt_int(6)?,
+        currency: text(7)?,
+        credit_limit: opt_int(8)?,
+        original_amount: opt_int(9)?,
+        term_months: opt_int(10)?,
+        scheduled_payment: opt_int(11)?,
+        actual_payment: opt_int(12)?,
+        balance: int(13)?,
+        past_due: int(14)?,
+        status: text(15)?,
         payment_history: text(16)?,
-        first_delinquency: date(17)?,
-        last_payment: date(18)?,
+        first_delinquency: opt_int(17)?,
+        last_payment: opt_int(18)?,
         special_comment: opt_text(19)?,
-        dispute: dispute.parse().map_err(|()| code(dispute.clone(), "dispute"))?,
-        funding,
+        dispute: text(20)?,
+        subjects: text(21)?,
+        funding: opt_text(22)?,
         reporter_id: opt_text(23)?,
-    };
-    Ok((facts, links))
-}
-
-/// A look-up cache that forgets everything when full, so memory stays bounded however large
-/// the submission.
-struct BoundedMap<K, V>(HashMap<K, V>);
-
-impl<K, V> Default for BoundedMap<K, V> {
-    fn default() -> Self {
-        BoundedMap(HashMap::new())
     }
-}
-
-impl<K: Eq + Hash, V: Copy> BoundedMap<K, V> {
-    fn get(&self, key: &K) -> Option<V> {
-        self.0.get(key).copied()
-    }
-
-    fn insert(&mut self, key: K, value: V) {
-        if self.0.len() >= CACHE_ENTRIES_MAX {
-            self.0.clear();
-        }
-        self.0.insert(key, value);
-    }
+    .into_facts()
 }
 
 struct SqliteSubmission<'s> {
@@ -860,22 +817,6 @@ struct AccountRow {
     key: i64,
     subjects_sig: Vec<u8>,
     subjects: String,
-}
-
-/// Who is on a record, as 16 bytes: the same people in the same roles, reported the same way,
-/// give the same signature.
-fn subjects_signature(record: &SealedRecord) -> [u8; 16] {
-    let mut hasher = Sha256::new();
-    for subject in &record.subjects {
-        hasher.update(subject.role.as_str().as_bytes());
-        hasher.update([0]);
-        hasher.update(subject.id_hash);
-        hasher.update(subject.identity_hash);
-    }
-    let digest = hasher.finalize();
-    let mut signature = [0u8; 16];
-    signature.copy_from_slice(&digest[..16]);
-    signature
 }
 
 impl SubmissionWriter for SqliteSubmission<'_> {
