@@ -20,7 +20,7 @@ use std::time::Duration;
 use registry_core::identity::check_id;
 use registry_core::model::{Date, FurnisherId, IdType, NationalId, Pii, ReportedIdentity};
 use registry_core::report::{Audience, Report, ReportedBy, SubjectFile, SubjectKey, build_report};
-use registry_store::{RecordVersion, SqliteStore, Store, StoreError, SubmissionSummary};
+use registry_store::{PostgresSettings, PostgresStore, RecordVersion, SqliteStore, Store, StoreError, SubmissionSummary};
 
 use crate::archive::Archive;
 use crate::clock::Clock;
@@ -48,6 +48,9 @@ pub struct RegistrySettings {
     pub archive_retention_days: u32,
     /// How long a writer waits for another process's submission to finish.
     pub lock_wait_ms: u64,
+    /// `None`: the embedded store in the data directory. Some: PostgreSQL (the data directory
+    /// then holds only the archive), whose keys must come from configuration.
+    pub postgres: Option<PostgresSettings>,
 }
 
 impl RegistrySettings {
@@ -58,6 +61,7 @@ impl RegistrySettings {
             line_bytes_max: registry_core::furnishing::LINE_BYTES_MAX_DEFAULT,
             archive_retention_days: 90,
             lock_wait_ms: 600_000,
+            postgres: None,
         }
     }
 }
@@ -116,10 +120,27 @@ impl Registry {
     /// migrating its schema.
     pub fn open(settings: RegistrySettings, clock: Arc<dyn Clock>) -> Result<Registry, ServiceError> {
         create_private_dir(&settings.data_dir).map_err(io_error("creating the data directory failed"))?;
-        let database = settings.data_dir.join(DATABASE_FILE);
-        let database_existed = database.exists();
-        let keys = load_keys(&settings, database_existed)?;
-        let store = SqliteStore::open(&database, Duration::from_millis(settings.lock_wait_ms))?;
+        let (store, keys): (Box<dyn Store>, Keys) = match &settings.postgres {
+            None => {
+                let database = settings.data_dir.join(DATABASE_FILE);
+                let database_existed = database.exists();
+                let keys = load_keys(&settings, database_existed)?;
+                (Box::new(SqliteStore::open(&database, Duration::from_millis(settings.lock_wait_ms))?), keys)
+            }
+            Some(postgres) => {
+                // Every server of a PostgreSQL registry must hash and seal alike: the keys
+                // cannot live in one server's data directory.
+                let keys = settings.keys.clone().ok_or_else(|| {
+                    ServiceError::Keys(
+                        "a PostgreSQL registry takes its keys from configuration (identifier_hash_key and data_encryption_key, \
+                         the same on every server); `credit-registry registry-keys` prints a new pair"
+                            .into(),
+                    )
+                })?;
+                let postgres = PostgresSettings { lock_wait_ms: settings.lock_wait_ms, ..postgres.clone() };
+                (Box::new(PostgresStore::open(postgres)?), keys)
+            }
+        };
         store.migrate()?;
         let vault = Vault::new(&keys);
         let fingerprint = vault.fingerprint();
@@ -130,7 +151,7 @@ impl Registry {
         }
         let archive = Archive::open(&settings.data_dir.join(ARCHIVE_DIR), settings.archive_retention_days)
             .map_err(io_error("opening the archive failed"))?;
-        Ok(Registry { store: Box::new(store), vault, archive, settings, clock })
+        Ok(Registry { store, vault, archive, settings, clock })
     }
 
     pub fn settings(&self) -> &RegistrySettings {

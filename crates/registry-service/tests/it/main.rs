@@ -1,5 +1,6 @@
 //! The application end to end on a real data directory: ingest → store → report.
 
+mod backends;
 mod metro2;
 
 use std::path::{Path, PathBuf};
@@ -23,6 +24,69 @@ fn open(dir: &Path) -> Registry {
     Registry::open(RegistrySettings::new(dir), Arc::new(clock)).unwrap()
 }
 
+/// Where a test's registry keeps its data: every behaviour test runs on both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A registry on `backend` (archive in `dir`) and the database to drop after it.
+pub struct Opened {
+    registry: Registry,
+    _database: Option<registry_store::testing::TestDatabase>,
+}
+
+impl std::ops::Deref for Opened {
+    type Target = Registry;
+    fn deref(&self) -> &Registry {
+        &self.registry
+    }
+}
+
+/// Opens a registry on `backend`, or `None` for PostgreSQL when `DATABASE_URL` is unset (the
+/// case then passes trivially, saying so).
+fn open_on(backend: Backend, dir: &Path) -> Option<Opened> {
+    let clock = FixedClock(Utc.with_ymd_and_hms(2022, 6, 30, 12, 0, 0).unwrap());
+    let mut settings = RegistrySettings::new(dir);
+    let database = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => {
+            let Some(database) = registry_store::testing::TestDatabase::create() else {
+                eprintln!("DATABASE_URL is not set: skipping the PostgreSQL case");
+                return None;
+            };
+            settings.postgres = Some(registry_store::PostgresSettings::new(database.url()));
+            settings.keys = Some(registry_service::vault::Keys::generate().unwrap());
+            Some(database)
+        }
+    };
+    Some(Opened { registry: Registry::open(settings, Arc::new(clock)).unwrap(), _database: database })
+}
+
+/// Runs each named case (a `fn(Backend)`) once per backend.
+macro_rules! on_both_backends {
+    ($($case:ident),+ $(,)?) => {
+        mod sqlite {
+            $( #[test] fn $case() { super::$case(crate::Backend::Sqlite) } )+
+        }
+        mod postgres {
+            $( #[test] fn $case() { super::$case(crate::Backend::Postgres) } )+
+        }
+    };
+}
+pub(crate) use on_both_backends;
+
+on_both_backends!(
+    spec_examples_through_the_store_give_their_summaries,
+    the_same_bytes_twice_apply_once,
+    a_file_rejected_whole_changes_nothing_and_is_recorded,
+    rejections_are_listed_with_the_submission,
+    a_correction_replaces_the_record_and_keeps_the_old_version,
+    two_ingests_at_once_both_land_whole,
+    an_invalid_identifier_is_an_input_error_not_a_miss,
+);
+
 fn furnisher(name: &str) -> FurnisherId {
     FurnisherId::parse(name).unwrap()
 }
@@ -35,10 +99,9 @@ fn d(s: &str) -> Date {
     s.parse().unwrap()
 }
 
-#[test]
-fn spec_examples_through_the_store_give_their_summaries() {
+fn spec_examples_through_the_store_give_their_summaries(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let registry = open(dir.path());
+    let Some(registry) = open_on(backend, dir.path()) else { return };
     for stem in ["spec-example", "history-example"] {
         let expected: Value = serde_json::from_str(&std::fs::read_to_string(examples().join(format!("{stem}.summary.json"))).unwrap()).unwrap();
         let bytes = std::fs::read(examples().join(format!("{stem}.jsonl"))).unwrap();
@@ -53,10 +116,9 @@ fn spec_examples_through_the_store_give_their_summaries() {
 
 const TWO_RECORDS: &str = include_str!("../../../../../shared/spec/examples/spec-example.jsonl");
 
-#[test]
-fn the_same_bytes_twice_apply_once() {
+fn the_same_bytes_twice_apply_once(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let registry = open(dir.path());
+    let Some(registry) = open_on(backend, dir.path()) else { return };
     let first = ingest(&registry, "payplat", TWO_RECORDS.as_bytes());
     let IngestOutcome::Applied(applied) = &first else { panic!("{first:?}") };
     assert_eq!((applied.record_count, applied.accepted_count), (2, 2));
@@ -66,10 +128,9 @@ fn the_same_bytes_twice_apply_once() {
     assert!(matches!(ingest(&registry, "other", TWO_RECORDS.as_bytes()), IngestOutcome::Applied(_)));
 }
 
-#[test]
-fn a_file_rejected_whole_changes_nothing_and_is_recorded() {
+fn a_file_rejected_whole_changes_nothing_and_is_recorded(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let registry = open(dir.path());
+    let Some(registry) = open_on(backend, dir.path()) else { return };
     let truncated = TWO_RECORDS.replace("{\"trailer\":{\"records\":2}}", "{\"trailer\":{\"records\":3}}");
     let outcome = ingest(&registry, "payplat", truncated.as_bytes());
     let IngestOutcome::Rejected(summary) = &outcome else { panic!("{outcome:?}") };
@@ -81,10 +142,9 @@ fn a_file_rejected_whole_changes_nothing_and_is_recorded() {
     assert!(matches!(ingest(&registry, "payplat", TWO_RECORDS.as_bytes()), IngestOutcome::Applied(_)));
 }
 
-#[test]
-fn rejections_are_listed_with_the_submission() {
+fn rejections_are_listed_with_the_submission(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let registry = open(dir.path());
+    let Some(registry) = open_on(backend, dir.path()) else { return };
     let mut lines: Vec<String> = TWO_RECORDS.lines().take(2).map(str::to_owned).collect();
     lines.push(lines[0].replace("\"balance\":231050", "\"balanse\":231050"));
     lines.push(lines[1].clone());
@@ -103,10 +163,9 @@ fn rejections_are_listed_with_the_submission() {
     ]);
 }
 
-#[test]
-fn a_correction_replaces_the_record_and_keeps_the_old_version() {
+fn a_correction_replaces_the_record_and_keeps_the_old_version(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let registry = open(dir.path());
+    let Some(registry) = open_on(backend, dir.path()) else { return };
     ingest(&registry, "payplat", TWO_RECORDS.as_bytes());
     let corrected = TWO_RECORDS.lines().next().unwrap().replace("\"balance\":231050", "\"balance\":200000");
     ingest(&registry, "payplat", corrected.as_bytes());
@@ -172,10 +231,9 @@ fn keys_are_generated_once_and_guarded() {
     assert!(matches!(Registry::open(settings, clock), Err(ServiceError::Keys(_))));
 }
 
-#[test]
-fn two_ingests_at_once_both_land_whole() {
+fn two_ingests_at_once_both_land_whole(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let registry = open(dir.path());
+    let Some(registry) = open_on(backend, dir.path()) else { return };
     let other_file = TWO_RECORDS.replace("HB-000123", "HB-999").replace("JB-778", "JB-999");
     let outcomes: Vec<IngestOutcome> = std::thread::scope(|scope| {
         let handles: Vec<_> = [TWO_RECORDS.to_string(), other_file.clone(), TWO_RECORDS.to_string()]
@@ -195,10 +253,9 @@ fn two_ingests_at_once_both_land_whole() {
     assert_eq!(report.summary.accounts_total, 4);
 }
 
-#[test]
-fn an_invalid_identifier_is_an_input_error_not_a_miss() {
+fn an_invalid_identifier_is_an_input_error_not_a_miss(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let registry = open(dir.path());
+    let Some(registry) = open_on(backend, dir.path()) else { return };
     assert!(matches!(registry.find_subject(IdType::Ssn, "000000000"), Err(ServiceError::InvalidInput(_))));
     assert_eq!(registry.find_subject(IdType::Ssn, "123456789").unwrap(), None);
 }

@@ -45,17 +45,18 @@ fn reports(registry: &Registry, subjects: u32, as_of: Date) -> Vec<serde_json::V
         .collect()
 }
 
-#[test]
-fn metro2_and_json_lines_of_the_same_facts_give_the_same_reports() {
+super::on_both_backends!(metro2_and_json_lines_of_the_same_facts_give_the_same_reports, what_metro2_cannot_say_fails_the_export_by_name);
+
+fn metro2_and_json_lines_of_the_same_facts_give_the_same_reports(backend: super::Backend) {
     let dir = tempfile::tempdir().unwrap();
     let (jsonl, metro2) = (dir.path().join("jsonl"), dir.path().join("metro2"));
     let jsonl_manifest = population(&jsonl, FileFormat::JsonLines);
     let metro2_manifest = population(&metro2, FileFormat::Metro2);
     assert_eq!(jsonl_manifest.records, metro2_manifest.records);
 
-    let from_jsonl = super::open(&dir.path().join("registry-jsonl"));
+    let Some(from_jsonl) = super::open_on(backend, &dir.path().join("registry-jsonl")) else { return };
     ingest_all(&from_jsonl, &jsonl, &jsonl_manifest);
-    let from_metro2 = super::open(&dir.path().join("registry-metro2"));
+    let Some(from_metro2) = super::open_on(backend, &dir.path().join("registry-metro2")) else { return };
     ingest_all(&from_metro2, &metro2, &metro2_manifest);
 
     let as_of: Date = "2022-05-31".parse().unwrap();
@@ -64,7 +65,7 @@ fn metro2_and_json_lines_of_the_same_facts_give_the_same_reports() {
     assert_eq!(reports(&from_metro2, 150, as_of), expected);
 
     // What the registry holds, exported as Metro 2 and ingested elsewhere, gives them again.
-    let again = super::open(&dir.path().join("registry-again"));
+    let Some(again) = super::open_on(backend, &dir.path().join("registry-again")) else { return };
     for file in &jsonl_manifest.files {
         let furnisher = FurnisherId::parse(&file.furnisher).unwrap();
         let month = YearMonth::parse(&file.month).unwrap();
@@ -80,10 +81,9 @@ fn metro2_and_json_lines_of_the_same_facts_give_the_same_reports() {
     assert_eq!(reports(&again, 150, as_of), expected);
 }
 
-#[test]
-fn what_metro2_cannot_say_fails_the_export_by_name() {
+fn what_metro2_cannot_say_fails_the_export_by_name(backend: super::Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let registry = super::open(dir.path());
+    let Some(registry) = super::open_on(backend, dir.path()) else { return };
     let bytes = std::fs::read(super::examples().join("spec-example.jsonl")).unwrap();
     let furnisher = FurnisherId::parse("payplat").unwrap();
     registry.ingest(&furnisher, None, &mut &bytes[..], &IngestOptions::default(), &NoProgress).unwrap();
@@ -96,7 +96,7 @@ fn what_metro2_cannot_say_fails_the_export_by_name() {
     let mut out = Vec::new();
     let summary = registry.export(&furnisher, "2021-06-30".parse().unwrap(), ExportFormat::JsonLines, None, &mut out).unwrap();
     assert_eq!(summary.records, 2);
-    let elsewhere = super::open(&dir.path().join("elsewhere"));
+    let Some(elsewhere) = super::open_on(backend, &dir.path().join("elsewhere")) else { return };
     let outcome = elsewhere.ingest(&furnisher, None, &mut &out[..], &IngestOptions::default(), &NoProgress).unwrap();
     assert!(matches!(outcome, IngestOutcome::Applied(ref s) if s.accepted_count == 2), "{outcome:?}");
     // A month with nothing in it is not found.
