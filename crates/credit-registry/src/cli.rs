@@ -36,8 +36,9 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "CREDIT_REGISTRY_DATA", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
-    /// Use the PostgreSQL database at this URL instead of the embedded store (not in this
-    /// build yet: it arrives with the PostgreSQL backend)
+    /// Keep the registry in the PostgreSQL database at this URL (postgres://USER@HOST:PORT/DB)
+    /// instead of the embedded store; the data directory then holds only the file archive, and
+    /// the keys must be configured (see `registry-keys`)
     #[arg(long, global = true, env = "CREDIT_REGISTRY_DATABASE_URL", value_name = "URL", hide_env_values = true)]
     pub database_url: Option<String>,
 
@@ -74,6 +75,26 @@ pub enum Command {
     /// List, extract or purge archived submission files
     #[command(subcommand)]
     Archive(ArchiveCommand),
+    /// Bring the database schema to this build's version (every command also does this on
+    /// start-up; safe to run twice, or on two servers at once)
+    Migrate(MigrateArgs),
+    /// Print a new pair of registry keys (identifier hashing, data encryption) for config.toml:
+    /// a PostgreSQL registry takes its keys from configuration, the same on every server
+    RegistryKeys(RegistryKeysArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// Print the outcome as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RegistryKeysArgs {
+    /// Print the keys as one JSON object instead of TOML lines
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use registry_server::ServerSettings;
 use registry_service::RegistrySettings;
+use registry_store::PostgresSettings;
 use registry_service::vault::{Keys, SecretKey};
 use serde::Deserialize;
 
@@ -32,6 +33,8 @@ struct FileConfig {
     request_body_bytes_max: Option<u64>,
     identifier_hash_key: Option<String>,
     data_encryption_key: Option<String>,
+    database_pool_size: Option<u32>,
+    database_statement_timeout_ms: Option<u64>,
 }
 
 pub struct Config {
@@ -102,17 +105,30 @@ impl Config {
             .parse()
             .map_err(|_| Failure::usage(format!("listen = {listen_text:?} is not an address like 127.0.0.1:8080")))?;
         let database_url = global.database_url.clone().or(file.database_url);
+        if let Some(url) = &database_url {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(Failure::usage("database_url must be a PostgreSQL URL: postgres://USER@HOST:PORT/DATABASE"));
+            }
+            let mut postgres = PostgresSettings::new(url.clone());
+            if let Some(v) = parse_env("CREDIT_REGISTRY_DATABASE_POOL_SIZE")?.or(file.database_pool_size) {
+                if v == 0 {
+                    return Err(Failure::usage("database_pool_size must be at least 1"));
+                }
+                postgres.pool_size = v;
+            }
+            if let Some(v) = parse_env("CREDIT_REGISTRY_DATABASE_STATEMENT_TIMEOUT_MS")?.or(file.database_statement_timeout_ms) {
+                postgres.statement_timeout_ms = v;
+            }
+            registry.postgres = Some(postgres);
+        }
         Ok(Config { registry, server, listen, database_url })
     }
 
-    /// Refuses a backend this build does not have.
-    pub fn require_embedded_store(&self) -> Result<(), Failure> {
+    /// Where the registry's data is, for messages (never the URL: it may hold a password).
+    pub fn describe_store(&self) -> String {
         match &self.database_url {
-            None => Ok(()),
-            Some(_) => Err(Failure::Usage {
-                code: "unsupported_backend",
-                message: "this build has only the embedded store; PostgreSQL (--database-url) arrives with the PostgreSQL backend".into(),
-            }),
+            None => format!("the embedded store in {}", self.registry.data_dir.display()),
+            Some(_) => "the PostgreSQL database of --database-url".to_string(),
         }
     }
 }

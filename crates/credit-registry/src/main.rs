@@ -71,6 +71,8 @@ fn run(config: &Config, command: Command) -> Result<(), Failure> {
         Command::Archive(command) => commands::archive::run(config, command),
         Command::Export(args) => commands::export::run(config, args),
         Command::Metro2(command) => commands::metro2::run(config, command),
+        Command::Migrate(args) => commands::migrate::run(config, args),
+        Command::RegistryKeys(args) => commands::migrate::registry_keys(args),
     }
 }
 

@@ -103,6 +103,10 @@ impl From<ServiceError> for ApiError {
             ServiceError::Store(StoreError::Busy) => {
                 ApiError::new(ErrorCode::StoreBusy, "the registry is busy applying another submission; retry shortly")
             }
+            ServiceError::Store(StoreError::Unavailable(_)) => {
+                tracing::warn!(error = %error, "the database is unavailable");
+                ApiError::new(ErrorCode::Unavailable, "the registry's database is unavailable; nothing was changed, retry shortly")
+            }
             ServiceError::Io { source, .. }
                 if source.get_ref().is_some_and(|inner| inner.downcast_ref::<BodyTooLarge>().is_some()) =>
             {

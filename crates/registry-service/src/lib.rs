@@ -115,6 +115,20 @@ pub struct Registry {
     clock: Arc<dyn Clock>,
 }
 
+/// Opens the configured store and brings its schema to this build's version, without keys
+/// (what `credit-registry migrate` does before the first server starts).
+pub fn migrate_store(settings: &RegistrySettings) -> Result<(), ServiceError> {
+    match &settings.postgres {
+        None => {
+            create_private_dir(&settings.data_dir).map_err(io_error("creating the data directory failed"))?;
+            let database = settings.data_dir.join(DATABASE_FILE);
+            SqliteStore::open(&database, Duration::from_millis(settings.lock_wait_ms))?.migrate()?;
+        }
+        Some(postgres) => PostgresStore::open(postgres.clone())?.migrate()?,
+    }
+    Ok(())
+}
+
 impl Registry {
     /// Opens the registry in `settings.data_dir`, creating it (and its keys) on first use and
     /// migrating its schema.

@@ -7,6 +7,7 @@ pub mod generate;
 pub mod history;
 pub mod ingest;
 pub mod metro2;
+pub mod migrate;
 pub mod report;
 pub mod serve;
 pub mod submission;
@@ -22,9 +23,8 @@ use crate::failure::Failure;
 
 /// Opens the configured registry (creating it on first use).
 pub fn open_registry(config: &Config) -> Result<Arc<Registry>, Failure> {
-    config.require_embedded_store()?;
     let registry = Registry::open(config.registry.clone(), Arc::new(SystemClock))
-        .with_context(|| format!("opening the registry in {}", config.registry.data_dir.display()))?;
+        .with_context(|| format!("opening the registry in {}", config.describe_store()))?;
     Ok(Arc::new(registry))
 }
 
