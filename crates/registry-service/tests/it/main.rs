@@ -1,6 +1,7 @@
 //! The application end to end on a real data directory: ingest → store → report.
 
 mod backends;
+mod faults;
 mod metro2;
 
 use std::path::{Path, PathBuf};
