@@ -81,6 +81,22 @@ pub enum Command {
     /// Print a new pair of registry keys (identifier hashing, data encryption) for config.toml:
     /// a PostgreSQL registry takes its keys from configuration, the same on every server
     RegistryKeys(RegistryKeysArgs),
+    /// Copy an embedded registry into an empty PostgreSQL database, in one transaction, keys
+    /// unchanged; prints the keys the PostgreSQL servers must be configured with
+    Copy(CopyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CopyArgs {
+    /// Data directory of the embedded registry to copy (its keys.toml, or the configured keys)
+    #[arg(long, value_name = "DIR")]
+    pub from: PathBuf,
+    /// URL of the empty PostgreSQL database to copy into (postgres://USER@HOST:PORT/DB)
+    #[arg(long, value_name = "URL")]
+    pub to: String,
+    /// Print the outcome (rows copied and the keys) as one JSON object
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

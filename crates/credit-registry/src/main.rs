@@ -73,6 +73,7 @@ fn run(config: &Config, command: Command) -> Result<(), Failure> {
         Command::Metro2(command) => commands::metro2::run(config, command),
         Command::Migrate(args) => commands::migrate::run(config, args),
         Command::RegistryKeys(args) => commands::migrate::registry_keys(args),
+        Command::Copy(args) => commands::migrate::copy(config, args),
     }
 }
 

@@ -129,6 +129,49 @@ pub fn migrate_store(settings: &RegistrySettings) -> Result<(), ServiceError> {
     Ok(())
 }
 
+/// What `copy_to_postgres` moved.
+#[derive(Debug)]
+pub struct CopySummary {
+    pub rows: u64,
+    /// The source registry's keys: the destination's servers must be configured with them.
+    pub keys: Keys,
+}
+
+/// Copies the embedded registry of `from.data_dir` into the empty PostgreSQL database `to`, in
+/// one transaction, keys unchanged (so every identifier and report reads the same). The file
+/// archive stays in the data directory, which a PostgreSQL registry keeps using.
+pub fn copy_to_postgres(from: &RegistrySettings, to: PostgresSettings) -> Result<CopySummary, ServiceError> {
+    let database = from.data_dir.join(DATABASE_FILE);
+    if !database.exists() {
+        return Err(ServiceError::NotFound(format!("{} holds no registry to copy", from.data_dir.display())));
+    }
+    let keys = load_keys(from, true)?;
+    let source = SqliteStore::open(&database, Duration::from_millis(from.lock_wait_ms))?;
+    source.migrate()?;
+    let destination = PostgresStore::open(to)?;
+    destination.migrate()?;
+    // The dump streams on its own thread into the load's single transaction: memory holds a
+    // bounded queue, not the registry.
+    let (sender, receiver) = std::sync::mpsc::sync_channel(4096);
+    let rows = std::thread::scope(|scope| {
+        let source = &source;
+        // `move`: the sender ends with the dump, which ends the load's input.
+        let dumping = scope.spawn(move || {
+            source.dump(&mut |row| {
+                sender.send(row).map_err(|_| StoreError::Unavailable("the copy's destination stopped reading".into()))
+            })
+        });
+        let loaded = destination.load(&mut receiver.iter().map(Ok));
+        drop(receiver);
+        let dumped = dumping.join().map_err(|_| ServiceError::Internal("the dump thread panicked".into()))?;
+        // The load's error is the cause when both failed (a closed channel stops the dump).
+        let rows = loaded?;
+        dumped?;
+        Ok::<u64, ServiceError>(rows)
+    })?;
+    Ok(CopySummary { rows, keys })
+}
+
 impl Registry {
     /// Opens the registry in `settings.data_dir`, creating it (and its keys) on first use and
     /// migrating its schema.

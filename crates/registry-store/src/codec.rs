@@ -93,6 +93,7 @@ pub fn decode_funding(text: &str) -> StoreResult<Vec<FundingShare>> {
 
 /// A stored record's columns as the database returns them, before they are checked and turned
 /// into facts: one place for the decoding, whichever backend read them.
+#[derive(Clone, Debug)]
 pub struct RecordColumns {
     pub account: String,
     pub as_of: i64,

@@ -19,6 +19,7 @@ use registry_core::model::{AccountFacts, Date, FurnisherId, IdType, Role};
 use registry_core::report::{AccountHistory, StoredRecord, SubjectKey};
 use serde::Serialize;
 
+pub use codec::RecordColumns;
 pub use pg::{PostgresSettings, PostgresStore};
 pub use sqlite::SqliteStore;
 
@@ -41,6 +42,9 @@ pub enum StoreError {
     /// or asked for a retry. Whatever was in progress was rolled back: nothing was applied.
     #[error("the database is unavailable: {0}; nothing was changed, try again")]
     Unavailable(String),
+    /// A registry cannot be copied into a database that already holds one.
+    #[error("the destination database already holds a registry; copy needs an empty one")]
+    NotEmpty,
     #[error("database error")]
     Database(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -180,6 +184,24 @@ pub struct SealedLink {
     pub id_type: IdType,
     pub id_sealed: Vec<u8>,
     pub identity_sealed: Vec<u8>,
+}
+
+/// One row of a registry, backend-neutral, for moving a registry between backends
+/// (`SqliteStore::dump` → `PostgresStore::load`). Keys are carried as they are, so reports and
+/// keys stay the same.
+#[derive(Debug)]
+pub enum DumpRow {
+    Meta { name: String, value: String },
+    Submission { key: i64, summary: SubmissionSummary },
+    Rejection { submission_key: i64, seq: i64, error: RecordError },
+    Subject { key: i64, id_hash: Vec<u8>, id_type: String, id_sealed: Vec<u8> },
+    Identity { key: i64, subject_key: i64, furnisher: String, identity_hash: Vec<u8>, sealed: Vec<u8> },
+    /// `members`: every subject ever on the account.
+    Account { key: i64, furnisher: String, account: String, subjects_sig: Vec<u8>, subjects: String, members: Vec<i64> },
+    Membership { subject_key: i64, account_key: i64, furnisher: String, account: String },
+    /// A current record (`replaced: None`) or a replaced version: (replacing submission key,
+    /// order of replacement).
+    Record { account_key: i64, submission_key: i64, line: i64, columns: RecordColumns, replaced: Option<(i64, i64)> },
 }
 
 /// The outcome of starting a submission.

@@ -26,7 +26,7 @@ use registry_core::report::{AccountHistory, StoredRecord, SubjectKey};
 use crate::codec::{self, StoredLink};
 use crate::writing::{BoundedMap, subjects_signature};
 use crate::{
-    BatchCounts, BatchItem, Begin, KeyedHash, NewSubmission, RecordVersion, SealedLink, SealedRecord, Store,
+    BatchCounts, BatchItem, Begin, DumpRow, KeyedHash, NewSubmission, RecordVersion, SealedLink, SealedRecord, Store,
     StoreError, StoreResult, StoredIdentity, StoredSubject, SubmissionStatus, SubmissionSummary, SubmissionWriter,
 };
 
@@ -203,18 +203,21 @@ fn submission_from_row(row: &Row) -> StoreResult<SubmissionSummary> {
     })
 }
 
+/// Inserts a submission's row (with zero counts; an applied one's are set at commit). `key`:
+/// a key to keep (a copied registry's), else the next from the sequence.
 fn insert_submission(
     conn: &mut Client,
     submission: &NewSubmission,
     status: SubmissionStatus,
     record_count: u64,
     rejection: Option<&FileRejection>,
+    key: Option<i64>,
 ) -> StoreResult<i64> {
     let row = conn
         .query_one(
             "INSERT INTO submission (furnisher, submission_key, submission_id, file_name, content_sha256, byte_count, \
              received_at, status, record_count, accepted_count, rejected_count, error_code, error_message, format) \
-             VALUES ($1, nextval('submission_key_seq'), $2, $3, $4, $5, $6, $7, $8, 0, 0, $9, $10, $11) \
+             VALUES ($1, coalesce($12, nextval('submission_key_seq')), $2, $3, $4, $5, $6, $7, $8, 0, 0, $9, $10, $11) \
              RETURNING submission_key",
             &[
                 &submission.furnisher.as_str(),
@@ -228,6 +231,7 @@ fn insert_submission(
                 &rejection.map(|r| r.code.as_str()),
                 &rejection.map(|r| r.message.as_str()),
                 &submission.format.as_str(),
+                &key,
             ],
         )
         .map_err(map_err)?;
@@ -314,7 +318,7 @@ impl Store for PostgresStore {
             if let Some(applied) = find_applied_on(&mut conn, submission.furnisher.as_str(), &submission.content_sha256)? {
                 return Ok(Err(applied));
             }
-            insert_submission(&mut conn, submission, SubmissionStatus::Applied, 0, None).map(Ok)
+            insert_submission(&mut conn, submission, SubmissionStatus::Applied, 0, None, None).map(Ok)
         })();
         match started {
             Ok(Ok(submission_key)) => Ok(Begin::Started(Box::new(PgSubmission {
@@ -348,7 +352,7 @@ impl Store for PostgresStore {
         rejection: &FileRejection,
     ) -> StoreResult<SubmissionSummary> {
         let mut conn = self.connection()?;
-        insert_submission(&mut conn, submission, SubmissionStatus::Rejected, record_count, Some(rejection))?;
+        insert_submission(&mut conn, submission, SubmissionStatus::Rejected, record_count, Some(rejection), None)?;
         Ok(submission.summary(SubmissionStatus::Rejected, record_count, BatchCounts::default(), Some(rejection.clone())))
     }
 
@@ -1167,6 +1171,184 @@ impl Drop for PgSubmission {
         if !self.committed {
             // If the connection is gone the server has rolled back already.
             let _ = self.conn.batch_execute("ROLLBACK");
+        }
+    }
+}
+
+impl PostgresStore {
+    /// Loads a registry dumped from another backend into this empty database, in one
+    /// transaction (all of it or none), keys unchanged. Returns the number of rows read.
+    pub fn load(&self, rows: &mut dyn Iterator<Item = StoreResult<DumpRow>>) -> StoreResult<u64> {
+        let mut conn = self.connection()?;
+        in_transaction(&mut conn, "BEGIN", |conn| {
+            conn.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITER_LOCK]).map_err(map_err)?;
+            let used: bool = conn
+                .query_one("SELECT EXISTS (SELECT 1 FROM submission) OR EXISTS (SELECT 1 FROM subject) OR EXISTS (SELECT 1 FROM meta)", &[])
+                .map_err(map_err)?
+                .get(0);
+            if used {
+                return Err(StoreError::NotEmpty);
+            }
+            let mut furnishers: HashMap<i64, String> = HashMap::new();
+            let mut buffer: Vec<DumpRow> = Vec::with_capacity(LOAD_BATCH_ROWS);
+            let mut count = 0u64;
+            for row in rows {
+                let row = row?;
+                count += 1;
+                if let DumpRow::Submission { key, summary } = &row {
+                    furnishers.insert(*key, summary.furnisher.clone());
+                }
+                if buffer.len() >= LOAD_BATCH_ROWS || buffer.first().is_some_and(|first| load_table(first) != load_table(&row)) {
+                    load_rows(conn, &buffer, &furnishers)?;
+                    buffer.clear();
+                }
+                buffer.push(row);
+            }
+            load_rows(conn, &buffer, &furnishers)?;
+            // New keys continue after the copied ones.
+            conn.batch_execute(
+                "SELECT setval('submission_key_seq', coalesce((SELECT max(submission_key) FROM submission), 0) + 1, false); \
+                 SELECT setval('subject_key_seq', coalesce((SELECT max(subject_key) FROM subject), 0) + 1, false); \
+                 SELECT setval('identity_key_seq', coalesce((SELECT max(identity_key) FROM identity), 0) + 1, false); \
+                 SELECT setval('account_key_seq', coalesce((SELECT max(account_key) FROM account), 0) + 1, false); \
+                 SELECT setval('history_key_seq', coalesce((SELECT max(history_key) FROM record_history), 0) + 1, false);",
+            )
+            .map_err(map_err)?;
+            Ok(count)
+        })
+    }
+}
+
+/// Which table (current records and replaced versions apart) a dumped row goes to: a buffer
+/// holds rows of one.
+fn load_table(row: &DumpRow) -> (std::mem::Discriminant<DumpRow>, bool) {
+    (std::mem::discriminant(row), matches!(row, DumpRow::Record { replaced: Some(_), .. }))
+}
+
+/// Rows of one kind written with one `COPY` (or insert, for the few meta and submission rows).
+const LOAD_BATCH_ROWS: usize = 10_000;
+
+fn load_rows(conn: &mut Client, rows: &[DumpRow], furnishers: &HashMap<i64, String>) -> StoreResult<()> {
+    let Some(first) = rows.first() else { return Ok(()) };
+    let copy = |conn: &mut Client, sql: &str, types: &[Type], each: &mut dyn FnMut(&mut BinaryCopyInWriter<'_>, &DumpRow) -> StoreResult<()>| -> StoreResult<()> {
+        let sink = conn.copy_in(sql).map_err(map_err)?;
+        let mut writer = BinaryCopyInWriter::new(sink, types);
+        for row in rows {
+            each(&mut writer, row)?;
+        }
+        writer.finish().map_err(map_err)?;
+        Ok(())
+    };
+    match first {
+        DumpRow::Meta { .. } | DumpRow::Submission { .. } => {
+            for row in rows {
+                match row {
+                    DumpRow::Meta { name, value } => {
+                        conn.execute("INSERT INTO meta (name, value) VALUES ($1, $2)", &[name, value]).map_err(map_err)?;
+                    }
+                    DumpRow::Submission { key, summary } => {
+                        let submission = NewSubmission {
+                            submission_id: summary.submission_id.clone(),
+                            furnisher: FurnisherId::parse(&summary.furnisher).map_err(|_| corrupt(format!("bad furnisher {:?}", summary.furnisher)))?,
+                            file_name: summary.file_name.clone(),
+                            content_sha256: summary.content_sha256.clone(),
+                            byte_count: summary.byte_count,
+                            received_at: summary.received_at.clone(),
+                            format: summary.format,
+                        };
+                        insert_submission(conn, &submission, summary.status, summary.record_count, summary.error.as_ref(), Some(*key))?;
+                        conn.execute(
+                            "UPDATE submission SET accepted_count = $3, rejected_count = $4 WHERE furnisher = $1 AND submission_key = $2",
+                            &[&summary.furnisher, key, &(summary.accepted_count as i64), &(summary.rejected_count as i64)],
+                        )
+                        .map_err(map_err)?;
+                    }
+                    _ => return Err(corrupt("a dump mixed row kinds")),
+                }
+            }
+            Ok(())
+        }
+        DumpRow::Rejection { .. } => copy(
+            conn,
+            "COPY rejection (furnisher, submission_key, seq, line, field, code, message) FROM STDIN BINARY",
+            &[Type::TEXT, Type::INT8, Type::INT8, Type::INT8, Type::TEXT, Type::TEXT, Type::TEXT],
+            &mut |w, row| {
+                let DumpRow::Rejection { submission_key, seq, error } = row else { return Err(corrupt("a dump mixed row kinds")) };
+                let furnisher = furnishers.get(submission_key).ok_or_else(|| corrupt("a rejection of an unknown submission"))?;
+                w.write(&[furnisher, submission_key, seq, &(error.line as i64), &error.field, &error.code.as_str(), &error.message]).map_err(map_err)
+            },
+        ),
+        DumpRow::Subject { .. } => {
+            copy(conn, "COPY subject_lookup (id_hash, subject_key) FROM STDIN BINARY", &[Type::BYTEA, Type::INT8], &mut |w, row| {
+                let DumpRow::Subject { key, id_hash, .. } = row else { return Err(corrupt("a dump mixed row kinds")) };
+                w.write(&[id_hash, key]).map_err(map_err)
+            })?;
+            copy(conn, "COPY subject (subject_key, id_type, id_sealed) FROM STDIN BINARY", &[Type::INT8, Type::TEXT, Type::BYTEA], &mut |w, row| {
+                let DumpRow::Subject { key, id_type, id_sealed, .. } = row else { return Err(corrupt("a dump mixed row kinds")) };
+                w.write(&[key, id_type, id_sealed]).map_err(map_err)
+            })
+        }
+        DumpRow::Identity { .. } => copy(
+            conn,
+            "COPY identity (subject_key, identity_key, furnisher, identity_hash, identity_sealed) FROM STDIN BINARY",
+            &[Type::INT8, Type::INT8, Type::TEXT, Type::BYTEA, Type::BYTEA],
+            &mut |w, row| {
+                let DumpRow::Identity { key, subject_key, furnisher, identity_hash, sealed } = row else { return Err(corrupt("a dump mixed row kinds")) };
+                w.write(&[subject_key, key, furnisher, identity_hash, sealed]).map_err(map_err)
+            },
+        ),
+        DumpRow::Account { .. } => copy(
+            conn,
+            "COPY account (account, furnisher, account_key, subjects_sig, subjects, members) FROM STDIN BINARY",
+            &[Type::TEXT, Type::TEXT, Type::INT8, Type::BYTEA, Type::TEXT, Type::INT8_ARRAY],
+            &mut |w, row| {
+                let DumpRow::Account { key, furnisher, account, subjects_sig, subjects, members } = row else { return Err(corrupt("a dump mixed row kinds")) };
+                w.write(&[account, furnisher, key, subjects_sig, subjects, members]).map_err(map_err)
+            },
+        ),
+        DumpRow::Membership { .. } => copy(
+            conn,
+            "COPY subject_account (subject_key, account_key, furnisher, account) FROM STDIN BINARY",
+            &[Type::INT8, Type::INT8, Type::TEXT, Type::TEXT],
+            &mut |w, row| {
+                let DumpRow::Membership { subject_key, account_key, furnisher, account } = row else { return Err(corrupt("a dump mixed row kinds")) };
+                w.write(&[subject_key, account_key, furnisher, account]).map_err(map_err)
+            },
+        ),
+        DumpRow::Record { replaced, .. } => {
+            let history = replaced.is_some();
+            let (sql, types) = if history {
+                (format!("COPY record_history ({RECORD_COLUMNS}, replaced_by, history_key) FROM STDIN BINARY"), [RECORD_TYPES, &[Type::INT8, Type::INT8]].concat())
+            } else {
+                (format!("COPY record ({RECORD_COLUMNS}) FROM STDIN BINARY"), RECORD_TYPES.to_vec())
+            };
+            copy(conn, &sql, &types, &mut |w, row| {
+                let DumpRow::Record { account_key, submission_key, line, columns: c, replaced } = row else { return Err(corrupt("a dump mixed row kinds")) };
+                if replaced.is_some() != history {
+                    return Err(corrupt("a dump mixed current and replaced records"));
+                }
+                let int4 = |v: i64| v as i32;
+                let (as_of, opened) = (int4(c.as_of), int4(c.opened));
+                let (closed, first_delinquency, last_payment) = (c.closed.map(int4), c.first_delinquency.map(int4), c.last_payment.map(int4));
+                let term_months = c.term_months.map(int4);
+                let (replaced_by, history_key) = replaced.unwrap_or_default();
+                let copies = unique(codec::decode_links(&c.subjects)?.into_iter().map(|l| l.subject));
+                for (index, subject_key) in copies.into_iter().enumerate() {
+                    let primary = index == 0;
+                    let mut values: Vec<&(dyn ToSql + Sync)> = vec![
+                        &subject_key, account_key, &as_of, &primary, submission_key, line, &c.product, &opened, &closed,
+                        &c.currency, &c.credit_limit, &c.original_amount, &term_months, &c.scheduled_payment, &c.actual_payment,
+                        &c.balance, &c.past_due, &c.status, &c.payment_history, &first_delinquency, &last_payment,
+                        &c.special_comment, &c.dispute, &c.subjects, &c.funding, &c.reporter_id,
+                    ];
+                    if history {
+                        values.push(&replaced_by);
+                        values.push(&history_key);
+                    }
+                    w.write(&values).map_err(map_err)?;
+                }
+                Ok(())
+            })
         }
     }
 }

@@ -20,7 +20,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use crate::codec;
 use crate::writing::{BoundedMap, subjects_signature};
 use crate::{
-    Begin, BatchCounts, BatchItem, KeyedHash, NewSubmission, SealedLink, SealedRecord, StoreError,
+    DumpRow, Begin, BatchCounts, BatchItem, KeyedHash, NewSubmission, SealedLink, SealedRecord, StoreError,
     RecordVersion, StoreResult, StoredIdentity, StoredSubject, Store, SubmissionStatus, SubmissionSummary,
     SubmissionWriter,
 };
@@ -138,21 +138,26 @@ const SUBMISSION_COLUMNS: &str = "submission_id, furnisher, file_name, content_s
      status, record_count, accepted_count, rejected_count, error_code, error_message, format";
 
 fn submission_from_row(row: &Row<'_>) -> rusqlite::Result<SubmissionSummary> {
-    let status: String = row.get(6)?;
-    let error_code: Option<String> = row.get(10)?;
-    let error_message: Option<String> = row.get(11)?;
-    let format: String = row.get(12)?;
+    submission_from_row_at(row, 0)
+}
+
+/// Reads the `SUBMISSION_COLUMNS` starting at column `at`.
+fn submission_from_row_at(row: &Row<'_>, at: usize) -> rusqlite::Result<SubmissionSummary> {
+    let status: String = row.get(at + 6)?;
+    let error_code: Option<String> = row.get(at + 10)?;
+    let error_message: Option<String> = row.get(at + 11)?;
+    let format: String = row.get(at + 12)?;
     Ok(SubmissionSummary {
-        submission_id: row.get(0)?,
-        furnisher: row.get(1)?,
-        file_name: row.get(2)?,
-        content_sha256: row.get(3)?,
-        byte_count: row.get::<_, i64>(4)? as u64,
-        received_at: row.get(5)?,
+        submission_id: row.get(at)?,
+        furnisher: row.get(at + 1)?,
+        file_name: row.get(at + 2)?,
+        content_sha256: row.get(at + 3)?,
+        byte_count: row.get::<_, i64>(at + 4)? as u64,
+        received_at: row.get(at + 5)?,
         status: if status == "applied" { SubmissionStatus::Applied } else { SubmissionStatus::Rejected },
-        record_count: row.get::<_, i64>(7)? as u64,
-        accepted_count: row.get::<_, i64>(8)? as u64,
-        rejected_count: row.get::<_, i64>(9)? as u64,
+        record_count: row.get::<_, i64>(at + 7)? as u64,
+        accepted_count: row.get::<_, i64>(at + 8)? as u64,
+        rejected_count: row.get::<_, i64>(at + 9)? as u64,
         error: match (error_code, error_message) {
             (Some(code), Some(message)) => Some(FileRejection {
                 code: code.parse().unwrap_or(FileErrorCode::InvalidJson),
@@ -456,6 +461,117 @@ impl Store for SqliteStore {
 
 const RECORD_COLUMNS: &str = record_columns!();
 
+impl SqliteStore {
+    /// Every row of the registry, table by table in the order `DumpRow` lists them, in one
+    /// read snapshot: what `credit-registry copy` moves to PostgreSQL.
+    pub fn dump(&self, visit: &mut dyn FnMut(DumpRow) -> StoreResult<()>) -> StoreResult<()> {
+        let conn = self.reader()?;
+        conn.execute_batch("BEGIN").map_err(map_err)?;
+        let result = dump_on(&conn, visit);
+        let _ = conn.execute_batch("COMMIT");
+        result
+    }
+}
+
+/// Runs `sql` and calls `each` with every row.
+fn each_row(conn: &Connection, sql: &str, each: &mut dyn FnMut(&Row<'_>) -> StoreResult<()>) -> StoreResult<()> {
+    let mut stmt = conn.prepare(sql).map_err(map_err)?;
+    let mut rows = stmt.query([]).map_err(map_err)?;
+    while let Some(row) = rows.next().map_err(map_err)? {
+        each(row)?;
+    }
+    Ok(())
+}
+
+fn dump_on(conn: &Connection, visit: &mut dyn FnMut(DumpRow) -> StoreResult<()>) -> StoreResult<()> {
+    each_row(conn, "SELECT name, value FROM meta ORDER BY name", &mut |r| {
+        visit(DumpRow::Meta { name: r.get(0).map_err(map_err)?, value: r.get(1).map_err(map_err)? })
+    })?;
+    each_row(conn, &format!("SELECT submission_key, {SUBMISSION_COLUMNS} FROM submission ORDER BY submission_key"), &mut |r| {
+        let summary = submission_from_row_at(r, 1).map_err(map_err)?;
+        visit(DumpRow::Submission { key: r.get(0).map_err(map_err)?, summary })
+    })?;
+    each_row(conn, "SELECT submission_key, seq, line, field, code, message FROM rejection ORDER BY submission_key, seq", &mut |r| {
+        let code: String = r.get(4).map_err(map_err)?;
+        visit(DumpRow::Rejection {
+            submission_key: r.get(0).map_err(map_err)?,
+            seq: r.get(1).map_err(map_err)?,
+            error: RecordError {
+                line: r.get::<_, i64>(2).map_err(map_err)? as u64,
+                field: r.get(3).map_err(map_err)?,
+                code: code.parse().map_err(|()| corrupt(format!("unknown rejection code {code:?}")))?,
+                message: r.get(5).map_err(map_err)?,
+            },
+        })
+    })?;
+    each_row(conn, "SELECT subject_key, id_hash, id_type, id_sealed FROM subject ORDER BY subject_key", &mut |r| {
+        visit(DumpRow::Subject {
+            key: r.get(0).map_err(map_err)?,
+            id_hash: r.get(1).map_err(map_err)?,
+            id_type: r.get(2).map_err(map_err)?,
+            id_sealed: r.get(3).map_err(map_err)?,
+        })
+    })?;
+    each_row(conn, "SELECT identity_key, subject_key, furnisher, identity_hash, identity_sealed FROM identity ORDER BY identity_key", &mut |r| {
+        visit(DumpRow::Identity {
+            key: r.get(0).map_err(map_err)?,
+            subject_key: r.get(1).map_err(map_err)?,
+            furnisher: r.get(2).map_err(map_err)?,
+            identity_hash: r.get(3).map_err(map_err)?,
+            sealed: r.get(4).map_err(map_err)?,
+        })
+    })?;
+    each_row(
+        conn,
+        "SELECT a.account_key, a.furnisher, a.account, a.subjects_sig, a.subjects, g.members FROM account a \
+         JOIN (SELECT account_key, group_concat(subject_key) AS members FROM account_subject GROUP BY account_key) g \
+           ON g.account_key = a.account_key ORDER BY a.account_key",
+        &mut |r| {
+            let members: String = r.get(5).map_err(map_err)?;
+            visit(DumpRow::Account {
+                key: r.get(0).map_err(map_err)?,
+                furnisher: r.get(1).map_err(map_err)?,
+                account: r.get(2).map_err(map_err)?,
+                subjects_sig: r.get(3).map_err(map_err)?,
+                subjects: r.get(4).map_err(map_err)?,
+                members: members.split(',').map(|m| m.parse().map_err(|_| corrupt(format!("bad member list {members:?}")))).collect::<StoreResult<_>>()?,
+            })
+        },
+    )?;
+    each_row(
+        conn,
+        "SELECT m.subject_key, m.account_key, a.furnisher, a.account FROM account_subject m \
+         JOIN account a ON a.account_key = m.account_key ORDER BY m.subject_key, m.account_key",
+        &mut |r| {
+            visit(DumpRow::Membership {
+                subject_key: r.get(0).map_err(map_err)?,
+                account_key: r.get(1).map_err(map_err)?,
+                furnisher: r.get(2).map_err(map_err)?,
+                account: r.get(3).map_err(map_err)?,
+            })
+        },
+    )?;
+    // `''` stands for the account number, which the account rows carry.
+    each_row(conn, &format!("SELECT '', {RECORD_COLUMNS} FROM record ORDER BY account_key, as_of"), &mut |r| {
+        visit(DumpRow::Record {
+            account_key: r.get(1).map_err(map_err)?,
+            submission_key: r.get(3).map_err(map_err)?,
+            line: r.get(4).map_err(map_err)?,
+            columns: record_columns_from_row(r, 1)?,
+            replaced: None,
+        })
+    })?;
+    each_row(conn, &format!("SELECT '', {RECORD_COLUMNS}, replaced_by, rowid FROM record_history ORDER BY rowid"), &mut |r| {
+        visit(DumpRow::Record {
+            account_key: r.get(1).map_err(map_err)?,
+            submission_key: r.get(3).map_err(map_err)?,
+            line: r.get(4).map_err(map_err)?,
+            columns: record_columns_from_row(r, 1)?,
+            replaced: Some((r.get(25).map_err(map_err)?, r.get(26).map_err(map_err)?)),
+        })
+    })
+}
+
 fn read_subject(conn: &Connection, subject: SubjectKey) -> StoreResult<Option<StoredSubject>> {
     let Some((id_type, id_sealed)) = conn
         .prepare_cached("SELECT id_type, id_sealed FROM subject WHERE subject_key = ?1")
@@ -512,12 +628,16 @@ fn read_subject(conn: &Connection, subject: SubjectKey) -> StoreResult<Option<St
 /// Reads the `RECORD_COLUMNS` starting at column `at`. The account number is the column just
 /// before them.
 fn record_from_row(row: &Row<'_>, at: usize) -> StoreResult<(AccountFacts, Vec<SubjectLink>)> {
+    record_columns_from_row(row, at)?.into_facts()
+}
+
+fn record_columns_from_row(row: &Row<'_>, at: usize) -> StoreResult<codec::RecordColumns> {
     let get = |i: usize| row.get_ref(at + i).map_err(|e| map_err(e.into()));
     let int = |i: usize| -> StoreResult<i64> { get(i)?.as_i64().map_err(|e| map_err(e.into())) };
     let opt_int = |i: usize| -> StoreResult<Option<i64>> { get(i)?.as_i64_or_null().map_err(|e| map_err(e.into())) };
     let text = |i: usize| -> StoreResult<String> { row.get(at + i).map_err(map_err) };
     let opt_text = |i: usize| -> StoreResult<Option<String>> { row.get(at + i).map_err(map_err) };
-    codec::RecordColumns {
+    Ok(codec::RecordColumns {
         account: row.get(at - 1).map_err(map_err)?,
         as_of: int(1)?,
         product: text(4)?,
@@ -540,8 +660,7 @@ fn record_from_row(row: &Row<'_>, at: usize) -> StoreResult<(AccountFacts, Vec<S
         subjects: text(21)?,
         funding: opt_text(22)?,
         reporter_id: opt_text(23)?,
-    }
-    .into_facts()
+    })
 }
 
 struct SqliteSubmission<'s> {

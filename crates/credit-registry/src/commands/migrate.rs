@@ -1,9 +1,12 @@
-//! `migrate` (the schema, on its own) and `registry-keys` (a new key pair for configuration).
+//! `migrate` (the schema, on its own), `registry-keys` (a new key pair for configuration) and
+//! `copy` (an embedded registry into PostgreSQL): the commands for setting up a backend.
 
 use anyhow::Context;
 use registry_service::vault::Keys;
 
-use crate::cli::{MigrateArgs, RegistryKeysArgs};
+use registry_store::PostgresSettings;
+
+use crate::cli::{CopyArgs, MigrateArgs, RegistryKeysArgs};
 use crate::commands::print_json;
 use crate::config::Config;
 use crate::failure::Failure;
@@ -26,5 +29,32 @@ pub fn registry_keys(args: RegistryKeysArgs) -> Result<(), Failure> {
     println!("# credit-registry keys: put these lines in config.toml on every server of the registry,");
     println!("# keep them secret and keep a copy (without them no identifier can be read).");
     print!("{}", toml::to_string(&keys).context("writing the keys")?);
+    Ok(())
+}
+
+pub fn copy(config: &Config, args: CopyArgs) -> Result<(), Failure> {
+    if !(args.to.starts_with("postgres://") || args.to.starts_with("postgresql://")) {
+        return Err(Failure::usage("--to must be a PostgreSQL URL: postgres://USER@HOST:PORT/DATABASE"));
+    }
+    let mut from = config.registry.clone();
+    from.data_dir = args.from.clone();
+    from.postgres = None;
+    let to = PostgresSettings { url: args.to.clone(), ..config.registry.postgres.clone().unwrap_or_else(|| PostgresSettings::new(&args.to)) };
+    let copied = match registry_service::copy_to_postgres(&from, to) {
+        Err(registry_service::ServiceError::NotFound(message)) => return Err(Failure::NotFound { code: "not_found", message }),
+        Err(registry_service::ServiceError::Store(registry_store::StoreError::NotEmpty)) => {
+            return Err(Failure::Refused {
+                code: "destination_not_empty",
+                message: "the destination database already holds a registry; copy needs an empty one".into(),
+            });
+        }
+        other => other.with_context(|| format!("copying {} to PostgreSQL", args.from.display()))?,
+    };
+    if args.json {
+        return print_json(&serde_json::json!({"rows": copied.rows, "keys": copied.keys}));
+    }
+    println!("copied {} rows from {} into PostgreSQL, in one transaction", copied.rows, args.from.display());
+    println!("# configure every server of the PostgreSQL registry with these keys (config.toml):");
+    print!("{}", toml::to_string(&copied.keys).context("writing the keys")?);
     Ok(())
 }

@@ -395,3 +395,56 @@ fn metro2_files_are_ingested_by_content_and_exported_back() {
     let output = run(dir.path(), &["generate", "--out", dir.path().join("x").to_str().unwrap(), "--format", "metro2", "--market", "cn"]);
     assert_eq!(status(&output), 64);
 }
+
+/// The command line on PostgreSQL: keys from configuration, `migrate` twice, ingest and
+/// report as on the embedded store, and `copy` of an embedded registry giving the same report.
+#[test]
+fn postgres_from_the_command_line_and_copy() {
+    let Some(database) = registry_store::testing::TestDatabase::create() else { return };
+    let Some(copy_target) = registry_store::testing::TestDatabase::create() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let (embedded, on_postgres) = (dir.path().join("embedded"), dir.path().join("postgres"));
+    let file = examples().join("history-example.jsonl");
+    let report_args = ["report", "--id-type", "cn_rid", "--id", "320102198706153316", "--as-of", "2022-03-15", "--json"];
+
+    // Without configured keys a PostgreSQL registry is refused, clearly.
+    let output = run(&on_postgres, &["--database-url", database.url(), "ingest", "--furnisher", "bankx", file.to_str().unwrap()]);
+    assert_eq!(status(&output), 1);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("registry-keys"), "{}", String::from_utf8_lossy(&output.stderr));
+
+    let keys = run(&on_postgres, &["registry-keys"]);
+    assert_eq!(status(&keys), 0);
+    std::fs::create_dir_all(&on_postgres).unwrap();
+    std::fs::write(on_postgres.join("config.toml"), &keys.stdout).unwrap();
+    for _ in 0..2 {
+        let output = run(&on_postgres, &["--database-url", database.url(), "migrate", "--json"]);
+        assert_eq!(status(&output), 0, "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    for data in [&embedded, &on_postgres] {
+        let url_args: &[&str] = if data == &on_postgres { &["--database-url", database.url()] } else { &[] };
+        let output = run(data, &[url_args, &["ingest", "--furnisher", "bankx", file.to_str().unwrap(), "--json"]].concat());
+        assert_eq!(json_of(&output)["files"][0]["status"], "applied", "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let from_embedded = run(&embedded, &report_args);
+    let from_postgres = run(&on_postgres, &[&["--database-url", database.url()], &report_args[..]].concat());
+    assert_eq!(status(&from_postgres), 0, "{}", String::from_utf8_lossy(&from_postgres.stderr));
+    assert_eq!(from_postgres.stdout, from_embedded.stdout);
+
+    // copy: the embedded registry into another database, then read there with its keys.
+    let output = run(dir.path(), &["copy", "--from", embedded.to_str().unwrap(), "--to", copy_target.url(), "--json"]);
+    assert_eq!(status(&output), 0, "{}", String::from_utf8_lossy(&output.stderr));
+    let copied = json_of(&output);
+    assert!(copied["rows"].as_u64().unwrap() > 10, "{copied}");
+    let copy_dir = dir.path().join("copied");
+    std::fs::create_dir_all(&copy_dir).unwrap();
+    let keys = &copied["keys"];
+    let config = format!("identifier_hash_key = {}\ndata_encryption_key = {}\n", keys["identifier_hash_key"], keys["data_encryption_key"]);
+    std::fs::write(copy_dir.join("config.toml"), config).unwrap();
+    let from_copy = run(&copy_dir, &[&["--database-url", copy_target.url()], &report_args[..]].concat());
+    assert_eq!(status(&from_copy), 0, "{}", String::from_utf8_lossy(&from_copy.stderr));
+    assert_eq!(from_copy.stdout, from_embedded.stdout);
+    // Twice: the destination is not empty any more.
+    let output = run(dir.path(), &["copy", "--from", embedded.to_str().unwrap(), "--to", copy_target.url(), "--json"]);
+    assert_eq!(status(&output), 2);
+    assert_eq!(json_of(&output)["error"]["code"], "destination_not_empty");
+}

@@ -6,13 +6,20 @@ use std::path::Path;
 use registry_core::model::{Date, FurnisherId};
 use registry_core::report::{Audience, SubjectKey, YearMonth};
 use registry_service::export::ExportFormat;
-use registry_service::{IngestOptions, NoProgress, Registry};
+use registry_service::{IngestOptions, NoProgress, Registry, RegistrySettings};
 use registry_synth::{FileFormat, FileLayout, Market, Params};
 
 use super::{Backend, open_on};
 
 /// Every outcome, rejection, report and export of one registry, as text.
 fn everything(registry: &Registry, dir: &Path, manifest: &registry_synth::Manifest) -> Vec<String> {
+    let mut out = ingest_all(registry, dir, manifest);
+    out.extend(read_all(registry, manifest));
+    out
+}
+
+/// Ingests every file; each outcome and rejection as text.
+fn ingest_all(registry: &Registry, dir: &Path, manifest: &registry_synth::Manifest) -> Vec<String> {
     let mut out = Vec::new();
     for file in &manifest.files {
         let bytes = std::fs::read(dir.join(&file.path)).unwrap();
@@ -28,6 +35,12 @@ fn everything(registry: &Registry, dir: &Path, manifest: &registry_synth::Manife
             })
             .unwrap();
     }
+    out
+}
+
+/// Every report and export, as text.
+fn read_all(registry: &Registry, manifest: &registry_synth::Manifest) -> Vec<String> {
+    let mut out = Vec::new();
     let as_of: Date = "2022-05-31".parse().unwrap();
     let mut missing_in_a_row = 0;
     for key in 1.. {
@@ -55,8 +68,59 @@ fn everything(registry: &Registry, dir: &Path, manifest: &registry_synth::Manife
 fn the_same_files_give_byte_identical_results_on_both_backends() {
     let dir = tempfile::tempdir().unwrap();
     let files = dir.path().join("files");
-    // The Chinese market: joint and co-lent accounts (one account, several subjects), spelling
-    // variants, corrections, and a share of broken records.
+    let manifest = market(&files);
+    let Some(postgres) = open_on(Backend::Postgres, &dir.path().join("postgres")) else { return };
+    let sqlite = open_on(Backend::Sqlite, &dir.path().join("sqlite")).unwrap();
+    let expected = everything(&sqlite, &files, &manifest);
+    assert!(expected.iter().filter(|line| line.starts_with("{\"")).count() > 150, "most people have a report");
+    let got = everything(&postgres, &files, &manifest);
+    assert_eq!(got.len(), expected.len());
+    for (got, expected) in got.iter().zip(&expected) {
+        assert_eq!(got, expected);
+    }
+}
+
+#[test]
+fn a_registry_copied_to_postgres_reads_the_same_and_carries_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = dir.path().join("files");
+    let manifest = market(&files);
+    let Some(database) = registry_store::testing::TestDatabase::create() else { return };
+    let sqlite_dir = dir.path().join("sqlite");
+    let sqlite = open_on(Backend::Sqlite, &sqlite_dir).unwrap();
+    ingest_all(&sqlite, &files, &manifest);
+    let expected = read_all(&sqlite, &manifest);
+    drop(sqlite);
+
+    let to = registry_store::PostgresSettings::new(database.url());
+    let copied = registry_service::copy_to_postgres(&RegistrySettings::new(&sqlite_dir), to.clone()).unwrap();
+    assert!(copied.rows > 1000, "{copied:?}");
+    // Into a database that holds a registry already: refused, nothing changed.
+    let again = registry_service::copy_to_postgres(&RegistrySettings::new(&sqlite_dir), to.clone()).unwrap_err();
+    assert!(matches!(again, registry_service::ServiceError::Store(registry_store::StoreError::NotEmpty)), "{again:?}");
+
+    let mut settings = RegistrySettings::new(&sqlite_dir);
+    settings.postgres = Some(to);
+    settings.keys = Some(copied.keys);
+    let clock = registry_service::clock::FixedClock(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2022, 6, 30, 12, 0, 0).unwrap());
+    let postgres = Registry::open(settings, std::sync::Arc::new(clock)).unwrap();
+    let got = read_all(&postgres, &manifest);
+    assert_eq!(got.len(), expected.len());
+    for (got, expected) in got.iter().zip(&expected) {
+        assert_eq!(got, expected);
+    }
+    // It carries on where the copy left off: the same files again are recognised as applied.
+    for file in &manifest.files {
+        let bytes = std::fs::read(files.join(&file.path)).unwrap();
+        let furnisher = FurnisherId::parse(&file.furnisher).unwrap();
+        let outcome = postgres.ingest(&furnisher, None, &mut &bytes[..], &IngestOptions::default(), &NoProgress).unwrap();
+        assert!(matches!(outcome, registry_service::IngestOutcome::Duplicate(_)), "{outcome:?}");
+    }
+}
+
+/// The Chinese market: joint and co-lent accounts (one account, several subjects), spelling
+/// variants, corrections, and a share of broken records.
+fn market(files: &Path) -> registry_synth::Manifest {
     let params = Params {
         subjects: 200,
         seed: 4,
@@ -68,14 +132,5 @@ fn the_same_files_give_byte_identical_results_on_both_backends() {
         market: Market::Cn,
         format: FileFormat::JsonLines,
     };
-    let manifest = registry_synth::generate(&params, &files, &mut |_| {}).unwrap();
-    let Some(postgres) = open_on(Backend::Postgres, &dir.path().join("postgres")) else { return };
-    let sqlite = open_on(Backend::Sqlite, &dir.path().join("sqlite")).unwrap();
-    let expected = everything(&sqlite, &files, &manifest);
-    assert!(expected.iter().filter(|line| line.starts_with("{\"")).count() > 150, "most people have a report");
-    let got = everything(&postgres, &files, &manifest);
-    assert_eq!(got.len(), expected.len());
-    for (got, expected) in got.iter().zip(&expected) {
-        assert_eq!(got, expected);
-    }
+    registry_synth::generate(&params, files, &mut |_| {}).unwrap()
 }
