@@ -20,7 +20,7 @@ url="${server%/*}/credit_registry_bench"
 if [ ! -f "$work/month-2.jsonl" ]; then
     "$here/scripts/bench-ingest.sh" 0 "$work"
 fi
-(cd "$here" && cargo build --release --locked -p credit-registry -p registry-service --example report_latency >&2)
+(cd "$here" && cargo build --release --locked -p credit-registry >&2 && cargo build --release --locked -p registry-service --example report_latency >&2)
 latency="$here/target/release/examples/report_latency"
 records=$(grep -c '"account"' "$work/month-1.jsonl" || true)
 echo "input: $work/month-1.jsonl ($records records), month-2.jsonl"

@@ -719,7 +719,9 @@ impl PgWriterState {
 
         // 4. The people of records whose account does not already name them, in bulk.
         let signatures: Vec<[u8; 16]> = records.iter().map(|r| subjects_signature(r)).collect();
-        let needs_people: Vec<&SealedRecord> = records
+        //    An account whose people change anywhere in the batch may change back later in it, so
+        //    all its records' people are resolved.
+        let changing: HashSet<&str> = records
             .iter()
             .zip(&kinds)
             .zip(&signatures)
@@ -727,10 +729,16 @@ impl PgWriterState {
                 !matches!(kind, Kind::DuplicateOf(_))
                     && accounts.get(&record.facts.account).is_none_or(|a| a.subjects_sig != signature[..])
             })
-            .map(|((record, _), _)| *record)
+            .map(|((record, _), _)| record.facts.account.as_str())
             .collect();
-        self.resolve_subjects(conn, &needs_people)?;
-        self.resolve_identities(conn, &needs_people)?;
+        let needs_people: Vec<&SealedRecord> = records
+            .iter()
+            .zip(&kinds)
+            .filter(|(record, kind)| !matches!(kind, Kind::DuplicateOf(_)) && changing.contains(record.facts.account.as_str()))
+            .map(|(record, _)| *record)
+            .collect();
+        let subject_keys = self.resolve_subjects(conn, &needs_people)?;
+        let identity_keys = self.resolve_identities(conn, &needs_people, &subject_keys)?;
 
         // 5. Walk the batch in order, as SQLite applies it record by record.
         let new_accounts = unique(
@@ -774,9 +782,8 @@ impl PgWriterState {
             if account.subjects_sig != signature[..] {
                 let mut links = Vec::with_capacity(record.subjects.len());
                 for subject in &record.subjects {
-                    let subject_key = self.subjects.get(&subject.id_hash).ok_or_else(|| corrupt("a subject was not resolved"))?;
-                    let identity = self
-                        .identities
+                    let subject_key = *subject_keys.get(&subject.id_hash).ok_or_else(|| corrupt("a subject was not resolved"))?;
+                    let identity = *identity_keys
                         .get(&(subject_key, subject.identity_hash))
                         .ok_or_else(|| corrupt("an identity was not resolved"))?;
                     links.push(StoredLink { subject: subject_key, role: subject.role, identity });
@@ -864,16 +871,23 @@ impl PgWriterState {
 
     /// Finds or creates the subject of every identifier on `records`, in order of first
     /// appearance (so new subjects get keys in file order, as in SQLite).
-    fn resolve_subjects(&mut self, conn: &mut Client, records: &[&SealedRecord]) -> StoreResult<()> {
+    /// Returns them for this batch: the cache may forget entries as it fills, the batch's map
+    /// does not.
+    fn resolve_subjects(&mut self, conn: &mut Client, records: &[&SealedRecord]) -> StoreResult<HashMap<KeyedHash, i64>> {
+        let mut resolved: HashMap<KeyedHash, i64> = HashMap::new();
         let mut wanted: Vec<&crate::SealedSubject> = Vec::new();
         let mut asked = HashSet::new();
         for subject in records.iter().flat_map(|r| &r.subjects) {
-            if self.subjects.get(&subject.id_hash).is_none() && asked.insert(subject.id_hash) {
-                wanted.push(subject);
+            match self.subjects.get(&subject.id_hash) {
+                Some(key) => {
+                    resolved.insert(subject.id_hash, key);
+                }
+                None if asked.insert(subject.id_hash) => wanted.push(subject),
+                None => {}
             }
         }
         if wanted.is_empty() {
-            return Ok(());
+            return Ok(resolved);
         }
         let hashes: Vec<&[u8]> = wanted.iter().map(|s| &s.id_hash[..]).collect();
         let mut found: HashMap<Vec<u8>, i64> = HashMap::new();
@@ -906,23 +920,34 @@ impl PgWriterState {
         for subject in wanted {
             let key = *found.get(&subject.id_hash[..]).ok_or_else(|| corrupt("a subject look-up lost a row"))?;
             self.subjects.insert(subject.id_hash, key);
+            resolved.insert(subject.id_hash, key);
         }
-        Ok(())
+        Ok(resolved)
     }
 
     /// Finds or creates each (subject, reported identity) on `records` for this furnisher.
-    fn resolve_identities(&mut self, conn: &mut Client, records: &[&SealedRecord]) -> StoreResult<()> {
+    fn resolve_identities(
+        &mut self,
+        conn: &mut Client,
+        records: &[&SealedRecord],
+        subjects: &HashMap<KeyedHash, i64>,
+    ) -> StoreResult<HashMap<(i64, KeyedHash), i64>> {
+        let mut resolved: HashMap<(i64, KeyedHash), i64> = HashMap::new();
         let mut wanted: Vec<(i64, &crate::SealedSubject)> = Vec::new();
         let mut asked = HashSet::new();
         for subject in records.iter().flat_map(|r| &r.subjects) {
-            let subject_key = self.subjects.get(&subject.id_hash).ok_or_else(|| corrupt("a subject was not resolved"))?;
+            let subject_key = *subjects.get(&subject.id_hash).ok_or_else(|| corrupt("a subject was not resolved"))?;
             let key = (subject_key, subject.identity_hash);
-            if self.identities.get(&key).is_none() && asked.insert(key) {
-                wanted.push((subject_key, subject));
+            match self.identities.get(&key) {
+                Some(identity) => {
+                    resolved.insert(key, identity);
+                }
+                None if asked.insert(key) => wanted.push((subject_key, subject)),
+                None => {}
             }
         }
         if wanted.is_empty() {
-            return Ok(());
+            return Ok(resolved);
         }
         let furnisher = self.submission.furnisher.as_str();
         let subject_keys: Vec<i64> = wanted.iter().map(|(k, _)| *k).collect();
@@ -959,8 +984,9 @@ impl PgWriterState {
         for (subject_key, subject) in wanted {
             let key = *found.get(&(subject_key, subject.identity_hash.to_vec())).ok_or_else(|| corrupt("an identity look-up lost a row"))?;
             self.identities.insert((subject_key, subject.identity_hash), key);
+            resolved.insert((subject_key, subject.identity_hash), key);
         }
-        Ok(())
+        Ok(resolved)
     }
 
     /// Moves every copy of each corrected record to the history, marked as replaced by this
