@@ -47,7 +47,7 @@ for run in $(seq "$runs"); do
     measure "  postgres steady state" "$bin" ingest --furnisher bench "$work/month-2.jsonl" --data-dir "$work/registry-pg" --database-url "$url"
 
     # The floor: month 1's record rows, as PostgreSQL stored them, copied back in as CSV.
-    psql "$url" -qc "\\copy (SELECT * FROM record WHERE as_of = (SELECT min(as_of) FROM record)) TO '$work/records.csv' CSV"
+    psql "$url" -qc "\\copy (SELECT * FROM record WHERE submission_key = (SELECT min(submission_key) FROM record)) TO '$work/records.csv' CSV"
     rows=$(wc -l < "$work/records.csv")
     psql "$url" -qc "DROP TABLE IF EXISTS record_floor" -c "CREATE TABLE record_floor (LIKE record INCLUDING ALL)"
     start=$(date +%s.%N)
