@@ -7,6 +7,11 @@ use registry_core::report::SubjectLink;
 
 use crate::{StoreError, StoreResult};
 
+/// `a, b, c` as `r.a, r.b, r.c`: a column list for a query that joins several tables.
+pub fn qualified(columns: &str, alias: &str) -> String {
+    columns.split(", ").map(|c| format!("{alias}.{c}")).collect::<Vec<_>>().join(", ")
+}
+
 /// A date as the integer YYYYMMDD: 4 bytes instead of 10, and still sorts and reads as a date.
 pub fn date_number(date: Date) -> i64 {
     use chrono::Datelike;

@@ -11,6 +11,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use postgres::binary_copy::BinaryCopyInWriter;
@@ -44,6 +45,20 @@ const READ_ATTEMPTS: u32 = 3;
 const RECORD_COLUMNS: &str = "subject_key, account_key, as_of, primary_copy, submission_key, line, product, opened, closed, \
      currency, credit_limit, original_amount, term_months, scheduled_payment, actual_payment, balance, past_due, status, \
      payment_history, first_delinquency, last_payment, special_comment, dispute, subjects, funding, reporter_id";
+
+/// `RECORD_COLUMNS` of the table aliased `r`.
+static RECORD_COLUMNS_R: LazyLock<String> = LazyLock::new(|| codec::qualified(RECORD_COLUMNS, "r"));
+/// How many `RECORD_COLUMNS` there are (one type each).
+const RECORD_COLUMN_COUNT: usize = RECORD_TYPES.len();
+/// A subject's records with their accounts' names, for a report: built once, not per report.
+static SUBJECT_RECORDS_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {}, m.furnisher, m.account FROM subject_account m \
+         JOIN record r ON r.subject_key = m.subject_key AND r.account_key = m.account_key \
+         WHERE m.subject_key = $1 ORDER BY r.account_key, r.as_of",
+        *RECORD_COLUMNS_R
+    )
+});
 
 const RECORD_TYPES: &[Type] = &[
     Type::INT8, Type::INT8, Type::INT4, Type::BOOL, Type::INT8, Type::INT8, Type::TEXT, Type::INT4, Type::INT4,
@@ -409,7 +424,7 @@ impl Store for PostgresStore {
     }
 
     fn record_versions(&self, furnisher: &FurnisherId, account: &str) -> StoreResult<Vec<RecordVersion>> {
-        let columns = RECORD_COLUMNS.split(", ").map(|c| format!("r.{c}")).collect::<Vec<_>>().join(", ");
+        let columns = &*RECORD_COLUMNS_R;
         self.read(|conn| {
             let Some(row) = conn
                 .query_opt("SELECT account_key, members FROM account WHERE account = $1 AND furnisher = $2", &[&account, &furnisher.as_str()])
@@ -437,7 +452,7 @@ impl Store for PostgresStore {
                     &[&members, &account_key, &furnisher.as_str()],
                 )
                 .map_err(map_err)?;
-            let after = RECORD_COLUMNS.split(", ").count();
+            let after = RECORD_COLUMN_COUNT;
             rows.iter()
                 .map(|row| {
                     let (facts, _) = record_from_row(row, account)?;
@@ -461,7 +476,7 @@ impl Store for PostgresStore {
     ) -> StoreResult<()> {
         let mut conn = self.connection()?;
         in_transaction(&mut conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", |conn| {
-            let columns = RECORD_COLUMNS.split(", ").map(|c| format!("r.{c}")).collect::<Vec<_>>().join(", ");
+            let columns = &*RECORD_COLUMNS_R;
             let from = codec::date_number(from) as i32;
             let to = codec::date_number(to) as i32;
             let furnisher = furnisher.as_str();
@@ -477,7 +492,7 @@ impl Store for PostgresStore {
                     params,
                 )
                 .map_err(map_err)?;
-            let account_at = RECORD_COLUMNS.split(", ").count();
+            let account_at = RECORD_COLUMN_COUNT;
             while let Some(row) = rows.next().map_err(map_err)? {
                 let account: String = row.try_get(account_at).map_err(map_err)?;
                 let (facts, subjects) = record_from_row(&row, &account)?;
@@ -548,18 +563,8 @@ fn read_subject(conn: &mut Client, subject: SubjectKey) -> StoreResult<Option<St
         .map(|r| StoredIdentity { key: r.get(0), furnisher: r.get(1), sealed: r.get(2) })
         .collect();
 
-    let columns = RECORD_COLUMNS.split(", ").map(|c| format!("r.{c}")).collect::<Vec<_>>().join(", ");
-    let rows = conn
-        .query(
-            &format!(
-                "SELECT {columns}, m.furnisher, m.account FROM subject_account m \
-                 JOIN record r ON r.subject_key = m.subject_key AND r.account_key = m.account_key \
-                 WHERE m.subject_key = $1 ORDER BY r.account_key, r.as_of"
-            ),
-            &[&subject.0],
-        )
-        .map_err(map_err)?;
-    let furnisher_at = RECORD_COLUMNS.split(", ").count();
+    let rows = conn.query(SUBJECT_RECORDS_SQL.as_str(), &[&subject.0]).map_err(map_err)?;
+    let furnisher_at = RECORD_COLUMN_COUNT;
     let mut accounts: Vec<AccountHistory> = Vec::new();
     let mut current_account: Option<i64> = None;
     for row in &rows {
@@ -634,7 +639,9 @@ struct PgWriterState {
 struct AccountState {
     key: i64,
     subjects_sig: Vec<u8>,
-    subjects: String,
+    subjects: Arc<str>,
+    /// The distinct subjects of `subjects`, first listed first: who gets a copy of a record.
+    copies: Arc<[i64]>,
     members: Vec<i64>,
     /// Whether the account row must be inserted (true) or updated (`changed`).
     new: bool,
@@ -685,9 +692,11 @@ impl PgWriterState {
             )
             .map_err(map_err)?
         {
+            let subjects: String = row.get(3);
+            let copies = copies_of(&subjects)?.into();
             accounts.insert(
                 row.get(0),
-                AccountState { key: row.get(1), subjects_sig: row.get(2), subjects: row.get(3), members: row.get(4), new: false, changed: false },
+                AccountState { key: row.get(1), subjects_sig: row.get(2), subjects: subjects.into(), copies, members: row.get(4), new: false, changed: false },
             );
         }
         // Every subject each account ever had, as the batch found it: where its rows live.
@@ -775,7 +784,15 @@ impl PgWriterState {
             }
             if !accounts.contains_key(&facts.account) {
                 let key = account_keys.next().ok_or_else(|| corrupt("ran out of allocated account keys"))?;
-                let new = AccountState { key, subjects_sig: Vec::new(), subjects: String::new(), members: Vec::new(), new: true, changed: true };
+                let new = AccountState {
+                    key,
+                    subjects_sig: Vec::new(),
+                    subjects: "".into(),
+                    copies: Arc::new([]),
+                    members: Vec::new(),
+                    new: true,
+                    changed: true,
+                };
                 accounts.insert(facts.account.clone(), new);
             }
             let account = accounts.get_mut(&facts.account).ok_or_else(|| corrupt("an account vanished from the batch"))?;
@@ -795,7 +812,8 @@ impl PgWriterState {
                         memberships.push((subject_key, account.key, facts.account.clone()));
                     }
                 }
-                account.subjects = codec::encode_links(&links);
+                account.subjects = codec::encode_links(&links).into();
+                account.copies = unique(links.iter().map(|l| l.subject)).into();
                 account.subjects_sig = signature.to_vec();
                 account.changed = true;
             }
@@ -803,10 +821,8 @@ impl PgWriterState {
             if *kind == Kind::Correction {
                 corrections.push((account.key, as_of));
             }
-            let subjects: std::sync::Arc<str> = account.subjects.as_str().into();
-            let copies = unique(codec::decode_links(&subjects)?.into_iter().map(|l| l.subject));
-            for (index, subject_key) in copies.into_iter().enumerate() {
-                rows.push(RecordRow { subject_key, account_key: account.key, as_of, primary: index == 0, record, subjects: subjects.clone() });
+            for (index, &subject_key) in account.copies.iter().enumerate() {
+                rows.push(RecordRow { subject_key, account_key: account.key, as_of, primary: index == 0, record, subjects: account.subjects.clone() });
             }
             counts.accepted += 1;
         }
@@ -1003,7 +1019,7 @@ impl PgWriterState {
                 dates.push(*as_of);
             }
         }
-        let columns = RECORD_COLUMNS.split(", ").map(|c| format!("r.{c}")).collect::<Vec<_>>().join(", ");
+        let columns = &*RECORD_COLUMNS_R;
         conn.execute(
             &format!(
                 "INSERT INTO record_history ({RECORD_COLUMNS}, replaced_by, history_key) \
@@ -1029,42 +1045,11 @@ impl PgWriterState {
         }
         let sink = conn.copy_in(&format!("COPY record ({RECORD_COLUMNS}) FROM STDIN BINARY")).map_err(map_err)?;
         let mut writer = BinaryCopyInWriter::new(sink, RECORD_TYPES);
-        let amount = |a: Option<AmountMinor>| a.map(|a| a.0 as i64);
-        let date = |d: Option<Date>| d.map(|d| codec::date_number(d) as i32);
         for row in rows {
             let facts = &row.record.facts;
             let funding = (!facts.funding.is_empty()).then(|| codec::encode_funding(&facts.funding));
-            let subjects: &str = &row.subjects;
-            writer
-                .write(&[
-                    &row.subject_key,
-                    &row.account_key,
-                    &row.as_of,
-                    &row.primary,
-                    &self.submission_key,
-                    &(row.record.line as i64),
-                    &facts.product.as_str(),
-                    &(codec::date_number(facts.opened) as i32),
-                    &date(facts.closed),
-                    &facts.currency.code(),
-                    &amount(facts.credit_limit),
-                    &amount(facts.original_amount),
-                    &facts.term_months.map(i32::from),
-                    &amount(facts.scheduled_payment),
-                    &amount(facts.actual_payment),
-                    &(facts.balance.0 as i64),
-                    &(facts.past_due.0 as i64),
-                    &facts.status.as_str(),
-                    &facts.payment_history,
-                    &date(facts.first_delinquency),
-                    &date(facts.last_payment),
-                    &facts.special_comment,
-                    &facts.dispute.as_str(),
-                    &subjects,
-                    &funding,
-                    &facts.reporter_id,
-                ])
-                .map_err(map_err)?;
+            let values = RecordValues::from_facts(facts, row.account_key, self.submission_key, row.record.line as i64, &row.subjects, funding.as_deref());
+            values.write(&mut writer, row.subject_key, row.primary, &[])?;
         }
         writer.finish().map_err(map_err)?;
         Ok(())
@@ -1096,6 +1081,149 @@ impl PgWriterState {
     }
 }
 
+/// The distinct subjects of an encoded `subjects` list, first listed first: the subjects a
+/// record is stored with (the first one's copy is the primary).
+fn copies_of(subjects: &str) -> StoreResult<Vec<i64>> {
+    Ok(unique(codec::decode_links(subjects)?.into_iter().map(|l| l.subject)))
+}
+
+/// A record's values in `RECORD_COLUMNS` order, borrowed, except the subject a copy belongs
+/// to: the one list of what a `record` or `record_history` row holds, for ingest and for load.
+struct RecordValues<'a> {
+    account_key: i64,
+    as_of: i32,
+    submission_key: i64,
+    line: i64,
+    product: &'a str,
+    opened: i32,
+    closed: Option<i32>,
+    currency: &'a str,
+    credit_limit: Option<i64>,
+    original_amount: Option<i64>,
+    term_months: Option<i32>,
+    scheduled_payment: Option<i64>,
+    actual_payment: Option<i64>,
+    balance: i64,
+    past_due: i64,
+    status: &'a str,
+    payment_history: &'a str,
+    first_delinquency: Option<i32>,
+    last_payment: Option<i32>,
+    special_comment: Option<&'a str>,
+    dispute: &'a str,
+    subjects: &'a str,
+    funding: Option<&'a str>,
+    reporter_id: Option<&'a str>,
+}
+
+impl<'a> RecordValues<'a> {
+    fn from_facts(
+        facts: &'a registry_core::model::AccountFacts,
+        account_key: i64,
+        submission_key: i64,
+        line: i64,
+        subjects: &'a str,
+        funding: Option<&'a str>,
+    ) -> RecordValues<'a> {
+        let amount = |a: Option<AmountMinor>| a.map(|a| a.0 as i64);
+        let date = |d: Option<Date>| d.map(|d| codec::date_number(d) as i32);
+        RecordValues {
+            account_key,
+            as_of: codec::date_number(facts.as_of) as i32,
+            submission_key,
+            line,
+            product: facts.product.as_str(),
+            opened: codec::date_number(facts.opened) as i32,
+            closed: date(facts.closed),
+            currency: facts.currency.code(),
+            credit_limit: amount(facts.credit_limit),
+            original_amount: amount(facts.original_amount),
+            term_months: facts.term_months.map(i32::from),
+            scheduled_payment: amount(facts.scheduled_payment),
+            actual_payment: amount(facts.actual_payment),
+            balance: facts.balance.0 as i64,
+            past_due: facts.past_due.0 as i64,
+            status: facts.status.as_str(),
+            payment_history: &facts.payment_history,
+            first_delinquency: date(facts.first_delinquency),
+            last_payment: date(facts.last_payment),
+            special_comment: facts.special_comment.as_deref(),
+            dispute: facts.dispute.as_str(),
+            subjects,
+            funding,
+            reporter_id: facts.reporter_id.as_deref(),
+        }
+    }
+
+    /// A dumped record as it was stored (dates YYYYMMDD fit an integer).
+    fn from_columns(c: &'a crate::RecordColumns, account_key: i64, submission_key: i64, line: i64) -> RecordValues<'a> {
+        let int4 = |v: i64| v as i32;
+        RecordValues {
+            account_key,
+            as_of: int4(c.as_of),
+            submission_key,
+            line,
+            product: &c.product,
+            opened: int4(c.opened),
+            closed: c.closed.map(int4),
+            currency: &c.currency,
+            credit_limit: c.credit_limit,
+            original_amount: c.original_amount,
+            term_months: c.term_months.map(int4),
+            scheduled_payment: c.scheduled_payment,
+            actual_payment: c.actual_payment,
+            balance: c.balance,
+            past_due: c.past_due,
+            status: &c.status,
+            payment_history: &c.payment_history,
+            first_delinquency: c.first_delinquency.map(int4),
+            last_payment: c.last_payment.map(int4),
+            special_comment: c.special_comment.as_deref(),
+            dispute: &c.dispute,
+            subjects: &c.subjects,
+            funding: c.funding.as_deref(),
+            reporter_id: c.reporter_id.as_deref(),
+        }
+    }
+
+    /// Writes the copy of `subject_key`, then the `extra` columns a history row adds.
+    fn write(&self, writer: &mut BinaryCopyInWriter<'_>, subject_key: i64, primary: bool, extra: &[&(dyn ToSql + Sync)]) -> StoreResult<()> {
+        let columns: [&(dyn ToSql + Sync); RECORD_COLUMN_COUNT] = [
+            &subject_key,
+            &self.account_key,
+            &self.as_of,
+            &primary,
+            &self.submission_key,
+            &self.line,
+            &self.product,
+            &self.opened,
+            &self.closed,
+            &self.currency,
+            &self.credit_limit,
+            &self.original_amount,
+            &self.term_months,
+            &self.scheduled_payment,
+            &self.actual_payment,
+            &self.balance,
+            &self.past_due,
+            &self.status,
+            &self.payment_history,
+            &self.first_delinquency,
+            &self.last_payment,
+            &self.special_comment,
+            &self.dispute,
+            &self.subjects,
+            &self.funding,
+            &self.reporter_id,
+        ];
+        if extra.is_empty() {
+            return writer.write(&columns).map_err(map_err);
+        }
+        let all: Vec<&(dyn ToSql + Sync)> = columns.iter().chain(extra).copied().collect();
+        writer.write(&all).map_err(map_err)
+    }
+}
+
 /// One copy of a record, for one of its subjects.
 struct RecordRow<'r> {
     subject_key: i64,
@@ -1103,7 +1231,7 @@ struct RecordRow<'r> {
     as_of: i32,
     primary: bool,
     record: &'r SealedRecord,
-    subjects: std::sync::Arc<str>,
+    subjects: Arc<str>,
 }
 
 /// Inserts the batch's new accounts and updates the changed ones.
@@ -1116,7 +1244,7 @@ fn write_accounts(conn: &mut Client, furnisher: &str, accounts: &HashMap<String,
         let numbers: Vec<&str> = changed.iter().map(|(n, _)| n.as_str()).collect();
         let keys: Vec<i64> = changed.iter().map(|(_, a)| a.key).collect();
         let signatures: Vec<&[u8]> = changed.iter().map(|(_, a)| a.subjects_sig.as_slice()).collect();
-        let subjects: Vec<&str> = changed.iter().map(|(_, a)| a.subjects.as_str()).collect();
+        let subjects: Vec<&str> = changed.iter().map(|(_, a)| &*a.subjects).collect();
         // Arrays of arrays must be rectangular in PostgreSQL: members travel as text.
         let members: Vec<String> = changed
             .iter()
@@ -1353,25 +1481,11 @@ fn load_rows(conn: &mut Client, rows: &[DumpRow], furnishers: &HashMap<i64, Stri
                 if replaced.is_some() != history {
                     return Err(corrupt("a dump mixed current and replaced records"));
                 }
-                let int4 = |v: i64| v as i32;
-                let (as_of, opened) = (int4(c.as_of), int4(c.opened));
-                let (closed, first_delinquency, last_payment) = (c.closed.map(int4), c.first_delinquency.map(int4), c.last_payment.map(int4));
-                let term_months = c.term_months.map(int4);
                 let (replaced_by, history_key) = replaced.unwrap_or_default();
-                let copies = unique(codec::decode_links(&c.subjects)?.into_iter().map(|l| l.subject));
-                for (index, subject_key) in copies.into_iter().enumerate() {
-                    let primary = index == 0;
-                    let mut values: Vec<&(dyn ToSql + Sync)> = vec![
-                        &subject_key, account_key, &as_of, &primary, submission_key, line, &c.product, &opened, &closed,
-                        &c.currency, &c.credit_limit, &c.original_amount, &term_months, &c.scheduled_payment, &c.actual_payment,
-                        &c.balance, &c.past_due, &c.status, &c.payment_history, &first_delinquency, &last_payment,
-                        &c.special_comment, &c.dispute, &c.subjects, &c.funding, &c.reporter_id,
-                    ];
-                    if history {
-                        values.push(&replaced_by);
-                        values.push(&history_key);
-                    }
-                    w.write(&values).map_err(map_err)?;
+                let extra: &[&(dyn ToSql + Sync)] = if history { &[&replaced_by, &history_key] } else { &[] };
+                let values = RecordValues::from_columns(c, *account_key, *submission_key, *line);
+                for (index, subject_key) in copies_of(&c.subjects)?.into_iter().enumerate() {
+                    values.write(w, subject_key, index == 0, extra)?;
                 }
                 Ok(())
             })

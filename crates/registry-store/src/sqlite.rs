@@ -4,7 +4,7 @@
 
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{LazyLock, Mutex, MutexGuard};
 use std::time::Duration;
 
 use r2d2_sqlite::SqliteConnectionManager;
@@ -352,7 +352,7 @@ impl Store for SqliteStore {
 
     fn record_versions(&self, furnisher: &FurnisherId, account: &str) -> StoreResult<Vec<RecordVersion>> {
         let conn = self.reader()?;
-        let columns = RECORD_COLUMNS.split(", ").map(|c| format!("r.{c}")).collect::<Vec<_>>().join(", ");
+        let columns = &*RECORD_COLUMNS_R;
         let mut stmt = conn
             .prepare_cached(&format!(
                 "SELECT * FROM ( \
@@ -394,7 +394,7 @@ impl Store for SqliteStore {
         let conn = self.reader()?;
         conn.execute_batch("BEGIN").map_err(map_err)?;
         let result = (|| {
-            let columns = RECORD_COLUMNS.split(", ").map(|c| format!("r.{c}")).collect::<Vec<_>>().join(", ");
+            let columns = &*RECORD_COLUMNS_R;
             let mut stmt = conn
                 .prepare_cached(&format!(
                     "SELECT a.account, {columns} FROM account a JOIN record r ON r.account_key = a.account_key \
@@ -460,6 +460,18 @@ impl Store for SqliteStore {
 }
 
 const RECORD_COLUMNS: &str = record_columns!();
+/// `RECORD_COLUMNS` of the table aliased `r`.
+static RECORD_COLUMNS_R: LazyLock<String> = LazyLock::new(|| codec::qualified(RECORD_COLUMNS, "r"));
+/// A subject's accounts and records, for a report: built once, not per report.
+static SUBJECT_RECORDS_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT a.furnisher, a.account, {} FROM account_subject m \
+         JOIN account a ON a.account_key = m.account_key \
+         JOIN record r ON r.account_key = m.account_key \
+         WHERE m.subject_key = ?1 ORDER BY r.account_key, r.as_of",
+        *RECORD_COLUMNS_R
+    )
+});
 
 impl SqliteStore {
     /// Every row of the registry, table by table in the order `DumpRow` lists them, in one
@@ -600,15 +612,7 @@ fn read_subject(conn: &Connection, subject: SubjectKey) -> StoreResult<Option<St
     }
 
     let mut accounts: Vec<AccountHistory> = Vec::new();
-    let mut stmt = conn
-        .prepare_cached(&format!(
-            "SELECT a.furnisher, a.account, {} FROM account_subject m \
-             JOIN account a ON a.account_key = m.account_key \
-             JOIN record r ON r.account_key = m.account_key \
-             WHERE m.subject_key = ?1 ORDER BY r.account_key, r.as_of",
-            RECORD_COLUMNS.split(", ").map(|c| format!("r.{c}")).collect::<Vec<_>>().join(", ")
-        ))
-        .map_err(map_err)?;
+    let mut stmt = conn.prepare_cached(&SUBJECT_RECORDS_SQL).map_err(map_err)?;
     let mut rows = stmt.query([subject.0]).map_err(map_err)?;
     let mut current_account: Option<i64> = None;
     while let Some(row) = rows.next().map_err(map_err)? {
