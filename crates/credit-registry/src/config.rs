@@ -106,9 +106,7 @@ impl Config {
             .map_err(|_| Failure::usage(format!("listen = {listen_text:?} is not an address like 127.0.0.1:8080")))?;
         let database_url = global.database_url.clone().or(file.database_url);
         if let Some(url) = &database_url {
-            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-                return Err(Failure::usage("database_url must be a PostgreSQL URL: postgres://USER@HOST:PORT/DATABASE"));
-            }
+            check_database_url("database_url", url)?;
             let mut postgres = PostgresSettings::new(url.clone());
             if let Some(v) = parse_env("CREDIT_REGISTRY_DATABASE_POOL_SIZE")?.or(file.database_pool_size) {
                 if v == 0 {
@@ -130,6 +128,15 @@ impl Config {
             None => format!("the embedded store in {}", self.registry.data_dir.display()),
             Some(_) => "the PostgreSQL database of --database-url".to_string(),
         }
+    }
+}
+
+/// Refuses anything but a PostgreSQL URL, naming the setting (`what`) it came from.
+pub fn check_database_url(what: &str, url: &str) -> Result<(), Failure> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(())
+    } else {
+        Err(Failure::usage(format!("{what} must be a PostgreSQL URL: postgres://USER@HOST:PORT/DATABASE")))
     }
 }
 

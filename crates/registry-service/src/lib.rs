@@ -118,15 +118,20 @@ pub struct Registry {
 /// Opens the configured store and brings its schema to this build's version, without keys
 /// (what `credit-registry migrate` does before the first server starts).
 pub fn migrate_store(settings: &RegistrySettings) -> Result<(), ServiceError> {
-    match &settings.postgres {
-        None => {
-            create_private_dir(&settings.data_dir).map_err(io_error("creating the data directory failed"))?;
-            let database = settings.data_dir.join(DATABASE_FILE);
-            SqliteStore::open(&database, Duration::from_millis(settings.lock_wait_ms))?.migrate()?;
-        }
-        Some(postgres) => PostgresStore::open(postgres.clone())?.migrate()?,
-    }
-    Ok(())
+    create_private_dir(&settings.data_dir).map_err(io_error("creating the data directory failed"))?;
+    open_store(settings).map(drop)
+}
+
+/// Opens the configured store (the embedded file in the data directory, or PostgreSQL) and
+/// brings its schema to this build's version. The data directory must exist.
+fn open_store(settings: &RegistrySettings) -> Result<Box<dyn Store>, ServiceError> {
+    let lock_wait_ms = settings.lock_wait_ms;
+    let store: Box<dyn Store> = match &settings.postgres {
+        None => Box::new(SqliteStore::open(&settings.data_dir.join(DATABASE_FILE), Duration::from_millis(lock_wait_ms))?),
+        Some(postgres) => Box::new(PostgresStore::open(PostgresSettings { lock_wait_ms, ..postgres.clone() })?),
+    };
+    store.migrate()?;
+    Ok(store)
 }
 
 /// What `copy_to_postgres` moved.
@@ -177,28 +182,21 @@ impl Registry {
     /// migrating its schema.
     pub fn open(settings: RegistrySettings, clock: Arc<dyn Clock>) -> Result<Registry, ServiceError> {
         create_private_dir(&settings.data_dir).map_err(io_error("creating the data directory failed"))?;
-        let (store, keys): (Box<dyn Store>, Keys) = match &settings.postgres {
-            None => {
-                let database = settings.data_dir.join(DATABASE_FILE);
-                let database_existed = database.exists();
-                let keys = load_keys(&settings, database_existed)?;
-                (Box::new(SqliteStore::open(&database, Duration::from_millis(settings.lock_wait_ms))?), keys)
-            }
-            Some(postgres) => {
-                // Every server of a PostgreSQL registry must hash and seal alike: the keys
-                // cannot live in one server's data directory.
-                let keys = settings.keys.clone().ok_or_else(|| {
-                    ServiceError::Keys(
-                        "a PostgreSQL registry takes its keys from configuration (identifier_hash_key and data_encryption_key, \
-                         the same on every server); `credit-registry registry-keys` prints a new pair"
-                            .into(),
-                    )
-                })?;
-                let postgres = PostgresSettings { lock_wait_ms: settings.lock_wait_ms, ..postgres.clone() };
-                (Box::new(PostgresStore::open(postgres)?), keys)
-            }
+        // Before the store: an embedded registry's keys file is refused if missing only once
+        // the database exists, so whether it existed must be seen before opening creates it.
+        let keys = match &settings.postgres {
+            None => load_keys(&settings, settings.data_dir.join(DATABASE_FILE).exists())?,
+            // Every server of a PostgreSQL registry must hash and seal alike: the keys cannot
+            // live in one server's data directory.
+            Some(_) => settings.keys.clone().ok_or_else(|| {
+                ServiceError::Keys(
+                    "a PostgreSQL registry takes its keys from configuration (identifier_hash_key and data_encryption_key, \
+                     the same on every server); `credit-registry registry-keys` prints a new pair"
+                        .into(),
+                )
+            })?,
         };
-        store.migrate()?;
+        let store = open_store(&settings)?;
         let vault = Vault::new(&keys);
         let fingerprint = vault.fingerprint();
         if store.meta_init(KEY_FINGERPRINT, &fingerprint)? != fingerprint {

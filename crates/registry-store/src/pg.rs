@@ -25,7 +25,7 @@ use registry_core::model::{AmountMinor, Date, FurnisherId, IdType};
 use registry_core::report::{AccountHistory, StoredRecord, SubjectKey};
 
 use crate::codec::{self, StoredLink};
-use crate::writing::{BoundedMap, subjects_signature};
+use crate::writing::{LookupCaches, subjects_signature};
 use crate::{
     BatchCounts, BatchItem, Begin, DumpRow, KeyedHash, NewSubmission, RecordVersion, SealedLink, SealedRecord, Store,
     StoreError, StoreResult, StoredIdentity, StoredSubject, SubmissionStatus, SubmissionSummary, SubmissionWriter,
@@ -176,7 +176,7 @@ impl PostgresStore {
     fn read<T>(&self, mut work: impl FnMut(&mut Client) -> StoreResult<T>) -> StoreResult<T> {
         let mut attempt = 1;
         loop {
-            let outcome = self.connection().and_then(|mut conn| work(&mut *conn));
+            let outcome = self.connection().and_then(|mut conn| work(&mut conn));
             match outcome {
                 Err(StoreError::Unavailable(_)) if attempt < READ_ATTEMPTS => {
                     std::thread::sleep(Duration::from_millis(50 << attempt));
@@ -343,9 +343,7 @@ impl Store for PostgresStore {
                     submission: submission.clone(),
                     rejection_seq: 0,
                     counts: BatchCounts::default(),
-                    subjects: BoundedMap::default(),
-                    identities: BoundedMap::default(),
-                    memberships: BoundedMap::default(),
+                    cached: LookupCaches::default(),
                 },
                 committed: false,
             }))),
@@ -629,9 +627,7 @@ struct PgWriterState {
     submission: NewSubmission,
     rejection_seq: i64,
     counts: BatchCounts,
-    subjects: BoundedMap<KeyedHash, i64>,
-    identities: BoundedMap<(i64, KeyedHash), i64>,
-    memberships: BoundedMap<(i64, i64), ()>,
+    cached: LookupCaches,
 }
 
 /// An account as stored (or as this batch leaves it).
@@ -807,8 +803,8 @@ impl PgWriterState {
                     if !account.members.contains(&subject_key) {
                         account.members.push(subject_key);
                     }
-                    if self.memberships.get(&(subject_key, account.key)).is_none() {
-                        self.memberships.insert((subject_key, account.key), ());
+                    if self.cached.memberships.get(&(subject_key, account.key)).is_none() {
+                        self.cached.memberships.insert((subject_key, account.key), ());
                         memberships.push((subject_key, account.key, facts.account.clone()));
                     }
                 }
@@ -894,7 +890,7 @@ impl PgWriterState {
         let mut wanted: Vec<&crate::SealedSubject> = Vec::new();
         let mut asked = HashSet::new();
         for subject in records.iter().flat_map(|r| &r.subjects) {
-            match self.subjects.get(&subject.id_hash) {
+            match self.cached.subjects.get(&subject.id_hash) {
                 Some(key) => {
                     resolved.insert(subject.id_hash, key);
                 }
@@ -935,7 +931,7 @@ impl PgWriterState {
         }
         for subject in wanted {
             let key = *found.get(&subject.id_hash[..]).ok_or_else(|| corrupt("a subject look-up lost a row"))?;
-            self.subjects.insert(subject.id_hash, key);
+            self.cached.subjects.insert(subject.id_hash, key);
             resolved.insert(subject.id_hash, key);
         }
         Ok(resolved)
@@ -954,7 +950,7 @@ impl PgWriterState {
         for subject in records.iter().flat_map(|r| &r.subjects) {
             let subject_key = *subjects.get(&subject.id_hash).ok_or_else(|| corrupt("a subject was not resolved"))?;
             let key = (subject_key, subject.identity_hash);
-            match self.identities.get(&key) {
+            match self.cached.identities.get(&key) {
                 Some(identity) => {
                     resolved.insert(key, identity);
                 }
@@ -999,7 +995,7 @@ impl PgWriterState {
         }
         for (subject_key, subject) in wanted {
             let key = *found.get(&(subject_key, subject.identity_hash.to_vec())).ok_or_else(|| corrupt("an identity look-up lost a row"))?;
-            self.identities.insert((subject_key, subject.identity_hash), key);
+            self.cached.identities.insert((subject_key, subject.identity_hash), key);
             resolved.insert((subject_key, subject.identity_hash), key);
         }
         Ok(resolved)

@@ -18,7 +18,7 @@ use registry_core::report::{AccountHistory, StoredRecord, SubjectKey, SubjectLin
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::codec;
-use crate::writing::{BoundedMap, subjects_signature};
+use crate::writing::{LookupCaches, subjects_signature};
 use crate::{
     DumpRow, Begin, BatchCounts, BatchItem, KeyedHash, NewSubmission, SealedLink, SealedRecord, StoreError,
     RecordVersion, StoreResult, StoredIdentity, StoredSubject, Store, SubmissionStatus, SubmissionSummary,
@@ -279,9 +279,7 @@ impl Store for SqliteStore {
                     submission: submission.clone(),
                     rejection_seq: 0,
                     counts: BatchCounts::default(),
-                    subjects: BoundedMap::default(),
-                    identities: BoundedMap::default(),
-                    memberships: BoundedMap::default(),
+                    cached: LookupCaches::default(),
                 },
                 committed: false,
             }))),
@@ -636,7 +634,7 @@ fn record_from_row(row: &Row<'_>, at: usize) -> StoreResult<(AccountFacts, Vec<S
 }
 
 fn record_columns_from_row(row: &Row<'_>, at: usize) -> StoreResult<codec::RecordColumns> {
-    let get = |i: usize| row.get_ref(at + i).map_err(|e| map_err(e.into()));
+    let get = |i: usize| row.get_ref(at + i).map_err(map_err);
     let int = |i: usize| -> StoreResult<i64> { get(i)?.as_i64().map_err(|e| map_err(e.into())) };
     let opt_int = |i: usize| -> StoreResult<Option<i64>> { get(i)?.as_i64_or_null().map_err(|e| map_err(e.into())) };
     let text = |i: usize| -> StoreResult<String> { row.get(at + i).map_err(map_err) };
@@ -681,9 +679,7 @@ struct WriterState {
     submission: NewSubmission,
     rejection_seq: i64,
     counts: BatchCounts,
-    subjects: BoundedMap<KeyedHash, i64>,
-    identities: BoundedMap<(i64, KeyedHash), i64>,
-    memberships: BoundedMap<(i64, i64), ()>,
+    cached: LookupCaches,
 }
 
 /// What happened to one accepted record.
@@ -765,7 +761,7 @@ impl WriterState {
     }
 
     fn subject_key(&mut self, sql: &mut Statements<'_>, conn: &Connection, subject: &crate::SealedSubject) -> StoreResult<i64> {
-        if let Some(key) = self.subjects.get(&subject.id_hash) {
+        if let Some(key) = self.cached.subjects.get(&subject.id_hash) {
             return Ok(key);
         }
         let found: Option<i64> = sql.find_subject.query_row([&subject.id_hash[..]], |r| r.get(0)).optional().map_err(map_err)?;
@@ -778,13 +774,13 @@ impl WriterState {
                 conn.last_insert_rowid()
             }
         };
-        self.subjects.insert(subject.id_hash, key);
+        self.cached.subjects.insert(subject.id_hash, key);
         Ok(key)
     }
 
     fn identity_key(&mut self, sql: &mut Statements<'_>, conn: &Connection, subject_key: i64, subject: &crate::SealedSubject) -> StoreResult<i64> {
         let cache_key = (subject_key, subject.identity_hash);
-        if let Some(key) = self.identities.get(&cache_key) {
+        if let Some(key) = self.cached.identities.get(&cache_key) {
             return Ok(key);
         }
         let furnisher = self.submission.furnisher.as_str();
@@ -802,16 +798,16 @@ impl WriterState {
                 conn.last_insert_rowid()
             }
         };
-        self.identities.insert(cache_key, key);
+        self.cached.identities.insert(cache_key, key);
         Ok(key)
     }
 
     fn link(&mut self, sql: &mut Statements<'_>, subject_key: i64, account_key: i64) -> StoreResult<()> {
-        if self.memberships.get(&(subject_key, account_key)).is_some() {
+        if self.cached.memberships.get(&(subject_key, account_key)).is_some() {
             return Ok(());
         }
         sql.link.execute(params![subject_key, account_key]).map_err(map_err)?;
-        self.memberships.insert((subject_key, account_key), ());
+        self.cached.memberships.insert((subject_key, account_key), ());
         Ok(())
     }
 

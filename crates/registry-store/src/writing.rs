@@ -6,7 +6,7 @@ use std::hash::Hash;
 
 use sha2::{Digest, Sha256};
 
-use crate::SealedRecord;
+use crate::{KeyedHash, SealedRecord};
 
 /// Entries kept in each look-up cache of a submission writer before it starts afresh.
 const CACHE_ENTRIES_MAX: usize = 50_000;
@@ -32,6 +32,15 @@ impl<K: Eq + Hash, V: Copy> BoundedMap<K, V> {
         }
         self.0.insert(key, value);
     }
+}
+
+/// What a submission writer has already looked up or created in this submission: subject keys
+/// by identifier hash, identity keys by (subject, identity hash), and (subject, account) links.
+#[derive(Default)]
+pub struct LookupCaches {
+    pub subjects: BoundedMap<KeyedHash, i64>,
+    pub identities: BoundedMap<(i64, KeyedHash), i64>,
+    pub memberships: BoundedMap<(i64, i64), ()>,
 }
 
 /// Who is on a record, as 16 bytes: the same people in the same roles, reported the same way,

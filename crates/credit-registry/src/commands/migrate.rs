@@ -8,7 +8,7 @@ use registry_store::PostgresSettings;
 
 use crate::cli::{CopyArgs, MigrateArgs, RegistryKeysArgs};
 use crate::commands::print_json;
-use crate::config::Config;
+use crate::config::{Config, check_database_url};
 use crate::failure::Failure;
 
 pub fn run(config: &Config, args: MigrateArgs) -> Result<(), Failure> {
@@ -33,9 +33,7 @@ pub fn registry_keys(args: RegistryKeysArgs) -> Result<(), Failure> {
 }
 
 pub fn copy(config: &Config, args: CopyArgs) -> Result<(), Failure> {
-    if !(args.to.starts_with("postgres://") || args.to.starts_with("postgresql://")) {
-        return Err(Failure::usage("--to must be a PostgreSQL URL: postgres://USER@HOST:PORT/DATABASE"));
-    }
+    check_database_url("--to", &args.to)?;
     let mut from = config.registry.clone();
     from.data_dir = args.from.clone();
     from.postgres = None;
