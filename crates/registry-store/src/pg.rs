@@ -38,6 +38,9 @@ const MIGRATIONS: &[&str] = &[include_str!("../migrations/postgres/0001_initial.
 const MIGRATION_LOCK: i64 = 0x6372_6d69_6772_6174; // "crmigrat"
 const WRITER_LOCK: i64 = 0x6372_7772_6974_6572; // "crwriter"
 
+/// A submission that stored at least this many records refreshes the planner's statistics.
+const ANALYZE_AFTER_RECORDS: u64 = 10_000;
+
 /// How often a read is tried when the connection drops or the database asks for a retry.
 const READ_ATTEMPTS: u32 = 3;
 
@@ -1312,6 +1315,13 @@ impl SubmissionWriter for PgSubmission {
             .map_err(map_err)?;
         self.conn.batch_execute("COMMIT").map_err(map_err)?;
         self.committed = true;
+        if self.state.counts.accepted >= ANALYZE_AFTER_RECORDS {
+            // Until autovacuum catches up (a minute or more), the planner would judge the new
+            // rows by stale statistics and read a subject's records with parallel workers: 8 ms
+            // a report instead of 0.9 ms after a million-record load. The submission is
+            // committed either way; if this fails, autovacuum does it later.
+            let _ = self.conn.batch_execute("ANALYZE subject_lookup, subject, identity, account, subject_account, record");
+        }
         Ok(self.state.submission.summary(SubmissionStatus::Applied, record_count, self.state.counts, None))
     }
 }
