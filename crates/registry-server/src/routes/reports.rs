@@ -53,6 +53,7 @@ async fn build(state: &AppState, subject: Option<SubjectKey>, as_of: Option<Date
         (status = 400, body = ErrorDocument, description = "Malformed request"),
         (status = 404, body = ErrorDocument, description = "The registry has never seen this subject (or the identifier is not valid for its type)"),
         (status = 413, body = ErrorDocument, description = "The request body is too large"),
+        (status = 503, body = ErrorDocument, description = "The database is unavailable; retry"),
     ))]
 pub async fn report_by_identifier(
     State(state): State<AppState>,
@@ -83,6 +84,7 @@ pub async fn report_by_identifier(
         (status = 200, body = Report, description = "The report; identifiers masked"),
         (status = 400, body = ErrorDocument, description = "Malformed date"),
         (status = 404, body = ErrorDocument, description = "No subject with this registry id"),
+        (status = 503, body = ErrorDocument, description = "The database is unavailable; retry"),
     ))]
 pub async fn report_by_registry_id(
     State(state): State<AppState>,

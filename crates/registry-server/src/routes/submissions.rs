@@ -52,7 +52,7 @@ fn furnisher_id(text: &str) -> Result<FurnisherId, ApiError> {
         (status = 422, body = SubmissionDocument, description = "Rejected whole; nothing applied"),
         (status = 400, body = ErrorDocument, description = "Invalid furnisher or parameters"),
         (status = 413, body = ErrorDocument, description = "The file is larger than the server accepts"),
-        (status = 503, body = ErrorDocument, description = "Another process's submission held the store longer than lock_wait_ms; retry"),
+        (status = 503, body = ErrorDocument, description = "Another submission held the store longer than lock_wait_ms (`store_busy`), or the database is unavailable (`unavailable`); nothing was applied; retry"),
     ))]
 pub async fn submit(
     State(state): State<AppState>,
