@@ -45,7 +45,8 @@ done
 
 echo "floors"
 measure "  read the file" cat "$work/month-1.jsonl"
-if command -v sqlite3 > /dev/null; then
+# SQLite's floor copies the rows of a registry a run made (none with RUNS=0: inputs only).
+if [ "$runs" -gt 0 ] && command -v sqlite3 > /dev/null; then
     sqlite3 -csv "$work/registry/registry.db" "SELECT * FROM record WHERE submission_key = 1" > "$work/records.csv"
     schema=$(sqlite3 "$work/registry/registry.db" "SELECT sql || ';' FROM sqlite_schema WHERE tbl_name = 'record' AND sql IS NOT NULL")
     rm -f "$work/floor.db"*

@@ -18,8 +18,7 @@ use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::error::SqlState;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::{ToSql, Type};
-use postgres::{Client, NoTls, Row};
-use r2d2_postgres::PostgresConnectionManager;
+use postgres::{Client, NoTls, Row, Statement};
 use registry_core::furnishing::{FileErrorCode, FileRejection, Format, RecordError, RecordErrorCode};
 use registry_core::model::{AmountMinor, Date, FurnisherId, IdType};
 use registry_core::report::{AccountHistory, StoredRecord, SubjectKey};
@@ -91,11 +90,83 @@ impl PostgresSettings {
 }
 
 pub struct PostgresStore {
-    pool: r2d2::Pool<PostgresConnectionManager<NoTls>>,
+    pool: r2d2::Pool<Manager>,
     settings: PostgresSettings,
 }
 
-type Pooled = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
+type Pooled = r2d2::PooledConnection<Manager>;
+
+/// Opens the pool's connections (what r2d2_postgres does, plus a statement cache per connection).
+struct Manager {
+    config: postgres::Config,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = Connection;
+    type Error = postgres::Error;
+
+    fn connect(&self) -> Result<Connection, postgres::Error> {
+        Ok(Connection { client: self.config.connect(NoTls)?, prepared: HashMap::new() })
+    }
+
+    fn is_valid(&self, conn: &mut Connection) -> Result<(), postgres::Error> {
+        conn.client.simple_query("").map(|_| ())
+    }
+
+    fn has_broken(&self, conn: &mut Connection) -> bool {
+        conn.client.is_closed()
+    }
+}
+
+/// A database connection with the statements it has prepared. The report reads and the batch
+/// statements run thousands of times per connection; preparing them on every use cost a round
+/// trip and a parse each (a third of a report's latency, a tenth of a first load's server time).
+struct Connection {
+    client: Client,
+    /// SQL text → its statement on this connection. Only constant SQL goes here, so it stays
+    /// small.
+    prepared: HashMap<String, Statement>,
+}
+
+impl Connection {
+    fn statement(&mut self, sql: &str) -> StoreResult<Statement> {
+        if let Some(statement) = self.prepared.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(sql).map_err(map_err)?;
+        self.prepared.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+
+    fn prepared_query(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Vec<Row>> {
+        let statement = self.statement(sql)?;
+        self.client.query(&statement, params).map_err(map_err)
+    }
+
+    fn prepared_query_opt(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Option<Row>> {
+        let statement = self.statement(sql)?;
+        self.client.query_opt(&statement, params).map_err(map_err)
+    }
+
+    fn prepared_execute(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<u64> {
+        let statement = self.statement(sql)?;
+        self.client.execute(&statement, params).map_err(map_err)
+    }
+}
+
+impl std::ops::Deref for Connection {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl std::ops::DerefMut for Connection {
+    fn deref_mut(&mut self) -> &mut Client {
+        &mut self.client
+    }
+}
 
 /// Maps a driver error to the boundary's kinds.
 fn map_err(error: postgres::Error) -> StoreError {
@@ -148,7 +219,7 @@ impl PostgresStore {
         config.options(&format!("-c statement_timeout={}", settings.statement_timeout_ms));
         config.connect_timeout(Duration::from_millis(settings.pool_wait_ms.max(1000)));
         config.application_name("credit-registry");
-        let manager = PostgresConnectionManager::new(config, NoTls);
+        let manager = Manager { config };
         let pool = r2d2::Pool::builder()
             .max_size(settings.pool_size.max(1))
             .min_idle(Some(0))
@@ -176,7 +247,7 @@ impl PostgresStore {
 
     /// Runs a read on a pooled connection, again on a fresh connection if it failed in a way a
     /// retry can cure. Reads change nothing, so a retry cannot apply anything twice.
-    fn read<T>(&self, mut work: impl FnMut(&mut Client) -> StoreResult<T>) -> StoreResult<T> {
+    fn read<T>(&self, mut work: impl FnMut(&mut Connection) -> StoreResult<T>) -> StoreResult<T> {
         let mut attempt = 1;
         loop {
             let outcome = self.connection().and_then(|mut conn| work(&mut conn));
@@ -269,7 +340,7 @@ fn find_applied_on(conn: &mut Client, furnisher: &str, content_sha256: &str) -> 
 }
 
 /// Runs `work` inside a transaction on `conn`, committing if it succeeds.
-fn in_transaction<T>(conn: &mut Client, begin: &str, work: impl FnOnce(&mut Client) -> StoreResult<T>) -> StoreResult<T> {
+fn in_transaction<T>(conn: &mut Connection, begin: &str, work: impl FnOnce(&mut Connection) -> StoreResult<T>) -> StoreResult<T> {
     conn.batch_execute(begin).map_err(map_err)?;
     match work(conn) {
         Ok(value) => {
@@ -543,11 +614,8 @@ impl Store for PostgresStore {
 }
 
 /// One subject's whole file, from that subject's rows only (one shard once distributed).
-fn read_subject(conn: &mut Client, subject: SubjectKey) -> StoreResult<Option<StoredSubject>> {
-    let Some(row) = conn
-        .query_opt("SELECT id_type, id_sealed FROM subject WHERE subject_key = $1", &[&subject.0])
-        .map_err(map_err)?
-    else {
+fn read_subject(conn: &mut Connection, subject: SubjectKey) -> StoreResult<Option<StoredSubject>> {
+    let Some(row) = conn.prepared_query_opt("SELECT id_type, id_sealed FROM subject WHERE subject_key = $1", &[&subject.0])? else {
         return Ok(None);
     };
     let id_type: String = row.get(0);
@@ -555,16 +623,15 @@ fn read_subject(conn: &mut Client, subject: SubjectKey) -> StoreResult<Option<St
     let id_sealed: Vec<u8> = row.get(1);
 
     let identities = conn
-        .query(
+        .prepared_query(
             "SELECT identity_key, furnisher, identity_sealed FROM identity WHERE subject_key = $1 ORDER BY identity_key",
             &[&subject.0],
-        )
-        .map_err(map_err)?
+        )?
         .iter()
         .map(|r| StoredIdentity { key: r.get(0), furnisher: r.get(1), sealed: r.get(2) })
         .collect();
 
-    let rows = conn.query(SUBJECT_RECORDS_SQL.as_str(), &[&subject.0]).map_err(map_err)?;
+    let rows = conn.prepared_query(SUBJECT_RECORDS_SQL.as_str(), &[&subject.0])?;
     let furnisher_at = RECORD_COLUMN_COUNT;
     let mut accounts: Vec<AccountHistory> = Vec::new();
     let mut current_account: Option<i64> = None;
@@ -671,7 +738,7 @@ impl PgWriterState {
         }
     }
 
-    fn write_batch(&mut self, conn: &mut Client, items: &[BatchItem]) -> StoreResult<BatchCounts> {
+    fn write_batch(&mut self, conn: &mut Connection, items: &[BatchItem]) -> StoreResult<BatchCounts> {
         let furnisher = self.submission.furnisher.as_str().to_owned();
         let records: Vec<&SealedRecord> = items
             .iter()
@@ -685,11 +752,10 @@ impl PgWriterState {
         let numbers: Vec<&str> = unique(records.iter().map(|r| r.facts.account.as_str()));
         let mut accounts: HashMap<String, AccountState> = HashMap::with_capacity(numbers.len());
         for row in conn
-            .query(
+            .prepared_query(
                 "SELECT account, account_key, subjects_sig, subjects, members FROM account WHERE furnisher = $1 AND account = ANY($2)",
                 &[&furnisher, &numbers],
-            )
-            .map_err(map_err)?
+            )?
         {
             let subjects: String = row.get(3);
             let copies = copies_of(&subjects)?.into();
@@ -832,12 +898,11 @@ impl PgWriterState {
         write_accounts(conn, &furnisher, &accounts)?;
         if !memberships.is_empty() {
             let (subject_keys, account_keys, numbers): (Vec<i64>, Vec<i64>, Vec<String>) = unzip3(memberships);
-            conn.execute(
+            conn.prepared_execute(
                 "INSERT INTO subject_account (subject_key, account_key, furnisher, account) \
                  SELECT s, a, $4, n FROM unnest($1::bigint[], $2::bigint[], $3::text[]) AS t(s, a, n) ON CONFLICT DO NOTHING",
                 &[&subject_keys, &account_keys, &numbers, &furnisher],
-            )
-            .map_err(map_err)?;
+            )?;
         }
         rows.sort_by_key(|row| (row.subject_key, row.account_key, row.as_of));
         self.copy_records(conn, &rows)?;
@@ -852,7 +917,7 @@ impl PgWriterState {
     /// probing every subject each account ever had (where its copies live).
     fn existing_records(
         &self,
-        conn: &mut Client,
+        conn: &mut Connection,
         records: &[&SealedRecord],
         accounts: &HashMap<String, AccountState>,
     ) -> StoreResult<HashMap<(i64, i32), (i64, i64)>> {
@@ -871,13 +936,12 @@ impl PgWriterState {
             return Ok(existing);
         }
         for row in conn
-            .query(
+            .prepared_query(
                 "SELECT r.account_key, r.as_of, r.submission_key, r.line FROM record r \
                  JOIN unnest($1::bigint[], $2::bigint[], $3::integer[]) AS k(s, a, d) \
                    ON r.subject_key = k.s AND r.account_key = k.a AND r.as_of = k.d",
                 &[&subject_keys, &account_keys, &dates],
-            )
-            .map_err(map_err)?
+            )?
         {
             existing.insert((row.get(0), row.get(1)), (row.get(2), row.get(3)));
         }
@@ -888,7 +952,7 @@ impl PgWriterState {
     /// appearance (so new subjects get keys in file order, as in SQLite).
     /// Returns them for this batch: the cache may forget entries as it fills, the batch's map
     /// does not.
-    fn resolve_subjects(&mut self, conn: &mut Client, records: &[&SealedRecord]) -> StoreResult<HashMap<KeyedHash, i64>> {
+    fn resolve_subjects(&mut self, conn: &mut Connection, records: &[&SealedRecord]) -> StoreResult<HashMap<KeyedHash, i64>> {
         let mut resolved: HashMap<KeyedHash, i64> = HashMap::new();
         let mut wanted: Vec<&crate::SealedSubject> = Vec::new();
         let mut asked = HashSet::new();
@@ -906,10 +970,7 @@ impl PgWriterState {
         }
         let hashes: Vec<&[u8]> = wanted.iter().map(|s| &s.id_hash[..]).collect();
         let mut found: HashMap<Vec<u8>, i64> = HashMap::new();
-        for row in conn
-            .query("SELECT id_hash, subject_key FROM subject_lookup WHERE id_hash = ANY($1)", &[&hashes])
-            .map_err(map_err)?
-        {
+        for row in conn.prepared_query("SELECT id_hash, subject_key FROM subject_lookup WHERE id_hash = ANY($1)", &[&hashes])? {
             found.insert(row.get(0), row.get(1));
         }
         let missing: Vec<&crate::SealedSubject> = wanted.iter().copied().filter(|s| !found.contains_key(&s.id_hash[..])).collect();
@@ -918,16 +979,14 @@ impl PgWriterState {
             let hashes: Vec<&[u8]> = missing.iter().map(|s| &s.id_hash[..]).collect();
             let types: Vec<&str> = missing.iter().map(|s| s.id_type.as_str()).collect();
             let sealed: Vec<&[u8]> = missing.iter().map(|s| &s.id_sealed[..]).collect();
-            conn.execute(
+            conn.prepared_execute(
                 "INSERT INTO subject_lookup (id_hash, subject_key) SELECT * FROM unnest($1::bytea[], $2::bigint[])",
                 &[&hashes, &keys],
-            )
-            .map_err(map_err)?;
-            conn.execute(
+            )?;
+            conn.prepared_execute(
                 "INSERT INTO subject (subject_key, id_type, id_sealed) SELECT * FROM unnest($1::bigint[], $2::text[], $3::bytea[])",
                 &[&keys, &types, &sealed],
-            )
-            .map_err(map_err)?;
+            )?;
         }
         for (subject, key) in missing.iter().zip(&keys) {
             found.insert(subject.id_hash.to_vec(), *key);
@@ -943,7 +1002,7 @@ impl PgWriterState {
     /// Finds or creates each (subject, reported identity) on `records` for this furnisher.
     fn resolve_identities(
         &mut self,
-        conn: &mut Client,
+        conn: &mut Connection,
         records: &[&SealedRecord],
         subjects: &HashMap<KeyedHash, i64>,
     ) -> StoreResult<HashMap<(i64, KeyedHash), i64>> {
@@ -969,13 +1028,12 @@ impl PgWriterState {
         let hashes: Vec<&[u8]> = wanted.iter().map(|(_, s)| &s.identity_hash[..]).collect();
         let mut found: HashMap<(i64, Vec<u8>), i64> = HashMap::new();
         for row in conn
-            .query(
+            .prepared_query(
                 "SELECT i.subject_key, i.identity_hash, i.identity_key FROM identity i \
                  JOIN unnest($1::bigint[], $2::bytea[]) AS k(s, h) ON i.subject_key = k.s AND i.identity_hash = k.h \
                  WHERE i.furnisher = $3",
                 &[&subject_keys, &hashes, &furnisher],
-            )
-            .map_err(map_err)?
+            )?
         {
             found.insert((row.get(0), row.get(1)), row.get(2));
         }
@@ -986,12 +1044,11 @@ impl PgWriterState {
             let subject_keys: Vec<i64> = missing.iter().map(|(k, _)| *k).collect();
             let hashes: Vec<&[u8]> = missing.iter().map(|(_, s)| &s.identity_hash[..]).collect();
             let sealed: Vec<&[u8]> = missing.iter().map(|(_, s)| &s.identity_sealed[..]).collect();
-            conn.execute(
+            conn.prepared_execute(
                 "INSERT INTO identity (subject_key, identity_key, furnisher, identity_hash, identity_sealed) \
                  SELECT s, i, $5, h, x FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::bytea[]) AS t(s, i, h, x)",
                 &[&subject_keys, &keys, &hashes, &sealed, &furnisher],
-            )
-            .map_err(map_err)?;
+            )?;
         }
         for ((subject_key, subject), key) in missing.iter().zip(&keys) {
             found.insert((*subject_key, subject.identity_hash.to_vec()), *key);
@@ -1006,7 +1063,7 @@ impl PgWriterState {
 
     /// Moves every copy of each corrected record to the history, marked as replaced by this
     /// submission.
-    fn move_to_history(&self, conn: &mut Client, corrections: &[(i64, i32)], members: &HashMap<i64, Vec<i64>>) -> StoreResult<()> {
+    fn move_to_history(&self, conn: &mut Connection, corrections: &[(i64, i32)], members: &HashMap<i64, Vec<i64>>) -> StoreResult<()> {
         if corrections.is_empty() {
             return Ok(());
         }
@@ -1019,7 +1076,7 @@ impl PgWriterState {
             }
         }
         let columns = &*RECORD_COLUMNS_R;
-        conn.execute(
+        conn.prepared_execute(
             &format!(
                 "INSERT INTO record_history ({RECORD_COLUMNS}, replaced_by, history_key) \
                  SELECT {columns}, $4, nextval('history_key_seq') FROM record r \
@@ -1027,18 +1084,16 @@ impl PgWriterState {
                    ON r.subject_key = k.s AND r.account_key = k.a AND r.as_of = k.d ORDER BY k.n"
             ),
             &[&subject_keys, &account_keys, &dates, &self.submission_key],
-        )
-        .map_err(map_err)?;
-        conn.execute(
+        )?;
+        conn.prepared_execute(
             "DELETE FROM record r USING unnest($1::bigint[], $2::bigint[], $3::integer[]) AS k(s, a, d) \
              WHERE r.subject_key = k.s AND r.account_key = k.a AND r.as_of = k.d",
             &[&subject_keys, &account_keys, &dates],
-        )
-        .map_err(map_err)?;
+        )?;
         Ok(())
     }
 
-    fn copy_records(&self, conn: &mut Client, rows: &[RecordRow<'_>]) -> StoreResult<()> {
+    fn copy_records(&self, conn: &mut Connection, rows: &[RecordRow<'_>]) -> StoreResult<()> {
         if rows.is_empty() {
             return Ok(());
         }
@@ -1054,7 +1109,7 @@ impl PgWriterState {
         Ok(())
     }
 
-    fn copy_rejections(&self, conn: &mut Client, furnisher: &str, rows: &[RejectionRow]) -> StoreResult<()> {
+    fn copy_rejections(&self, conn: &mut Connection, furnisher: &str, rows: &[RejectionRow]) -> StoreResult<()> {
         if rows.is_empty() {
             return Ok(());
         }
@@ -1234,7 +1289,7 @@ struct RecordRow<'r> {
 }
 
 /// Inserts the batch's new accounts and updates the changed ones.
-fn write_accounts(conn: &mut Client, furnisher: &str, accounts: &HashMap<String, AccountState>) -> StoreResult<()> {
+fn write_accounts(conn: &mut Connection, furnisher: &str, accounts: &HashMap<String, AccountState>) -> StoreResult<()> {
     for new in [true, false] {
         let changed: Vec<(&String, &AccountState)> = accounts.iter().filter(|(_, a)| a.changed && a.new == new).collect();
         if changed.is_empty() {
@@ -1257,19 +1312,18 @@ fn write_accounts(conn: &mut Client, furnisher: &str, accounts: &HashMap<String,
              FROM unnest($1::text[], $2::bigint[], $3::bytea[], $4::text[], $5::text[]) AS t(n, k, s, j, m) \
              WHERE account.account = t.n AND account.furnisher = $6"
         };
-        conn.execute(sql, &[&numbers, &keys, &signatures, &subjects, &members, &furnisher]).map_err(map_err)?;
+        conn.prepared_execute(sql, &[&numbers, &keys, &signatures, &subjects, &members, &furnisher])?;
     }
     Ok(())
 }
 
 /// `count` fresh keys from a sequence, ascending.
-fn next_keys(conn: &mut Client, sequence: &str, count: usize) -> StoreResult<Vec<i64>> {
+fn next_keys(conn: &mut Connection, sequence: &str, count: usize) -> StoreResult<Vec<i64>> {
     if count == 0 {
         return Ok(Vec::new());
     }
     let mut keys: Vec<i64> = conn
-        .query("SELECT nextval($1::text::regclass) FROM generate_series(1, $2::bigint)", &[&sequence, &(count as i64)])
-        .map_err(map_err)?
+        .prepared_query("SELECT nextval($1::text::regclass) FROM generate_series(1, $2::bigint)", &[&sequence, &(count as i64)])?
         .iter()
         .map(|r| r.get(0))
         .collect();
