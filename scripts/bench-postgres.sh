@@ -58,6 +58,11 @@ for run in $(seq "$runs"); do
     echo "run $run"
     rm -rf "$work/registry-sqlite" "$work/registry-pg"; sync
     measure "  sqlite first load" "$bin" ingest --furnisher bench "$work/month-1.jsonl" --data-dir "$work/registry-sqlite"
+    # A second floor: every row a first load leaves behind (records, accounts, memberships,
+    # subjects, identities, look-ups), written by COPY alone: `copy` of the SQLite registry.
+    psql "$server" -qc "DROP DATABASE IF EXISTS credit_registry_bench_copy WITH (FORCE)" -c "CREATE DATABASE credit_registry_bench_copy"
+    measure "  floor: copy of month 1's state" "$bin" copy --from "$work/registry-sqlite" --to "${server%/*}/credit_registry_bench_copy"
+    psql "$server" -qc "DROP DATABASE credit_registry_bench_copy"
     measure "  sqlite steady state" "$bin" ingest --furnisher bench "$work/month-2.jsonl" --data-dir "$work/registry-sqlite"
 
     psql "$server" -qc "DROP DATABASE IF EXISTS credit_registry_bench WITH (FORCE)" -c "CREATE DATABASE credit_registry_bench"
