@@ -84,6 +84,59 @@ pub enum Command {
     /// Copy an embedded registry into an empty PostgreSQL database, in one transaction, keys
     /// unchanged; prints the keys the PostgreSQL servers must be configured with
     Copy(CopyArgs),
+    /// Create, list and revoke the API keys callers send as `Authorization: Bearer KEY`
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Check the access log: every read of personal data, in a signed Merkle tree
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key and print it once (it is stored only as a hash)
+    Create {
+        /// operator, furnisher, lender, consumer or supervisor
+        #[arg(long, value_name = "ROLE")]
+        role: String,
+        /// Who holds it; a furnisher key's name is its furnisher id, a lender's its lender name
+        #[arg(long, value_name = "NAME")]
+        name: String,
+        /// A consumer key's subject, as ID_TYPE:ID (for example cn_rid:11010519491231002X)
+        #[arg(long, value_name = "ID_TYPE:ID")]
+        subject: Option<String>,
+        /// Print {"key": …, "key_id": …, …} as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// List every key (never the secret), revoked ones too
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a key: its next request is refused
+    Revoke {
+        /// The key id, as listed (the 16 hex digits after `crk_`)
+        #[arg(value_name = "KEY_ID")]
+        key_id: String,
+        /// Print the outcome as JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the access log's Merkle tree from storage and check every signed head; exits
+    /// 2 naming the first entry that was altered, removed or reordered
+    Verify {
+        /// Print the outcome as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the latest signed tree head and the public key that verifies it
+    Head,
 }
 
 #[derive(Debug, Args)]

@@ -31,8 +31,10 @@ struct FileConfig {
     archive_retention_days: Option<u32>,
     lock_wait_ms: Option<u64>,
     request_body_bytes_max: Option<u64>,
+    rate_limit_per_minute: Option<u32>,
     identifier_hash_key: Option<String>,
     data_encryption_key: Option<String>,
+    log_signing_key: Option<String>,
     database_pool_size: Option<u32>,
     database_statement_timeout_ms: Option<u64>,
 }
@@ -73,6 +75,9 @@ impl Config {
         if let Some(v) = file.request_body_bytes_max {
             server.request_body_bytes_max = v;
         }
+        if let Some(v) = file.rate_limit_per_minute {
+            server.rate_limit_per_minute = v;
+        }
         if let Some(v) = parse_env("CREDIT_REGISTRY_LINE_BYTES_MAX")? {
             registry.line_bytes_max = v;
         }
@@ -85,17 +90,30 @@ impl Config {
         if let Some(v) = parse_env("CREDIT_REGISTRY_REQUEST_BODY_BYTES_MAX")? {
             server.request_body_bytes_max = v;
         }
+        if let Some(v) = parse_env("CREDIT_REGISTRY_RATE_LIMIT_PER_MINUTE")? {
+            server.rate_limit_per_minute = v;
+        }
+        if server.rate_limit_per_minute == 0 {
+            return Err(Failure::usage("rate_limit_per_minute must be at least 1"));
+        }
         if !(LINE_BYTES_MIN..=LINE_BYTES_LIMIT).contains(&registry.line_bytes_max) {
             return Err(Failure::usage(format!("line_bytes_max must be from {LINE_BYTES_MIN} to {LINE_BYTES_LIMIT}")));
         }
 
         let identifier_key = env("CREDIT_REGISTRY_IDENTIFIER_HASH_KEY").or(file.identifier_hash_key);
         let encryption_key = env("CREDIT_REGISTRY_DATA_ENCRYPTION_KEY").or(file.data_encryption_key);
+        let signing_key = env("CREDIT_REGISTRY_LOG_SIGNING_KEY").or(file.log_signing_key);
         registry.keys = match (identifier_key, encryption_key) {
+            (None, None) if signing_key.is_some() => {
+                return Err(Failure::usage("log_signing_key is configured with identifier_hash_key and data_encryption_key"));
+            }
             (None, None) => None,
             (Some(id), Some(data)) => Some(Keys {
                 identifier_hash_key: SecretKey::from_base64(&id).map_err(|e| Failure::usage(format!("identifier_hash_key: {e}")))?,
                 data_encryption_key: SecretKey::from_base64(&data).map_err(|e| Failure::usage(format!("data_encryption_key: {e}")))?,
+                log_signing_key: signing_key
+                    .map(|k| SecretKey::from_base64(&k).map_err(|e| Failure::usage(format!("log_signing_key: {e}"))))
+                    .transpose()?,
             }),
             _ => return Err(Failure::usage("configure both identifier_hash_key and data_encryption_key, or neither")),
         };

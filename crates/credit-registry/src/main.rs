@@ -74,6 +74,8 @@ fn run(config: &Config, command: Command) -> Result<(), Failure> {
         Command::Migrate(args) => commands::migrate::run(config, args),
         Command::RegistryKeys(args) => commands::migrate::registry_keys(args),
         Command::Copy(args) => commands::migrate::copy(config, args),
+        Command::Keys(command) => commands::keys::run(config, command),
+        Command::Audit(command) => commands::keys::audit(config, command),
     }
 }
 

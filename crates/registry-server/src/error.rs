@@ -17,6 +17,9 @@ pub enum ErrorCode {
     SubjectNotFound,
     SubmissionNotFound,
     NotFound,
+    Unauthenticated,
+    Forbidden,
+    RateLimited,
     MethodNotAllowed,
     PayloadTooLarge,
     StoreBusy,
@@ -32,6 +35,9 @@ impl ErrorCode {
             ErrorCode::SubjectNotFound => "subject_not_found",
             ErrorCode::SubmissionNotFound => "submission_not_found",
             ErrorCode::NotFound => "not_found",
+            ErrorCode::Unauthenticated => "unauthenticated",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::RateLimited => "rate_limited",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::StoreBusy => "store_busy",
@@ -44,6 +50,9 @@ impl ErrorCode {
         match self {
             ErrorCode::InvalidRequest | ErrorCode::InvalidFurnisher => StatusCode::BAD_REQUEST,
             ErrorCode::SubjectNotFound | ErrorCode::SubmissionNotFound | ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+            ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::StoreBusy | ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -56,11 +65,13 @@ impl ErrorCode {
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
+    /// Sent as `Retry-After` (seconds) with `rate_limited`.
+    pub retry_after_s: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
-        ApiError { code, message: message.into() }
+        ApiError { code, message: message.into(), retry_after_s: None }
     }
 }
 
@@ -80,7 +91,14 @@ pub struct ErrorBody {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorDocument { error: ErrorBody { code: self.code.as_str().into(), message: self.message } };
-        (self.code.status(), Json(body)).into_response()
+        let mut response = (self.code.status(), Json(body)).into_response();
+        if let Some(seconds) = self.retry_after_s {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(seconds));
+        }
+        if self.code == ErrorCode::Unauthenticated {
+            response.headers_mut().insert(axum::http::header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Bearer"));
+        }
+        response
     }
 }
 
@@ -100,6 +118,7 @@ impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> ApiError {
         match &error {
             ServiceError::InvalidInput(message) => ApiError::new(ErrorCode::InvalidRequest, message.clone()),
+            ServiceError::NotFound(message) => ApiError::new(ErrorCode::NotFound, message.clone()),
             ServiceError::Store(StoreError::Busy) => {
                 ApiError::new(ErrorCode::StoreBusy, "the registry is busy applying another submission; retry shortly")
             }

@@ -23,8 +23,23 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::caller::RateLimiter;
 use crate::error::{ApiError, ErrorCode};
 use crate::metrics::{HttpLabels, Metrics};
+
+/// Declares the bearer API key in the OpenAPI document.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("An API key from `credit-registry keys create`")).build()),
+        );
+    }
+}
 
 /// Largest JSON request body (a report query is a few hundred bytes).
 const JSON_BODY_BYTES_MAX: usize = 64 * 1024;
@@ -33,11 +48,13 @@ const JSON_BODY_BYTES_MAX: usize = 64 * 1024;
 #[derive(Clone, Debug)]
 pub struct ServerSettings {
     pub request_body_bytes_max: u64,
+    /// Requests a minute each API key may make (bursts up to as many).
+    pub rate_limit_per_minute: u32,
 }
 
 impl Default for ServerSettings {
     fn default() -> Self {
-        ServerSettings { request_body_bytes_max: 4 << 30 }
+        ServerSettings { request_body_bytes_max: 4 << 30, rate_limit_per_minute: 600 }
     }
 }
 
@@ -47,17 +64,34 @@ pub struct AppState {
     pub registry: Arc<Registry>,
     pub metrics: Arc<Metrics>,
     pub settings: Arc<ServerSettings>,
+    pub limiter: Arc<RateLimiter>,
+}
+
+impl AppState {
+    pub fn new(registry: Arc<Registry>, settings: ServerSettings) -> AppState {
+        AppState {
+            registry,
+            metrics: Arc::new(Metrics::new()),
+            limiter: Arc::new(RateLimiter::new(settings.rate_limit_per_minute)),
+            settings: Arc::new(settings),
+        }
+    }
 }
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "credit-registry",
-        description = "A consumer credit registry: furnishers submit account data, readers fetch consolidated credit reports.\n\nAuthentication arrives with access governance; until then, serve only on a trusted network.",
+        description = "A consumer credit registry: furnishers submit account data, readers fetch consolidated credit reports.\n\nEvery endpoint but /health and /openapi.json needs an API key (`credit-registry keys create`), sent as `Authorization: Bearer KEY`, and names the roles it admits; each key has a rate limit. Every read of personal data is recorded in a signed Merkle-tree access log.",
+    ),
+    modifiers(&BearerAuth),
+    security(("api_key" = [])
     ),
     tags(
         (name = "submissions", description = "Furnishing files and their results"),
-        (name = "reports", description = "Consolidated credit reports"),
+        (name = "reports", description = "Consolidated credit reports (the operator's audited drill-down)"),
+        (name = "consumers", description = "A consumer's own report, the reads of their data and the proofs of them"),
+        (name = "access log", description = "The signed, append-only log of every read of personal data"),
         (name = "operations", description = "Health and metrics"),
     )
 )]
@@ -72,6 +106,11 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::submissions::get_submission))
         .routes(routes!(routes::reports::report_by_identifier))
         .routes(routes!(routes::reports::report_by_registry_id))
+        .routes(routes!(routes::me::my_report))
+        .routes(routes!(routes::me::my_accesses))
+        .routes(routes!(routes::me::my_access_proof))
+        .routes(routes!(routes::log::head))
+        .routes(routes!(routes::log::consistency))
         .with_state(state.clone())
         .split_for_parts();
     let document_json = Arc::new(document.to_json().expect("the OpenAPI document serialises"));
@@ -127,7 +166,7 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let state = AppState { registry: registry.clone(), metrics: Arc::new(Metrics::new()), settings: Arc::new(settings) };
+    let state = AppState::new(registry.clone(), settings);
     let (router, _) = api(state);
     let purger = tokio::spawn(async move {
         let mut daily = tokio::time::interval(Duration::from_secs(24 * 3600));

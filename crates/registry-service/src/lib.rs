@@ -5,10 +5,12 @@
 //! opened only to build a report.
 
 pub mod archive;
+pub mod audit;
 pub mod clock;
 pub mod document;
 pub mod export;
 pub mod ingest;
+pub mod keys;
 pub mod vault;
 
 use std::fs;
@@ -20,16 +22,20 @@ use std::time::Duration;
 use registry_core::identity::check_id;
 use registry_core::model::{Date, FurnisherId, IdType, NationalId, Pii, ReportedIdentity};
 use registry_core::report::{Audience, Report, ReportedBy, SubjectFile, SubjectKey, build_report};
-use registry_store::{PostgresSettings, PostgresStore, RecordVersion, SqliteStore, Store, StoreError, SubmissionSummary};
+use ed25519_dalek::SigningKey;
+use registry_store::{Governance, PostgresSettings, PostgresStore, RecordVersion, SqliteGovernance, SqliteStore, Store, StoreError, SubmissionSummary};
 
 use crate::archive::Archive;
+use crate::audit::Access;
 use crate::clock::Clock;
-use crate::vault::{Keys, OpenError, Purpose, Vault};
+use crate::vault::{Keys, OpenError, Purpose, SecretKey, Vault};
 
 pub use ingest::{IngestOptions, IngestOutcome, IngestProgress, NoProgress};
 
 /// File names inside a data directory.
 pub const DATABASE_FILE: &str = "registry.db";
+/// The embedded registry's API keys and access log, beside the registry (its own write lock).
+pub const GOVERNANCE_FILE: &str = "governance.db";
 pub const KEYS_FILE: &str = "keys.toml";
 pub const ARCHIVE_DIR: &str = "archive";
 
@@ -108,7 +114,9 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
 }
 
 pub struct Registry {
-    store: Box<dyn Store>,
+    store: Arc<dyn Store>,
+    governance: Arc<dyn Governance>,
+    log_signer: SigningKey,
     vault: Vault,
     archive: Archive,
     settings: RegistrySettings,
@@ -124,14 +132,21 @@ pub fn migrate_store(settings: &RegistrySettings) -> Result<(), ServiceError> {
 
 /// Opens the configured store (the embedded file in the data directory, or PostgreSQL) and
 /// brings its schema to this build's version. The data directory must exist.
-fn open_store(settings: &RegistrySettings) -> Result<Box<dyn Store>, ServiceError> {
-    let lock_wait_ms = settings.lock_wait_ms;
-    let store: Box<dyn Store> = match &settings.postgres {
-        None => Box::new(SqliteStore::open(&settings.data_dir.join(DATABASE_FILE), Duration::from_millis(lock_wait_ms))?),
-        Some(postgres) => Box::new(PostgresStore::open(PostgresSettings { lock_wait_ms, ..postgres.clone() })?),
+fn open_store(settings: &RegistrySettings) -> Result<(Arc<dyn Store>, Arc<dyn Governance>), ServiceError> {
+    let lock_wait = Duration::from_millis(settings.lock_wait_ms);
+    let (store, governance): (Arc<dyn Store>, Arc<dyn Governance>) = match &settings.postgres {
+        None => (
+            Arc::new(SqliteStore::open(&settings.data_dir.join(DATABASE_FILE), lock_wait)?),
+            Arc::new(SqliteGovernance::open(&settings.data_dir.join(GOVERNANCE_FILE), lock_wait)?),
+        ),
+        Some(postgres) => {
+            let store = Arc::new(PostgresStore::open(PostgresSettings { lock_wait_ms: settings.lock_wait_ms, ..postgres.clone() })?);
+            (store.clone(), store)
+        }
     };
     store.migrate()?;
-    Ok(store)
+    governance.migrate_governance()?;
+    Ok((store, governance))
 }
 
 /// What `copy_to_postgres` moved.
@@ -196,7 +211,13 @@ impl Registry {
                 )
             })?,
         };
-        let store = open_store(&settings)?;
+        let (store, governance) = open_store(&settings)?;
+        let log_signer = SigningKey::from_bytes(
+            keys.log_signing_key
+                .as_ref()
+                .ok_or_else(|| ServiceError::Keys("configure log_signing_key (the key that signs the access log); `credit-registry registry-keys` prints one".into()))?
+                .as_bytes(),
+        );
         let vault = Vault::new(&keys);
         let fingerprint = vault.fingerprint();
         if store.meta_init(KEY_FINGERPRINT, &fingerprint)? != fingerprint {
@@ -206,7 +227,7 @@ impl Registry {
         }
         let archive = Archive::open(&settings.data_dir.join(ARCHIVE_DIR), settings.archive_retention_days)
             .map_err(io_error("opening the archive failed"))?;
-        Ok(Registry { store, vault, archive, settings, clock })
+        Ok(Registry { store, governance, log_signer, vault, archive, settings, clock })
     }
 
     pub fn settings(&self) -> &RegistrySettings {
@@ -242,7 +263,18 @@ impl Registry {
     }
 
     /// The subject's report as of `as_of` (default: today, UTC); `None` if the subject is unknown.
-    pub fn report(&self, subject: SubjectKey, as_of: Option<Date>, audience: Audience) -> Result<Option<Report>, ServiceError> {
+    /// Reads a subject's report for someone, and logs the read before handing it over: if the
+    /// access log cannot be written, the report is not given (`None` when there is no such
+    /// subject: nothing was read, nothing is logged).
+    pub fn read_report(&self, access: &Access, subject: SubjectKey, as_of: Option<Date>, audience: Audience) -> Result<Option<Report>, ServiceError> {
+        let Some(report) = self.report_unlogged(subject, as_of, audience)? else { return Ok(None) };
+        self.log_access(access, Some(subject))?;
+        Ok(Some(report))
+    }
+
+    /// Builds a subject's report without logging it: for tests, benchmarks and comparisons
+    /// inside the registry. Whatever hands a report to a person goes through `read_report`.
+    pub fn report_unlogged(&self, subject: SubjectKey, as_of: Option<Date>, audience: Audience) -> Result<Option<Report>, ServiceError> {
         let Some(stored) = self.store.subject(subject)? else { return Ok(None) };
         let id = String::from_utf8(self.vault.open(Purpose::Identifier, &stored.id_sealed)?)
             .map_err(|_| ServiceError::Internal("a sealed identifier is not text".into()))?;
@@ -283,6 +315,16 @@ fn load_keys(settings: &RegistrySettings, database_existed: bool) -> Result<Keys
     }
     let path = settings.data_dir.join(KEYS_FILE);
     match read_keys_file(&path) {
+        // Written before the access log existed: add its signing key (nothing stored depends on
+        // it yet). Should two processes do this at once, the file's final key is the one used.
+        Ok(mut keys) if keys.log_signing_key.is_none() => {
+            keys.log_signing_key = Some(SecretKey::generate().map_err(io_error("generating keys failed"))?);
+            private_temp_file(&path, &keys_file_text(&keys))?
+                .persist(&path)
+                .map_err(|e| io_error("updating the keys file failed")(e.error))?;
+            tracing::info!(path = %path.display(), "added a log signing key to the keys file");
+            read_keys_file(&path)
+        }
         Err(ServiceError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
             if database_existed {
                 // New keys would make every stored identifier unreadable: refuse instead.
@@ -318,16 +360,21 @@ fn keys_file_text(keys: &Keys) -> String {
     )
 }
 
-/// Writes a new file readable only by its owner, atomically: it appears whole or not at all.
-/// Returns false, writing nothing, if the file already exists.
-fn write_new_private_file(path: &Path, text: &str) -> Result<bool, ServiceError> {
+/// `text` in a new file beside `path`, readable only by its owner, synced.
+fn private_temp_file(path: &Path, text: &str) -> Result<tempfile::NamedTempFile, ServiceError> {
     use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));
     // tempfile creates files with mode 0600.
     let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(io_error("creating the keys file failed"))?;
     temp.write_all(text.as_bytes()).map_err(io_error("writing the keys file failed"))?;
     temp.as_file().sync_all().map_err(io_error("writing the keys file failed"))?;
-    match temp.persist_noclobber(path) {
+    Ok(temp)
+}
+
+/// Writes a new file readable only by its owner, atomically: it appears whole or not at all.
+/// Returns false, writing nothing, if the file already exists.
+fn write_new_private_file(path: &Path, text: &str) -> Result<bool, ServiceError> {
+    match private_temp_file(path, text)?.persist_noclobber(path) {
         Ok(_) => Ok(true),
         Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => Ok(false),
         Err(e) => Err(io_error("creating the keys file failed")(e.error)),

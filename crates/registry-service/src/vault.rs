@@ -78,11 +78,19 @@ impl<'de> Deserialize<'de> for SecretKey {
 pub struct Keys {
     pub identifier_hash_key: SecretKey,
     pub data_encryption_key: SecretKey,
+    /// The Ed25519 seed that signs the access log's tree heads. Optional in files written
+    /// before the log existed: an embedded registry adds one to its keys file on opening.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_signing_key: Option<SecretKey>,
 }
 
 impl Keys {
     pub fn generate() -> io::Result<Keys> {
-        Ok(Keys { identifier_hash_key: SecretKey::generate()?, data_encryption_key: SecretKey::generate()? })
+        Ok(Keys {
+            identifier_hash_key: SecretKey::generate()?,
+            data_encryption_key: SecretKey::generate()?,
+            log_signing_key: Some(SecretKey::generate()?),
+        })
     }
 }
 

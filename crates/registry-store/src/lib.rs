@@ -6,7 +6,9 @@
 //! hashes for look-up and sealed (encrypted) blobs for display, and get the same blobs back.
 
 mod codec;
+pub mod governance;
 mod pg;
+mod pg_governance;
 mod writing;
 mod sqlite;
 pub mod testing;
@@ -21,6 +23,7 @@ use serde::Serialize;
 
 pub use codec::RecordColumns;
 pub use pg::{PostgresSettings, PostgresStore};
+pub use governance::{Governance, SqliteGovernance};
 pub use sqlite::SqliteStore;
 
 /// Keyed hash of a national identifier or of an identity (HMAC-SHA-256 output).

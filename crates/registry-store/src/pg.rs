@@ -31,7 +31,10 @@ use crate::{
 };
 
 /// Schema migrations, applied in order; `schema_migration` lists those applied.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/postgres/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/postgres/0001_initial.sql"),
+    include_str!("../migrations/postgres/0002_governance.sql"),
+];
 
 /// Advisory lock keys (any two constants unlikely to clash with another application's).
 const MIGRATION_LOCK: i64 = 0x6372_6d69_6772_6174; // "crmigrat"
@@ -94,10 +97,10 @@ pub struct PostgresStore {
     settings: PostgresSettings,
 }
 
-type Pooled = r2d2::PooledConnection<Manager>;
+pub(crate) type Pooled = r2d2::PooledConnection<Manager>;
 
 /// Opens the pool's connections (what r2d2_postgres does, plus a statement cache per connection).
-struct Manager {
+pub(crate) struct Manager {
     config: postgres::Config,
 }
 
@@ -121,7 +124,7 @@ impl r2d2::ManageConnection for Manager {
 /// A database connection with the statements it has prepared. The report reads and the batch
 /// statements run thousands of times per connection; preparing them on every use cost a round
 /// trip and a parse each (a third of a report's latency, a tenth of a first load's server time).
-struct Connection {
+pub(crate) struct Connection {
     client: Client,
     /// SQL text → its statement on this connection. Only constant SQL goes here, so it stays
     /// small.
@@ -138,17 +141,17 @@ impl Connection {
         Ok(statement)
     }
 
-    fn prepared_query(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Vec<Row>> {
+    pub(crate) fn prepared_query(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Vec<Row>> {
         let statement = self.statement(sql)?;
         self.client.query(&statement, params).map_err(map_err)
     }
 
-    fn prepared_query_opt(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Option<Row>> {
+    pub(crate) fn prepared_query_opt(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Option<Row>> {
         let statement = self.statement(sql)?;
         self.client.query_opt(&statement, params).map_err(map_err)
     }
 
-    fn prepared_execute(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<u64> {
+    pub(crate) fn prepared_execute(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<u64> {
         let statement = self.statement(sql)?;
         self.client.execute(&statement, params).map_err(map_err)
     }
@@ -169,7 +172,7 @@ impl std::ops::DerefMut for Connection {
 }
 
 /// Maps a driver error to the boundary's kinds.
-fn map_err(error: postgres::Error) -> StoreError {
+pub(crate) fn map_err(error: postgres::Error) -> StoreError {
     if let Some(db) = error.as_db_error() {
         let code = db.code();
         if *code == SqlState::LOCK_NOT_AVAILABLE {
@@ -236,7 +239,7 @@ impl PostgresStore {
         &self.settings
     }
 
-    fn connection(&self) -> StoreResult<Pooled> {
+    pub(crate) fn connection(&self) -> StoreResult<Pooled> {
         self.pool.get().map_err(|e| {
             StoreError::Unavailable(format!(
                 "no database connection within {} ms ({} in the pool): {e}",
@@ -247,7 +250,7 @@ impl PostgresStore {
 
     /// Runs a read on a pooled connection, again on a fresh connection if it failed in a way a
     /// retry can cure. Reads change nothing, so a retry cannot apply anything twice.
-    fn read<T>(&self, mut work: impl FnMut(&mut Connection) -> StoreResult<T>) -> StoreResult<T> {
+    pub(crate) fn read<T>(&self, mut work: impl FnMut(&mut Connection) -> StoreResult<T>) -> StoreResult<T> {
         let mut attempt = 1;
         loop {
             let outcome = self.connection().and_then(|mut conn| work(&mut conn));
@@ -340,7 +343,7 @@ fn find_applied_on(conn: &mut Client, furnisher: &str, content_sha256: &str) -> 
 }
 
 /// Runs `work` inside a transaction on `conn`, committing if it succeeds.
-fn in_transaction<T>(conn: &mut Connection, begin: &str, work: impl FnOnce(&mut Connection) -> StoreResult<T>) -> StoreResult<T> {
+pub(crate) fn in_transaction<T>(conn: &mut Connection, begin: &str, work: impl FnOnce(&mut Connection) -> StoreResult<T>) -> StoreResult<T> {
     conn.batch_execute(begin).map_err(map_err)?;
     match work(conn) {
         Ok(value) => {

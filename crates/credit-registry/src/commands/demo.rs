@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use registry_service::IngestOptions;
 use registry_service::document::DocumentStatus;
+use registry_service::keys::PrincipalRole;
 use registry_synth::{FileLayout, MANIFEST_FILE, Manifest};
 
 use crate::cli::DemoArgs;
@@ -95,6 +96,16 @@ pub fn run(config: &Config, args: DemoArgs) -> CommandResult {
         print_commands(&examples, &tally, &data_dir, &input, &manifest, None);
         return Ok(());
     }
+    // Keys for the commands printed below: every API call but /health needs one.
+    let operator_key = registry.create_key(PrincipalRole::Operator, "demo-operator", None)?.key;
+    let consumer_key = match examples.first() {
+        Some((_, example)) => match example.id_type.parse() {
+            Ok(id_type) => Some(registry.create_key(PrincipalRole::Consumer, "demo-consumer", Some((id_type, &example.id)))?.key),
+            Err(()) => None,
+        },
+        None => None,
+    };
+    let api_keys = ApiKeys { operator: operator_key, consumer: consumer_key };
     let preferred = args.listen.unwrap_or(config.listen);
     runtime()?.block_on(async {
         let (listener, moved) = bind_or_any(preferred).await?;
@@ -102,7 +113,7 @@ pub fn run(config: &Config, args: DemoArgs) -> CommandResult {
         if moved {
             println!("(port {} was taken; using {} instead)", preferred.port(), address.port());
         }
-        print_commands(&examples, &tally, &data_dir, &input, &manifest, Some(&format!("http://{address}")));
+        print_commands(&examples, &tally, &data_dir, &input, &manifest, Some((&format!("http://{address}"), &api_keys)));
         println!("\nServing until Ctrl-C.");
         serve(registry.clone(), config, listener).await
     })?;
@@ -156,19 +167,32 @@ fn program() -> String {
     }
 }
 
+/// The demo's own API keys, for the commands it prints.
+struct ApiKeys {
+    operator: String,
+    consumer: Option<String>,
+}
+
 fn print_commands(
     examples: &[(String, &registry_synth::Example)],
     tally: &Tally,
     data_dir: &Path,
     input: &Path,
     manifest: &Manifest,
-    base: Option<&str>,
+    api: Option<(&str, &ApiKeys)>,
 ) {
     let program = program();
     let dir = format!("--data-dir {}", shell_quote(data_dir));
-    if let Some(base) = base {
-        println!("\nAPI         {base}   (OpenAPI {base}/openapi.json, metrics {base}/metrics)");
+    let base = api.map(|(base, _)| base);
+    if let Some((base, keys)) = api {
+        println!("\nAPI         {base}   (OpenAPI {base}/openapi.json)");
+        println!("  operator key  {}", keys.operator);
+        if let Some(consumer) = &keys.consumer {
+            println!("  consumer key  {consumer}   (the first subject below)");
+        }
+        println!("  (more: {program} keys create {dir} --role lender --name bank-a)");
     }
+    let operator = api.map(|(_, keys)| format!("-H 'authorization: Bearer {}'", keys.operator)).unwrap_or_default();
     println!("\nSubjects to look at:");
     for (registry_id, example) in examples {
         println!("  {registry_id}  {} {}  {} — {}", example.id_type, example.id, example.name, example.why);
@@ -178,11 +202,15 @@ fn print_commands(
         println!("  {program} report {dir} --id-type {} --id {}", example.id_type, example.id);
         println!("  {program} report {dir} --registry-id {registry_id} --json");
         if let Some(base) = base {
-            println!("  curl -s {base}/v1/subjects/{registry_id}/report");
+            println!("  curl -s {operator} {base}/v1/subjects/{registry_id}/report");
             println!(
-                "  curl -s {base}/v1/reports -H 'content-type: application/json' -d '{{\"id_type\":\"{}\",\"id\":\"{}\"}}'",
+                "  curl -s {operator} {base}/v1/reports -H 'content-type: application/json' -d '{{\"id_type\":\"{}\",\"id\":\"{}\"}}'",
                 example.id_type, example.id
             );
+            if let Some(consumer) = api.and_then(|(_, keys)| keys.consumer.as_ref()) {
+                println!("  curl -s -H 'authorization: Bearer {consumer}' {base}/v1/me/accesses");
+            }
+            println!("  {program} audit verify {dir}");
         }
     }
     if let Some((furnisher, submission)) = &tally.with_rejections {
@@ -191,7 +219,7 @@ fn print_commands(
     if let (Some(base), Some(file)) = (base, manifest.files.last()) {
         let path: PathBuf = input.join(&file.path);
         println!(
-            "  curl -s --data-binary @{} '{base}/v1/furnishers/{}/submissions?file_name=again.jsonl'",
+            "  curl -s {operator} --data-binary @{} '{base}/v1/furnishers/{}/submissions?file_name=again.jsonl'",
             shell_quote(&path),
             file.furnisher
         );

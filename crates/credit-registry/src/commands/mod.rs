@@ -6,6 +6,7 @@ pub mod export;
 pub mod generate;
 pub mod history;
 pub mod ingest;
+pub mod keys;
 pub mod metro2;
 pub mod migrate;
 pub mod report;

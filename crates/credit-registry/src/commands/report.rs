@@ -2,6 +2,7 @@
 
 use registry_core::report::{Audience, SubjectKey, render_text};
 use registry_service::ServiceError;
+use registry_service::audit::{Access, AccessAction, Actor};
 
 use crate::cli::ReportArgs;
 use crate::commands::{open_registry, print_json};
@@ -24,7 +25,9 @@ pub fn run(config: &Config, args: ReportArgs) -> CommandResult {
         },
         _ => return Err(Failure::usage("give --id-type and --id, or --registry-id")),
     };
-    let report = registry.report(subject, args.as_of, Audience::Masked)?.ok_or_else(not_found)?;
+    // The operator's own read: logged like any other.
+    let access = Access { actor: Actor::command_line(), action: AccessAction::DrillDown, purpose: None, consent_id: None };
+    let report = registry.read_report(&access, subject, args.as_of, Audience::Masked)?.ok_or_else(not_found)?;
     if args.json {
         print_json(&report)
     } else {

@@ -7,6 +7,9 @@ use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use registry_service::keys::PrincipalRole;
+
+use crate::caller::Caller;
 use crate::error::{ApiError, ErrorCode, ErrorDocument};
 use crate::AppState;
 
@@ -17,8 +20,8 @@ pub struct Health {
     pub version: String,
 }
 
-/// Whether the server and its store are up.
-#[utoipa::path(get, path = "/health", tag = "operations",
+/// Whether the server and its store are up. Public: no key needed, no data given.
+#[utoipa::path(get, path = "/health", tag = "operations", security(()),
     responses(
         (status = 200, body = Health, description = "The server and its store answer"),
         (status = 503, body = ErrorDocument, description = "The store does not answer"),
@@ -35,9 +38,14 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
     Ok(Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into() }))
 }
 
-/// Prometheus metrics in the text exposition format.
+/// Prometheus metrics in the text exposition format. Roles: operator, supervisor.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses((status = 200, content_type = "text/plain; version=0.0.4", body = String, description = "Metrics")))]
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render())
+    responses(
+        (status = 200, content_type = "text/plain; version=0.0.4", body = String, description = "Metrics"),
+        (status = 401, body = ErrorDocument, description = "No valid API key"),
+        (status = 403, body = ErrorDocument, description = "Not an operator or supervisor key"),
+    ))]
+pub async fn metrics(State(state): State<AppState>, caller: Caller) -> Result<impl IntoResponse, ApiError> {
+    caller.allow(&[PrincipalRole::Operator, PrincipalRole::Supervisor])?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render()))
 }

@@ -1,6 +1,8 @@
 //! The API's handlers, one module per resource.
 
 pub mod health;
+pub mod log;
+pub mod me;
 pub mod reports;
 pub mod submissions;
 

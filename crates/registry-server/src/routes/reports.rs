@@ -9,6 +9,9 @@ use registry_core::report::{Audience, Report, SubjectKey};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
+use registry_service::audit::{Access, AccessAction};
+use registry_service::keys::PrincipalRole;
+
 use crate::caller::Caller;
 use crate::error::{ApiError, ErrorCode, ErrorDocument};
 use crate::AppState;
@@ -34,16 +37,19 @@ pub struct AsOfQuery {
     pub as_of: Option<Date>,
 }
 
-async fn build(state: &AppState, subject: Option<SubjectKey>, as_of: Option<Date>) -> Result<Json<Report>, ApiError> {
+/// The operator's audited look at one subject: logged as a drill-down before it is returned.
+async fn build(state: &AppState, caller: &Caller, subject: Option<SubjectKey>, as_of: Option<Date>) -> Result<Json<Report>, ApiError> {
     let not_found = || ApiError::new(ErrorCode::SubjectNotFound, "the registry has no subject with that identifier");
     let subject = subject.ok_or_else(not_found)?;
     let registry = state.registry.clone();
-    let report = super::blocking(move || registry.report(subject, as_of, Audience::Masked)).await?.ok_or_else(not_found)?;
+    let access = Access { actor: caller.0.actor(), action: AccessAction::DrillDown, purpose: None, consent_id: None };
+    let report = super::blocking(move || registry.read_report(&access, subject, as_of, Audience::Masked)).await?.ok_or_else(not_found)?;
     state.metrics.reports.inc();
     Ok(Json(report))
 }
 
-/// The credit report of the subject with a national identifier.
+/// The credit report of the subject with a national identifier: the operator's audited
+/// drill-down (role: operator), logged in the access log. Lenders use inquiries.
 ///
 /// The identifier travels in the body, not the URL, so it stays out of access logs.
 #[utoipa::path(post, path = "/v1/reports", tag = "reports",
@@ -51,15 +57,19 @@ async fn build(state: &AppState, subject: Option<SubjectKey>, as_of: Option<Date
     responses(
         (status = 200, body = Report, description = "The report; identifiers masked"),
         (status = 400, body = ErrorDocument, description = "Malformed request"),
+        (status = 401, body = ErrorDocument, description = "No valid API key"),
+        (status = 403, body = ErrorDocument, description = "Not an operator key"),
+        (status = 429, body = ErrorDocument, description = "The key's rate limit; see Retry-After"),
         (status = 404, body = ErrorDocument, description = "The registry has never seen this subject (or the identifier is not valid for its type)"),
         (status = 413, body = ErrorDocument, description = "The request body is too large"),
         (status = 503, body = ErrorDocument, description = "The database is unavailable; retry"),
     ))]
 pub async fn report_by_identifier(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Report>, ApiError> {
+    caller.allow(&[PrincipalRole::Operator])?;
     let body = super::body(body)?;
     let request: ReportRequest = serde_json::from_slice(&body)
         .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, format!("the body must be {{\"id_type\", \"id\", \"as_of\"?}}: {e}")))?;
@@ -74,25 +84,30 @@ pub async fn report_by_identifier(
         }
     })
     .await?;
-    build(&state, subject, request.as_of).await
+    build(&state, &caller, subject, request.as_of).await
 }
 
-/// The credit report of the subject with a registry id (`S…`, as shown in reports).
+/// The credit report of the subject with a registry id (`S…`, as shown in reports): the
+/// operator's audited drill-down (role: operator), logged in the access log.
 #[utoipa::path(get, path = "/v1/subjects/{registry_id}/report", tag = "reports",
     params(("registry_id" = String, Path, description = "Registry id, like S000000042"), AsOfQuery),
     responses(
         (status = 200, body = Report, description = "The report; identifiers masked"),
         (status = 400, body = ErrorDocument, description = "Malformed date"),
+        (status = 401, body = ErrorDocument, description = "No valid API key"),
+        (status = 403, body = ErrorDocument, description = "Not an operator key"),
+        (status = 429, body = ErrorDocument, description = "The key's rate limit; see Retry-After"),
         (status = 404, body = ErrorDocument, description = "No subject with this registry id"),
         (status = 503, body = ErrorDocument, description = "The database is unavailable; retry"),
     ))]
 pub async fn report_by_registry_id(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     registry_id: Result<Path<String>, PathRejection>,
     query: Result<Query<AsOfQuery>, QueryRejection>,
 ) -> Result<Json<Report>, ApiError> {
+    caller.allow(&[PrincipalRole::Operator])?;
     let registry_id = super::path(registry_id)?;
     let AsOfQuery { as_of } = super::query(query)?;
-    build(&state, SubjectKey::parse_registry_id(&registry_id), as_of).await
+    build(&state, &caller, SubjectKey::parse_registry_id(&registry_id), as_of).await
 }

@@ -11,6 +11,7 @@ use futures_util::StreamExt;
 use registry_core::furnishing::metro2::Mode;
 use registry_core::model::{Currency, FurnisherId};
 use registry_service::document::{DocumentStatus, SubmissionDocument, SubmissionHead};
+use registry_service::keys::PrincipalRole;
 use registry_service::{IngestOptions, IngestOutcome, NoProgress};
 use serde::Deserialize;
 use tokio_util::io::{StreamReader, SyncIoBridge};
@@ -38,7 +39,19 @@ fn furnisher_id(text: &str) -> Result<FurnisherId, ApiError> {
     FurnisherId::parse(text).map_err(|e| ApiError::new(ErrorCode::InvalidFurnisher, e.to_string()))
 }
 
+/// The operator works on every furnisher's submissions; a furnisher only on its own (its key's
+/// name is its furnisher id).
+fn allow_furnisher(caller: &Caller, furnisher: &FurnisherId) -> Result<(), ApiError> {
+    let principal = caller.allow(&[PrincipalRole::Operator, PrincipalRole::Furnisher])?;
+    if principal.role == PrincipalRole::Furnisher && principal.name != furnisher.as_str() {
+        return Err(ApiError::new(ErrorCode::Forbidden, "a furnisher key reads and writes only its own furnisher's submissions"));
+    }
+    Ok(())
+}
+
 /// Submits one furnishing file (JSON Lines or Metro 2, told apart by content) as one submission.
+///
+/// Roles: operator, or the furnisher itself.
 ///
 /// The body is the file itself, streamed. The whole file is applied atomically; records that
 /// break a rule are rejected one by one and listed in `errors`. The same bytes sent again by
@@ -51,18 +64,22 @@ fn furnisher_id(text: &str) -> Result<FurnisherId, ApiError> {
         (status = 200, body = SubmissionDocument, description = "Duplicate: these bytes were already applied"),
         (status = 422, body = SubmissionDocument, description = "Rejected whole; nothing applied"),
         (status = 400, body = ErrorDocument, description = "Invalid furnisher or parameters"),
+        (status = 401, body = ErrorDocument, description = "No valid API key"),
+        (status = 403, body = ErrorDocument, description = "Not an operator key, nor this furnisher's own key"),
+        (status = 429, body = ErrorDocument, description = "The key's rate limit; see Retry-After"),
         (status = 413, body = ErrorDocument, description = "The file is larger than the server accepts"),
         (status = 503, body = ErrorDocument, description = "Another submission held the store longer than lock_wait_ms (`store_busy`), or the database is unavailable (`unavailable`); nothing was applied; retry"),
     ))]
 pub async fn submit(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     furnisher: Result<Path<String>, PathRejection>,
     query: Result<Query<SubmitQuery>, QueryRejection>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     let furnisher = furnisher_id(&super::path(furnisher)?)?;
+    allow_furnisher(&caller, &furnisher)?;
     let SubmitQuery { file_name, lenient, currency } = super::query(query)?;
     let mut options = IngestOptions::default();
     if lenient == Some(true) {
@@ -120,7 +137,7 @@ pub async fn submit(
     Ok(document_response(status, registry, head))
 }
 
-/// A submission's result, with every rejection.
+/// A submission's result, with every rejection. Roles: operator, or the furnisher itself.
 #[utoipa::path(get, path = "/v1/furnishers/{furnisher}/submissions/{submission_id}", tag = "submissions",
     params(
         ("furnisher" = String, Path, description = "The furnisher's id"),
@@ -128,15 +145,19 @@ pub async fn submit(
     ),
     responses(
         (status = 200, body = SubmissionDocument, description = "The submission"),
+        (status = 401, body = ErrorDocument, description = "No valid API key"),
+        (status = 403, body = ErrorDocument, description = "Not an operator key, nor this furnisher's own key"),
         (status = 404, body = ErrorDocument, description = "No such submission for this furnisher"),
+        (status = 429, body = ErrorDocument, description = "The key's rate limit; see Retry-After"),
     ))]
 pub async fn get_submission(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     path: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let (furnisher, submission_id) = super::path(path)?;
     let furnisher = furnisher_id(&furnisher)?;
+    allow_furnisher(&caller, &furnisher)?;
     let registry = state.registry.clone();
     let looking = registry.clone();
     let summary = super::blocking(move || looking.submission(&furnisher, &submission_id))

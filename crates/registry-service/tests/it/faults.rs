@@ -145,7 +145,7 @@ fn the_database_going_away_mid_ingest_leaves_nothing_and_a_retry_applies_whole()
     let registry = Registry::open(settings(&dir.path().join("registry"), &cluster.url(), &keys), Arc::new(SystemClock)).unwrap();
     // Nothing of the interrupted submission is there: no submission, no subject, no record.
     assert!(registry.store().find_applied(&furnisher, &sha256_hex(&bytes)).unwrap().is_none());
-    assert!(registry.report(SubjectKey(1), None, Audience::Subject).unwrap().is_none());
+    assert!(registry.report_unlogged(SubjectKey(1), None, Audience::Subject).unwrap().is_none());
     // Sent again, it applies whole, once.
     let outcome = registry.ingest(&furnisher, None, &mut &bytes[..], &IngestOptions::default(), &NoProgress).unwrap();
     let IngestOutcome::Applied(summary) = &outcome else { panic!("{outcome:?}") };

@@ -110,7 +110,7 @@ fn spec_examples_through_the_store_give_their_summaries(backend: Backend) {
         assert!(matches!(outcome, IngestOutcome::Applied(ref s) if s.rejected_count == 0), "{outcome:?}");
         let id_type: IdType = expected["subject"]["id_type"].as_str().unwrap().parse().unwrap();
         let subject = registry.find_subject(id_type, expected["subject"]["id"].as_str().unwrap()).unwrap().unwrap();
-        let report = registry.report(subject, Some(d(expected["as_of"].as_str().unwrap())), Audience::Masked).unwrap().unwrap();
+        let report = registry.report_unlogged(subject, Some(d(expected["as_of"].as_str().unwrap())), Audience::Masked).unwrap().unwrap();
         assert_eq!(serde_json::to_value(&report.summary).unwrap(), expected["summary"], "{stem}");
     }
 }
@@ -176,7 +176,7 @@ fn a_correction_replaces_the_record_and_keeps_the_old_version(backend: Backend) 
     assert!(versions[0].replaced_by.is_some());
     assert_eq!(versions[1].facts.balance.0, 200000);
     let subject = registry.find_subject(IdType::CnRid, "11010519491231002X").unwrap().unwrap();
-    let report = registry.report(subject, None, Audience::Masked).unwrap().unwrap();
+    let report = registry.report_unlogged(subject, None, Audience::Masked).unwrap().unwrap();
     assert_eq!(report.summary.balance_open.values().sum::<u128>(), 200000 + 312000);
 }
 
@@ -250,7 +250,7 @@ fn two_ingests_at_once_both_land_whole(backend: Backend) {
     let duplicates = outcomes.iter().filter(|o| matches!(o, IngestOutcome::Duplicate(_))).count();
     assert_eq!((applied, duplicates), (2, 1), "{outcomes:?}");
     let subject = registry.find_subject(IdType::CnRid, "11010519491231002X").unwrap().unwrap();
-    let report = registry.report(subject, None, Audience::Masked).unwrap().unwrap();
+    let report = registry.report_unlogged(subject, None, Audience::Masked).unwrap().unwrap();
     assert_eq!(report.summary.accounts_total, 4);
 }
 

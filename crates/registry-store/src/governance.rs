@@ -1,0 +1,374 @@
+//! Who may read what, and the record of every read: API keys and the access log (a Merkle
+//! tree of log entries, its complete subtrees and its signed heads). The `Governance` trait and
+//! its embedded backend; PostgreSQL's is in `pg_governance.rs`.
+//!
+//! Embedded, this lives in its own file beside the registry's (`governance.db`): SQLite has one
+//! writer per file, and a report's access-log entry must not wait for an hour-long submission.
+//!
+//! The store holds rows; what a key may do and how the tree is hashed and signed is the
+//! service's (`registry-service/src/audit.rs`, `keys.rs`).
+
+use std::ops::ControlFlow;
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use registry_core::report::SubjectKey;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::{StoreError, StoreResult};
+
+/// A SHA-256 hash of the log: a leaf, a subtree or a root.
+pub type LogHash = [u8; 32];
+
+/// An API key as stored: the secret only as its SHA-256 hash.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiKeyRow {
+    /// The public part of the key, which names it in lists and logs.
+    pub key_id: String,
+    pub name: String,
+    pub role: String,
+    /// A consumer key's subject.
+    pub subject: Option<SubjectKey>,
+    pub secret_sha256: LogHash,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+/// One entry of the access log: position, whose data was read (if anyone's), and the entry
+/// itself (canonical JSON, the exact bytes that are hashed into the tree).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogEntryRow {
+    pub seq: u64,
+    pub subject: Option<SubjectKey>,
+    pub entry: String,
+}
+
+/// The hash of the complete subtree at `level` (2^level leaves) starting at leaf
+/// `index << level`. Level 0 is the leaf hashes. A complete subtree never changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LogNode {
+    pub level: u32,
+    pub index: u64,
+    pub hash: LogHash,
+}
+
+/// A signed statement of the tree's size and root.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TreeHeadRow {
+    pub size: u64,
+    pub root: LogHash,
+    pub signed_at: String,
+    pub signature: Vec<u8>,
+}
+
+/// The log as an append finds it: its size and the complete subtrees that make up its right
+/// edge (the binary decomposition of `size`, largest first).
+#[derive(Clone, Debug, Default)]
+pub struct LogTip {
+    pub size: u64,
+    pub frontier: Vec<LogNode>,
+}
+
+/// What one append writes: the entry, the subtrees it completes and the new signed head.
+#[derive(Clone, Debug)]
+pub struct LogAppend {
+    pub entry: LogEntryRow,
+    pub nodes: Vec<LogNode>,
+    pub head: TreeHeadRow,
+}
+
+/// The complete subtrees of a tree of `size` leaves, left to right (largest first).
+pub fn frontier_ids(size: u64) -> Vec<(u32, u64)> {
+    let mut ids = Vec::new();
+    let mut start = 0u64;
+    for level in (0..64u32).rev() {
+        if size & (1u64 << level) != 0 {
+            ids.push((level, start >> level));
+            start += 1u64 << level;
+        }
+    }
+    ids
+}
+
+pub trait Governance: Send + Sync {
+    fn migrate_governance(&self) -> StoreResult<()>;
+
+    /// Stores a new key. Key ids are random; a clash is an error, never an overwrite.
+    fn insert_key(&self, key: &ApiKeyRow) -> StoreResult<()>;
+    fn key(&self, key_id: &str) -> StoreResult<Option<ApiKeyRow>>;
+    /// Every key, revoked ones too, oldest first.
+    fn keys(&self) -> StoreResult<Vec<ApiKeyRow>>;
+    /// Marks a key revoked; false if there is no such key or it was revoked already.
+    fn revoke_key(&self, key_id: &str, at: &str) -> StoreResult<bool>;
+
+    /// Appends one entry: `build` gets the log's tip (under the log's write lock, so appends
+    /// are serialised) and returns what to write; all of it is written in one transaction.
+    fn append_log(&self, build: &mut dyn FnMut(&LogTip) -> StoreResult<LogAppend>) -> StoreResult<LogAppend>;
+    /// The stored hashes of the given complete subtrees (absent ones are left out).
+    fn log_nodes(&self, ids: &[(u32, u64)]) -> StoreResult<Vec<LogNode>>;
+    fn log_entry(&self, seq: u64) -> StoreResult<Option<LogEntryRow>>;
+    /// Every entry about one subject, in log order.
+    fn subject_log(&self, subject: SubjectKey) -> StoreResult<Vec<LogEntryRow>>;
+    /// Every entry in storage order (by `seq`), whatever the numbers say: the auditor checks them.
+    fn for_each_log_entry(&self, each: &mut dyn FnMut(LogEntryRow) -> StoreResult<ControlFlow<()>>) -> StoreResult<()>;
+    /// The signed head of the tree at `size`, or the latest one.
+    fn tree_head(&self, size: Option<u64>) -> StoreResult<Option<TreeHeadRow>>;
+    /// Every signed head, by size.
+    fn tree_heads(&self) -> StoreResult<Vec<TreeHeadRow>>;
+}
+
+const GOVERNANCE_MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite-governance/0001_initial.sql")];
+
+/// The embedded governance store: one SQLite file, one connection (its writes are small).
+pub struct SqliteGovernance {
+    conn: Mutex<Connection>,
+}
+
+fn map_err(error: rusqlite::Error) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(failure, _) = &error
+        && matches!(failure.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    {
+        return StoreError::Busy;
+    }
+    StoreError::Database(Box::new(error))
+}
+
+pub(crate) fn hash_from(bytes: Vec<u8>, what: &str) -> StoreResult<LogHash> {
+    bytes.try_into().map_err(|_| StoreError::Corrupt(format!("{what} is not 32 bytes")))
+}
+
+impl SqliteGovernance {
+    pub fn open(path: &Path, busy_timeout: Duration) -> StoreResult<SqliteGovernance> {
+        let conn = Connection::open(path).map_err(map_err)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(|e| StoreError::Database(Box::new(e)))?;
+        }
+        conn.busy_timeout(busy_timeout).map_err(map_err)?;
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA journal_mode = WAL;").map_err(map_err)?;
+        Ok(SqliteGovernance { conn: Mutex::new(conn) })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        let guard = self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !guard.is_autocommit() {
+            let _ = guard.execute_batch("ROLLBACK");
+        }
+        guard
+    }
+}
+
+fn key_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(ApiKeyRow, Vec<u8>)> {
+    Ok((
+        ApiKeyRow {
+            key_id: row.get(0)?,
+            name: row.get(1)?,
+            role: row.get(2)?,
+            subject: row.get::<_, Option<i64>>(3)?.map(SubjectKey),
+            secret_sha256: [0; 32],
+            created_at: row.get(5)?,
+            revoked_at: row.get(6)?,
+        },
+        row.get(4)?,
+    ))
+}
+
+fn with_secret((mut key, secret): (ApiKeyRow, Vec<u8>)) -> StoreResult<ApiKeyRow> {
+    key.secret_sha256 = hash_from(secret, "a key's secret hash")?;
+    Ok(key)
+}
+
+const KEY_COLUMNS: &str = "key_id, name, role, subject_key, secret_sha256, created_at, revoked_at";
+
+fn entry_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<LogEntryRow> {
+    Ok(LogEntryRow { seq: row.get::<_, i64>(0)? as u64, subject: row.get::<_, Option<i64>>(1)?.map(SubjectKey), entry: row.get(2)? })
+}
+
+fn head_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(u64, Vec<u8>, String, Vec<u8>)> {
+    Ok((row.get::<_, i64>(0)? as u64, row.get(1)?, row.get(2)?, row.get(3)?))
+}
+
+fn head_from((size, root, signed_at, signature): (u64, Vec<u8>, String, Vec<u8>)) -> StoreResult<TreeHeadRow> {
+    Ok(TreeHeadRow { size, root: hash_from(root, "a tree head's root")?, signed_at, signature })
+}
+
+impl Governance for SqliteGovernance {
+    fn migrate_governance(&self) -> StoreResult<()> {
+        let conn = self.conn();
+        let supported = GOVERNANCE_MIGRATIONS.len() as i64;
+        if conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)).map_err(map_err)? == supported {
+            return Ok(());
+        }
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(map_err)?;
+        let result = (|| {
+            let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(map_err)?;
+            if version > supported {
+                return Err(StoreError::SchemaTooNew { found: version, supported });
+            }
+            for (index, sql) in GOVERNANCE_MIGRATIONS.iter().enumerate().skip(version as usize) {
+                conn.execute_batch(sql).map_err(map_err)?;
+                conn.execute_batch(&format!("PRAGMA user_version = {}", index + 1)).map_err(map_err)?;
+            }
+            Ok(())
+        })();
+        match result {
+            Ok(()) => conn.execute_batch("COMMIT").map_err(map_err),
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    fn insert_key(&self, key: &ApiKeyRow) -> StoreResult<()> {
+        self.conn()
+            .execute(
+                &format!("INSERT INTO api_key ({KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+                params![key.key_id, key.name, key.role, key.subject.map(|s| s.0), &key.secret_sha256[..], key.created_at, key.revoked_at],
+            )
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    fn key(&self, key_id: &str) -> StoreResult<Option<ApiKeyRow>> {
+        self.conn()
+            .query_row(&format!("SELECT {KEY_COLUMNS} FROM api_key WHERE key_id = ?1"), [key_id], key_from_row)
+            .optional()
+            .map_err(map_err)?
+            .map(with_secret)
+            .transpose()
+    }
+
+    fn keys(&self) -> StoreResult<Vec<ApiKeyRow>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare(&format!("SELECT {KEY_COLUMNS} FROM api_key ORDER BY rowid")).map_err(map_err)?;
+        let rows = statement.query_map([], key_from_row).map_err(map_err)?;
+        rows.map(|row| row.map_err(map_err).and_then(with_secret)).collect()
+    }
+
+    fn revoke_key(&self, key_id: &str, at: &str) -> StoreResult<bool> {
+        let changed = self
+            .conn()
+            .execute("UPDATE api_key SET revoked_at = ?2 WHERE key_id = ?1 AND revoked_at IS NULL", [key_id, at])
+            .map_err(map_err)?;
+        Ok(changed == 1)
+    }
+
+    fn append_log(&self, build: &mut dyn FnMut(&LogTip) -> StoreResult<LogAppend>) -> StoreResult<LogAppend> {
+        let conn = self.conn();
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(map_err)?;
+        let result = (|| {
+            let size: i64 = conn.query_row("SELECT coalesce(max(seq) + 1, 0) FROM access_log", [], |r| r.get(0)).map_err(map_err)?;
+            let tip = LogTip { size: size as u64, frontier: nodes_on(&conn, &frontier_ids(size as u64))? };
+            let append = build(&tip)?;
+            conn.execute(
+                "INSERT INTO access_log (seq, subject_key, entry) VALUES (?1, ?2, ?3)",
+                params![append.entry.seq as i64, append.entry.subject.map(|s| s.0), append.entry.entry],
+            )
+            .map_err(map_err)?;
+            for node in &append.nodes {
+                conn.execute(
+                    "INSERT INTO log_node (level, idx, hash) VALUES (?1, ?2, ?3)",
+                    params![node.level, node.index as i64, &node.hash[..]],
+                )
+                .map_err(map_err)?;
+            }
+            let head = &append.head;
+            conn.execute(
+                "INSERT INTO tree_head (size, root, signed_at, signature) VALUES (?1, ?2, ?3, ?4)",
+                params![head.size as i64, &head.root[..], head.signed_at, head.signature],
+            )
+            .map_err(map_err)?;
+            Ok(append)
+        })();
+        match result {
+            Ok(append) => {
+                conn.execute_batch("COMMIT").map_err(map_err)?;
+                Ok(append)
+            }
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    fn log_nodes(&self, ids: &[(u32, u64)]) -> StoreResult<Vec<LogNode>> {
+        nodes_on(&self.conn(), ids)
+    }
+
+    fn log_entry(&self, seq: u64) -> StoreResult<Option<LogEntryRow>> {
+        self.conn()
+            .query_row("SELECT seq, subject_key, entry FROM access_log WHERE seq = ?1", [seq as i64], entry_from_row)
+            .optional()
+            .map_err(map_err)
+    }
+
+    fn subject_log(&self, subject: SubjectKey) -> StoreResult<Vec<LogEntryRow>> {
+        let conn = self.conn();
+        let mut statement =
+            conn.prepare("SELECT seq, subject_key, entry FROM access_log WHERE subject_key = ?1 ORDER BY seq").map_err(map_err)?;
+        let rows = statement.query_map([subject.0], entry_from_row).map_err(map_err)?;
+        rows.map(|row| row.map_err(map_err)).collect()
+    }
+
+    fn for_each_log_entry(&self, each: &mut dyn FnMut(LogEntryRow) -> StoreResult<ControlFlow<()>>) -> StoreResult<()> {
+        let conn = self.conn();
+        let mut statement = conn.prepare("SELECT seq, subject_key, entry FROM access_log ORDER BY seq").map_err(map_err)?;
+        let mut rows = statement.query([]).map_err(map_err)?;
+        while let Some(row) = rows.next().map_err(map_err)? {
+            if each(entry_from_row(row).map_err(map_err)?)?.is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn tree_head(&self, size: Option<u64>) -> StoreResult<Option<TreeHeadRow>> {
+        let conn = self.conn();
+        let row = match size {
+            Some(size) => conn
+                .query_row("SELECT size, root, signed_at, signature FROM tree_head WHERE size = ?1", [size as i64], head_from_row)
+                .optional(),
+            None => conn
+                .query_row("SELECT size, root, signed_at, signature FROM tree_head ORDER BY size DESC LIMIT 1", [], head_from_row)
+                .optional(),
+        };
+        row.map_err(map_err)?.map(head_from).transpose()
+    }
+
+    fn tree_heads(&self) -> StoreResult<Vec<TreeHeadRow>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare("SELECT size, root, signed_at, signature FROM tree_head ORDER BY size").map_err(map_err)?;
+        let rows = statement.query_map([], head_from_row).map_err(map_err)?;
+        rows.map(|row| row.map_err(map_err).and_then(head_from)).collect()
+    }
+}
+
+fn nodes_on(conn: &Connection, ids: &[(u32, u64)]) -> StoreResult<Vec<LogNode>> {
+    let mut statement = conn.prepare_cached("SELECT hash FROM log_node WHERE level = ?1 AND idx = ?2").map_err(map_err)?;
+    let mut nodes = Vec::with_capacity(ids.len());
+    for &(level, index) in ids {
+        let hash: Option<Vec<u8>> = statement.query_row(params![level, index as i64], |r| r.get(0)).optional().map_err(map_err)?;
+        if let Some(hash) = hash {
+            nodes.push(LogNode { level, index, hash: hash_from(hash, "a log node")? });
+        }
+    }
+    Ok(nodes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::frontier_ids;
+
+    #[test]
+    fn frontier_is_the_binary_decomposition_of_the_size() {
+        assert_eq!(frontier_ids(0), vec![]);
+        assert_eq!(frontier_ids(1), vec![(0, 0)]);
+        assert_eq!(frontier_ids(6), vec![(2, 0), (1, 2)]);
+        assert_eq!(frontier_ids(7), vec![(2, 0), (1, 2), (0, 6)]);
+        assert_eq!(frontier_ids(8), vec![(3, 0)]);
+    }
+}

@@ -1,0 +1,175 @@
+//! The `Governance` tables on PostgreSQL, in the registry's own database
+//! (`migrations/postgres/0002_governance.sql`).
+
+use std::ops::ControlFlow;
+
+use postgres::Row;
+use registry_core::report::SubjectKey;
+
+use crate::governance::{ApiKeyRow, Governance, LogAppend, LogEntryRow, LogNode, LogTip, TreeHeadRow, frontier_ids, hash_from};
+use crate::pg::{Connection, in_transaction, map_err};
+use crate::{PostgresStore, StoreResult};
+
+/// Advisory lock that serialises appends to the access log (one sequence of leaves).
+const LOG_LOCK: i64 = 0x6372_6c6f_6761_7070; // "crlogapp"
+
+const KEY_COLUMNS: &str = "key_id, name, role, subject_key, secret_sha256, created_at, revoked_at";
+
+fn key_from_row(row: &Row) -> StoreResult<ApiKeyRow> {
+    Ok(ApiKeyRow {
+        key_id: row.try_get(0).map_err(map_err)?,
+        name: row.try_get(1).map_err(map_err)?,
+        role: row.try_get(2).map_err(map_err)?,
+        subject: row.try_get::<_, Option<i64>>(3).map_err(map_err)?.map(SubjectKey),
+        secret_sha256: hash_from(row.try_get(4).map_err(map_err)?, "a key's secret hash")?,
+        created_at: row.try_get(5).map_err(map_err)?,
+        revoked_at: row.try_get(6).map_err(map_err)?,
+    })
+}
+
+fn entry_from_row(row: &Row) -> StoreResult<LogEntryRow> {
+    Ok(LogEntryRow {
+        seq: row.try_get::<_, i64>(0).map_err(map_err)? as u64,
+        subject: row.try_get::<_, Option<i64>>(1).map_err(map_err)?.map(SubjectKey),
+        entry: row.try_get(2).map_err(map_err)?,
+    })
+}
+
+fn head_from_row(row: &Row) -> StoreResult<TreeHeadRow> {
+    Ok(TreeHeadRow {
+        size: row.try_get::<_, i64>(0).map_err(map_err)? as u64,
+        root: hash_from(row.try_get(1).map_err(map_err)?, "a tree head's root")?,
+        signed_at: row.try_get(2).map_err(map_err)?,
+        signature: row.try_get(3).map_err(map_err)?,
+    })
+}
+
+fn nodes_on(conn: &mut Connection, ids: &[(u32, u64)]) -> StoreResult<Vec<LogNode>> {
+    let levels: Vec<i32> = ids.iter().map(|&(level, _)| level as i32).collect();
+    let indexes: Vec<i64> = ids.iter().map(|&(_, index)| index as i64).collect();
+    let rows = conn.prepared_query(
+        "SELECT n.level, n.idx, n.hash FROM log_node n \
+         JOIN unnest($1::integer[], $2::bigint[]) AS k(l, i) ON n.level = k.l AND n.idx = k.i",
+        &[&levels, &indexes],
+    )?;
+    rows.iter()
+        .map(|row| {
+            Ok(LogNode {
+                level: row.try_get::<_, i32>(0).map_err(map_err)? as u32,
+                index: row.try_get::<_, i64>(1).map_err(map_err)? as u64,
+                hash: hash_from(row.try_get(2).map_err(map_err)?, "a log node")?,
+            })
+        })
+        .collect()
+}
+
+impl Governance for PostgresStore {
+    fn migrate_governance(&self) -> StoreResult<()> {
+        // One schema for the registry and its governance tables: the store's migrations.
+        crate::Store::migrate(self)
+    }
+
+    fn insert_key(&self, key: &ApiKeyRow) -> StoreResult<()> {
+        let mut conn = self.connection()?;
+        conn.prepared_execute(
+            &format!("INSERT INTO api_key ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"),
+            &[&key.key_id, &key.name, &key.role, &key.subject.map(|s| s.0), &&key.secret_sha256[..], &key.created_at, &key.revoked_at],
+        )?;
+        Ok(())
+    }
+
+    fn key(&self, key_id: &str) -> StoreResult<Option<ApiKeyRow>> {
+        self.read(|conn| {
+            conn.prepared_query_opt(&format!("SELECT {KEY_COLUMNS} FROM api_key WHERE key_id = $1"), &[&key_id])?
+                .as_ref()
+                .map(key_from_row)
+                .transpose()
+        })
+    }
+
+    fn keys(&self) -> StoreResult<Vec<ApiKeyRow>> {
+        self.read(|conn| conn.prepared_query(&format!("SELECT {KEY_COLUMNS} FROM api_key ORDER BY created_at, key_id"), &[])?.iter().map(key_from_row).collect())
+    }
+
+    fn revoke_key(&self, key_id: &str, at: &str) -> StoreResult<bool> {
+        let mut conn = self.connection()?;
+        let changed = conn.prepared_execute("UPDATE api_key SET revoked_at = $2 WHERE key_id = $1 AND revoked_at IS NULL", &[&key_id, &at])?;
+        Ok(changed == 1)
+    }
+
+    fn append_log(&self, build: &mut dyn FnMut(&LogTip) -> StoreResult<LogAppend>) -> StoreResult<LogAppend> {
+        let mut conn = self.connection()?;
+        in_transaction(&mut conn, "BEGIN", |conn| {
+            conn.prepared_execute("SELECT pg_advisory_xact_lock($1)", &[&LOG_LOCK])?;
+            let size: i64 = conn.prepared_query("SELECT coalesce(max(seq) + 1, 0) FROM access_log", &[])?[0].try_get(0).map_err(map_err)?;
+            let mut frontier = nodes_on(conn, &frontier_ids(size as u64))?;
+            frontier.sort_by_key(|node| std::cmp::Reverse(node.level));
+            let append = build(&LogTip { size: size as u64, frontier })?;
+            conn.prepared_execute(
+                "INSERT INTO access_log (seq, subject_key, entry) VALUES ($1, $2, $3)",
+                &[&(append.entry.seq as i64), &append.entry.subject.map(|s| s.0), &append.entry.entry],
+            )?;
+            for node in &append.nodes {
+                conn.prepared_execute(
+                    "INSERT INTO log_node (level, idx, hash) VALUES ($1, $2, $3)",
+                    &[&(node.level as i32), &(node.index as i64), &&node.hash[..]],
+                )?;
+            }
+            let head = &append.head;
+            conn.prepared_execute(
+                "INSERT INTO tree_head (size, root, signed_at, signature) VALUES ($1, $2, $3, $4)",
+                &[&(head.size as i64), &&head.root[..], &head.signed_at, &head.signature],
+            )?;
+            Ok(append)
+        })
+    }
+
+    fn log_nodes(&self, ids: &[(u32, u64)]) -> StoreResult<Vec<LogNode>> {
+        self.read(|conn| nodes_on(conn, ids))
+    }
+
+    fn log_entry(&self, seq: u64) -> StoreResult<Option<LogEntryRow>> {
+        self.read(|conn| {
+            conn.prepared_query_opt("SELECT seq, subject_key, entry FROM access_log WHERE seq = $1", &[&(seq as i64)])?
+                .as_ref()
+                .map(entry_from_row)
+                .transpose()
+        })
+    }
+
+    fn subject_log(&self, subject: SubjectKey) -> StoreResult<Vec<LogEntryRow>> {
+        self.read(|conn| {
+            conn.prepared_query("SELECT seq, subject_key, entry FROM access_log WHERE subject_key = $1 ORDER BY seq", &[&subject.0])?
+                .iter()
+                .map(entry_from_row)
+                .collect()
+        })
+    }
+
+    fn for_each_log_entry(&self, each: &mut dyn FnMut(LogEntryRow) -> StoreResult<ControlFlow<()>>) -> StoreResult<()> {
+        use postgres::fallible_iterator::FallibleIterator;
+        let mut conn = self.connection()?;
+        let params: [i64; 0] = [];
+        let mut rows = conn.query_raw("SELECT seq, subject_key, entry FROM access_log ORDER BY seq", params).map_err(map_err)?;
+        while let Some(row) = rows.next().map_err(map_err)? {
+            if each(entry_from_row(&row)?)?.is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn tree_head(&self, size: Option<u64>) -> StoreResult<Option<TreeHeadRow>> {
+        self.read(|conn| {
+            let row = match size {
+                Some(size) => conn.prepared_query_opt("SELECT size, root, signed_at, signature FROM tree_head WHERE size = $1", &[&(size as i64)])?,
+                None => conn.prepared_query_opt("SELECT size, root, signed_at, signature FROM tree_head ORDER BY size DESC LIMIT 1", &[])?,
+            };
+            row.as_ref().map(head_from_row).transpose()
+        })
+    }
+
+    fn tree_heads(&self) -> StoreResult<Vec<TreeHeadRow>> {
+        self.read(|conn| conn.prepared_query("SELECT size, root, signed_at, signature FROM tree_head ORDER BY size", &[])?.iter().map(head_from_row).collect())
+    }
+}
