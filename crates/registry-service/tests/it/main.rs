@@ -2,6 +2,7 @@
 
 mod backends;
 mod faults;
+mod governance;
 mod metro2;
 
 use std::path::{Path, PathBuf};
