@@ -64,7 +64,7 @@ fn bench(c: &mut Criterion) {
             None => accounts.push(AccountHistory { furnisher: "bank".into(), records: vec![stored] }),
         }
     }
-    let subject_file = SubjectFile { subject: SubjectKey(1), identifier: identifier.unwrap(), identities: vec![], accounts, inquiries: vec![] };
+    let subject_file = SubjectFile { subject: SubjectKey(1), identifier: identifier.unwrap(), identities: vec![], accounts, inquiries: vec![], registry_alerts: vec![] };
     assert_eq!(build_report(&subject_file, as_of.unwrap(), Audience::Masked).accounts.len(), 10);
 
     let mut group = c.benchmark_group("report_10_accounts_24_months");

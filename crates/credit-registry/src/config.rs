@@ -32,6 +32,7 @@ struct FileConfig {
     lock_wait_ms: Option<u64>,
     request_body_bytes_max: Option<u64>,
     rate_limit_per_minute: Option<u32>,
+    jurisdiction: Option<String>,
     identifier_hash_key: Option<String>,
     data_encryption_key: Option<String>,
     log_signing_key: Option<String>,
@@ -92,6 +93,10 @@ impl Config {
         }
         if let Some(v) = parse_env("CREDIT_REGISTRY_RATE_LIMIT_PER_MINUTE")? {
             server.rate_limit_per_minute = v;
+        }
+        if let Some(jurisdiction) = env("CREDIT_REGISTRY_JURISDICTION").or(file.jurisdiction) {
+            registry_service::profile::Profile::named(&jurisdiction).map_err(|e| Failure::usage(format!("jurisdiction: {e}")))?;
+            registry.jurisdiction = jurisdiction;
         }
         if server.rate_limit_per_minute == 0 {
             return Err(Failure::usage("rate_limit_per_minute must be at least 1"));

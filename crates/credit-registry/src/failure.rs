@@ -69,6 +69,7 @@ impl From<registry_service::ServiceError> for Failure {
             registry_service::ServiceError::InvalidInput(message) => Failure::Usage { code: "invalid_input", message },
             registry_service::ServiceError::NotFound(message) => Failure::NotFound { code: "not_found", message },
             registry_service::ServiceError::NotExpressible(message) => Failure::Refused { code: "not_expressible", message },
+            registry_service::ServiceError::Refused(refusal, message) => Failure::Refused { code: refusal.code(), message },
             other => Failure::Internal(other.into()),
         }
     }

@@ -5,6 +5,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use registry_service::ServiceError;
+use registry_service::rights::Refusal;
 use registry_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -20,6 +21,8 @@ pub enum ErrorCode {
     Unauthenticated,
     Forbidden,
     RateLimited,
+    ConsentRequired,
+    FileFrozen,
     MethodNotAllowed,
     PayloadTooLarge,
     StoreBusy,
@@ -38,6 +41,8 @@ impl ErrorCode {
             ErrorCode::Unauthenticated => "unauthenticated",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::ConsentRequired => "consent_required",
+            ErrorCode::FileFrozen => "file_frozen",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::StoreBusy => "store_busy",
@@ -51,7 +56,7 @@ impl ErrorCode {
             ErrorCode::InvalidRequest | ErrorCode::InvalidFurnisher => StatusCode::BAD_REQUEST,
             ErrorCode::SubjectNotFound | ErrorCode::SubmissionNotFound | ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
-            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden | ErrorCode::ConsentRequired | ErrorCode::FileFrozen => StatusCode::FORBIDDEN,
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -119,6 +124,14 @@ impl From<ServiceError> for ApiError {
         match &error {
             ServiceError::InvalidInput(message) => ApiError::new(ErrorCode::InvalidRequest, message.clone()),
             ServiceError::NotFound(message) => ApiError::new(ErrorCode::NotFound, message.clone()),
+            ServiceError::Refused(refusal, message) => {
+                let code = match refusal {
+                    Refusal::ConsentRequired => ErrorCode::ConsentRequired,
+                    Refusal::SubjectNotFound => ErrorCode::SubjectNotFound,
+                    Refusal::FileFrozen => ErrorCode::FileFrozen,
+                };
+                ApiError::new(code, message.clone())
+            }
             ServiceError::Store(StoreError::Busy) => {
                 ApiError::new(ErrorCode::StoreBusy, "the registry is busy applying another submission; retry shortly")
             }

@@ -90,6 +90,8 @@ impl AppState {
     tags(
         (name = "submissions", description = "Furnishing files and their results"),
         (name = "reports", description = "Consolidated credit reports (the operator's audited drill-down)"),
+        (name = "inquiries", description = "A lender's inquiry under a consumer's consent"),
+        (name = "disputes", description = "A furnisher's queue of consumers' disputes"),
         (name = "consumers", description = "A consumer's own report, the reads of their data and the proofs of them"),
         (name = "access log", description = "The signed, append-only log of every read of personal data"),
         (name = "operations", description = "Health and metrics"),
@@ -109,6 +111,15 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::me::my_report))
         .routes(routes!(routes::me::my_accesses))
         .routes(routes!(routes::me::my_access_proof))
+        .routes(routes!(routes::me::grant_consent, routes::me::list_consents))
+        .routes(routes!(routes::me::revoke_consent))
+        .routes(routes!(routes::me::open_dispute, routes::me::list_disputes))
+        .routes(routes!(routes::me::place_freeze, routes::me::lift_freeze))
+        .routes(routes!(routes::me::place_fraud_alert, routes::me::lift_fraud_alert))
+        .routes(routes!(routes::me::list_flags))
+        .routes(routes!(routes::inquiries::inquire))
+        .routes(routes!(routes::disputes::queue))
+        .routes(routes!(routes::disputes::resolve))
         .routes(routes!(routes::log::head))
         .routes(routes!(routes::log::consistency))
         .with_state(state.clone())

@@ -190,7 +190,7 @@ fn push_leaf(tip: &LogTip, leaf: LogHash) -> (Vec<LogNode>, Vec<LogNode>) {
 /// The complete subtrees whose hashes give the hash of leaves `lo..hi`, per RFC 6962's split.
 fn cover(lo: u64, hi: u64, out: &mut Vec<(u32, u64)>) {
     let size = hi - lo;
-    if size.is_power_of_two() && lo % size == 0 {
+    if size.is_power_of_two() && lo.is_multiple_of(size) {
         out.push((size.trailing_zeros(), lo >> size.trailing_zeros()));
         return;
     }
@@ -201,7 +201,7 @@ fn cover(lo: u64, hi: u64, out: &mut Vec<(u32, u64)>) {
 
 fn range_hash(lo: u64, hi: u64, nodes: &HashMap<(u32, u64), LogHash>) -> Result<LogHash, ServiceError> {
     let size = hi - lo;
-    if size.is_power_of_two() && lo % size == 0 {
+    if size.is_power_of_two() && lo.is_multiple_of(size) {
         let id = (size.trailing_zeros(), lo >> size.trailing_zeros());
         return nodes.get(&id).copied().ok_or_else(|| ServiceError::Internal(format!("the access log is missing its node {id:?}")));
     }
@@ -376,11 +376,11 @@ impl Registry {
                 }
             }
             // Compare the stored subtrees in chunks, so memory stays bounded on a long log.
-            if stored_nodes.len() >= 4096 {
-                if let Some(bad) = self.first_bad_node(&std::mem::take(&mut stored_nodes)).map_err(|e| registry_store::StoreError::Corrupt(e.to_string()))? {
-                    fault = Some(bad);
-                    return Ok(ControlFlow::Break(()));
-                }
+            if stored_nodes.len() >= 4096
+                && let Some(bad) = self.first_bad_node(&std::mem::take(&mut stored_nodes)).map_err(|e| registry_store::StoreError::Corrupt(e.to_string()))?
+            {
+                fault = Some(bad);
+                return Ok(ControlFlow::Break(()));
             }
             Ok(ControlFlow::Continue(()))
         })?;

@@ -11,6 +11,8 @@ pub mod document;
 pub mod export;
 pub mod ingest;
 pub mod keys;
+pub mod profile;
+pub mod rights;
 pub mod vault;
 
 use std::fs;
@@ -27,6 +29,7 @@ use registry_store::{Governance, PostgresSettings, PostgresStore, RecordVersion,
 
 use crate::archive::Archive;
 use crate::audit::Access;
+use crate::profile::Profile;
 use crate::clock::Clock;
 use crate::vault::{Keys, OpenError, Purpose, SecretKey, Vault};
 
@@ -57,6 +60,8 @@ pub struct RegistrySettings {
     /// `None`: the embedded store in the data directory. Some: PostgreSQL (the data directory
     /// then holds only the archive), whose keys must come from configuration.
     pub postgres: Option<PostgresSettings>,
+    /// The jurisdiction profile (`cn`, `us`, `eu-nl`): purposes, dispute deadline, retention.
+    pub jurisdiction: String,
 }
 
 impl RegistrySettings {
@@ -68,6 +73,7 @@ impl RegistrySettings {
             archive_retention_days: 90,
             lock_wait_ms: 600_000,
             postgres: None,
+            jurisdiction: profile::DEFAULT_PROFILE.to_owned(),
         }
     }
 }
@@ -96,6 +102,9 @@ pub enum ServiceError {
     NotExpressible(String),
     #[error(transparent)]
     Sealed(#[from] OpenError),
+    /// A request about someone's file that the rules refuse (no consent, no match, frozen).
+    #[error("{1}")]
+    Refused(rights::Refusal, String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -117,6 +126,7 @@ pub struct Registry {
     store: Arc<dyn Store>,
     governance: Arc<dyn Governance>,
     log_signer: SigningKey,
+    profile: Profile,
     vault: Vault,
     archive: Archive,
     settings: RegistrySettings,
@@ -132,7 +142,10 @@ pub fn migrate_store(settings: &RegistrySettings) -> Result<(), ServiceError> {
 
 /// Opens the configured store (the embedded file in the data directory, or PostgreSQL) and
 /// brings its schema to this build's version. The data directory must exist.
-fn open_store(settings: &RegistrySettings) -> Result<(Arc<dyn Store>, Arc<dyn Governance>), ServiceError> {
+/// The registry's data and its governance tables (the same PostgreSQL store, or two files).
+type Stores = (Arc<dyn Store>, Arc<dyn Governance>);
+
+fn open_store(settings: &RegistrySettings) -> Result<Stores, ServiceError> {
     let lock_wait = Duration::from_millis(settings.lock_wait_ms);
     let (store, governance): (Arc<dyn Store>, Arc<dyn Governance>) = match &settings.postgres {
         None => (
@@ -211,6 +224,7 @@ impl Registry {
                 )
             })?,
         };
+        let profile = Profile::named(&settings.jurisdiction)?;
         let (store, governance) = open_store(&settings)?;
         let log_signer = SigningKey::from_bytes(
             keys.log_signing_key
@@ -227,7 +241,7 @@ impl Registry {
         }
         let archive = Archive::open(&settings.data_dir.join(ARCHIVE_DIR), settings.archive_retention_days)
             .map_err(io_error("opening the archive failed"))?;
-        Ok(Registry { store, governance, log_signer, vault, archive, settings, clock })
+        Ok(Registry { store, governance, log_signer, profile, vault, archive, settings, clock })
     }
 
     pub fn settings(&self) -> &RegistrySettings {
@@ -278,22 +292,47 @@ impl Registry {
         let Some(stored) = self.store.subject(subject)? else { return Ok(None) };
         let id = String::from_utf8(self.vault.open(Purpose::Identifier, &stored.id_sealed)?)
             .map_err(|_| ServiceError::Internal("a sealed identifier is not text".into()))?;
-        let mut identities = Vec::with_capacity(stored.identities.len());
-        for stored_identity in &stored.identities {
-            let plain = self.vault.open(Purpose::Identity, &stored_identity.sealed)?;
-            let identity: ReportedIdentity = serde_json::from_slice(&plain)
-                .map_err(|_| ServiceError::Internal("a sealed identity is not in the expected form".into()))?;
-            identities.push(ReportedBy { key: stored_identity.key, furnisher: stored_identity.furnisher.clone(), identity });
+        let identities = self.open_identities(&stored.identities)?;
+        let as_of = as_of.unwrap_or_else(|| self.clock.today());
+        let (registry_alerts, inquiries, withheld) = self.registry_view(subject, as_of)?;
+        let mut accounts = stored.accounts;
+        if !withheld.is_empty() {
+            accounts.retain(|history| {
+                let number = history.records.last().map(|r| r.facts.account.clone()).unwrap_or_default();
+                !withheld.contains(&(history.furnisher.clone(), number))
+            });
         }
         let file = SubjectFile {
             subject,
             identifier: NationalId { id_type: stored.id_type, id: Pii(id) },
             identities,
-            accounts: stored.accounts,
-            inquiries: Vec::new(),
+            accounts,
+            inquiries,
+            registry_alerts,
         };
-        let as_of = as_of.unwrap_or_else(|| self.clock.today());
         Ok(Some(build_report(&file, as_of, audience)))
+    }
+
+    fn open_identities(&self, sealed: &[registry_store::StoredIdentity]) -> Result<Vec<ReportedBy>, ServiceError> {
+        let mut identities = Vec::with_capacity(sealed.len());
+        for stored_identity in sealed {
+            let plain = self.vault.open(Purpose::Identity, &stored_identity.sealed)?;
+            let identity: ReportedIdentity = serde_json::from_slice(&plain)
+                .map_err(|_| ServiceError::Internal("a sealed identity is not in the expected form".into()))?;
+            identities.push(ReportedBy { key: stored_identity.key, furnisher: stored_identity.furnisher.clone(), identity });
+        }
+        Ok(identities)
+    }
+
+    /// Every identity furnishers reported for a subject, opened.
+    pub(crate) fn identities(&self, subject: SubjectKey) -> Result<Vec<ReportedIdentity>, ServiceError> {
+        let Some(stored) = self.store.subject(subject)? else { return Ok(Vec::new()) };
+        Ok(self.open_identities(&stored.identities)?.into_iter().map(|r| r.identity).collect())
+    }
+
+    /// The jurisdiction profile in force.
+    pub fn profile(&self) -> &Profile {
+        &self.profile
     }
 
     pub fn record_versions(&self, furnisher: &FurnisherId, account: &str) -> Result<Vec<RecordVersion>, ServiceError> {

@@ -62,6 +62,58 @@ pub struct TreeHeadRow {
     pub signature: Vec<u8>,
 }
 
+/// A consumer's consent for one lender and purpose. Dates `YYYY-MM-DD`, times RFC 3339.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConsentRow {
+    pub consent_id: String,
+    pub subject: SubjectKey,
+    pub lender: String,
+    pub purpose: String,
+    pub granted_at: String,
+    /// The last day the consent may be used.
+    pub expires: String,
+    pub revoked_at: Option<String>,
+}
+
+/// An inquiry made on a subject's file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InquiryRow {
+    pub subject: SubjectKey,
+    pub made_on: String,
+    pub lender: String,
+    pub purpose: String,
+    pub consent_id: String,
+}
+
+/// A security freeze or fraud alert on a subject's file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlagRow {
+    pub flag_id: String,
+    pub subject: SubjectKey,
+    /// `freeze` or `fraud_alert`.
+    pub kind: String,
+    pub starts: String,
+    pub ends: Option<String>,
+    pub created_at: String,
+}
+
+/// A consumer's dispute of an account or one of its fields.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DisputeRow {
+    pub dispute_id: String,
+    pub subject: SubjectKey,
+    pub furnisher: String,
+    pub account: String,
+    pub field: Option<String>,
+    pub reason: String,
+    pub opened_on: String,
+    pub deadline: String,
+    /// `open`, `confirmed` or `corrected`.
+    pub status: String,
+    pub resolved_at: Option<String>,
+    pub resolution: Option<String>,
+}
+
 /// The log as an append finds it: its size and the complete subtrees that make up its right
 /// edge (the binary decomposition of `size`, largest first).
 #[derive(Clone, Debug, Default)]
@@ -116,9 +168,43 @@ pub trait Governance: Send + Sync {
     fn tree_head(&self, size: Option<u64>) -> StoreResult<Option<TreeHeadRow>>;
     /// Every signed head, by size.
     fn tree_heads(&self) -> StoreResult<Vec<TreeHeadRow>>;
+
+    fn insert_consent(&self, consent: &ConsentRow) -> StoreResult<()>;
+    fn consent(&self, subject: SubjectKey, consent_id: &str) -> StoreResult<Option<ConsentRow>>;
+    /// A subject's consents, oldest first.
+    fn consents(&self, subject: SubjectKey) -> StoreResult<Vec<ConsentRow>>;
+    /// False if the subject has no such consent or it was revoked already.
+    fn revoke_consent(&self, subject: SubjectKey, consent_id: &str, at: &str) -> StoreResult<bool>;
+
+    fn insert_inquiry(&self, inquiry: &InquiryRow) -> StoreResult<()>;
+    /// A subject's inquiries, oldest first.
+    fn inquiries(&self, subject: SubjectKey) -> StoreResult<Vec<InquiryRow>>;
+
+    fn insert_flag(&self, flag: &FlagRow) -> StoreResult<()>;
+    /// A subject's freezes and fraud alerts, oldest first, ended ones too.
+    fn flags(&self, subject: SubjectKey) -> StoreResult<Vec<FlagRow>>;
+    /// Sets the end of a flag that has none; false if there is no such open flag.
+    fn end_flag(&self, subject: SubjectKey, flag_id: &str, ends: &str) -> StoreResult<bool>;
+
+    fn insert_dispute(&self, dispute: &DisputeRow) -> StoreResult<()>;
+    /// A subject's disputes, oldest first.
+    fn subject_disputes(&self, subject: SubjectKey) -> StoreResult<Vec<DisputeRow>>;
+    /// A furnisher's disputes (open ones only, or all), oldest first.
+    fn furnisher_disputes(&self, furnisher: &str, open_only: bool) -> StoreResult<Vec<DisputeRow>>;
+    /// Closes an open dispute of the furnisher's; false if it has no such open dispute.
+    fn resolve_dispute(&self, furnisher: &str, dispute_id: &str, status: &str, at: &str, resolution: &str) -> StoreResult<bool>;
 }
 
-const GOVERNANCE_MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite-governance/0001_initial.sql")];
+pub(crate) const CONSENT_COLUMNS: &str = "consent_id, subject_key, lender, purpose, granted_at, expires, revoked_at";
+pub(crate) const INQUIRY_COLUMNS: &str = "subject_key, made_on, lender, purpose, consent_id";
+pub(crate) const FLAG_COLUMNS: &str = "flag_id, subject_key, kind, starts, ends, created_at";
+pub(crate) const DISPUTE_COLUMNS: &str =
+    "dispute_id, subject_key, furnisher, account, field, reason, opened_on, deadline, status, resolved_at, resolution";
+
+const GOVERNANCE_MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/sqlite-governance/0001_initial.sql"),
+    include_str!("../migrations/sqlite-governance/0002_consent.sql"),
+];
 
 /// The embedded governance store: one SQLite file, one connection (its writes are small).
 pub struct SqliteGovernance {
@@ -345,6 +431,165 @@ impl Governance for SqliteGovernance {
         let rows = statement.query_map([], head_from_row).map_err(map_err)?;
         rows.map(|row| row.map_err(map_err).and_then(head_from)).collect()
     }
+
+    fn insert_consent(&self, c: &ConsentRow) -> StoreResult<()> {
+        self.conn()
+            .execute(
+                &format!("INSERT INTO consent ({CONSENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+                params![c.consent_id, c.subject.0, c.lender, c.purpose, c.granted_at, c.expires, c.revoked_at],
+            )
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    fn consent(&self, subject: SubjectKey, consent_id: &str) -> StoreResult<Option<ConsentRow>> {
+        self.conn()
+            .query_row(
+                &format!("SELECT {CONSENT_COLUMNS} FROM consent WHERE subject_key = ?1 AND consent_id = ?2"),
+                params![subject.0, consent_id],
+                consent_from_row,
+            )
+            .optional()
+            .map_err(map_err)
+    }
+
+    fn consents(&self, subject: SubjectKey) -> StoreResult<Vec<ConsentRow>> {
+        self.rows(&format!("SELECT {CONSENT_COLUMNS} FROM consent WHERE subject_key = ?1 ORDER BY granted_at, consent_id"), params![subject.0], consent_from_row)
+    }
+
+    fn revoke_consent(&self, subject: SubjectKey, consent_id: &str, at: &str) -> StoreResult<bool> {
+        let changed = self
+            .conn()
+            .execute(
+                "UPDATE consent SET revoked_at = ?3 WHERE subject_key = ?1 AND consent_id = ?2 AND revoked_at IS NULL",
+                params![subject.0, consent_id, at],
+            )
+            .map_err(map_err)?;
+        Ok(changed == 1)
+    }
+
+    fn insert_inquiry(&self, i: &InquiryRow) -> StoreResult<()> {
+        self.conn()
+            .execute(
+                &format!("INSERT INTO inquiry ({INQUIRY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"),
+                params![i.subject.0, i.made_on, i.lender, i.purpose, i.consent_id],
+            )
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    fn inquiries(&self, subject: SubjectKey) -> StoreResult<Vec<InquiryRow>> {
+        self.rows(&format!("SELECT {INQUIRY_COLUMNS} FROM inquiry WHERE subject_key = ?1 ORDER BY inquiry_id"), params![subject.0], |row| {
+            Ok(InquiryRow {
+                subject: SubjectKey(row.get(0)?),
+                made_on: row.get(1)?,
+                lender: row.get(2)?,
+                purpose: row.get(3)?,
+                consent_id: row.get(4)?,
+            })
+        })
+    }
+
+    fn insert_flag(&self, f: &FlagRow) -> StoreResult<()> {
+        self.conn()
+            .execute(
+                &format!("INSERT INTO file_flag ({FLAG_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+                params![f.flag_id, f.subject.0, f.kind, f.starts, f.ends, f.created_at],
+            )
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    fn flags(&self, subject: SubjectKey) -> StoreResult<Vec<FlagRow>> {
+        self.rows(&format!("SELECT {FLAG_COLUMNS} FROM file_flag WHERE subject_key = ?1 ORDER BY created_at, flag_id"), params![subject.0], |row| {
+            Ok(FlagRow {
+                flag_id: row.get(0)?,
+                subject: SubjectKey(row.get(1)?),
+                kind: row.get(2)?,
+                starts: row.get(3)?,
+                ends: row.get(4)?,
+                created_at: row.get(5)?,
+            })
+        })
+    }
+
+    fn end_flag(&self, subject: SubjectKey, flag_id: &str, ends: &str) -> StoreResult<bool> {
+        let changed = self
+            .conn()
+            .execute("UPDATE file_flag SET ends = ?3 WHERE subject_key = ?1 AND flag_id = ?2 AND ends IS NULL", params![subject.0, flag_id, ends])
+            .map_err(map_err)?;
+        Ok(changed == 1)
+    }
+
+    fn insert_dispute(&self, d: &DisputeRow) -> StoreResult<()> {
+        self.conn()
+            .execute(
+                &format!("INSERT INTO dispute ({DISPUTE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
+                params![d.dispute_id, d.subject.0, d.furnisher, d.account, d.field, d.reason, d.opened_on, d.deadline, d.status, d.resolved_at, d.resolution],
+            )
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    fn subject_disputes(&self, subject: SubjectKey) -> StoreResult<Vec<DisputeRow>> {
+        self.rows(&format!("SELECT {DISPUTE_COLUMNS} FROM dispute WHERE subject_key = ?1 ORDER BY opened_on, dispute_id"), params![subject.0], dispute_from_row)
+    }
+
+    fn furnisher_disputes(&self, furnisher: &str, open_only: bool) -> StoreResult<Vec<DisputeRow>> {
+        self.rows(
+            &format!("SELECT {DISPUTE_COLUMNS} FROM dispute WHERE furnisher = ?1 AND (status = 'open' OR NOT ?2) ORDER BY opened_on, dispute_id"),
+            params![furnisher, open_only],
+            dispute_from_row,
+        )
+    }
+
+    fn resolve_dispute(&self, furnisher: &str, dispute_id: &str, status: &str, at: &str, resolution: &str) -> StoreResult<bool> {
+        let changed = self
+            .conn()
+            .execute(
+                "UPDATE dispute SET status = ?3, resolved_at = ?4, resolution = ?5 WHERE furnisher = ?1 AND dispute_id = ?2 AND status = 'open'",
+                params![furnisher, dispute_id, status, at, resolution],
+            )
+            .map_err(map_err)?;
+        Ok(changed == 1)
+    }
+}
+
+impl SqliteGovernance {
+    fn rows<T>(&self, sql: &str, params: impl rusqlite::Params, map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>) -> StoreResult<Vec<T>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached(sql).map_err(map_err)?;
+        let rows = statement.query_map(params, map).map_err(map_err)?;
+        rows.map(|row| row.map_err(map_err)).collect()
+    }
+}
+
+fn consent_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ConsentRow> {
+    Ok(ConsentRow {
+        consent_id: row.get(0)?,
+        subject: SubjectKey(row.get(1)?),
+        lender: row.get(2)?,
+        purpose: row.get(3)?,
+        granted_at: row.get(4)?,
+        expires: row.get(5)?,
+        revoked_at: row.get(6)?,
+    })
+}
+
+fn dispute_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<DisputeRow> {
+    Ok(DisputeRow {
+        dispute_id: row.get(0)?,
+        subject: SubjectKey(row.get(1)?),
+        furnisher: row.get(2)?,
+        account: row.get(3)?,
+        field: row.get(4)?,
+        reason: row.get(5)?,
+        opened_on: row.get(6)?,
+        deadline: row.get(7)?,
+        status: row.get(8)?,
+        resolved_at: row.get(9)?,
+        resolution: row.get(10)?,
+    })
 }
 
 fn nodes_on(conn: &Connection, ids: &[(u32, u64)]) -> StoreResult<Vec<LogNode>> {

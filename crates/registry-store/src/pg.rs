@@ -34,6 +34,7 @@ use crate::{
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_initial.sql"),
     include_str!("../migrations/postgres/0002_governance.sql"),
+    include_str!("../migrations/postgres/0003_consent.sql"),
 ];
 
 /// Advisory lock keys (any two constants unlikely to clash with another application's).

@@ -6,7 +6,10 @@ use std::ops::ControlFlow;
 use postgres::Row;
 use registry_core::report::SubjectKey;
 
-use crate::governance::{ApiKeyRow, Governance, LogAppend, LogEntryRow, LogNode, LogTip, TreeHeadRow, frontier_ids, hash_from};
+use crate::governance::{
+    ApiKeyRow, CONSENT_COLUMNS, ConsentRow, DISPUTE_COLUMNS, DisputeRow, FLAG_COLUMNS, FlagRow, Governance, INQUIRY_COLUMNS, InquiryRow, LogAppend,
+    LogEntryRow, LogNode, LogTip, TreeHeadRow, frontier_ids, hash_from,
+};
 use crate::pg::{Connection, in_transaction, map_err};
 use crate::{PostgresStore, StoreResult};
 
@@ -41,6 +44,46 @@ fn head_from_row(row: &Row) -> StoreResult<TreeHeadRow> {
         root: hash_from(row.try_get(1).map_err(map_err)?, "a tree head's root")?,
         signed_at: row.try_get(2).map_err(map_err)?,
         signature: row.try_get(3).map_err(map_err)?,
+    })
+}
+
+fn text(row: &Row, index: usize) -> StoreResult<String> {
+    row.try_get(index).map_err(map_err)
+}
+
+fn maybe_text(row: &Row, index: usize) -> StoreResult<Option<String>> {
+    row.try_get(index).map_err(map_err)
+}
+
+fn subject_of(row: &Row, index: usize) -> StoreResult<SubjectKey> {
+    Ok(SubjectKey(row.try_get(index).map_err(map_err)?))
+}
+
+fn consent_from_row(row: &Row) -> StoreResult<ConsentRow> {
+    Ok(ConsentRow {
+        consent_id: text(row, 0)?,
+        subject: subject_of(row, 1)?,
+        lender: text(row, 2)?,
+        purpose: text(row, 3)?,
+        granted_at: text(row, 4)?,
+        expires: text(row, 5)?,
+        revoked_at: maybe_text(row, 6)?,
+    })
+}
+
+fn dispute_from_row(row: &Row) -> StoreResult<DisputeRow> {
+    Ok(DisputeRow {
+        dispute_id: text(row, 0)?,
+        subject: subject_of(row, 1)?,
+        furnisher: text(row, 2)?,
+        account: text(row, 3)?,
+        field: maybe_text(row, 4)?,
+        reason: text(row, 5)?,
+        opened_on: text(row, 6)?,
+        deadline: text(row, 7)?,
+        status: text(row, 8)?,
+        resolved_at: maybe_text(row, 9)?,
+        resolution: maybe_text(row, 10)?,
     })
 }
 
@@ -171,5 +214,128 @@ impl Governance for PostgresStore {
 
     fn tree_heads(&self) -> StoreResult<Vec<TreeHeadRow>> {
         self.read(|conn| conn.prepared_query("SELECT size, root, signed_at, signature FROM tree_head ORDER BY size", &[])?.iter().map(head_from_row).collect())
+    }
+
+    fn insert_consent(&self, c: &ConsentRow) -> StoreResult<()> {
+        self.connection()?.prepared_execute(
+            &format!("INSERT INTO consent ({CONSENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"),
+            &[&c.consent_id, &c.subject.0, &c.lender, &c.purpose, &c.granted_at, &c.expires, &c.revoked_at],
+        )?;
+        Ok(())
+    }
+
+    fn consent(&self, subject: SubjectKey, consent_id: &str) -> StoreResult<Option<ConsentRow>> {
+        self.read(|conn| {
+            conn.prepared_query_opt(&format!("SELECT {CONSENT_COLUMNS} FROM consent WHERE subject_key = $1 AND consent_id = $2"), &[&subject.0, &consent_id])?
+                .as_ref()
+                .map(consent_from_row)
+                .transpose()
+        })
+    }
+
+    fn consents(&self, subject: SubjectKey) -> StoreResult<Vec<ConsentRow>> {
+        self.read(|conn| {
+            conn.prepared_query(&format!("SELECT {CONSENT_COLUMNS} FROM consent WHERE subject_key = $1 ORDER BY granted_at, consent_id"), &[&subject.0])?
+                .iter()
+                .map(consent_from_row)
+                .collect()
+        })
+    }
+
+    fn revoke_consent(&self, subject: SubjectKey, consent_id: &str, at: &str) -> StoreResult<bool> {
+        let changed = self.connection()?.prepared_execute(
+            "UPDATE consent SET revoked_at = $3 WHERE subject_key = $1 AND consent_id = $2 AND revoked_at IS NULL",
+            &[&subject.0, &consent_id, &at],
+        )?;
+        Ok(changed == 1)
+    }
+
+    fn insert_inquiry(&self, i: &InquiryRow) -> StoreResult<()> {
+        self.connection()?.prepared_execute(
+            &format!("INSERT INTO inquiry ({INQUIRY_COLUMNS}) VALUES ($1, $2, $3, $4, $5)"),
+            &[&i.subject.0, &i.made_on, &i.lender, &i.purpose, &i.consent_id],
+        )?;
+        Ok(())
+    }
+
+    fn inquiries(&self, subject: SubjectKey) -> StoreResult<Vec<InquiryRow>> {
+        self.read(|conn| {
+            conn.prepared_query(&format!("SELECT {INQUIRY_COLUMNS} FROM inquiry WHERE subject_key = $1 ORDER BY inquiry_id"), &[&subject.0])?
+                .iter()
+                .map(|row| {
+                    Ok(InquiryRow { subject: subject_of(row, 0)?, made_on: text(row, 1)?, lender: text(row, 2)?, purpose: text(row, 3)?, consent_id: text(row, 4)? })
+                })
+                .collect()
+        })
+    }
+
+    fn insert_flag(&self, f: &FlagRow) -> StoreResult<()> {
+        self.connection()?.prepared_execute(
+            &format!("INSERT INTO file_flag ({FLAG_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"),
+            &[&f.flag_id, &f.subject.0, &f.kind, &f.starts, &f.ends, &f.created_at],
+        )?;
+        Ok(())
+    }
+
+    fn flags(&self, subject: SubjectKey) -> StoreResult<Vec<FlagRow>> {
+        self.read(|conn| {
+            conn.prepared_query(&format!("SELECT {FLAG_COLUMNS} FROM file_flag WHERE subject_key = $1 ORDER BY created_at, flag_id"), &[&subject.0])?
+                .iter()
+                .map(|row| {
+                    Ok(FlagRow {
+                        flag_id: text(row, 0)?,
+                        subject: subject_of(row, 1)?,
+                        kind: text(row, 2)?,
+                        starts: text(row, 3)?,
+                        ends: maybe_text(row, 4)?,
+                        created_at: text(row, 5)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn end_flag(&self, subject: SubjectKey, flag_id: &str, ends: &str) -> StoreResult<bool> {
+        let changed = self
+            .connection()?
+            .prepared_execute("UPDATE file_flag SET ends = $3 WHERE subject_key = $1 AND flag_id = $2 AND ends IS NULL", &[&subject.0, &flag_id, &ends])?;
+        Ok(changed == 1)
+    }
+
+    fn insert_dispute(&self, d: &DisputeRow) -> StoreResult<()> {
+        self.connection()?.prepared_execute(
+            &format!("INSERT INTO dispute ({DISPUTE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"),
+            &[&d.dispute_id, &d.subject.0, &d.furnisher, &d.account, &d.field, &d.reason, &d.opened_on, &d.deadline, &d.status, &d.resolved_at, &d.resolution],
+        )?;
+        Ok(())
+    }
+
+    fn subject_disputes(&self, subject: SubjectKey) -> StoreResult<Vec<DisputeRow>> {
+        self.read(|conn| {
+            conn.prepared_query(&format!("SELECT {DISPUTE_COLUMNS} FROM dispute WHERE subject_key = $1 ORDER BY opened_on, dispute_id"), &[&subject.0])?
+                .iter()
+                .map(dispute_from_row)
+                .collect()
+        })
+    }
+
+    fn furnisher_disputes(&self, furnisher: &str, open_only: bool) -> StoreResult<Vec<DisputeRow>> {
+        self.read(|conn| {
+            conn.prepared_query(
+                &format!("SELECT {DISPUTE_COLUMNS} FROM dispute WHERE furnisher = $1 AND (status = 'open' OR NOT $2) ORDER BY opened_on, dispute_id"),
+                &[&furnisher, &open_only],
+            )?
+            .iter()
+            .map(dispute_from_row)
+            .collect()
+        })
+    }
+
+    fn resolve_dispute(&self, furnisher: &str, dispute_id: &str, status: &str, at: &str, resolution: &str) -> StoreResult<bool> {
+        let changed = self.connection()?.prepared_execute(
+            "UPDATE dispute SET status = $3, resolved_at = $4, resolution = $5 WHERE furnisher = $1 AND dispute_id = $2 AND status = 'open'",
+            &[&furnisher, &dispute_id, &status, &at, &resolution],
+        )?;
+        Ok(changed == 1)
     }
 }

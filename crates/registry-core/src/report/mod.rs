@@ -85,6 +85,9 @@ pub struct SubjectFile {
     pub identities: Vec<ReportedBy>,
     pub accounts: Vec<AccountHistory>,
     pub inquiries: Vec<Inquiry>,
+    /// Alerts the registry itself holds for the subject (freezes, fraud alerts, disputes the
+    /// subject opened), already decided for the report's date.
+    pub registry_alerts: Vec<Alert>,
 }
 
 /// Who is reading: only the subject (and the operator's audited drill-down) sees identifiers
@@ -210,6 +213,10 @@ pub enum AlertKind {
     BirthDateMismatch,
     ReportedDeceased,
     OpenDispute,
+    /// The subject asked lenders to verify their identity before extending credit.
+    FraudAlert,
+    /// The subject froze their file: no inquiry for new credit is answered.
+    SecurityFreeze,
 }
 
 /// Builds the report of `file` as of `as_of`.
@@ -349,6 +356,7 @@ pub fn build_report(file: &SubjectFile, as_of: Date, audience: Audience) -> Repo
         });
     }
     let inquiries = recent_inquiries(&file.inquiries, as_of);
+    alerts.extend(file.registry_alerts.iter().cloned());
     Report { as_of, subject, summary, accounts, inquiries, score: None, alerts }
 }
 

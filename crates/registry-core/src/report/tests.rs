@@ -48,6 +48,7 @@ fn file_of(records: &[(String, AccountRecord)], id: &str) -> SubjectFile {
             .map(|((furnisher, _), records)| AccountHistory { furnisher, records: records.into_values().collect() })
             .collect(),
         inquiries: vec![],
+        registry_alerts: vec![],
     }
 }
 

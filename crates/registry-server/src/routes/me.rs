@@ -1,12 +1,16 @@
 //! A consumer's own file: their report (unmasked, free), every read of their data, and the
 //! proof that each read is in the signed access log. Role: consumer (the key's subject).
 
-use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::Json;
+use registry_core::model::Date;
 use registry_core::report::{Audience, Report, SubjectKey};
 use registry_service::audit::{Access, AccessAction, AccessEntry, InclusionProofDoc};
 use registry_service::keys::PrincipalRole;
+use registry_service::rights::{ConsentView, DisputeView, FlagKind, FlagView};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -106,4 +110,223 @@ pub async fn my_access_proof(
     })
     .await?;
     Ok(Json(proof))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewConsent {
+    /// The lender, as named by its API key.
+    pub lender: String,
+    /// A purpose of the jurisdiction (`credit_application`, `account_review`, …).
+    pub purpose: String,
+    /// The last day the consent may be used, YYYY-MM-DD.
+    #[serde(deserialize_with = "super::strict_date")]
+    #[schema(value_type = String, format = Date)]
+    pub expires: Option<Date>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Consents {
+    pub consents: Vec<ConsentView>,
+}
+
+/// Grants a lender consent to inquire for one purpose until a date.
+#[utoipa::path(post, path = "/v1/me/consents", tag = "consumers",
+    request_body = NewConsent,
+    responses(
+        (status = 201, body = ConsentView, description = "The consent, with the `consent_id` to give the lender"),
+        (status = 400, body = ErrorDocument, description = "Unknown purpose or lender, or an expiry in the past"),
+        (status = 401, body = ErrorDocument, description = "No valid API key"),
+        (status = 403, body = ErrorDocument, description = "Not a consumer key"),
+    ))]
+pub async fn grant_consent(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<ConsentView>), ApiError> {
+    let subject = own_subject(&caller)?;
+    let request: NewConsent = super::json_body(body, r#"{"lender", "purpose", "expires": "YYYY-MM-DD"}"#)?;
+    let expires = request.expires.ok_or_else(|| ApiError::new(ErrorCode::InvalidRequest, "expires is required, YYYY-MM-DD"))?;
+    let registry = state.registry.clone();
+    let consent = super::blocking(move || registry.grant_consent(subject, &request.lender, &request.purpose, expires)).await?;
+    Ok((StatusCode::CREATED, Json(consent)))
+}
+
+/// The consumer's consents, active, expired and revoked.
+#[utoipa::path(get, path = "/v1/me/consents", tag = "consumers",
+    responses(
+        (status = 200, body = Consents, description = "Every consent, oldest first"),
+        (status = 401, body = ErrorDocument, description = "No valid API key"),
+        (status = 403, body = ErrorDocument, description = "Not a consumer key"),
+    ))]
+pub async fn list_consents(State(state): State<AppState>, caller: Caller) -> Result<Json<Consents>, ApiError> {
+    let subject = own_subject(&caller)?;
+    let registry = state.registry.clone();
+    Ok(Json(Consents { consents: super::blocking(move || registry.consents(subject)).await? }))
+}
+
+/// Revokes a consent at once: the lender's next inquiry under it is refused.
+#[utoipa::path(delete, path = "/v1/me/consents/{consent_id}", tag = "consumers",
+    params(("consent_id" = String, Path, description = "The consent's id")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 400, body = ErrorDocument, description = "Already revoked"),
+        (status = 401, body = ErrorDocument, description = "No valid API key"),
+        (status = 403, body = ErrorDocument, description = "Not a consumer key"),
+        (status = 404, body = ErrorDocument, description = "The consumer has no such consent"),
+    ))]
+pub async fn revoke_consent(State(state): State<AppState>, caller: Caller, id: Result<Path<String>, PathRejection>) -> Result<StatusCode, ApiError> {
+    let subject = own_subject(&caller)?;
+    let id = super::path(id)?;
+    let registry = state.registry.clone();
+    super::blocking(move || registry.revoke_consent(subject, &id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewDispute {
+    pub furnisher: String,
+    pub account: String,
+    /// One field of the account (`balance`, `status`, …); absent: the whole account.
+    pub field: Option<String>,
+    pub reason: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Disputes {
+    pub disputes: Vec<DisputeView>,
+}
+
+/// Disputes one of the consumer's accounts, or one field of it. It goes to the furnisher's
+/// queue with the jurisdiction's deadline and is marked on the report while open.
+#[utoipa::path(post, path = "/v1/me/disputes", tag = "consumers",
+    request_body = NewDispute,
+    responses(
+        (status = 201, body = DisputeView, description = "The dispute, with its deadline"),
+        (status = 400, body = ErrorDocument, description = "No reason, or not a field of an account"),
+        (status = 401, body = ErrorDocument, description = "No valid API key"),
+        (status = 403, body = ErrorDocument, description = "Not a consumer key"),
+        (status = 404, body = ErrorDocument, description = "The consumer's report has no such account"),
+    ))]
+pub async fn open_dispute(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<DisputeView>), ApiError> {
+    let subject = own_subject(&caller)?;
+    let request: NewDispute = super::json_body(body, r#"{"furnisher", "account", "field"?, "reason"}"#)?;
+    let registry = state.registry.clone();
+    let dispute = super::blocking(move || {
+        registry.open_dispute(subject, &request.furnisher, &request.account, request.field.as_deref(), &request.reason)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(dispute)))
+}
+
+/// The consumer's disputes and their answers.
+#[utoipa::path(get, path = "/v1/me/disputes", tag = "consumers",
+    responses(
+        (status = 200, body = Disputes, description = "Every dispute, oldest first"),
+        (status = 401, body = ErrorDocument, description = "No valid API key"),
+        (status = 403, body = ErrorDocument, description = "Not a consumer key"),
+    ))]
+pub async fn list_disputes(State(state): State<AppState>, caller: Caller) -> Result<Json<Disputes>, ApiError> {
+    let subject = own_subject(&caller)?;
+    let registry = state.registry.clone();
+    Ok(Json(Disputes { disputes: super::blocking(move || registry.subject_disputes(subject)).await? }))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct NewFlag {
+    /// The last day in force, YYYY-MM-DD. Default: a freeze until lifted, a fraud alert a year.
+    #[serde(default, deserialize_with = "super::strict_date")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub until: Option<Date>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Flags {
+    pub flags: Vec<FlagView>,
+}
+
+async fn place(state: AppState, caller: Caller, kind: FlagKind, body: Result<Bytes, BytesRejection>) -> Result<(StatusCode, Json<FlagView>), ApiError> {
+    let subject = own_subject(&caller)?;
+    let request: NewFlag = match &body {
+        Ok(bytes) if bytes.is_empty() => NewFlag::default(),
+        _ => super::json_body(body, r#"{"until"?: "YYYY-MM-DD"}"#)?,
+    };
+    let registry = state.registry.clone();
+    Ok((StatusCode::CREATED, Json(super::blocking(move || registry.place_flag(subject, kind, request.until)).await?)))
+}
+
+async fn lift(state: AppState, caller: Caller, kind: FlagKind) -> Result<StatusCode, ApiError> {
+    let subject = own_subject(&caller)?;
+    let registry = state.registry.clone();
+    super::blocking(move || registry.lift_flag(subject, kind)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Freezes the file: no inquiry for new credit is answered while it is in force.
+#[utoipa::path(post, path = "/v1/me/freeze", tag = "consumers",
+    request_body(content = NewFlag, description = "Optional"),
+    responses(
+        (status = 201, body = FlagView, description = "The freeze, from today"),
+        (status = 400, body = ErrorDocument, description = "Already frozen, or an end in the past"),
+        (status = 401, body = ErrorDocument, description = "No valid API key"),
+        (status = 403, body = ErrorDocument, description = "Not a consumer key"),
+    ))]
+pub async fn place_freeze(State(state): State<AppState>, caller: Caller, body: Result<Bytes, BytesRejection>) -> Result<(StatusCode, Json<FlagView>), ApiError> {
+    place(state, caller, FlagKind::Freeze, body).await
+}
+
+/// Lifts the freeze from today.
+#[utoipa::path(delete, path = "/v1/me/freeze", tag = "consumers",
+    responses(
+        (status = 204, description = "Lifted"),
+        (status = 401, body = ErrorDocument, description = "No valid API key"),
+        (status = 403, body = ErrorDocument, description = "Not a consumer key"),
+        (status = 404, body = ErrorDocument, description = "No freeze is in force"),
+    ))]
+pub async fn lift_freeze(State(state): State<AppState>, caller: Caller) -> Result<StatusCode, ApiError> {
+    lift(state, caller, FlagKind::Freeze).await
+}
+
+/// Places a fraud alert: lenders are told to verify the applicant's identity.
+#[utoipa::path(post, path = "/v1/me/fraud-alert", tag = "consumers",
+    request_body(content = NewFlag, description = "Optional"),
+    responses(
+        (status = 201, body = FlagView, description = "The alert, from today"),
+        (status = 400, body = ErrorDocument, description = "Already in force, or an end in the past"),
+        (status = 401, body = ErrorDocument, description = "No valid API key"),
+        (status = 403, body = ErrorDocument, description = "Not a consumer key"),
+    ))]
+pub async fn place_fraud_alert(State(state): State<AppState>, caller: Caller, body: Result<Bytes, BytesRejection>) -> Result<(StatusCode, Json<FlagView>), ApiError> {
+    place(state, caller, FlagKind::FraudAlert, body).await
+}
+
+/// Ends the fraud alert from today.
+#[utoipa::path(delete, path = "/v1/me/fraud-alert", tag = "consumers",
+    responses(
+        (status = 204, description = "Ended"),
+        (status = 401, body = ErrorDocument, description = "No valid API key"),
+        (status = 403, body = ErrorDocument, description = "Not a consumer key"),
+        (status = 404, body = ErrorDocument, description = "No fraud alert is in force"),
+    ))]
+pub async fn lift_fraud_alert(State(state): State<AppState>, caller: Caller) -> Result<StatusCode, ApiError> {
+    lift(state, caller, FlagKind::FraudAlert).await
+}
+
+/// The consumer's freezes and fraud alerts, past and present.
+#[utoipa::path(get, path = "/v1/me/flags", tag = "consumers",
+    responses(
+        (status = 200, body = Flags, description = "Every freeze and fraud alert, oldest first"),
+        (status = 401, body = ErrorDocument, description = "No valid API key"),
+        (status = 403, body = ErrorDocument, description = "Not a consumer key"),
+    ))]
+pub async fn list_flags(State(state): State<AppState>, caller: Caller) -> Result<Json<Flags>, ApiError> {
+    let subject = own_subject(&caller)?;
+    let registry = state.registry.clone();
+    Ok(Json(Flags { flags: super::blocking(move || registry.flags(subject)).await? }))
 }

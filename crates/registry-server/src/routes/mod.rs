@@ -1,6 +1,8 @@
 //! The API's handlers, one module per resource.
 
+pub mod disputes;
 pub mod health;
+pub mod inquiries;
 pub mod log;
 pub mod me;
 pub mod reports;
@@ -41,6 +43,12 @@ pub(crate) fn body(body: Result<axum::body::Bytes, BytesRejection>) -> Result<ax
         };
         ApiError::new(code, rejection.body_text())
     })
+}
+
+/// A JSON request body read whole; `shape` tells the caller what was expected.
+pub(crate) fn json_body<T: serde::de::DeserializeOwned>(body: Result<axum::body::Bytes, BytesRejection>, shape: &str) -> Result<T, ApiError> {
+    let body = self::body(body)?;
+    serde_json::from_slice(&body).map_err(|e| ApiError::new(ErrorCode::InvalidRequest, format!("the body must be {shape}: {e}")))
 }
 
 /// A date in the API: exactly `YYYY-MM-DD`, as in furnishing files (no extended years).

@@ -35,13 +35,13 @@ pub struct SubmitQuery {
     pub currency: Option<String>,
 }
 
-fn furnisher_id(text: &str) -> Result<FurnisherId, ApiError> {
+pub(crate) fn furnisher_id(text: &str) -> Result<FurnisherId, ApiError> {
     FurnisherId::parse(text).map_err(|e| ApiError::new(ErrorCode::InvalidFurnisher, e.to_string()))
 }
 
 /// The operator works on every furnisher's submissions; a furnisher only on its own (its key's
 /// name is its furnisher id).
-fn allow_furnisher(caller: &Caller, furnisher: &FurnisherId) -> Result<(), ApiError> {
+pub(crate) fn allow_furnisher(caller: &Caller, furnisher: &FurnisherId) -> Result<(), ApiError> {
     let principal = caller.allow(&[PrincipalRole::Operator, PrincipalRole::Furnisher])?;
     if principal.role == PrincipalRole::Furnisher && principal.name != furnisher.as_str() {
         return Err(ApiError::new(ErrorCode::Forbidden, "a furnisher key reads and writes only its own furnisher's submissions"));

@@ -88,6 +88,19 @@ fn every_endpoint_admits_exactly_its_roles() {
         ("GET", "/v1/me/report", vec![Who::Consumer]),
         ("GET", "/v1/me/accesses", vec![Who::Consumer]),
         ("GET", "/v1/me/accesses/0/proof", vec![Who::Consumer]),
+        ("POST", "/v1/inquiries", vec![Who::Lender]),
+        ("GET", "/v1/me/consents", vec![Who::Consumer]),
+        ("POST", "/v1/me/consents", vec![Who::Consumer]),
+        ("DELETE", "/v1/me/consents/cns_1_000000000000000000000000", vec![Who::Consumer]),
+        ("GET", "/v1/me/disputes", vec![Who::Consumer]),
+        ("POST", "/v1/me/disputes", vec![Who::Consumer]),
+        ("GET", "/v1/me/flags", vec![Who::Consumer]),
+        ("POST", "/v1/me/freeze", vec![Who::Consumer]),
+        ("DELETE", "/v1/me/freeze", vec![Who::Consumer]),
+        ("POST", "/v1/me/fraud-alert", vec![Who::Consumer]),
+        ("DELETE", "/v1/me/fraud-alert", vec![Who::Consumer]),
+        ("GET", "/v1/furnishers/payplat/disputes", vec![Who::Operator, Who::OwnFurnisher]),
+        ("POST", "/v1/furnishers/payplat/disputes/dsp_x/resolution", vec![Who::Operator, Who::OwnFurnisher]),
         ("GET", "/v1/log/head", vec![Who::Operator, Who::OwnFurnisher, Who::OtherFurnisher, Who::Lender, Who::Consumer, Who::Supervisor]),
         ("GET", "/v1/log/consistency?from=1&to=1", vec![Who::Operator, Who::OwnFurnisher, Who::OtherFurnisher, Who::Lender, Who::Consumer, Who::Supervisor]),
     ];
@@ -96,6 +109,7 @@ fn every_endpoint_admits_exactly_its_roles() {
             let key = keys.of(who);
             let reply = match *method {
                 "GET" => server.get_as(key, path),
+                "DELETE" => server.delete_as(key, path),
                 // A small body: a refusal answers before reading it.
                 _ if path.contains("submissions") => server.post_as(key, path, b"{}\n"),
                 _ => server.post_as(key, path, report_body.as_bytes()),
@@ -275,4 +289,61 @@ fn a_consumer_sees_every_read_of_their_data_and_can_prove_each() {
     assert_eq!(server.get_as(Some(&consumer), "/v1/log/consistency?from=3&to=2").status, 400);
     assert_eq!(server.get_as(Some(&consumer), "/v1/log/consistency?from=1&to=99").status, 404);
     assert!(matches!(server.registry.verify_log().unwrap(), Ok(v) if v.entries == 4));
+}
+
+#[test]
+fn a_lender_inquires_under_consent_over_http() {
+    let server = TestServer::start();
+    assert_eq!(server.submit("payplat", &example("spec-example.jsonl")).status, 201);
+    let consumer = server.registry.create_key(PrincipalRole::Consumer, "me", Some((IdType::CnRid, SUBJECT_ID))).unwrap().key;
+    let lender = server.key(PrincipalRole::Lender, "bank-a");
+    let inquiry = |consent: &str, birth_date: &str, purpose: &str| {
+        let body = serde_json::json!({
+            "subject": {"id_type": "cn_rid", "id": SUBJECT_ID, "family_name": "wang", "given_name": "Fang", "birth_date": birth_date},
+            "purpose": purpose, "consent_id": consent,
+        });
+        server.post_as(Some(&lender), "/v1/inquiries", body.to_string().as_bytes())
+    };
+    let code = |reply: &super::Reply| (reply.status, reply.body["error"]["code"].as_str().unwrap_or("").to_string());
+
+    assert_eq!(code(&inquiry("cns_1_000000000000000000000000", "1949-12-31", "credit_application")), (403, "consent_required".into()));
+    let granted = server.post_as(Some(&consumer), "/v1/me/consents", br#"{"lender": "bank-a", "purpose": "credit_application", "expires": "2099-12-31"}"#);
+    assert_eq!(granted.status, 201, "{}", granted.text);
+    let consent = granted.body["consent_id"].as_str().unwrap().to_owned();
+    assert_eq!(server.post_as(Some(&consumer), "/v1/me/consents", br#"{"lender": "bank-a", "purpose": "x", "expires": "2099-12-31"}"#).status, 400);
+
+    let answered = inquiry(&consent, "1949-12-31", "credit_application");
+    assert_eq!(answered.status, 200, "{}", answered.text);
+    assert_eq!(answered.body["accounts"].as_array().unwrap().len(), 2);
+    assert_eq!(code(&inquiry(&consent, "1950-01-01", "credit_application")), (404, "subject_not_found".into()));
+    assert_eq!(code(&inquiry(&consent, "1949-12-31", "nonsense")), (400, "invalid_request".into()));
+
+    assert_eq!(server.post_as(Some(&consumer), "/v1/me/freeze", b"").status, 201);
+    assert_eq!(code(&inquiry(&consent, "1949-12-31", "credit_application")), (403, "file_frozen".into()));
+    assert_eq!(server.delete_as(Some(&consumer), "/v1/me/freeze").status, 204);
+    assert_eq!(inquiry(&consent, "1949-12-31", "credit_application").status, 200);
+
+    let listed = server.get_as(Some(&consumer), "/v1/me/consents");
+    assert_eq!(listed.body["consents"][0]["status"], "active");
+    assert_eq!(server.delete_as(Some(&consumer), &format!("/v1/me/consents/{consent}")).status, 204);
+    assert_eq!(code(&inquiry(&consent, "1949-12-31", "credit_application")), (403, "consent_required".into()));
+
+    // The consumer sees both inquiries on their report and in their accesses.
+    let mine = server.get_as(Some(&consumer), "/v1/me/report");
+    assert_eq!(mine.body["inquiries"].as_array().unwrap().len(), 2);
+    let accesses = server.get_as(Some(&consumer), "/v1/me/accesses");
+    let inquiries: Vec<&Value> = accesses.body["accesses"].as_array().unwrap().iter().filter(|a| a["action"] == "inquiry").collect();
+    assert_eq!(inquiries.len(), 2);
+    assert_eq!(inquiries[0]["consent_id"], consent.as_str());
+
+    // A dispute reaches the furnisher's queue and is answered there.
+    let opened = server.post_as(Some(&consumer), "/v1/me/disputes", br#"{"furnisher": "payplat", "account": "JB-778", "field": "past_due", "reason": "paid"}"#);
+    assert_eq!(opened.status, 201, "{}", opened.text);
+    let furnisher = server.key(PrincipalRole::Furnisher, "payplat");
+    let queue = server.get_as(Some(&furnisher), "/v1/furnishers/payplat/disputes");
+    assert_eq!(queue.body["disputes"][0]["dispute_id"], opened.body["dispute_id"]);
+    let path = format!("/v1/furnishers/payplat/disputes/{}/resolution", opened.body["dispute_id"].as_str().unwrap());
+    assert_eq!(server.post_as(Some(&furnisher), &path, br#"{"outcome": "confirmed", "note": "checked"}"#).status, 204);
+    assert_eq!(server.get_as(Some(&furnisher), "/v1/furnishers/payplat/disputes").body["disputes"].as_array().unwrap().len(), 0);
+    assert_eq!(server.get_as(Some(&consumer), "/v1/me/disputes").body["disputes"][0]["status"], "confirmed");
 }

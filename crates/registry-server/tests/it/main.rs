@@ -91,6 +91,14 @@ impl TestServer {
         Self::reply(request.send(body))
     }
 
+    fn delete_as(&self, key: Option<&str>, path: &str) -> Reply {
+        let mut request = self.agent.delete(&format!("{}{path}", self.base));
+        if let Some(key) = key {
+            request = request.header("authorization", &format!("Bearer {key}"));
+        }
+        Self::reply(request.call())
+    }
+
     fn key(&self, role: PrincipalRole, name: &str) -> String {
         self.registry.create_key(role, name, None).unwrap().key
     }
@@ -268,23 +276,41 @@ fn the_openapi_document_describes_every_route() {
         .collect();
     operations.sort();
     assert_eq!(operations, vec![
-        ("get".to_string(), "/health".to_string()),
+        ("delete".to_string(), "/v1/me/consents/{consent_id}".to_string()),
+        ("delete".into(), "/v1/me/fraud-alert".into()),
+        ("delete".into(), "/v1/me/freeze".into()),
+        ("get".into(), "/health".into()),
         ("get".into(), "/metrics".into()),
+        ("get".into(), "/v1/furnishers/{furnisher}/disputes".into()),
         ("get".into(), "/v1/furnishers/{furnisher}/submissions/{submission_id}".into()),
         ("get".into(), "/v1/log/consistency".into()),
         ("get".into(), "/v1/log/head".into()),
         ("get".into(), "/v1/me/accesses".into()),
         ("get".into(), "/v1/me/accesses/{seq}/proof".into()),
+        ("get".into(), "/v1/me/consents".into()),
+        ("get".into(), "/v1/me/disputes".into()),
+        ("get".into(), "/v1/me/flags".into()),
         ("get".into(), "/v1/me/report".into()),
         ("get".into(), "/v1/subjects/{registry_id}/report".into()),
+        ("post".into(), "/v1/furnishers/{furnisher}/disputes/{dispute_id}/resolution".into()),
         ("post".into(), "/v1/furnishers/{furnisher}/submissions".into()),
+        ("post".into(), "/v1/inquiries".into()),
+        ("post".into(), "/v1/me/consents".into()),
+        ("post".into(), "/v1/me/disputes".into()),
+        ("post".into(), "/v1/me/fraud-alert".into()),
+        ("post".into(), "/v1/me/freeze".into()),
         ("post".into(), "/v1/reports".into()),
     ]);
     // Every documented operation is served (not the router's 404/405 fallbacks).
     for (method, path) in &operations {
         let concrete =
-            path.replace("{furnisher}", "payplat").replace("{submission_id}", "sub_1").replace("{registry_id}", "S1").replace("{seq}", "0");
-        let reply = if method == "get" { server.get(&concrete) } else { server.post(&concrete, b"{}") };
+            path.replace("{furnisher}", "payplat").replace("{submission_id}", "sub_1").replace("{registry_id}", "S1").replace("{seq}", "0")
+                .replace("{consent_id}", "c").replace("{dispute_id}", "d");
+        let reply = match method.as_str() {
+            "get" => server.get(&concrete),
+            "delete" => server.delete_as(Some(&server.operator), &concrete),
+            _ => server.post(&concrete, b"{}"),
+        };
         let code = reply.body["error"]["code"].as_str().unwrap_or("");
         let message = reply.body["error"]["message"].as_str().unwrap_or("");
         assert!(!message.contains("no such endpoint") && code != "method_not_allowed", "{method} {path}: {}", reply.text);

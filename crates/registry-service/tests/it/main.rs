@@ -4,6 +4,7 @@ mod backends;
 mod faults;
 mod governance;
 mod metro2;
+mod rights;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -50,7 +51,13 @@ impl std::ops::Deref for Opened {
 /// case then passes trivially, saying so).
 fn open_on(backend: Backend, dir: &Path) -> Option<Opened> {
     let clock = FixedClock(Utc.with_ymd_and_hms(2022, 6, 30, 12, 0, 0).unwrap());
+    open_on_with(backend, dir, Arc::new(clock), "cn")
+}
+
+/// `open_on` with a clock and a jurisdiction profile of the test's choosing.
+fn open_on_with(backend: Backend, dir: &Path, clock: Arc<dyn registry_service::clock::Clock>, jurisdiction: &str) -> Option<Opened> {
     let mut settings = RegistrySettings::new(dir);
+    settings.jurisdiction = jurisdiction.to_owned();
     let database = match backend {
         Backend::Sqlite => None,
         Backend::Postgres => {
@@ -63,7 +70,7 @@ fn open_on(backend: Backend, dir: &Path) -> Option<Opened> {
             Some(database)
         }
     };
-    Some(Opened { registry: Registry::open(settings, Arc::new(clock)).unwrap(), _database: database })
+    Some(Opened { registry: Registry::open(settings, clock).unwrap(), _database: database })
 }
 
 /// Runs each named case (a `fn(Backend)`) once per backend.

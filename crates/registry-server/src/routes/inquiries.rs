@@ -1,0 +1,44 @@
+//! A lender's inquiry, under a consumer's consent. Role: lender.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::Json;
+use registry_core::report::Report;
+use registry_service::keys::PrincipalRole;
+use registry_service::rights::InquiryRequest;
+
+use crate::caller::Caller;
+use crate::error::{ApiError, ErrorDocument};
+use crate::AppState;
+
+/// A lender's inquiry about a consumer who consented to it.
+///
+/// Without a valid consent of this subject for this lender and purpose: `403 consent_required`,
+/// whether or not the subject exists. With one, identity details that do not match the
+/// consenting subject (identifier exactly, birth date exactly, family name ignoring case):
+/// `404 subject_not_found`, without saying which. A frozen file and a purpose for new credit:
+/// `403 file_frozen`. Otherwise the report (identifiers masked; `account_review` and other
+/// summary purposes get no account list), the inquiry recorded on the subject's file and in the
+/// access log.
+#[utoipa::path(post, path = "/v1/inquiries", tag = "inquiries",
+    request_body = InquiryRequest,
+    responses(
+        (status = 200, body = Report, description = "The report, as the purpose may see it"),
+        (status = 400, body = ErrorDocument, description = "Malformed request or a purpose the jurisdiction does not have"),
+        (status = 401, body = ErrorDocument, description = "No valid API key"),
+        (status = 403, body = ErrorDocument, description = "Not a lender key (`forbidden`), no valid consent (`consent_required`), or the file is frozen (`file_frozen`)"),
+        (status = 404, body = ErrorDocument, description = "The details do not match the consenting subject (`subject_not_found`)"),
+        (status = 429, body = ErrorDocument, description = "The key's rate limit; see Retry-After"),
+    ))]
+pub async fn inquire(State(state): State<AppState>, caller: Caller, body: Result<Bytes, BytesRejection>) -> Result<Json<Report>, ApiError> {
+    let lender = caller.allow(&[PrincipalRole::Lender])?.clone();
+    let request: InquiryRequest = super::json_body(
+        body,
+        r#"{"subject": {"id_type", "id", "family_name", "given_name", "birth_date"}, "purpose", "consent_id"}"#,
+    )?;
+    let registry = state.registry.clone();
+    let report = super::blocking(move || registry.inquire(&lender, &request)).await?;
+    state.metrics.reports.inc();
+    Ok(Json(report))
+}

@@ -1,0 +1,487 @@
+//! Consent, inquiries and the consumer's rights: consents a consumer grants lenders, a lender's
+//! inquiry under one, security freezes and fraud alerts, and disputes that go to the
+//! furnisher's queue with the jurisdiction's deadline.
+
+use std::collections::BTreeSet;
+
+use registry_core::model::{Date, FurnisherId, IdType};
+use registry_core::report::{Alert, AlertKind, Audience, Inquiry, Report, SubjectKey};
+use registry_store::governance::{ConsentRow, DisputeRow, FlagRow, InquiryRow};
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{Access, AccessAction};
+use crate::keys::{Principal, PrincipalRole};
+use crate::profile::{AtDeadline, Sees};
+use crate::{Registry, ServiceError};
+
+/// Why a request about someone's file is refused. Each has a stable code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// No valid consent for this lender and purpose (said whether or not the subject exists).
+    ConsentRequired,
+    /// The identity details do not match the consenting subject (no hint which part).
+    SubjectNotFound,
+    /// The file is frozen and the purpose is new credit.
+    FileFrozen,
+}
+
+impl Refusal {
+    pub fn code(self) -> &'static str {
+        match self {
+            Refusal::ConsentRequired => "consent_required",
+            Refusal::SubjectNotFound => "subject_not_found",
+            Refusal::FileFrozen => "file_frozen",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConsentView {
+    pub consent_id: String,
+    pub lender: String,
+    pub purpose: String,
+    pub granted_at: String,
+    /// The last day it may be used.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub expires: Date,
+    /// `active`, `expired` or `revoked`.
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<String>,
+}
+
+/// Who the lender says the inquiry is about.
+#[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct InquirySubject {
+    pub id_type: IdType,
+    pub id: String,
+    pub family_name: String,
+    pub given_name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub birth_date: Date,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct InquiryRequest {
+    pub subject: InquirySubject,
+    pub purpose: String,
+    pub consent_id: String,
+}
+
+/// A freeze or fraud alert as the consumer sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FlagView {
+    pub flag_id: String,
+    /// `freeze` or `fraud_alert`.
+    pub kind: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub starts: Date,
+    /// The last day in force; absent while it runs until lifted.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+    pub ends: Option<Date>,
+}
+
+/// What a flag is: a freeze (no new credit) or a fraud alert (verify identity first).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlagKind {
+    Freeze,
+    FraudAlert,
+}
+
+impl FlagKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlagKind::Freeze => "freeze",
+            FlagKind::FraudAlert => "fraud_alert",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DisputeView {
+    pub dispute_id: String,
+    /// The disputing subject's registry id (for the furnisher, who knows the account).
+    pub subject: String,
+    pub furnisher: String,
+    pub account: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    pub reason: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub opened_on: Date,
+    /// The last day the furnisher may answer (from the jurisdiction profile).
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub deadline: Date,
+    /// `open`, `confirmed` or `corrected`.
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<String>,
+}
+
+/// How a furnisher answers a dispute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DisputeOutcome {
+    /// The data is right as reported.
+    Confirmed,
+    /// The furnisher sent a corrected record (a correction submission).
+    Corrected,
+}
+
+/// Fields of an account a consumer may dispute one by one.
+pub const DISPUTABLE_FIELDS: &[&str] = &[
+    "product", "opened", "closed", "credit_limit", "original_amount", "term_months", "scheduled_payment", "actual_payment", "balance",
+    "past_due", "status", "payment_history", "first_delinquency", "last_payment", "special_comment", "funding", "subjects",
+];
+
+fn random_id(prefix: &str) -> Result<String, ServiceError> {
+    let mut bytes = [0u8; 12];
+    getrandom::fill(&mut bytes).map_err(|e| ServiceError::Internal(format!("no randomness: {e}")))?;
+    Ok(format!("{prefix}{}", hex::encode(bytes)))
+}
+
+fn date_of(text: &str, what: &str) -> Result<Date, ServiceError> {
+    text.parse().map_err(|_| ServiceError::Internal(format!("a stored {what} date is not a date")))
+}
+
+/// A consent id carries its subject (hex) so that it is found in that subject's rows alone,
+/// whatever identity the lender then sends.
+fn consent_subject(consent_id: &str) -> Option<SubjectKey> {
+    let rest = consent_id.strip_prefix("cns_")?;
+    let (subject, random) = rest.split_once('_')?;
+    (random.len() == 24 && random.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| i64::from_str_radix(subject, 16).ok().map(SubjectKey))
+        .flatten()
+}
+
+fn refused(refusal: Refusal, message: &str) -> ServiceError {
+    ServiceError::Refused(refusal, message.to_owned())
+}
+
+fn normalise_name(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+impl Registry {
+    fn now_text(&self) -> String {
+        self.clock.now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    }
+
+    fn consent_view(&self, row: ConsentRow) -> Result<ConsentView, ServiceError> {
+        let expires = date_of(&row.expires, "consent expiry")?;
+        let status = if row.revoked_at.is_some() {
+            "revoked"
+        } else if expires < self.clock.today() {
+            "expired"
+        } else {
+            "active"
+        };
+        Ok(ConsentView {
+            consent_id: row.consent_id,
+            lender: row.lender,
+            purpose: row.purpose,
+            granted_at: row.granted_at,
+            expires,
+            status: status.into(),
+            revoked_at: row.revoked_at,
+        })
+    }
+
+    /// A consumer lets `lender` inquire for `purpose` until `expires` (inclusive).
+    pub fn grant_consent(&self, subject: SubjectKey, lender: &str, purpose: &str, expires: Date) -> Result<ConsentView, ServiceError> {
+        if self.profile.purpose(purpose).is_none() {
+            let known: Vec<&str> = self.profile.purposes.iter().map(|p| p.id.as_str()).collect();
+            return Err(ServiceError::InvalidInput(format!("{purpose:?} is not a purpose in this jurisdiction ({})", known.join(", "))));
+        }
+        if expires < self.clock.today() {
+            return Err(ServiceError::InvalidInput("expires is a date not in the past".into()));
+        }
+        let lender_exists =
+            self.governance.keys()?.iter().any(|k| k.role == PrincipalRole::Lender.as_str() && k.name == lender && k.revoked_at.is_none());
+        if !lender_exists {
+            return Err(ServiceError::InvalidInput(format!("there is no lender {lender:?} (a lender is named as its API key is)")));
+        }
+        let row = ConsentRow {
+            consent_id: format!("cns_{:x}_{}", subject.0, &random_id("")?),
+            subject,
+            lender: lender.to_owned(),
+            purpose: purpose.to_owned(),
+            granted_at: self.now_text(),
+            expires: expires.to_string(),
+            revoked_at: None,
+        };
+        self.governance.insert_consent(&row)?;
+        self.consent_view(row)
+    }
+
+    pub fn consents(&self, subject: SubjectKey) -> Result<Vec<ConsentView>, ServiceError> {
+        self.governance.consents(subject)?.into_iter().map(|row| self.consent_view(row)).collect()
+    }
+
+    pub fn revoke_consent(&self, subject: SubjectKey, consent_id: &str) -> Result<(), ServiceError> {
+        if self.governance.revoke_consent(subject, consent_id, &self.now_text())? {
+            return Ok(());
+        }
+        match self.governance.consent(subject, consent_id)? {
+            Some(_) => Err(ServiceError::InvalidInput("that consent is already revoked".into())),
+            None => Err(ServiceError::NotFound("you have no consent with that id".into())),
+        }
+    }
+
+    /// A lender's inquiry: checked against the consent, the identity and any freeze, recorded
+    /// on the subject's file and in the access log, answered with what the purpose may see.
+    pub fn inquire(&self, lender: &Principal, request: &InquiryRequest) -> Result<Report, ServiceError> {
+        let purpose = self
+            .profile
+            .purpose(&request.purpose)
+            .ok_or_else(|| ServiceError::InvalidInput(format!("{:?} is not a purpose in this jurisdiction", request.purpose)))?;
+        let today = self.clock.today();
+        // 1. A live consent for this lender and purpose, or nothing else is said.
+        let consent = match consent_subject(&request.consent_id) {
+            Some(subject) => self.governance.consent(subject, &request.consent_id)?,
+            None => None,
+        };
+        let consent = consent
+            .filter(|c| c.lender == lender.name && c.purpose == request.purpose && c.revoked_at.is_none())
+            .filter(|c| c.expires.parse::<Date>().is_ok_and(|expires| expires >= today))
+            .ok_or_else(|| refused(Refusal::ConsentRequired, "there is no valid consent of this subject for this lender and purpose"))?;
+        // 2. The details must be the consenting subject's.
+        let not_found = || refused(Refusal::SubjectNotFound, "no subject matches those details");
+        let found = match self.find_subject(request.subject.id_type, &request.subject.id) {
+            Ok(found) => found,
+            Err(ServiceError::InvalidInput(_)) => None,
+            Err(other) => return Err(other),
+        };
+        if found != Some(consent.subject) || !self.identity_matches(consent.subject, &request.subject)? {
+            return Err(not_found());
+        }
+        // 3. A frozen file answers no inquiry for new credit.
+        if purpose.new_credit && self.flag_active(consent.subject, FlagKind::Freeze, today)? {
+            return Err(refused(Refusal::FileFrozen, "the subject has frozen their file against inquiries for new credit"));
+        }
+        // 4. The report before this inquiry (it does not count itself), shaped by the purpose.
+        let mut report = self.report_unlogged(consent.subject, Some(today), Audience::Masked)?.ok_or_else(not_found)?;
+        if purpose.sees == Sees::Summary {
+            report.accounts.clear();
+            report.inquiries.clear();
+        }
+        self.governance.insert_inquiry(&InquiryRow {
+            subject: consent.subject,
+            made_on: today.to_string(),
+            lender: lender.name.clone(),
+            purpose: request.purpose.clone(),
+            consent_id: consent.consent_id.clone(),
+        })?;
+        let access = Access {
+            actor: lender.actor(),
+            action: AccessAction::Inquiry,
+            purpose: Some(request.purpose.clone()),
+            consent_id: Some(consent.consent_id),
+        };
+        self.log_access(&access, Some(consent.subject))?;
+        Ok(report)
+    }
+
+    /// Birth date exactly, family name case-insensitively, against any identity reported.
+    fn identity_matches(&self, subject: SubjectKey, claimed: &InquirySubject) -> Result<bool, ServiceError> {
+        let identities = self.identities(subject)?;
+        let family = normalise_name(&claimed.family_name);
+        Ok(identities.iter().any(|identity| identity.birth_date.as_ref().is_some_and(|b| b.0 == claimed.birth_date))
+            && identities.iter().any(|identity| normalise_name(&identity.family_name.0) == family))
+    }
+
+    fn flag_view(row: FlagRow) -> Result<FlagView, ServiceError> {
+        Ok(FlagView {
+            starts: date_of(&row.starts, "flag start")?,
+            ends: row.ends.as_deref().map(|e| date_of(e, "flag end")).transpose()?,
+            flag_id: row.flag_id,
+            kind: row.kind,
+        })
+    }
+
+    pub fn flags(&self, subject: SubjectKey) -> Result<Vec<FlagView>, ServiceError> {
+        self.governance.flags(subject)?.into_iter().map(Registry::flag_view).collect()
+    }
+
+    fn flag_active(&self, subject: SubjectKey, kind: FlagKind, on: Date) -> Result<bool, ServiceError> {
+        Ok(self.flags(subject)?.iter().any(|f| f.kind == kind.as_str() && f.starts <= on && f.ends.is_none_or(|end| on <= end)))
+    }
+
+    /// Places a freeze (until lifted, or `until`) or a fraud alert (a year, or `until`) from today.
+    pub fn place_flag(&self, subject: SubjectKey, kind: FlagKind, until: Option<Date>) -> Result<FlagView, ServiceError> {
+        let today = self.clock.today();
+        if self.flag_active(subject, kind, today)? {
+            return Err(ServiceError::InvalidInput(format!("a {} is already in force", kind.as_str())));
+        }
+        if until.is_some_and(|until| until < today) {
+            return Err(ServiceError::InvalidInput("until is a date not in the past".into()));
+        }
+        // An initial fraud alert lasts a year (FCRA §605A(a)(1), since 2018), unless lifted.
+        let ends = until.or(match kind {
+            FlagKind::FraudAlert => today.checked_add_months(chrono::Months::new(12)).map(|d| d - chrono::Days::new(1)),
+            FlagKind::Freeze => None,
+        });
+        let row = FlagRow {
+            flag_id: random_id("flg_")?,
+            subject,
+            kind: kind.as_str().into(),
+            starts: today.to_string(),
+            ends: ends.map(|d| d.to_string()),
+            created_at: self.now_text(),
+        };
+        self.governance.insert_flag(&row)?;
+        Registry::flag_view(row)
+    }
+
+    /// Lifts the flag of `kind` in force: yesterday is its last day.
+    pub fn lift_flag(&self, subject: SubjectKey, kind: FlagKind) -> Result<(), ServiceError> {
+        let today = self.clock.today();
+        let active: Vec<FlagView> = self
+            .flags(subject)?
+            .into_iter()
+            .filter(|f| f.kind == kind.as_str() && f.starts <= today && f.ends.is_none_or(|end| today <= end))
+            .collect();
+        if active.is_empty() {
+            return Err(ServiceError::NotFound(format!("no {} is in force", kind.as_str())));
+        }
+        let yesterday = (today - chrono::Days::new(1)).to_string();
+        for flag in active {
+            // A flag still open-ended is ended; one with an end date gets an earlier one.
+            if !self.governance.end_flag(subject, &flag.flag_id, &yesterday)? {
+                let mut row = self.governance.flags(subject)?.into_iter().find(|f| f.flag_id == flag.flag_id).ok_or_else(|| ServiceError::Internal("a flag vanished".into()))?;
+                row.flag_id = random_id("flg_")?;
+                row.starts = today.to_string();
+                row.ends = Some(yesterday.clone());
+                self.governance.insert_flag(&row)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn dispute_view(row: DisputeRow) -> Result<DisputeView, ServiceError> {
+        Ok(DisputeView {
+            opened_on: date_of(&row.opened_on, "dispute opening")?,
+            deadline: date_of(&row.deadline, "dispute deadline")?,
+            dispute_id: row.dispute_id,
+            subject: row.subject.registry_id(),
+            furnisher: row.furnisher,
+            account: row.account,
+            field: row.field,
+            reason: row.reason,
+            status: row.status,
+            resolved_at: row.resolved_at,
+            resolution: row.resolution,
+        })
+    }
+
+    /// A consumer disputes one of their accounts (or one field of it), with a reason. It goes
+    /// to the furnisher's queue with the jurisdiction's deadline and is marked on the report.
+    pub fn open_dispute(&self, subject: SubjectKey, furnisher: &str, account: &str, field: Option<&str>, reason: &str) -> Result<DisputeView, ServiceError> {
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > 2000 {
+            return Err(ServiceError::InvalidInput("the reason is 1 to 2,000 characters".into()));
+        }
+        if let Some(field) = field
+            && !DISPUTABLE_FIELDS.contains(&field)
+        {
+            return Err(ServiceError::InvalidInput(format!("{field:?} is not a field of an account ({})", DISPUTABLE_FIELDS.join(", "))));
+        }
+        let report = self.report_unlogged(subject, None, Audience::Subject)?.ok_or_else(|| ServiceError::NotFound("the registry holds nothing about you".into()))?;
+        if !report.accounts.iter().any(|a| a.furnisher == furnisher && a.account == account) {
+            return Err(ServiceError::NotFound(format!("your report has no account {account:?} from {furnisher:?}")));
+        }
+        let today = self.clock.today();
+        let row = DisputeRow {
+            dispute_id: random_id("dsp_")?,
+            subject,
+            furnisher: furnisher.to_owned(),
+            account: account.to_owned(),
+            field: field.map(str::to_owned),
+            reason: reason.to_owned(),
+            opened_on: today.to_string(),
+            deadline: self.profile.dispute_deadline(today).to_string(),
+            status: "open".into(),
+            resolved_at: None,
+            resolution: None,
+        };
+        self.governance.insert_dispute(&row)?;
+        Registry::dispute_view(row)
+    }
+
+    pub fn subject_disputes(&self, subject: SubjectKey) -> Result<Vec<DisputeView>, ServiceError> {
+        self.governance.subject_disputes(subject)?.into_iter().map(Registry::dispute_view).collect()
+    }
+
+    /// A furnisher's queue: open disputes (or all), oldest first.
+    pub fn furnisher_disputes(&self, furnisher: &FurnisherId, open_only: bool) -> Result<Vec<DisputeView>, ServiceError> {
+        self.governance.furnisher_disputes(furnisher.as_str(), open_only)?.into_iter().map(Registry::dispute_view).collect()
+    }
+
+    /// The furnisher answers: the data is right (`confirmed`) or it sent a correction (`corrected`).
+    pub fn resolve_dispute(&self, furnisher: &FurnisherId, dispute_id: &str, outcome: DisputeOutcome, note: &str) -> Result<(), ServiceError> {
+        let note = note.trim();
+        if note.chars().count() > 2000 {
+            return Err(ServiceError::InvalidInput("the note is at most 2,000 characters".into()));
+        }
+        let status = match outcome {
+            DisputeOutcome::Confirmed => "confirmed",
+            DisputeOutcome::Corrected => "corrected",
+        };
+        if self.governance.resolve_dispute(furnisher.as_str(), dispute_id, status, &self.now_text(), note)? {
+            return Ok(());
+        }
+        match self.governance.furnisher_disputes(furnisher.as_str(), false)?.iter().find(|d| d.dispute_id == dispute_id) {
+            Some(_) => Err(ServiceError::InvalidInput("that dispute is already answered".into())),
+            None => Err(ServiceError::NotFound("this furnisher has no dispute with that id".into())),
+        }
+    }
+
+    /// What the registry itself says on a subject's report as of `as_of`: freezes and fraud
+    /// alerts in force, the subject's open disputes; and which disputed accounts the profile
+    /// withholds because their furnisher let the deadline pass.
+    pub(crate) fn registry_view(&self, subject: SubjectKey, as_of: Date) -> Result<(Vec<Alert>, Vec<Inquiry>, BTreeSet<(String, String)>), ServiceError> {
+        let mut alerts = Vec::new();
+        for flag in self.flags(subject)? {
+            if flag.starts <= as_of && flag.ends.is_none_or(|end| as_of <= end) {
+                let (kind, message) = match flag.kind.as_str() {
+                    "freeze" => (AlertKind::SecurityFreeze, format!("security freeze since {}: no inquiry for new credit is answered", flag.starts)),
+                    _ => (AlertKind::FraudAlert, format!("fraud alert since {}: verify the applicant's identity before extending credit", flag.starts)),
+                };
+                alerts.push(Alert { kind, message, furnisher: None, account: None });
+            }
+        }
+        let mut withheld = BTreeSet::new();
+        for dispute in self.subject_disputes(subject)? {
+            if dispute.status != "open" || dispute.opened_on > as_of {
+                continue;
+            }
+            let field = dispute.field.as_deref().map(|f| format!(" ({f})")).unwrap_or_default();
+            let message = if as_of <= dispute.deadline {
+                format!("disputed by the subject on {}{field}; the furnisher must answer by {}", dispute.opened_on, dispute.deadline)
+            } else if self.profile.dispute.at_deadline == AtDeadline::Suppress {
+                withheld.insert((dispute.furnisher.clone(), dispute.account.clone()));
+                format!("disputed by the subject on {}{field} and not answered by {}: withheld from reports until answered", dispute.opened_on, dispute.deadline)
+            } else {
+                format!("disputed by the subject on {}{field}; not answered by the deadline, {}", dispute.opened_on, dispute.deadline)
+            };
+            alerts.push(Alert { kind: AlertKind::OpenDispute, message, furnisher: Some(dispute.furnisher), account: Some(dispute.account) });
+        }
+        let inquiries = self
+            .governance
+            .inquiries(subject)?
+            .into_iter()
+            .map(|row| Ok(Inquiry { date: date_of(&row.made_on, "inquiry")?, lender: row.lender, purpose: row.purpose }))
+            .collect::<Result<Vec<_>, ServiceError>>()?;
+        Ok((alerts, inquiries, withheld))
+    }
+}
