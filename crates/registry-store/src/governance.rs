@@ -149,7 +149,7 @@ pub trait Governance: Send + Sync {
     /// Stores a new key. Key ids are random; a clash is an error, never an overwrite.
     fn insert_key(&self, key: &ApiKeyRow) -> StoreResult<()>;
     fn key(&self, key_id: &str) -> StoreResult<Option<ApiKeyRow>>;
-    /// Every key, revoked ones too, oldest first.
+    /// Every key, revoked ones too, oldest first (by creation time, then id).
     fn keys(&self) -> StoreResult<Vec<ApiKeyRow>>;
     /// Marks a key revoked; false if there is no such key or it was revoked already.
     fn revoke_key(&self, key_id: &str, at: &str) -> StoreResult<bool>;
@@ -329,7 +329,7 @@ impl Governance for SqliteGovernance {
 
     fn keys(&self) -> StoreResult<Vec<ApiKeyRow>> {
         let conn = self.conn();
-        let mut statement = conn.prepare(&format!("SELECT {KEY_COLUMNS} FROM api_key ORDER BY rowid")).map_err(map_err)?;
+        let mut statement = conn.prepare(&format!("SELECT {KEY_COLUMNS} FROM api_key ORDER BY created_at, key_id")).map_err(map_err)?;
         let rows = statement.query_map([], key_from_row).map_err(map_err)?;
         rows.map(|row| row.map_err(map_err).and_then(with_secret)).collect()
     }
