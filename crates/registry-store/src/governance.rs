@@ -282,30 +282,7 @@ fn head_from((size, root, signed_at, signature): (u64, Vec<u8>, String, Vec<u8>)
 
 impl Governance for SqliteGovernance {
     fn migrate_governance(&self) -> StoreResult<()> {
-        let conn = self.conn();
-        let supported = GOVERNANCE_MIGRATIONS.len() as i64;
-        if conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)).map_err(map_err)? == supported {
-            return Ok(());
-        }
-        conn.execute_batch("BEGIN IMMEDIATE").map_err(map_err)?;
-        let result = (|| {
-            let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(map_err)?;
-            if version > supported {
-                return Err(StoreError::SchemaTooNew { found: version, supported });
-            }
-            for (index, sql) in GOVERNANCE_MIGRATIONS.iter().enumerate().skip(version as usize) {
-                conn.execute_batch(sql).map_err(map_err)?;
-                conn.execute_batch(&format!("PRAGMA user_version = {}", index + 1)).map_err(map_err)?;
-            }
-            Ok(())
-        })();
-        match result {
-            Ok(()) => conn.execute_batch("COMMIT").map_err(map_err),
-            Err(e) => {
-                let _ = conn.execute_batch("ROLLBACK");
-                Err(e)
-            }
-        }
+        crate::sqlite::apply_migrations(&self.conn(), GOVERNANCE_MIGRATIONS)
     }
 
     fn insert_key(&self, key: &ApiKeyRow) -> StoreResult<()> {

@@ -134,6 +134,39 @@ fn configure(conn: &Connection, busy_timeout: Duration, cache_kib: i64) -> rusql
     ))
 }
 
+/// Brings a SQLite file's schema (its `user_version`) up to `migrations`, each in order, all in
+/// one transaction.
+pub(crate) fn apply_migrations(conn: &Connection, migrations: &[&str]) -> StoreResult<()> {
+    let supported = migrations.len() as i64;
+    // Up to date: nothing to write, so no write lock to wait for (another process may be
+    // in the middle of a long submission).
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(map_err)?;
+    if version == supported {
+        return Ok(());
+    }
+    // IMMEDIATE takes the write lock first, so two processes migrating at once queue up
+    // and the second finds nothing left to do.
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(map_err)?;
+    let result = (|| {
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(map_err)?;
+        if version > supported {
+            return Err(StoreError::SchemaTooNew { found: version, supported });
+        }
+        for (index, sql) in migrations.iter().enumerate().skip(version as usize) {
+            conn.execute_batch(sql).map_err(map_err)?;
+            conn.execute_batch(&format!("PRAGMA user_version = {}", index + 1)).map_err(map_err)?;
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => conn.execute_batch("COMMIT").map_err(map_err),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
 const SUBMISSION_COLUMNS: &str = "submission_id, furnisher, file_name, content_sha256, byte_count, received_at, \
      status, record_count, accepted_count, rejected_count, error_code, error_message, format";
 
@@ -209,35 +242,7 @@ fn find_applied_on(conn: &Connection, furnisher: &str, content_sha256: &str) -> 
 
 impl Store for SqliteStore {
     fn migrate(&self) -> StoreResult<()> {
-        let conn = self.writer();
-        let supported = MIGRATIONS.len() as i64;
-        // Up to date: nothing to write, so no write lock to wait for (another process may be
-        // in the middle of a long submission).
-        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(map_err)?;
-        if version == supported {
-            return Ok(());
-        }
-        // IMMEDIATE takes the write lock first, so two processes migrating at once queue up
-        // and the second finds nothing left to do.
-        conn.execute_batch("BEGIN IMMEDIATE").map_err(map_err)?;
-        let result = (|| {
-            let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(map_err)?;
-            if version > supported {
-                return Err(StoreError::SchemaTooNew { found: version, supported });
-            }
-            for (index, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-                conn.execute_batch(sql).map_err(map_err)?;
-                conn.execute_batch(&format!("PRAGMA user_version = {}", index + 1)).map_err(map_err)?;
-            }
-            Ok(())
-        })();
-        match result {
-            Ok(()) => conn.execute_batch("COMMIT").map_err(map_err),
-            Err(e) => {
-                let _ = conn.execute_batch("ROLLBACK");
-                Err(e)
-            }
-        }
+        apply_migrations(&self.writer(), MIGRATIONS)
     }
 
     fn meta(&self, name: &str) -> StoreResult<Option<String>> {
