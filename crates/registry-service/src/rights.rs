@@ -201,7 +201,7 @@ impl Registry {
     pub fn grant_consent(&self, subject: SubjectKey, lender: &str, purpose: &str, expires: Date) -> Result<ConsentView, ServiceError> {
         if self.profile.purpose(purpose).is_none() {
             let known: Vec<&str> = self.profile.purposes.iter().map(|p| p.id.as_str()).collect();
-            return Err(ServiceError::InvalidInput(format!("{purpose:?} is not a purpose in this jurisdiction ({})", known.join(", "))));
+            return Err(ServiceError::InvalidInput(format!("that is not a purpose in this jurisdiction ({})", known.join(", "))));
         }
         if expires < self.clock.today() {
             return Err(ServiceError::InvalidInput("expires is a date not in the past".into()));
@@ -209,7 +209,7 @@ impl Registry {
         let lender_exists =
             self.governance.keys()?.iter().any(|k| k.role == PrincipalRole::Lender.as_str() && k.name == lender && k.revoked_at.is_none());
         if !lender_exists {
-            return Err(ServiceError::InvalidInput(format!("there is no lender {lender:?} (a lender is named as its API key is)")));
+            return Err(ServiceError::InvalidInput("there is no lender with that name (a lender is named as its API key is)".to_string()));
         }
         let row = ConsentRow {
             consent_id: format!("cns_{:x}_{}", subject.0, &random_id("")?),
@@ -244,7 +244,7 @@ impl Registry {
         let purpose = self
             .profile
             .purpose(&request.purpose)
-            .ok_or_else(|| ServiceError::InvalidInput(format!("{:?} is not a purpose in this jurisdiction", request.purpose)))?;
+            .ok_or_else(|| ServiceError::InvalidInput("that is not a purpose in this jurisdiction".into()))?;
         let today = self.clock.today();
         // 1. A live consent for this lender and purpose, or nothing else is said.
         let consent = match consent_subject(&request.consent_id) {
@@ -394,11 +394,11 @@ impl Registry {
         if let Some(field) = field
             && !DISPUTABLE_FIELDS.contains(&field)
         {
-            return Err(ServiceError::InvalidInput(format!("{field:?} is not a field of an account ({})", DISPUTABLE_FIELDS.join(", "))));
+            return Err(ServiceError::InvalidInput(format!("that is not a field of an account ({})", DISPUTABLE_FIELDS.join(", "))));
         }
         let report = self.report_unlogged(subject, None, Audience::Subject)?.ok_or_else(|| ServiceError::NotFound("the registry holds nothing about you".into()))?;
         if !report.accounts.iter().any(|a| a.furnisher == furnisher && a.account == account) {
-            return Err(ServiceError::NotFound(format!("your report has no account {account:?} from {furnisher:?}")));
+            return Err(ServiceError::NotFound("your report has no such account from that furnisher".into()));
         }
         let today = self.clock.today();
         let row = DisputeRow {

@@ -504,3 +504,122 @@ fn keys_and_the_audited_access_log_from_the_command_line() {
     assert_eq!(error["code"], "log_tampered");
     assert!(error["message"].as_str().unwrap().starts_with("access log entry 1:"), "{error}");
 }
+
+/// Every identifier, full name, birth date, phone number and street of a generated population.
+fn personal_data_of(out: &Path) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    for file in manifest(out)["files"].as_array().unwrap() {
+        let text = std::fs::read_to_string(out.join(file["path"].as_str().unwrap())).unwrap();
+        for line in text.lines() {
+            let Ok(record) = serde_json::from_str::<Value>(line) else { continue };
+            for subject in record["subjects"].as_array().into_iter().flatten() {
+                for value in [&subject["id"], &subject["birth_date"], &subject["phone"], &subject["address"]["line1"]] {
+                    if let Some(text) = value.as_str().filter(|t| t.len() >= 6) {
+                        found.insert(text.to_string());
+                    }
+                }
+                if let (Some(family), Some(given)) = (subject["family_name"].as_str(), subject["given_name"].as_str()) {
+                    found.insert(format!("{family} {given}"));
+                    found.insert(format!("{given} {family}"));
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn no_personal_data_in_any_log_line_or_error_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("population");
+    generate(dir.path(), &out, &["--subjects", "150", "--months", "3", "--invalid-share", "0.05"]);
+    let personal = personal_data_of(&out);
+    assert!(personal.len() > 300, "{} personal values", personal.len());
+    let data = dir.path().join("registry");
+    let mut logged = String::new();
+    let debug = |args: &[&str]| {
+        let output = Command::new(BIN).args(args).arg("--data-dir").arg(&data).env("CREDIT_REGISTRY_LOG", "debug").output().unwrap();
+        (output.status.code(), String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+
+    // Every file through the command line, rejections and all (the result documents carry every
+    // rejection's message).
+    let manifest = manifest(&out);
+    for file in manifest["files"].as_array().unwrap() {
+        let path = out.join(file["path"].as_str().unwrap());
+        let (_, stdout, stderr) = debug(&["ingest", "--furnisher", file["furnisher"].as_str().unwrap(), path.to_str().unwrap(), "--json"]);
+        logged.push_str(&stdout);
+        logged.push_str(&stderr);
+    }
+    let example = &manifest["examples"][0];
+    let (id_type, id) = (example["id_type"].as_str().unwrap(), example["id"].as_str().unwrap());
+    let (_, _, stderr) = debug(&["report", "--id-type", id_type, "--id", id]);
+    logged.push_str(&stderr);
+    let (_, stdout, stderr) = debug(&["report", "--id-type", id_type, "--id", "110105194912310021", "--json"]);
+    logged.push_str(&stdout);
+    logged.push_str(&stderr);
+    let key = |role: &str, name: &str, subject: Option<String>| {
+        let mut args = vec!["keys", "create", "--role", role, "--name", name];
+        let subject_arg = subject.unwrap_or_default();
+        if !subject_arg.is_empty() {
+            args.extend(["--subject", subject_arg.as_str()]);
+        }
+        let (code, stdout, stderr) = debug(&args);
+        assert_eq!(code, Some(0), "{stderr}");
+        stdout.trim().to_string()
+    };
+    let (operator, lender) = (key("operator", "ops", None), key("lender", "bank-a", None));
+    let consumer = key("consumer", "me", Some(format!("{id_type}:{id}")));
+
+    // The server, asked every way that fails.
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir", data.to_str().unwrap()])
+        .env("CREDIT_REGISTRY_LOG", "debug")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    let address = loop {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "serve exited early");
+        logged.push_str(&line);
+        if let Some(rest) = line.split("http://").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let post = |key: &str, path: &str, body: String| {
+        let mut response = agent
+            .post(&format!("http://{address}{path}"))
+            .header("authorization", &format!("Bearer {key}"))
+            .send(body.as_bytes())
+            .unwrap();
+        response.body_mut().read_to_string().unwrap()
+    };
+    let wrong_person = serde_json::json!({"subject": {"id_type": id_type, "id": id, "family_name": "Nobody", "given_name": "X", "birth_date": "1900-01-01"},
+        "purpose": "credit_application", "consent_id": "cns_1_000000000000000000000000"});
+    let mut answers = vec![
+        post(&operator, "/v1/reports", format!(r#"{{"id_type": "{id_type}", "id": "{id}x"}}"#)),
+        post(&operator, "/v1/reports", format!(r#"{{"id_type": "{id_type}", "id": "{id}", "extra": "{id}"}}"#)),
+        post(&lender, "/v1/inquiries", wrong_person.to_string()),
+        post(&lender, "/v1/inquiries", format!(r#"{{"subject": "{id}"}}"#)),
+        post(&consumer, "/v1/me/consents", format!(r#"{{"lender": "{id}", "purpose": "credit_application", "expires": "2099-01-01"}}"#)),
+        post(&consumer, "/v1/me/disputes", format!(r#"{{"furnisher": "payplat", "account": "{id}", "reason": "{id}"}}"#)),
+    ];
+    let broken = std::fs::read_to_string(out.join(manifest["files"][0]["path"].as_str().unwrap())).unwrap().replace("\"current\"", "\"bogus\"");
+    answers.push(post(&operator, "/v1/furnishers/payplat/submissions", broken));
+    unsafe_kill(child.id(), "TERM");
+    child.wait().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    logged.push_str(&rest);
+    assert!(logged.lines().count() > 50, "debug logging produced {} lines", logged.lines().count());
+
+    for (what, text) in [("log lines and command-line output", logged), ("API error messages", answers.join("\n"))] {
+        // The operator's own command-line report prints the masked report on stdout (not kept
+        // above); everything kept must name no one.
+        let leaks: Vec<&String> = personal.iter().filter(|value| text.contains(value.as_str())).collect();
+        assert!(leaks.is_empty(), "{what} contain personal data: {leaks:?}");
+    }
+}

@@ -48,7 +48,25 @@ pub(crate) fn body(body: Result<axum::body::Bytes, BytesRejection>) -> Result<ax
 /// A JSON request body read whole; `shape` tells the caller what was expected.
 pub(crate) fn json_body<T: serde::de::DeserializeOwned>(body: Result<axum::body::Bytes, BytesRejection>, shape: &str) -> Result<T, ApiError> {
     let body = self::body(body)?;
-    serde_json::from_slice(&body).map_err(|e| ApiError::new(ErrorCode::InvalidRequest, format!("the body must be {shape}: {e}")))
+    serde_json::from_slice(&body).map_err(|e| ApiError::new(ErrorCode::InvalidRequest, format!("the body must be {shape}: {}", json_problem(&e))))
+}
+
+/// What is wrong with a JSON body, without repeating any value from it (a body may carry an
+/// identifier or a name, and messages end up in logs): serde's messages about unknown or
+/// missing fields name only fields; the others quote the offending value, so only their
+/// position is given.
+pub(crate) fn json_problem(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    let names_no_value = ["unknown field", "missing field", "duplicate field", "a date must be"];
+    if names_no_value.iter().any(|start| message.starts_with(start)) {
+        message
+    } else {
+        let kind = match error.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => "not valid JSON",
+            _ => "a value of the wrong type or form",
+        };
+        format!("{kind} at line {} column {}", error.line(), error.column())
+    }
 }
 
 /// A date in the API: exactly `YYYY-MM-DD`, as in furnishing files (no extended years).
@@ -56,7 +74,7 @@ pub(crate) fn strict_date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<
     let text: Option<String> = Option::deserialize(deserializer)?;
     text.map(|text| {
         registry_core::furnishing::parse_date(&text)
-            .ok_or_else(|| serde::de::Error::custom(format!("{text:?} is not a date YYYY-MM-DD")))
+            .ok_or_else(|| serde::de::Error::custom("a date must be YYYY-MM-DD"))
     })
     .transpose()
 }

@@ -70,9 +70,7 @@ pub async fn report_by_identifier(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Report>, ApiError> {
     caller.allow(&[PrincipalRole::Operator])?;
-    let body = super::body(body)?;
-    let request: ReportRequest = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, format!("the body must be {{\"id_type\", \"id\", \"as_of\"?}}: {e}")))?;
+    let request: ReportRequest = super::json_body(body, r#"{"id_type", "id", "as_of"?}"#)?;
     let registry = state.registry.clone();
     let subject = super::blocking(move || {
         // An identifier that breaks its type's rules belongs to no one: not found, like any other.
