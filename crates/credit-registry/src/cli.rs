@@ -90,6 +90,20 @@ pub enum Command {
     /// Check the access log: every read of personal data, in a signed Merkle tree
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Apply the jurisdiction's retention of negative information (`serve` does it daily)
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Delete every account whose negative information is past retention today, each deletion
+    /// recorded in the access log
+    Run {
+        /// Print the outcome as JSON
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -76,6 +76,7 @@ fn run(config: &Config, command: Command) -> Result<(), Failure> {
         Command::Copy(args) => commands::migrate::copy(config, args),
         Command::Keys(command) => commands::keys::run(config, command),
         Command::Audit(command) => commands::keys::audit(config, command),
+        Command::Retention(command) => commands::keys::retention(config, command),
     }
 }
 

@@ -64,3 +64,4 @@ mod openapi;
 pub mod identity;
 pub mod model;
 pub mod report;
+pub mod retention;

@@ -170,7 +170,7 @@ async fn count_requests(State(state): State<AppState>, request: Request, next: N
 }
 
 /// Serves the API on `listener` until `shutdown` completes. Purges the file archive of
-/// expired submissions at start and daily.
+/// expired submissions and applies the jurisdiction's retention, at start and daily.
 pub async fn serve(
     registry: Arc<Registry>,
     settings: ServerSettings,
@@ -183,12 +183,21 @@ pub async fn serve(
         let mut daily = tokio::time::interval(Duration::from_secs(24 * 3600));
         loop {
             daily.tick().await;
-            let registry = registry.clone();
-            match tokio::task::spawn_blocking(move || registry.purge_archive()).await {
+            let archive = registry.clone();
+            match tokio::task::spawn_blocking(move || archive.purge_archive()).await {
                 Ok(Ok(purged)) if purged > 0 => tracing::info!(purged, "purged expired archived files"),
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => tracing::warn!(error = %e, "purging the archive failed"),
                 Err(_) => tracing::warn!("the archive purge task failed"),
+            }
+            let retention = registry.clone();
+            match tokio::task::spawn_blocking(move || retention.run_retention()).await {
+                Ok(Ok(outcome)) if outcome.accounts_purged > 0 => {
+                    tracing::info!(accounts = outcome.accounts_purged, records = outcome.records_purged, "retention deleted expired negative information")
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "the retention run failed"),
+                Err(_) => tracing::warn!("the retention task failed"),
             }
         }
     });

@@ -55,6 +55,9 @@ pub enum AccessAction {
     DrillDown,
     /// A furnisher's export of its own cycle.
     Export,
+    /// Retention deleted an account whose negative information expired (the subject is the
+    /// account's first person; `purpose` says which rule).
+    RetentionPurge,
 }
 
 /// One entry of the access log, exactly as hashed (its JSON, fields in this order).

@@ -12,6 +12,7 @@ pub mod export;
 pub mod ingest;
 pub mod keys;
 pub mod profile;
+pub mod retention;
 pub mod rights;
 pub mod vault;
 

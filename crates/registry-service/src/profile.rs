@@ -6,6 +6,7 @@ use std::fmt;
 
 use chrono::Months;
 use registry_core::model::Date;
+pub use registry_core::retention::RetentionStart;
 use serde::{Deserialize, Serialize};
 
 use crate::ServiceError;
@@ -56,19 +57,6 @@ pub struct RetentionRules {
     pub years: u32,
     pub from: RetentionStart,
     pub source: String,
-}
-
-/// The day negative information's retention counts from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RetentionStart {
-    /// The debt settled or the negative event ended: the first record after the last negative one.
-    Settled,
-    /// 180 days after the date of first delinquency (FCRA §605(c)).
-    #[serde(rename = "first_delinquency_plus_180_days")]
-    FirstDelinquencyPlus180Days,
-    /// The contract's end (closed date), or arrears recovered.
-    ContractEnd,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -285,6 +285,14 @@ pub trait Store: Send + Sync {
 
     fn find_subject(&self, id_hash: &KeyedHash) -> StoreResult<Option<SubjectKey>>;
 
+    /// Every furnisher with at least one account, by id.
+    fn furnishers(&self) -> StoreResult<Vec<FurnisherId>>;
+
+    /// Deletes an account and every version of its records, in one transaction (serialised
+    /// with submissions): what retention does once its negative information has expired.
+    /// Returns how many current records went (0 if there is no such account).
+    fn purge_account(&self, furnisher: &FurnisherId, account: &str) -> StoreResult<u64>;
+
     fn subject(&self, subject: SubjectKey) -> StoreResult<Option<StoredSubject>>;
 
     /// Cheap liveness check.

@@ -612,6 +612,42 @@ impl Store for PostgresStore {
         self.read(|conn| in_transaction(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", |conn| read_subject(conn, subject)))
     }
 
+    fn furnishers(&self) -> StoreResult<Vec<FurnisherId>> {
+        self.read(|conn| {
+            conn.prepared_query("SELECT DISTINCT furnisher FROM account ORDER BY furnisher", &[])?
+                .iter()
+                .map(|row| {
+                    let name: String = row.try_get(0).map_err(map_err)?;
+                    FurnisherId::parse(&name).map_err(|_| corrupt(format!("stored furnisher id {name:?} is not valid")))
+                })
+                .collect()
+        })
+    }
+
+    fn purge_account(&self, furnisher: &FurnisherId, account: &str) -> StoreResult<u64> {
+        let mut conn = self.connection()?;
+        in_transaction(&mut conn, "BEGIN", |conn| {
+            conn.prepared_execute("SELECT pg_advisory_xact_lock($1)", &[&WRITER_LOCK])?;
+            let Some(row) = conn.prepared_query_opt(
+                "SELECT account_key, members FROM account WHERE furnisher = $1 AND account = $2",
+                &[&furnisher.as_str(), &account],
+            )?
+            else {
+                return Ok(0);
+            };
+            let (key, members): (i64, Vec<i64>) = (row.get(0), row.get(1));
+            // Each subject's copies live in that subject's rows (one shard each on Citus).
+            conn.prepared_execute("DELETE FROM record_history WHERE subject_key = ANY($1) AND account_key = $2", &[&members, &key])?;
+            let purged = conn.prepared_query(
+                "DELETE FROM record WHERE subject_key = ANY($1) AND account_key = $2 RETURNING primary_copy",
+                &[&members, &key],
+            )?;
+            conn.prepared_execute("DELETE FROM subject_account WHERE subject_key = ANY($1) AND account_key = $2", &[&members, &key])?;
+            conn.prepared_execute("DELETE FROM account WHERE furnisher = $1 AND account = $2", &[&furnisher.as_str(), &account])?;
+            Ok(purged.iter().filter(|row| row.get::<_, bool>(0)).count() as u64)
+        })
+    }
+
     fn ping(&self) -> StoreResult<()> {
         self.read(|conn| conn.batch_execute("SELECT 1").map_err(map_err))
     }

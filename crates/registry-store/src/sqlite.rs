@@ -245,6 +245,57 @@ impl Store for SqliteStore {
         apply_migrations(&self.writer(), MIGRATIONS)
     }
 
+    fn furnishers(&self) -> StoreResult<Vec<FurnisherId>> {
+        let conn = self.reader()?;
+        let mut statement = conn.prepare("SELECT DISTINCT furnisher FROM account ORDER BY furnisher").map_err(map_err)?;
+        let names = statement.query_map([], |r| r.get::<_, String>(0)).map_err(map_err)?;
+        names
+            .map(|name| {
+                let name = name.map_err(map_err)?;
+                FurnisherId::parse(&name).map_err(|_| corrupt(format!("stored furnisher id {name:?} is not valid")))
+            })
+            .collect()
+    }
+
+    fn purge_account(&self, furnisher: &FurnisherId, account: &str) -> StoreResult<u64> {
+        let conn = self.writer();
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(map_err)?;
+        let result = (|| {
+            let key: Option<i64> = conn
+                .query_row("SELECT account_key FROM account WHERE furnisher = ?1 AND account = ?2", [furnisher.as_str(), account], |r| r.get(0))
+                .optional()
+                .map_err(map_err)?;
+            let Some(key) = key else { return Ok(0) };
+            // Everyone the account ever listed, from its records' links (account_subject is
+            // keyed by subject first).
+            let mut members = std::collections::BTreeSet::new();
+            for table in ["record", "record_history"] {
+                let mut statement = conn.prepare(&format!("SELECT subjects FROM {table} WHERE account_key = ?1")).map_err(map_err)?;
+                let rows = statement.query_map([key], |r| r.get::<_, String>(0)).map_err(map_err)?;
+                for subjects in rows {
+                    members.extend(codec::decode_links(&subjects.map_err(map_err)?)?.into_iter().map(|link| link.subject));
+                }
+            }
+            for member in members {
+                conn.execute("DELETE FROM account_subject WHERE subject_key = ?1 AND account_key = ?2", [member, key]).map_err(map_err)?;
+            }
+            conn.execute("DELETE FROM record_history WHERE account_key = ?1", [key]).map_err(map_err)?;
+            let purged = conn.execute("DELETE FROM record WHERE account_key = ?1", [key]).map_err(map_err)?;
+            conn.execute("DELETE FROM account WHERE account_key = ?1", [key]).map_err(map_err)?;
+            Ok(purged as u64)
+        })();
+        match result {
+            Ok(purged) => {
+                conn.execute_batch("COMMIT").map_err(map_err)?;
+                Ok(purged)
+            }
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
     fn meta(&self, name: &str) -> StoreResult<Option<String>> {
         self.reader()?
             .query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| r.get(0))

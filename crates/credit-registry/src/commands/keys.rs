@@ -1,10 +1,11 @@
-//! `keys` (create, list, revoke API keys) and `audit` (verify the access log, show its head).
+//! `keys` (create, list, revoke API keys), `audit` (verify the access log, show its head) and
+//! `retention run`: the governance commands.
 
 use registry_core::model::IdType;
 use registry_service::keys::PrincipalRole;
 use serde_json::json;
 
-use crate::cli::{AuditCommand, KeysCommand};
+use crate::cli::{AuditCommand, KeysCommand, RetentionCommand};
 use crate::commands::{open_registry, print_json};
 use crate::config::Config;
 use crate::failure::{CommandResult, Failure};
@@ -85,4 +86,21 @@ pub fn audit(config: &Config, command: AuditCommand) -> CommandResult {
             }
         },
     }
+}
+
+pub fn retention(config: &Config, command: RetentionCommand) -> CommandResult {
+    let RetentionCommand::Run { json } = command;
+    let registry = open_registry(config)?;
+    let outcome = registry.run_retention()?;
+    if json {
+        return print_json(&outcome);
+    }
+    println!(
+        "retention ({}): {} accounts examined, {} deleted ({} records), each recorded in the access log",
+        registry.profile().id,
+        outcome.accounts_examined,
+        outcome.accounts_purged,
+        outcome.records_purged
+    );
+    Ok(())
 }

@@ -493,6 +493,9 @@ fn keys_and_the_audited_access_log_from_the_command_line() {
     assert_eq!(json_of(&verified)["entries"], 3);
     let head = json_of(&run(dir.path(), &["audit", "head"]));
     assert_eq!(head["size"], 3);
+    // Nothing in the spec example has expired (its late microloan is not even settled).
+    let retention = json_of(&run(dir.path(), &["retention", "run", "--json"]));
+    assert_eq!((retention["accounts_examined"].as_u64(), retention["accounts_purged"].as_u64()), (Some(2), Some(0)));
 
     // Someone edits the log behind the registry's back: verify names the entry, exit 2.
     let conn = rusqlite::Connection::open(dir.path().join("governance.db")).unwrap();

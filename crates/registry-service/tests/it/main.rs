@@ -4,6 +4,7 @@ mod backends;
 mod faults;
 mod governance;
 mod metro2;
+mod retention;
 mod rights;
 
 use std::path::{Path, PathBuf};
