@@ -3,12 +3,15 @@
 //!
 //!     cargo run --release -p registry-service --example report_latency -- DATA_DIR [POSTGRES_URL] [N]
 //!
-//! With a URL the keys come from DATA_DIR/config.toml (as the command line reads them).
+//! With a URL the keys come from DATA_DIR/config.toml (as the command line reads them). With
+//! `REPORT_LOGGED=1` each report is read as a person's read is, through `read_report`: built,
+//! then appended to the access log (a write and a signature) before it is returned.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use registry_core::report::{Audience, SubjectKey};
+use registry_service::audit::{Access, AccessAction, Actor};
 use registry_service::clock::SystemClock;
 use registry_service::vault::Keys;
 use registry_service::{Registry, RegistrySettings};
@@ -26,11 +29,17 @@ fn main() {
         settings.postgres = Some(PostgresSettings::new(url));
     }
     let registry = Registry::open(settings, Arc::new(SystemClock)).expect("the registry opens");
+    let logged = std::env::var("REPORT_LOGGED").is_ok_and(|v| v == "1");
     let mut micros = Vec::with_capacity(count as usize);
     let mut accounts = 0;
     for key in 1..=count {
         let started = Instant::now();
-        let report = registry.report_unlogged(SubjectKey(key), None, Audience::Masked).expect("a report");
+        let report = if logged {
+            let access = Access { actor: Actor::command_line(), action: AccessAction::DrillDown, purpose: None, consent_id: None };
+            registry.read_report(&access, SubjectKey(key), None, Audience::Masked).expect("a report")
+        } else {
+            registry.report_unlogged(SubjectKey(key), None, Audience::Masked).expect("a report")
+        };
         micros.push(started.elapsed().as_secs_f64() * 1e6);
         accounts += report.map_or(0, |r| r.summary.accounts_total);
     }

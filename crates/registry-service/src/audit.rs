@@ -11,7 +11,6 @@
 //! hash from the complete subtrees the store keeps.
 
 use std::collections::HashMap;
-use std::ops::ControlFlow;
 
 use base64::Engine;
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
@@ -23,6 +22,9 @@ use sha2::{Digest, Sha256};
 use crate::{Registry, ServiceError};
 
 type Proofs = Sha256;
+
+/// Entries `verify_log` reads at a time.
+const LOG_PAGE: u32 = 2048;
 
 /// Who read: the key's id and name and its role; the command line reads as the operator.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -347,46 +349,50 @@ impl Registry {
         let mut tip = LogTip::default();
         let mut fault: Option<LogFault> = None;
         let mut stored_nodes = Vec::new();
-        self.governance.for_each_log_entry(&mut |row| {
-            let expected = tip.size;
-            let problem = if row.seq != expected {
-                Some(format!("entry {expected} is missing (the next stored entry is numbered {})", row.seq))
-            } else {
-                match serde_json::from_str::<AccessEntry>(&row.entry) {
-                    Err(_) => Some("the entry is not a readable log entry".to_string()),
-                    Ok(entry) if entry.seq != expected => {
-                        Some(format!("the entry says it is entry {}, but it is stored as entry {expected}", entry.seq))
+        // Page by page, so that no store connection is held while the subtrees are compared.
+        let mut next = 0u64;
+        'pages: loop {
+            let page = self.governance.log_entries(next, LOG_PAGE)?;
+            let Some(last) = page.last() else { break };
+            next = last.seq + 1;
+            for row in page {
+                let expected = tip.size;
+                let problem = if row.seq != expected {
+                    Some(format!("entry {expected} is missing (the next stored entry is numbered {})", row.seq))
+                } else {
+                    match serde_json::from_str::<AccessEntry>(&row.entry) {
+                        Err(_) => Some("the entry is not a readable log entry".to_string()),
+                        Ok(entry) if entry.seq != expected => {
+                            Some(format!("the entry says it is entry {}, but it is stored as entry {expected}", entry.seq))
+                        }
+                        Ok(_) => None,
                     }
-                    Ok(_) => None,
+                };
+                if let Some(problem) = problem {
+                    fault = Some(LogFault { seq: expected, problem });
+                    break 'pages;
                 }
-            };
-            if let Some(problem) = problem {
-                fault = Some(LogFault { seq: expected, problem });
-                return Ok(ControlFlow::Break(()));
-            }
-            let (created, frontier) = push_leaf(&tip, leaf_hash(row.entry.as_bytes()));
-            stored_nodes.extend(created.iter().map(|n| (n.level, n.index, n.hash)));
-            tip = LogTip { size: expected + 1, frontier };
-            // A signed head for this size must sign this root.
-            if let Some(head) = heads_at.remove(&tip.size) {
-                let root = root_of(&tip.frontier.iter().map(|n| n.hash).collect::<Vec<_>>()).unwrap_or_default();
-                if head.root != root {
-                    fault = Some(LogFault {
-                        seq: expected,
-                        problem: format!("the signed head of {} entries does not match the entries: one of the first {} was altered", tip.size, tip.size),
-                    });
-                    return Ok(ControlFlow::Break(()));
+                let (created, frontier) = push_leaf(&tip, leaf_hash(row.entry.as_bytes()));
+                stored_nodes.extend(created.iter().map(|n| (n.level, n.index, n.hash)));
+                tip = LogTip { size: expected + 1, frontier };
+                // A signed head for this size must sign this root.
+                if let Some(head) = heads_at.remove(&tip.size) {
+                    let root = root_of(&tip.frontier.iter().map(|n| n.hash).collect::<Vec<_>>()).unwrap_or_default();
+                    if head.root != root {
+                        fault = Some(LogFault {
+                            seq: expected,
+                            problem: format!("the signed head of {} entries does not match the entries: one of the first {} was altered", tip.size, tip.size),
+                        });
+                        break 'pages;
+                    }
                 }
             }
-            // Compare the stored subtrees in chunks, so memory stays bounded on a long log.
-            if stored_nodes.len() >= 4096
-                && let Some(bad) = self.first_bad_node(&std::mem::take(&mut stored_nodes)).map_err(|e| registry_store::StoreError::Corrupt(e.to_string()))?
-            {
+            // Compare the stored subtrees a page at a time, so memory stays bounded.
+            if let Some(bad) = self.first_bad_node(&std::mem::take(&mut stored_nodes))? {
                 fault = Some(bad);
-                return Ok(ControlFlow::Break(()));
+                break;
             }
-            Ok(ControlFlow::Continue(()))
-        })?;
+        }
         if fault.is_none()
             && let Some(bad) = self.first_bad_node(&stored_nodes)?
         {

@@ -8,7 +8,6 @@
 //! The store holds rows; what a key may do and how the tree is hashed and signed is the
 //! service's (`registry-service/src/audit.rs`, `keys.rs`).
 
-use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -162,8 +161,9 @@ pub trait Governance: Send + Sync {
     fn log_entry(&self, seq: u64) -> StoreResult<Option<LogEntryRow>>;
     /// Every entry about one subject, in log order.
     fn subject_log(&self, subject: SubjectKey) -> StoreResult<Vec<LogEntryRow>>;
-    /// Every entry in storage order (by `seq`), whatever the numbers say: the auditor checks them.
-    fn for_each_log_entry(&self, each: &mut dyn FnMut(LogEntryRow) -> StoreResult<ControlFlow<()>>) -> StoreResult<()>;
+    /// Up to `limit` entries numbered `from` or more, by number (the auditor checks that the
+    /// numbers are what their positions say).
+    fn log_entries(&self, from: u64, limit: u32) -> StoreResult<Vec<LogEntryRow>>;
     /// The signed head of the tree at `size`, or the latest one.
     fn tree_head(&self, size: Option<u64>) -> StoreResult<Option<TreeHeadRow>>;
     /// Every signed head, by size.
@@ -377,16 +377,8 @@ impl Governance for SqliteGovernance {
         rows.map(|row| row.map_err(map_err)).collect()
     }
 
-    fn for_each_log_entry(&self, each: &mut dyn FnMut(LogEntryRow) -> StoreResult<ControlFlow<()>>) -> StoreResult<()> {
-        let conn = self.conn();
-        let mut statement = conn.prepare("SELECT seq, subject_key, entry FROM access_log ORDER BY seq").map_err(map_err)?;
-        let mut rows = statement.query([]).map_err(map_err)?;
-        while let Some(row) = rows.next().map_err(map_err)? {
-            if each(entry_from_row(row).map_err(map_err)?)?.is_break() {
-                break;
-            }
-        }
-        Ok(())
+    fn log_entries(&self, from: u64, limit: u32) -> StoreResult<Vec<LogEntryRow>> {
+        self.rows("SELECT seq, subject_key, entry FROM access_log WHERE seq >= ?1 ORDER BY seq LIMIT ?2", params![from as i64, limit], entry_from_row)
     }
 
     fn tree_head(&self, size: Option<u64>) -> StoreResult<Option<TreeHeadRow>> {

@@ -1,8 +1,6 @@
 //! The `Governance` tables on PostgreSQL, in the registry's own database
 //! (`migrations/postgres/0002_governance.sql`).
 
-use std::ops::ControlFlow;
-
 use postgres::Row;
 use registry_core::report::SubjectKey;
 
@@ -189,17 +187,16 @@ impl Governance for PostgresStore {
         })
     }
 
-    fn for_each_log_entry(&self, each: &mut dyn FnMut(LogEntryRow) -> StoreResult<ControlFlow<()>>) -> StoreResult<()> {
-        use postgres::fallible_iterator::FallibleIterator;
-        let mut conn = self.connection()?;
-        let params: [i64; 0] = [];
-        let mut rows = conn.query_raw("SELECT seq, subject_key, entry FROM access_log ORDER BY seq", params).map_err(map_err)?;
-        while let Some(row) = rows.next().map_err(map_err)? {
-            if each(entry_from_row(&row)?)?.is_break() {
-                break;
-            }
-        }
-        Ok(())
+    fn log_entries(&self, from: u64, limit: u32) -> StoreResult<Vec<LogEntryRow>> {
+        self.read(|conn| {
+            conn.prepared_query(
+                "SELECT seq, subject_key, entry FROM access_log WHERE seq >= $1 ORDER BY seq LIMIT $2",
+                &[&(from as i64), &i64::from(limit)],
+            )?
+            .iter()
+            .map(entry_from_row)
+            .collect()
+        })
     }
 
     fn tree_head(&self, size: Option<u64>) -> StoreResult<Option<TreeHeadRow>> {

@@ -9,7 +9,12 @@ use registry_service::{Registry, ServiceError};
 
 use crate::{Backend, examples, ingest, on_both_backends, open_on};
 
-on_both_backends!(keys_are_created_authenticated_and_revoked, every_read_is_logged_and_the_log_verifies, tampering_with_the_log_is_named);
+on_both_backends!(
+    keys_are_created_authenticated_and_revoked,
+    every_read_is_logged_and_the_log_verifies,
+    tampering_with_the_log_is_named,
+    a_log_longer_than_a_page_verifies_and_names_a_change_deep_in_it,
+);
 
 const SUBJECT_ID: &str = "11010519491231002X";
 
@@ -143,4 +148,21 @@ fn tampering_with_the_log_is_named(backend: Backend) {
         assert_eq!(fault.seq, seq, "{what}: {fault:?}");
         assert!(fault.problem.contains(problem), "{what}: {}", fault.problem);
     }
+}
+
+/// `verify_log` reads the log a page (2,048 entries) at a time and compares stored subtrees
+/// between pages: a log longer than a page verifies, and a change in its second page is found.
+fn a_log_longer_than_a_page_verifies_and_names_a_change_deep_in_it(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(registry) = open_on(backend, dir.path()) else { return };
+    let access = Access { actor: Actor::command_line(), action: AccessAction::Export, purpose: None, consent_id: None };
+    for _ in 0..2_100 {
+        registry.log_access(&access, Some(SubjectKey(7))).unwrap();
+    }
+    let verified = registry.verify_log().unwrap().unwrap();
+    assert_eq!(verified.entries, 2_100);
+    registry_service::audit::check_inclusion(&registry.inclusion_proof(2_077, None).unwrap()).unwrap();
+    tamper(&registry, "UPDATE access_log SET entry = replace(entry, 'export', 'self_view') WHERE seq = 2077");
+    let fault = registry.verify_log().unwrap().unwrap_err();
+    assert_eq!(fault.seq, 2_077, "{fault:?}");
 }
