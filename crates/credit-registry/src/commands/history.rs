@@ -1,5 +1,6 @@
 //! `history`: every stored version of an account's records, corrections included.
 
+use registry_service::audit::{Access, AccessAction, Actor};
 use serde_json::json;
 
 use crate::cli::HistoryArgs;
@@ -16,6 +17,14 @@ pub fn run(config: &Config, args: HistoryArgs) -> CommandResult {
             message: format!("{} has no account {:?}", args.furnisher, args.account),
         });
     }
+    // An account's records are personal data: the operator's read is logged like any other.
+    let access = Access {
+        actor: Actor::command_line(),
+        action: AccessAction::DrillDown,
+        purpose: Some(format!("history of a {} account", args.furnisher)),
+        consent_id: None,
+    };
+    registry.log_access(&access, None)?;
     if args.json {
         let list: Vec<_> = versions
             .iter()
