@@ -27,7 +27,8 @@ fn own_subject(caller: &Caller) -> Result<SubjectKey, ApiError> {
         .ok_or_else(|| ApiError::new(ErrorCode::Internal, "this consumer key is bound to no subject"))
 }
 
-/// The consumer's own report, unmasked. Logged in the access log as a self-view.
+/// The consumer's own report, unmasked where the jurisdiction profile says so (all three
+/// do). Logged in the access log as a self-view.
 #[utoipa::path(get, path = "/v1/me/report", tag = "consumers",
     params(AsOfQuery),
     responses(
@@ -46,7 +47,9 @@ pub async fn my_report(
     let AsOfQuery { as_of } = super::query(query)?;
     let access = Access { actor: caller.0.actor(), action: AccessAction::SelfView, purpose: None, consent_id: None };
     let registry = state.registry.clone();
-    let report = super::blocking(move || registry.read_report(&access, subject, as_of, Audience::Subject))
+    // What a consumer may see of their own file is the jurisdiction's to say.
+    let audience = if registry.profile().consumer.sees_full_report { Audience::Subject } else { Audience::Masked };
+    let report = super::blocking(move || registry.read_report(&access, subject, as_of, audience))
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::SubjectNotFound, "the registry holds no report about you"))?;
     Ok(Json(report))
