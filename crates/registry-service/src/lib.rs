@@ -26,7 +26,7 @@ use registry_core::identity::check_id;
 use registry_core::model::{Date, FurnisherId, IdType, NationalId, Pii, ReportedIdentity};
 use registry_core::report::{Audience, Report, ReportedBy, SubjectFile, SubjectKey, build_report};
 use ed25519_dalek::SigningKey;
-use registry_store::{Governance, PostgresSettings, PostgresStore, RecordVersion, SqliteGovernance, SqliteStore, Store, StoreError, SubmissionSummary};
+use registry_store::{DumpRow, Governance, PostgresSettings, PostgresStore, RecordVersion, SqliteGovernance, SqliteStore, Store, StoreError, SubmissionSummary};
 
 use crate::archive::Archive;
 use crate::audit::Access;
@@ -172,7 +172,8 @@ pub struct CopySummary {
 }
 
 /// Copies the embedded registry of `from.data_dir` into the empty PostgreSQL database `to`, in
-/// one transaction, keys unchanged (so every identifier and report reads the same). The file
+/// one transaction, keys unchanged (so every identifier and report reads the same), with its
+/// governance data (API keys, the access log, consents, inquiries, flags, disputes). The file
 /// archive stays in the data directory, which a PostgreSQL registry keeps using.
 pub fn copy_to_postgres(from: &RegistrySettings, to: PostgresSettings) -> Result<CopySummary, ServiceError> {
     let database = from.data_dir.join(DATABASE_FILE);
@@ -182,6 +183,14 @@ pub fn copy_to_postgres(from: &RegistrySettings, to: PostgresSettings) -> Result
     let keys = load_keys(from, true)?;
     let source = SqliteStore::open(&database, Duration::from_millis(from.lock_wait_ms))?;
     source.migrate()?;
+    let governance_file = from.data_dir.join(GOVERNANCE_FILE);
+    let governance = if governance_file.exists() {
+        let governance = SqliteGovernance::open(&governance_file, Duration::from_millis(from.lock_wait_ms))?;
+        governance.migrate_governance()?;
+        Some(governance)
+    } else {
+        None
+    };
     let destination = PostgresStore::open(to)?;
     destination.migrate()?;
     // The dump streams on its own thread into the load's single transaction: memory holds a
@@ -191,9 +200,13 @@ pub fn copy_to_postgres(from: &RegistrySettings, to: PostgresSettings) -> Result
         let source = &source;
         // `move`: the sender ends with the dump, which ends the load's input.
         let dumping = scope.spawn(move || {
-            source.dump(&mut |row| {
-                sender.send(row).map_err(|_| StoreError::Unavailable("the copy's destination stopped reading".into()))
-            })
+            let send = |row| sender.send(row).map_err(|_| StoreError::Unavailable("the copy's destination stopped reading".into()));
+            source.dump(&mut |row| send(row))?;
+            // Keys, the access log, consents, inquiries, flags and disputes travel with it.
+            if let Some(governance) = &governance {
+                governance.dump(&mut |row| send(DumpRow::Governance(row)))?;
+            }
+            Ok::<(), StoreError>(())
         });
         let loaded = destination.load(&mut receiver.iter().map(Ok));
         drop(receiver);

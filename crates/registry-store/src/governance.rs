@@ -113,6 +113,20 @@ pub struct DisputeRow {
     pub resolution: Option<String>,
 }
 
+/// One row of the governance tables, for `copy` (`SqliteGovernance::dump` →
+/// `PostgresStore::load`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GovernanceRow {
+    Key(ApiKeyRow),
+    Entry(LogEntryRow),
+    Node(LogNode),
+    Head(TreeHeadRow),
+    Consent(ConsentRow),
+    Inquiry(InquiryRow),
+    Flag(FlagRow),
+    Dispute(DisputeRow),
+}
+
 /// The log as an append finds it: its size and the complete subtrees that make up its right
 /// edge (the binary decomposition of `size`, largest first).
 #[derive(Clone, Debug, Default)]
@@ -525,6 +539,57 @@ impl Governance for SqliteGovernance {
 }
 
 impl SqliteGovernance {
+    /// Every row of every governance table, table by table, in key order.
+    pub fn dump(&self, each: &mut dyn FnMut(GovernanceRow) -> StoreResult<()>) -> StoreResult<()> {
+        for key in self.keys()? {
+            each(GovernanceRow::Key(key))?;
+        }
+        let mut from = 0;
+        loop {
+            let page = self.log_entries(from, 4096)?;
+            let Some(last) = page.last() else { break };
+            from = last.seq + 1;
+            for entry in page {
+                each(GovernanceRow::Entry(entry))?;
+            }
+        }
+        let nodes = self.rows("SELECT level, idx, hash FROM log_node ORDER BY level, idx", [], |row| {
+            Ok((row.get::<_, u32>(0)?, row.get::<_, i64>(1)?, row.get::<_, Vec<u8>>(2)?))
+        })?;
+        for (level, index, hash) in nodes {
+            each(GovernanceRow::Node(LogNode { level, index: index as u64, hash: hash_from(hash, "a log node")? }))?;
+        }
+        for head in self.tree_heads()? {
+            each(GovernanceRow::Head(head))?;
+        }
+        for consent in self.rows(&format!("SELECT {CONSENT_COLUMNS} FROM consent ORDER BY subject_key, consent_id"), [], consent_from_row)? {
+            each(GovernanceRow::Consent(consent))?;
+        }
+        let inquiries = self.rows(&format!("SELECT {INQUIRY_COLUMNS} FROM inquiry ORDER BY inquiry_id"), [], |row| {
+            Ok(InquiryRow { subject: SubjectKey(row.get(0)?), made_on: row.get(1)?, lender: row.get(2)?, purpose: row.get(3)?, consent_id: row.get(4)? })
+        })?;
+        for inquiry in inquiries {
+            each(GovernanceRow::Inquiry(inquiry))?;
+        }
+        let flags = self.rows(&format!("SELECT {FLAG_COLUMNS} FROM file_flag ORDER BY subject_key, flag_id"), [], |row| {
+            Ok(FlagRow {
+                flag_id: row.get(0)?,
+                subject: SubjectKey(row.get(1)?),
+                kind: row.get(2)?,
+                starts: row.get(3)?,
+                ends: row.get(4)?,
+                created_at: row.get(5)?,
+            })
+        })?;
+        for flag in flags {
+            each(GovernanceRow::Flag(flag))?;
+        }
+        for dispute in self.rows(&format!("SELECT {DISPUTE_COLUMNS} FROM dispute ORDER BY subject_key, dispute_id"), [], dispute_from_row)? {
+            each(GovernanceRow::Dispute(dispute))?;
+        }
+        Ok(())
+    }
+
     fn rows<T>(&self, sql: &str, params: impl rusqlite::Params, map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>) -> StoreResult<Vec<T>> {
         let conn = self.conn();
         let mut statement = conn.prepare_cached(sql).map_err(map_err)?;

@@ -211,6 +211,8 @@ pub enum DumpRow {
     /// A current record (`replaced: None`) or a replaced version: (replacing submission key,
     /// order of replacement).
     Record { account_key: i64, submission_key: i64, line: i64, columns: RecordColumns, replaced: Option<(i64, i64)> },
+    /// API keys, the access log, consents, inquiries, flags, disputes.
+    Governance(governance::GovernanceRow),
 }
 
 /// The outcome of starting a submission.

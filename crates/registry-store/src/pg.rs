@@ -1437,7 +1437,11 @@ impl PostgresStore {
         in_transaction(&mut conn, "BEGIN", |conn| {
             conn.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITER_LOCK]).map_err(map_err)?;
             let used: bool = conn
-                .query_one("SELECT EXISTS (SELECT 1 FROM submission) OR EXISTS (SELECT 1 FROM subject) OR EXISTS (SELECT 1 FROM meta)", &[])
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM submission) OR EXISTS (SELECT 1 FROM subject) OR EXISTS (SELECT 1 FROM meta) \
+                     OR EXISTS (SELECT 1 FROM api_key) OR EXISTS (SELECT 1 FROM access_log)",
+                    &[],
+                )
                 .map_err(map_err)?
                 .get(0);
             if used {
@@ -1465,7 +1469,8 @@ impl PostgresStore {
                  SELECT setval('subject_key_seq', coalesce((SELECT max(subject_key) FROM subject), 0) + 1, false); \
                  SELECT setval('identity_key_seq', coalesce((SELECT max(identity_key) FROM identity), 0) + 1, false); \
                  SELECT setval('account_key_seq', coalesce((SELECT max(account_key) FROM account), 0) + 1, false); \
-                 SELECT setval('history_key_seq', coalesce((SELECT max(history_key) FROM record_history), 0) + 1, false);",
+                 SELECT setval('history_key_seq', coalesce((SELECT max(history_key) FROM record_history), 0) + 1, false); \
+                 SELECT setval('inquiry_id_seq', coalesce((SELECT max(inquiry_id) FROM inquiry), 0) + 1, false);",
             )
             .map_err(map_err)?;
             Ok(count)
@@ -1482,7 +1487,7 @@ fn load_table(row: &DumpRow) -> (std::mem::Discriminant<DumpRow>, bool) {
 /// Rows of one kind written with one `COPY` (or insert, for the few meta and submission rows).
 const LOAD_BATCH_ROWS: usize = 10_000;
 
-fn load_rows(conn: &mut Client, rows: &[DumpRow], furnishers: &HashMap<i64, String>) -> StoreResult<()> {
+fn load_rows(conn: &mut Connection, rows: &[DumpRow], furnishers: &HashMap<i64, String>) -> StoreResult<()> {
     let Some(first) = rows.first() else { return Ok(()) };
     let copy = |conn: &mut Client, sql: &str, types: &[Type], each: &mut dyn FnMut(&mut BinaryCopyInWriter<'_>, &DumpRow) -> StoreResult<()>| -> StoreResult<()> {
         let sink = conn.copy_in(sql).map_err(map_err)?;
@@ -1569,6 +1574,13 @@ fn load_rows(conn: &mut Client, rows: &[DumpRow], furnishers: &HashMap<i64, Stri
                 w.write(&[subject_key, account_key, furnisher, account]).map_err(map_err)
             },
         ),
+        DumpRow::Governance(_) => {
+            for row in rows {
+                let DumpRow::Governance(row) = row else { return Err(corrupt("a dump mixed row kinds")) };
+                crate::pg_governance::insert_row(conn, row)?;
+            }
+            Ok(())
+        }
         DumpRow::Record { replaced, .. } => {
             let history = replaced.is_some();
             let (sql, types) = if history {

@@ -5,7 +5,7 @@ use postgres::Row;
 use registry_core::report::SubjectKey;
 
 use crate::governance::{
-    ApiKeyRow, CONSENT_COLUMNS, ConsentRow, DISPUTE_COLUMNS, DisputeRow, FLAG_COLUMNS, FlagRow, Governance, INQUIRY_COLUMNS, InquiryRow, LogAppend,
+    ApiKeyRow, CONSENT_COLUMNS, GovernanceRow, ConsentRow, DISPUTE_COLUMNS, DisputeRow, FLAG_COLUMNS, FlagRow, Governance, INQUIRY_COLUMNS, InquiryRow, LogAppend,
     LogEntryRow, LogNode, LogTip, TreeHeadRow, frontier_ids, hash_from,
 };
 use crate::pg::{Connection, in_transaction, map_err};
@@ -335,4 +335,44 @@ impl Governance for PostgresStore {
         )?;
         Ok(changed == 1)
     }
+}
+
+/// Inserts one copied governance row (`copy`, inside the load's transaction): the same SQL the
+/// live writes use, so a copied row is what the registry would have written.
+pub(crate) fn insert_row(conn: &mut Connection, row: &GovernanceRow) -> StoreResult<()> {
+    match row {
+        GovernanceRow::Key(key) => conn.prepared_execute(
+            &format!("INSERT INTO api_key ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"),
+            &[&key.key_id, &key.name, &key.role, &key.subject.map(|s| s.0), &&key.secret_sha256[..], &key.created_at, &key.revoked_at],
+        ),
+        GovernanceRow::Entry(entry) => conn.prepared_execute(
+            "INSERT INTO access_log (seq, subject_key, entry) VALUES ($1, $2, $3)",
+            &[&(entry.seq as i64), &entry.subject.map(|s| s.0), &entry.entry],
+        ),
+        GovernanceRow::Node(node) => conn.prepared_execute(
+            "INSERT INTO log_node (level, idx, hash) VALUES ($1, $2, $3)",
+            &[&(node.level as i32), &(node.index as i64), &&node.hash[..]],
+        ),
+        GovernanceRow::Head(head) => conn.prepared_execute(
+            "INSERT INTO tree_head (size, root, signed_at, signature) VALUES ($1, $2, $3, $4)",
+            &[&(head.size as i64), &&head.root[..], &head.signed_at, &head.signature],
+        ),
+        GovernanceRow::Consent(c) => conn.prepared_execute(
+            &format!("INSERT INTO consent ({CONSENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"),
+            &[&c.consent_id, &c.subject.0, &c.lender, &c.purpose, &c.granted_at, &c.expires, &c.revoked_at],
+        ),
+        GovernanceRow::Inquiry(i) => conn.prepared_execute(
+            &format!("INSERT INTO inquiry ({INQUIRY_COLUMNS}) VALUES ($1, $2, $3, $4, $5)"),
+            &[&i.subject.0, &i.made_on, &i.lender, &i.purpose, &i.consent_id],
+        ),
+        GovernanceRow::Flag(f) => conn.prepared_execute(
+            &format!("INSERT INTO file_flag ({FLAG_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"),
+            &[&f.flag_id, &f.subject.0, &f.kind, &f.starts, &f.ends, &f.created_at],
+        ),
+        GovernanceRow::Dispute(d) => conn.prepared_execute(
+            &format!("INSERT INTO dispute ({DISPUTE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"),
+            &[&d.dispute_id, &d.subject.0, &d.furnisher, &d.account, &d.field, &d.reason, &d.opened_on, &d.deadline, &d.status, &d.resolved_at, &d.resolution],
+        ),
+    }
+    .map(drop)
 }

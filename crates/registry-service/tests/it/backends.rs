@@ -89,7 +89,23 @@ fn a_registry_copied_to_postgres_reads_the_same_and_carries_on() {
     let sqlite_dir = dir.path().join("sqlite");
     let sqlite = open_on(Backend::Sqlite, &sqlite_dir).unwrap();
     ingest_all(&sqlite, &files, &manifest);
+    // Governance data travels too: a key, a consent, an inquiry, a flag, a dispute, the log.
+    let lender = sqlite.create_key(registry_service::keys::PrincipalRole::Lender, "bank-a", None).unwrap();
+    let subject = registry_core::report::SubjectKey(1);
+    let consent = sqlite.grant_consent(subject, "bank-a", "credit_application", "2022-12-31".parse().unwrap()).unwrap();
+    sqlite.place_flag(subject, registry_service::rights::FlagKind::FraudAlert, None).unwrap();
+    let access = registry_service::audit::Access {
+        actor: registry_service::audit::Actor::command_line(),
+        action: registry_service::audit::AccessAction::DrillDown,
+        purpose: None,
+        consent_id: None,
+    };
+    for _ in 0..5 {
+        sqlite.read_report(&access, subject, None, registry_core::report::Audience::Masked).unwrap();
+    }
+    let log_before = sqlite.verify_log().unwrap().unwrap();
     let expected = read_all(&sqlite, &manifest);
+    let flags_before = sqlite.flags(subject).unwrap();
     drop(sqlite);
 
     let to = registry_store::PostgresSettings::new(database.url());
@@ -104,6 +120,13 @@ fn a_registry_copied_to_postgres_reads_the_same_and_carries_on() {
     settings.keys = Some(copied.keys);
     let clock = registry_service::clock::FixedClock(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2022, 6, 30, 12, 0, 0).unwrap());
     let postgres = Registry::open(settings, std::sync::Arc::new(clock)).unwrap();
+    assert!(postgres.authenticate(&lender.key).unwrap().is_some(), "the key works on the copy");
+    assert_eq!(postgres.consents(subject).unwrap()[0].consent_id, consent.consent_id);
+    assert_eq!(postgres.flags(subject).unwrap(), flags_before);
+    let log_after = postgres.verify_log().unwrap().unwrap();
+    assert_eq!(log_after, log_before, "the same log, the same root");
+    postgres.log_access(&access, Some(subject)).unwrap();
+    assert_eq!(postgres.verify_log().unwrap().unwrap().entries, log_before.entries + 1, "and it carries on");
     let got = read_all(&postgres, &manifest);
     assert_eq!(got.len(), expected.len());
     for (got, expected) in got.iter().zip(&expected) {
