@@ -308,7 +308,7 @@ impl Registry {
             .map_err(|_| ServiceError::Internal("a sealed identifier is not text".into()))?;
         let identities = self.open_identities(&stored.identities)?;
         let as_of = as_of.unwrap_or_else(|| self.clock.today());
-        let (registry_alerts, inquiries, withheld) = self.registry_view(subject, as_of)?;
+        let rights::RegistryView { alerts: registry_alerts, inquiries, withheld } = self.registry_view(subject, as_of)?;
         let mut accounts = stored.accounts;
         if !withheld.is_empty() {
             accounts.retain(|history| {

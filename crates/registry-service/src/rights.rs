@@ -144,6 +144,14 @@ pub const DISPUTABLE_FIELDS: &[&str] = &[
     "past_due", "status", "payment_history", "first_delinquency", "last_payment", "special_comment", "funding", "subjects",
 ];
 
+/// What the registry adds to a subject's report as of a date (`registry_view`).
+pub(crate) struct RegistryView {
+    pub alerts: Vec<Alert>,
+    pub inquiries: Vec<Inquiry>,
+    /// (furnisher, account) of disputed accounts withheld past their deadline.
+    pub withheld: BTreeSet<(String, String)>,
+}
+
 fn random_id(prefix: &str) -> Result<String, ServiceError> {
     let mut bytes = [0u8; 12];
     getrandom::fill(&mut bytes).map_err(|e| ServiceError::Internal(format!("no randomness: {e}")))?;
@@ -449,7 +457,7 @@ impl Registry {
     /// What the registry itself says on a subject's report as of `as_of`: freezes and fraud
     /// alerts in force, the subject's open disputes; and which disputed accounts the profile
     /// withholds because their furnisher let the deadline pass.
-    pub(crate) fn registry_view(&self, subject: SubjectKey, as_of: Date) -> Result<(Vec<Alert>, Vec<Inquiry>, BTreeSet<(String, String)>), ServiceError> {
+    pub(crate) fn registry_view(&self, subject: SubjectKey, as_of: Date) -> Result<RegistryView, ServiceError> {
         let mut alerts = Vec::new();
         for flag in self.flags(subject)? {
             if flag.starts <= as_of && flag.ends.is_none_or(|end| as_of <= end) {
@@ -482,6 +490,6 @@ impl Registry {
             .into_iter()
             .map(|row| Ok(Inquiry { date: date_of(&row.made_on, "inquiry")?, lender: row.lender, purpose: row.purpose }))
             .collect::<Result<Vec<_>, ServiceError>>()?;
-        Ok((alerts, inquiries, withheld))
+        Ok(RegistryView { alerts, inquiries, withheld })
     }
 }
