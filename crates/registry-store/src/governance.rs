@@ -462,15 +462,7 @@ impl Governance for SqliteGovernance {
     }
 
     fn inquiries(&self, subject: SubjectKey) -> StoreResult<Vec<InquiryRow>> {
-        self.rows(&format!("SELECT {INQUIRY_COLUMNS} FROM inquiry WHERE subject_key = ?1 ORDER BY inquiry_id"), params![subject.0], |row| {
-            Ok(InquiryRow {
-                subject: SubjectKey(row.get(0)?),
-                made_on: row.get(1)?,
-                lender: row.get(2)?,
-                purpose: row.get(3)?,
-                consent_id: row.get(4)?,
-            })
-        })
+        self.rows(&format!("SELECT {INQUIRY_COLUMNS} FROM inquiry WHERE subject_key = ?1 ORDER BY inquiry_id"), params![subject.0], inquiry_from_row)
     }
 
     fn insert_flag(&self, f: &FlagRow) -> StoreResult<()> {
@@ -484,16 +476,7 @@ impl Governance for SqliteGovernance {
     }
 
     fn flags(&self, subject: SubjectKey) -> StoreResult<Vec<FlagRow>> {
-        self.rows(&format!("SELECT {FLAG_COLUMNS} FROM file_flag WHERE subject_key = ?1 ORDER BY created_at, flag_id"), params![subject.0], |row| {
-            Ok(FlagRow {
-                flag_id: row.get(0)?,
-                subject: SubjectKey(row.get(1)?),
-                kind: row.get(2)?,
-                starts: row.get(3)?,
-                ends: row.get(4)?,
-                created_at: row.get(5)?,
-            })
-        })
+        self.rows(&format!("SELECT {FLAG_COLUMNS} FROM file_flag WHERE subject_key = ?1 ORDER BY created_at, flag_id"), params![subject.0], flag_from_row)
     }
 
     fn end_flag(&self, subject: SubjectKey, flag_id: &str, ends: &str) -> StoreResult<bool> {
@@ -565,22 +548,11 @@ impl SqliteGovernance {
         for consent in self.rows(&format!("SELECT {CONSENT_COLUMNS} FROM consent ORDER BY subject_key, consent_id"), [], consent_from_row)? {
             each(GovernanceRow::Consent(consent))?;
         }
-        let inquiries = self.rows(&format!("SELECT {INQUIRY_COLUMNS} FROM inquiry ORDER BY inquiry_id"), [], |row| {
-            Ok(InquiryRow { subject: SubjectKey(row.get(0)?), made_on: row.get(1)?, lender: row.get(2)?, purpose: row.get(3)?, consent_id: row.get(4)? })
-        })?;
+        let inquiries = self.rows(&format!("SELECT {INQUIRY_COLUMNS} FROM inquiry ORDER BY inquiry_id"), [], inquiry_from_row)?;
         for inquiry in inquiries {
             each(GovernanceRow::Inquiry(inquiry))?;
         }
-        let flags = self.rows(&format!("SELECT {FLAG_COLUMNS} FROM file_flag ORDER BY subject_key, flag_id"), [], |row| {
-            Ok(FlagRow {
-                flag_id: row.get(0)?,
-                subject: SubjectKey(row.get(1)?),
-                kind: row.get(2)?,
-                starts: row.get(3)?,
-                ends: row.get(4)?,
-                created_at: row.get(5)?,
-            })
-        })?;
+        let flags = self.rows(&format!("SELECT {FLAG_COLUMNS} FROM file_flag ORDER BY subject_key, flag_id"), [], flag_from_row)?;
         for flag in flags {
             each(GovernanceRow::Flag(flag))?;
         }
@@ -607,6 +579,21 @@ fn consent_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ConsentRow> {
         granted_at: row.get(4)?,
         expires: row.get(5)?,
         revoked_at: row.get(6)?,
+    })
+}
+
+fn inquiry_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<InquiryRow> {
+    Ok(InquiryRow { subject: SubjectKey(row.get(0)?), made_on: row.get(1)?, lender: row.get(2)?, purpose: row.get(3)?, consent_id: row.get(4)? })
+}
+
+fn flag_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<FlagRow> {
+    Ok(FlagRow {
+        flag_id: row.get(0)?,
+        subject: SubjectKey(row.get(1)?),
+        kind: row.get(2)?,
+        starts: row.get(3)?,
+        ends: row.get(4)?,
+        created_at: row.get(5)?,
     })
 }
 

@@ -111,12 +111,7 @@ impl Governance for PostgresStore {
     }
 
     fn insert_key(&self, key: &ApiKeyRow) -> StoreResult<()> {
-        let mut conn = self.connection()?;
-        conn.prepared_execute(
-            &format!("INSERT INTO api_key ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"),
-            &[&key.key_id, &key.name, &key.role, &key.subject.map(|s| s.0), &&key.secret_sha256[..], &key.created_at, &key.revoked_at],
-        )?;
-        Ok(())
+        insert_row(&mut *self.connection()?, &GovernanceRow::Key(key.clone()))
     }
 
     fn key(&self, key_id: &str) -> StoreResult<Option<ApiKeyRow>> {
@@ -146,21 +141,11 @@ impl Governance for PostgresStore {
             let mut frontier = nodes_on(conn, &frontier_ids(size as u64))?;
             frontier.sort_by_key(|node| std::cmp::Reverse(node.level));
             let append = build(&LogTip { size: size as u64, frontier })?;
-            conn.prepared_execute(
-                "INSERT INTO access_log (seq, subject_key, entry) VALUES ($1, $2, $3)",
-                &[&(append.entry.seq as i64), &append.entry.subject.map(|s| s.0), &append.entry.entry],
-            )?;
+            insert_row(conn, &GovernanceRow::Entry(append.entry.clone()))?;
             for node in &append.nodes {
-                conn.prepared_execute(
-                    "INSERT INTO log_node (level, idx, hash) VALUES ($1, $2, $3)",
-                    &[&(node.level as i32), &(node.index as i64), &&node.hash[..]],
-                )?;
+                insert_row(conn, &GovernanceRow::Node(*node))?;
             }
-            let head = &append.head;
-            conn.prepared_execute(
-                "INSERT INTO tree_head (size, root, signed_at, signature) VALUES ($1, $2, $3, $4)",
-                &[&(head.size as i64), &&head.root[..], &head.signed_at, &head.signature],
-            )?;
+            insert_row(conn, &GovernanceRow::Head(append.head.clone()))?;
             Ok(append)
         })
     }
@@ -214,11 +199,7 @@ impl Governance for PostgresStore {
     }
 
     fn insert_consent(&self, c: &ConsentRow) -> StoreResult<()> {
-        self.connection()?.prepared_execute(
-            &format!("INSERT INTO consent ({CONSENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"),
-            &[&c.consent_id, &c.subject.0, &c.lender, &c.purpose, &c.granted_at, &c.expires, &c.revoked_at],
-        )?;
-        Ok(())
+        insert_row(&mut *self.connection()?, &GovernanceRow::Consent(c.clone()))
     }
 
     fn consent(&self, subject: SubjectKey, consent_id: &str) -> StoreResult<Option<ConsentRow>> {
@@ -248,11 +229,7 @@ impl Governance for PostgresStore {
     }
 
     fn insert_inquiry(&self, i: &InquiryRow) -> StoreResult<()> {
-        self.connection()?.prepared_execute(
-            &format!("INSERT INTO inquiry ({INQUIRY_COLUMNS}) VALUES ($1, $2, $3, $4, $5)"),
-            &[&i.subject.0, &i.made_on, &i.lender, &i.purpose, &i.consent_id],
-        )?;
-        Ok(())
+        insert_row(&mut *self.connection()?, &GovernanceRow::Inquiry(i.clone()))
     }
 
     fn inquiries(&self, subject: SubjectKey) -> StoreResult<Vec<InquiryRow>> {
@@ -267,11 +244,7 @@ impl Governance for PostgresStore {
     }
 
     fn insert_flag(&self, f: &FlagRow) -> StoreResult<()> {
-        self.connection()?.prepared_execute(
-            &format!("INSERT INTO file_flag ({FLAG_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"),
-            &[&f.flag_id, &f.subject.0, &f.kind, &f.starts, &f.ends, &f.created_at],
-        )?;
-        Ok(())
+        insert_row(&mut *self.connection()?, &GovernanceRow::Flag(f.clone()))
     }
 
     fn flags(&self, subject: SubjectKey) -> StoreResult<Vec<FlagRow>> {
@@ -300,11 +273,7 @@ impl Governance for PostgresStore {
     }
 
     fn insert_dispute(&self, d: &DisputeRow) -> StoreResult<()> {
-        self.connection()?.prepared_execute(
-            &format!("INSERT INTO dispute ({DISPUTE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"),
-            &[&d.dispute_id, &d.subject.0, &d.furnisher, &d.account, &d.field, &d.reason, &d.opened_on, &d.deadline, &d.status, &d.resolved_at, &d.resolution],
-        )?;
-        Ok(())
+        insert_row(&mut *self.connection()?, &GovernanceRow::Dispute(d.clone()))
     }
 
     fn subject_disputes(&self, subject: SubjectKey) -> StoreResult<Vec<DisputeRow>> {
@@ -337,8 +306,7 @@ impl Governance for PostgresStore {
     }
 }
 
-/// Inserts one copied governance row (`copy`, inside the load's transaction): the same SQL the
-/// live writes use, so a copied row is what the registry would have written.
+/// Inserts one governance row: the live writes and `copy` (inside the load's transaction) alike.
 pub(crate) fn insert_row(conn: &mut Connection, row: &GovernanceRow) -> StoreResult<()> {
     match row {
         GovernanceRow::Key(key) => conn.prepared_execute(

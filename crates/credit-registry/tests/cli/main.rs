@@ -182,25 +182,34 @@ fn the_demo_runs_from_an_empty_directory() {
 #[test]
 fn serve_answers_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir", dir.path().to_str().unwrap()])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    let address = loop {
-        line.clear();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "serve exited early");
-        if let Some(rest) = line.split("http://").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-    };
+    let (mut child, address, _stderr, _) = serve(dir.path(), "info");
     let mut response = ureq::get(&format!("http://{address}/health")).call().unwrap();
     assert_eq!(response.body_mut().read_to_string().unwrap().contains("\"ok\""), true);
     unsafe_kill(child.id(), "TERM");
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");
+}
+
+/// Starts `serve` on a free port with the given log filter: the child, its address, the rest of
+/// its stderr and the lines it printed up to the address.
+fn serve(data: &Path, log: &str) -> (std::process::Child, String, BufReader<std::process::ChildStderr>, String) {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir", data.to_str().unwrap()])
+        .env("CREDIT_REGISTRY_LOG", log)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let (mut line, mut printed) = (String::new(), String::new());
+    loop {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "serve exited early");
+        printed.push_str(&line);
+        if let Some(rest) = line.split("http://").nth(1) {
+            let address = rest.split_whitespace().next().unwrap().to_string();
+            return (child, address, stderr, printed);
+        }
+    }
 }
 
 fn unsafe_kill(pid: u32, signal: &str) {
@@ -575,22 +584,8 @@ fn no_personal_data_in_any_log_line_or_error_message() {
     let consumer = key("consumer", "me", Some(format!("{id_type}:{id}")));
 
     // The server, asked every way that fails.
-    let mut child = Command::new(BIN)
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir", data.to_str().unwrap()])
-        .env("CREDIT_REGISTRY_LOG", "debug")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    let address = loop {
-        line.clear();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "serve exited early");
-        logged.push_str(&line);
-        if let Some(rest) = line.split("http://").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_string();
-        }
-    };
+    let (mut child, address, mut stderr, first_lines) = serve(&data, "debug");
+    logged.push_str(&first_lines);
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
     let post = |key: &str, path: &str, body: String| {
         let mut response = agent
