@@ -54,7 +54,10 @@ impl TestServer {
             });
         });
         let addr = addr_rx.recv().unwrap();
-        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        // A connection per request: a refusal answers before reading the request's body, and
+        // the server then closes the connection, which a pooled client might try to reuse.
+        let agent: ureq::Agent =
+            ureq::Agent::config_builder().http_status_as_error(false).max_idle_connections(0).max_idle_connections_per_host(0).build().into();
         TestServer { base: format!("http://{addr}"), registry, operator, agent, shutdown: Some(shutdown), thread: Some(thread), _dir: dir }
     }
 
