@@ -93,6 +93,50 @@ pub enum Command {
     /// Apply the jurisdiction's retention of negative information (`serve` does it daily)
     #[command(subcommand)]
     Retention(RetentionCommand),
+    /// Explainable credit scores: train a points scorecard, evaluate it
+    #[command(subcommand)]
+    Score(ScoreCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScoreCommand {
+    /// Fit a scorecard (one points table per attribute) to a labelled CSV file
+    Train {
+        /// CSV with a header; every column but the target and the ignored ones is an attribute
+        #[arg(long, value_name = "FILE.csv")]
+        data: PathBuf,
+        /// The label column: 1 = bad (the event to predict), 0 = good
+        #[arg(long, value_name = "COLUMN")]
+        target: String,
+        /// Columns to leave out (row identifiers), comma-separated
+        #[arg(long, value_name = "COL,…", value_delimiter = ',')]
+        ignore: Vec<String>,
+        /// Attributes whose risk may only rise (`COL:increasing`) or fall (`COL:decreasing`) with
+        /// their value, comma-separated
+        #[arg(long, value_name = "COL:DIRECTION,…", value_delimiter = ',')]
+        monotone: Vec<String>,
+        /// Also cross-validate with this many folds and print each fold's AUC and KS
+        #[arg(long, value_name = "K")]
+        folds: Option<usize>,
+        /// Where to write the model (JSON)
+        #[arg(long, value_name = "MODEL.json")]
+        out: PathBuf,
+        /// Print the outcome as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Score a labelled CSV file with a model and print AUC, Gini and KS
+    Evaluate {
+        #[arg(long, value_name = "MODEL.json")]
+        model: PathBuf,
+        #[arg(long, value_name = "FILE.csv")]
+        data: PathBuf,
+        #[arg(long, value_name = "COLUMN")]
+        target: String,
+        /// Print {"auc", "gini", "ks", "rows"} as JSON
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -10,6 +10,7 @@ pub mod keys;
 pub mod metro2;
 pub mod migrate;
 pub mod report;
+pub mod score;
 pub mod serve;
 pub mod submission;
 

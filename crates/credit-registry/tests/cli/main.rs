@@ -623,3 +623,45 @@ fn no_personal_data_in_any_log_line_or_error_message() {
         assert!(leaks.is_empty(), "{what} contain personal data: {leaks:?}");
     }
 }
+
+#[test]
+fn a_scorecard_is_trained_on_a_csv_and_evaluated() {
+    let dir = tempfile::tempdir().unwrap();
+    // A small labelled file with a real signal: risk rises with `late`; `Id` is an identifier.
+    let mut csv = String::from("Id,late,income,bad\n");
+    for i in 0..3000u64 {
+        let late = i % 5;
+        let income = if i % 17 == 0 { "NA".to_string() } else { ((i * 7919) % 1000).to_string() };
+        let bad = u8::from((i * 2654435761) % 100 < 4 + 12 * late);
+        csv.push_str(&format!("{i},{late},{income},{bad}\n"));
+    }
+    let data = dir.path().join("train.csv");
+    std::fs::write(&data, csv).unwrap();
+    let model = dir.path().join("model.json");
+    let args = ["score", "train", "--data", data.to_str().unwrap(), "--target", "bad", "--ignore", "Id", "--monotone", "late:increasing", "--folds", "3", "--out", model.to_str().unwrap(), "--json"];
+    let trained = run(dir.path(), &args);
+    assert_eq!(status(&trained), 0, "{}", String::from_utf8_lossy(&trained.stderr));
+    let trained = json_of(&trained);
+    assert_eq!(trained["cross_validation"].as_array().unwrap().len(), 3);
+    let card: Value = serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    assert_eq!(card["format"], "credit-registry-scorecard");
+    let late = card["attributes"].as_array().unwrap().iter().find(|a| a["name"] == "late").unwrap();
+    let points: Vec<f64> = late["points"].as_array().unwrap()[1..].iter().map(|p| p.as_f64().unwrap()).collect();
+    assert!(points.windows(2).all(|w| w[0] >= w[1]), "more delinquency never raises the score: {points:?}");
+    let evaluated = run(dir.path(), &["score", "evaluate", "--model", model.to_str().unwrap(), "--data", data.to_str().unwrap(), "--target", "bad", "--json"]);
+    assert_eq!(status(&evaluated), 0);
+    let evaluated = json_of(&evaluated);
+    for metric in ["auc", "gini", "ks"] {
+        let value = evaluated[metric].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&value), "{metric} {value}");
+    }
+    assert!(evaluated["auc"].as_f64().unwrap() > 0.7, "{evaluated}");
+    // Bad input: named, exit 64.
+    let broken = dir.path().join("broken.csv");
+    std::fs::write(&broken, "late,bad\n1,0\nx,1\n").unwrap();
+    let output = run(dir.path(), &["score", "train", "--data", broken.to_str().unwrap(), "--target", "bad", "--out", model.to_str().unwrap()]);
+    assert_eq!(status(&output), 64);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("line 3"), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = run(dir.path(), &["score", "train", "--data", data.to_str().unwrap(), "--target", "bad", "--monotone", "late:sideways", "--out", model.to_str().unwrap()]);
+    assert_eq!(status(&output), 64);
+}
