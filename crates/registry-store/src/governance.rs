@@ -164,6 +164,8 @@ pub trait Governance: Send + Sync {
     fn key(&self, key_id: &str) -> StoreResult<Option<ApiKeyRow>>;
     /// Every key, revoked ones too, oldest first (by creation time, then id).
     fn keys(&self) -> StoreResult<Vec<ApiKeyRow>>;
+    /// Whether a key of `role` named `name` is live (not revoked).
+    fn has_live_key(&self, role: &str, name: &str) -> StoreResult<bool>;
     /// Marks a key revoked; false if there is no such key or it was revoked already.
     fn revoke_key(&self, key_id: &str, at: &str) -> StoreResult<bool>;
 
@@ -197,7 +199,8 @@ pub trait Governance: Send + Sync {
     fn insert_flag(&self, flag: &FlagRow) -> StoreResult<()>;
     /// A subject's freezes and fraud alerts, oldest first, ended ones too.
     fn flags(&self, subject: SubjectKey) -> StoreResult<Vec<FlagRow>>;
-    /// Sets the end of a flag that has none; false if there is no such open flag.
+    /// Makes `ends` the flag's last day when it had none or a later one; false if there is no
+    /// such flag or it had ended by then already.
     fn end_flag(&self, subject: SubjectKey, flag_id: &str, ends: &str) -> StoreResult<bool>;
 
     fn insert_dispute(&self, dispute: &DisputeRow) -> StoreResult<()>;
@@ -218,6 +221,7 @@ pub(crate) const DISPUTE_COLUMNS: &str =
 const GOVERNANCE_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite-governance/0001_initial.sql"),
     include_str!("../migrations/sqlite-governance/0002_consent.sql"),
+    include_str!("../migrations/sqlite-governance/0003_key_names.sql"),
 ];
 
 /// The embedded governance store: one SQLite file, one connection (its writes are small).
@@ -325,6 +329,12 @@ impl Governance for SqliteGovernance {
         rows.map(|row| row.map_err(map_err).and_then(with_secret)).collect()
     }
 
+    fn has_live_key(&self, role: &str, name: &str) -> StoreResult<bool> {
+        self.conn()
+            .query_row("SELECT EXISTS (SELECT 1 FROM api_key WHERE role = ?1 AND name = ?2 AND revoked_at IS NULL)", [role, name], |r| r.get(0))
+            .map_err(map_err)
+    }
+
     fn revoke_key(&self, key_id: &str, at: &str) -> StoreResult<bool> {
         let changed = self
             .conn()
@@ -335,8 +345,7 @@ impl Governance for SqliteGovernance {
 
     fn append_log(&self, build: &mut dyn FnMut(&LogTip) -> StoreResult<LogAppend>) -> StoreResult<LogAppend> {
         let conn = self.conn();
-        conn.execute_batch("BEGIN IMMEDIATE").map_err(map_err)?;
-        let result = (|| {
+        crate::sqlite::in_immediate(&conn, || {
             let size: i64 = conn.query_row("SELECT coalesce(max(seq) + 1, 0) FROM access_log", [], |r| r.get(0)).map_err(map_err)?;
             let tip = LogTip { size: size as u64, frontier: nodes_on(&conn, &frontier_ids(size as u64))? };
             let append = build(&tip)?;
@@ -359,17 +368,7 @@ impl Governance for SqliteGovernance {
             )
             .map_err(map_err)?;
             Ok(append)
-        })();
-        match result {
-            Ok(append) => {
-                conn.execute_batch("COMMIT").map_err(map_err)?;
-                Ok(append)
-            }
-            Err(e) => {
-                let _ = conn.execute_batch("ROLLBACK");
-                Err(e)
-            }
-        }
+        })
     }
 
     fn log_nodes(&self, ids: &[(u32, u64)]) -> StoreResult<Vec<LogNode>> {
@@ -482,7 +481,7 @@ impl Governance for SqliteGovernance {
     fn end_flag(&self, subject: SubjectKey, flag_id: &str, ends: &str) -> StoreResult<bool> {
         let changed = self
             .conn()
-            .execute("UPDATE file_flag SET ends = ?3 WHERE subject_key = ?1 AND flag_id = ?2 AND ends IS NULL", params![subject.0, flag_id, ends])
+            .execute("UPDATE file_flag SET ends = ?3 WHERE subject_key = ?1 AND flag_id = ?2 AND (ends IS NULL OR ends > ?3)", params![subject.0, flag_id, ends])
             .map_err(map_err)?;
         Ok(changed == 1)
     }

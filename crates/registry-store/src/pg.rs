@@ -35,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0001_initial.sql"),
     include_str!("../migrations/postgres/0002_governance.sql"),
     include_str!("../migrations/postgres/0003_consent.sql"),
+    include_str!("../migrations/postgres/0004_key_names.sql"),
 ];
 
 /// Advisory lock keys (any two constants unlikely to clash with another application's).

@@ -127,6 +127,14 @@ impl Governance for PostgresStore {
         self.read(|conn| conn.prepared_query(&format!("SELECT {KEY_COLUMNS} FROM api_key ORDER BY created_at, key_id"), &[])?.iter().map(key_from_row).collect())
     }
 
+    fn has_live_key(&self, role: &str, name: &str) -> StoreResult<bool> {
+        self.read(|conn| {
+            conn.prepared_query("SELECT EXISTS (SELECT 1 FROM api_key WHERE role = $1 AND name = $2 AND revoked_at IS NULL)", &[&role, &name])?[0]
+                .try_get(0)
+                .map_err(map_err)
+        })
+    }
+
     fn revoke_key(&self, key_id: &str, at: &str) -> StoreResult<bool> {
         let mut conn = self.connection()?;
         let changed = conn.prepared_execute("UPDATE api_key SET revoked_at = $2 WHERE key_id = $1 AND revoked_at IS NULL", &[&key_id, &at])?;
@@ -268,7 +276,7 @@ impl Governance for PostgresStore {
     fn end_flag(&self, subject: SubjectKey, flag_id: &str, ends: &str) -> StoreResult<bool> {
         let changed = self
             .connection()?
-            .prepared_execute("UPDATE file_flag SET ends = $3 WHERE subject_key = $1 AND flag_id = $2 AND ends IS NULL", &[&subject.0, &flag_id, &ends])?;
+            .prepared_execute("UPDATE file_flag SET ends = $3 WHERE subject_key = $1 AND flag_id = $2 AND (ends IS NULL OR ends > $3)", &[&subject.0, &flag_id, &ends])?;
         Ok(changed == 1)
     }
 

@@ -146,8 +146,7 @@ pub(crate) fn apply_migrations(conn: &Connection, migrations: &[&str]) -> StoreR
     }
     // IMMEDIATE takes the write lock first, so two processes migrating at once queue up
     // and the second finds nothing left to do.
-    conn.execute_batch("BEGIN IMMEDIATE").map_err(map_err)?;
-    let result = (|| {
+    in_immediate(conn, || {
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(map_err)?;
         if version > supported {
             return Err(StoreError::SchemaTooNew { found: version, supported });
@@ -157,9 +156,18 @@ pub(crate) fn apply_migrations(conn: &Connection, migrations: &[&str]) -> StoreR
             conn.execute_batch(&format!("PRAGMA user_version = {}", index + 1)).map_err(map_err)?;
         }
         Ok(())
-    })();
-    match result {
-        Ok(()) => conn.execute_batch("COMMIT").map_err(map_err),
+    })
+}
+
+/// Runs `work` in a write transaction that takes the file's write lock at once (BEGIN
+/// IMMEDIATE): committed if it succeeds, rolled back if it fails.
+pub(crate) fn in_immediate<T>(conn: &Connection, work: impl FnOnce() -> StoreResult<T>) -> StoreResult<T> {
+    conn.execute_batch("BEGIN IMMEDIATE").map_err(map_err)?;
+    match work() {
+        Ok(value) => {
+            conn.execute_batch("COMMIT").map_err(map_err)?;
+            Ok(value)
+        }
         Err(e) => {
             let _ = conn.execute_batch("ROLLBACK");
             Err(e)
@@ -259,8 +267,7 @@ impl Store for SqliteStore {
 
     fn purge_account(&self, furnisher: &FurnisherId, account: &str) -> StoreResult<u64> {
         let conn = self.writer();
-        conn.execute_batch("BEGIN IMMEDIATE").map_err(map_err)?;
-        let result = (|| {
+        in_immediate(&conn, || {
             let key: Option<i64> = conn
                 .query_row("SELECT account_key FROM account WHERE furnisher = ?1 AND account = ?2", [furnisher.as_str(), account], |r| r.get(0))
                 .optional()
@@ -283,17 +290,7 @@ impl Store for SqliteStore {
             let purged = conn.execute("DELETE FROM record WHERE account_key = ?1", [key]).map_err(map_err)?;
             conn.execute("DELETE FROM account WHERE account_key = ?1", [key]).map_err(map_err)?;
             Ok(purged as u64)
-        })();
-        match result {
-            Ok(purged) => {
-                conn.execute_batch("COMMIT").map_err(map_err)?;
-                Ok(purged)
-            }
-            Err(e) => {
-                let _ = conn.execute_batch("ROLLBACK");
-                Err(e)
-            }
-        }
+        })
     }
 
     fn meta(&self, name: &str) -> StoreResult<Option<String>> {
