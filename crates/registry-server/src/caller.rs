@@ -75,7 +75,7 @@ impl RateLimiter {
         // Keys are few (one per institution or person); a bucket that has refilled is
         // indistinguishable from none, so the map is pruned of those when it grows.
         if buckets.len() > 100_000 {
-            buckets.retain(|_, b| f64::from(now.duration_since(b.updated).as_secs() as u32) * per_second < capacity);
+            buckets.retain(|_, b| b.tokens + now.duration_since(b.updated).as_secs_f64() * per_second < capacity);
         }
         let bucket = buckets.entry(key_id.to_owned()).or_insert(Bucket { tokens: capacity, updated: now });
         bucket.tokens = (bucket.tokens + now.duration_since(bucket.updated).as_secs_f64() * per_second).min(capacity);

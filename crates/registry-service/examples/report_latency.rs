@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use registry_core::report::{Audience, SubjectKey};
-use registry_service::audit::{Access, AccessAction, Actor};
+use registry_service::audit::{Access, AccessAction};
 use registry_service::clock::SystemClock;
 use registry_service::vault::Keys;
 use registry_service::{Registry, RegistrySettings};
@@ -35,7 +35,7 @@ fn main() {
     for key in 1..=count {
         let started = Instant::now();
         let report = if logged {
-            let access = Access { actor: Actor::command_line(), action: AccessAction::DrillDown, purpose: None, consent_id: None };
+            let access = Access::command_line(AccessAction::DrillDown, None);
             registry.read_report(&access, SubjectKey(key), None, Audience::Masked).expect("a report")
         } else {
             registry.report_unlogged(SubjectKey(key), None, Audience::Masked).expect("a report")

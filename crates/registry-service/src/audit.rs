@@ -44,6 +44,13 @@ impl Actor {
     }
 }
 
+impl Access {
+    /// A read by the operator at the command line.
+    pub fn command_line(action: AccessAction, purpose: Option<String>) -> Access {
+        Access { actor: Actor::command_line(), action, purpose, consent_id: None }
+    }
+}
+
 /// What kind of read it was.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -234,7 +241,7 @@ impl Registry {
 
     /// Appends one entry (under the log's lock) and signs the new head. Returns its number.
     pub fn log_access(&self, access: &Access, subject: Option<SubjectKey>) -> Result<u64, ServiceError> {
-        let at = self.clock.now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let at = self.now_text();
         let mut entry = AccessEntry {
             seq: 0,
             at: at.clone(),
@@ -441,15 +448,11 @@ pub fn check_inclusion(proof: &InclusionProofDoc) -> Result<(), String> {
     let root = decode_hash(&proof.tree_head.root)?;
     check_head_signature(&proof.tree_head)?;
     let digests: Vec<LogHash> = proof.path.iter().map(|h| decode_hash(h)).collect::<Result<_, _>>()?;
-    let digests: Vec<digest_output::Output> = digests.iter().map(|d| (*d).into()).collect();
+    let digests: Vec<sha2::digest::Output<Proofs>> = digests.iter().map(|d| (*d).into()).collect();
     let inclusion = ct_merkle::InclusionProof::<Proofs>::from_digests(digests.iter());
     ct_merkle::RootHash::<Proofs>::new(root.into(), proof.tree_size)
         .verify_inclusion(&proof.entry.as_bytes(), proof.seq, &inclusion)
         .map_err(|e| format!("the inclusion proof does not verify: {e:?}"))
-}
-
-mod digest_output {
-    pub type Output = sha2::digest::Output<sha2::Sha256>;
 }
 
 fn decode_hash(text: &str) -> Result<LogHash, String> {

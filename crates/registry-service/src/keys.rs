@@ -151,7 +151,7 @@ impl Registry {
             role: role.as_str().to_owned(),
             subject,
             secret_sha256: Sha256::digest(secret.as_bytes()).into(),
-            created_at: self.clock.now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            created_at: self.now_text(),
             revoked_at: None,
         };
         self.governance.insert_key(&row)?;
@@ -164,7 +164,7 @@ impl Registry {
 
     /// Revokes a key at once: its next request is refused.
     pub fn revoke_key(&self, key_id: &str) -> Result<(), ServiceError> {
-        let at = self.clock.now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let at = self.now_text();
         if self.governance.revoke_key(key_id, &at)? {
             return Ok(());
         }

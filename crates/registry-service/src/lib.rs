@@ -303,11 +303,17 @@ impl Registry {
     /// Builds a subject's report without logging it: for tests, benchmarks and comparisons
     /// inside the registry. Whatever hands a report to a person goes through `read_report`.
     pub fn report_unlogged(&self, subject: SubjectKey, as_of: Option<Date>, audience: Audience) -> Result<Option<Report>, ServiceError> {
+        let as_of = as_of.unwrap_or_else(|| self.clock.today());
+        Ok(self.subject_file(subject, as_of)?.map(|file| build_report(&file, as_of, audience)))
+    }
+
+    /// Everything held about a subject for a report as of `as_of`: the stored file, opened, with
+    /// what the registry itself adds (inquiries, freezes, disputes, withheld accounts).
+    pub(crate) fn subject_file(&self, subject: SubjectKey, as_of: Date) -> Result<Option<SubjectFile>, ServiceError> {
         let Some(stored) = self.store.subject(subject)? else { return Ok(None) };
         let id = String::from_utf8(self.vault.open(Purpose::Identifier, &stored.id_sealed)?)
             .map_err(|_| ServiceError::Internal("a sealed identifier is not text".into()))?;
         let identities = self.open_identities(&stored.identities)?;
-        let as_of = as_of.unwrap_or_else(|| self.clock.today());
         let rights::RegistryView { alerts: registry_alerts, inquiries, withheld } = self.registry_view(subject, as_of)?;
         let mut accounts = stored.accounts;
         if !withheld.is_empty() {
@@ -316,15 +322,14 @@ impl Registry {
                 !withheld.contains(&(history.furnisher.clone(), number))
             });
         }
-        let file = SubjectFile {
+        Ok(Some(SubjectFile {
             subject,
             identifier: NationalId { id_type: stored.id_type, id: Pii(id) },
             identities,
             accounts,
             inquiries,
             registry_alerts,
-        };
-        Ok(Some(build_report(&file, as_of, audience)))
+        }))
     }
 
     fn open_identities(&self, sealed: &[registry_store::StoredIdentity]) -> Result<Vec<ReportedBy>, ServiceError> {
@@ -338,10 +343,9 @@ impl Registry {
         Ok(identities)
     }
 
-    /// Every identity furnishers reported for a subject, opened.
-    pub(crate) fn identities(&self, subject: SubjectKey) -> Result<Vec<ReportedIdentity>, ServiceError> {
-        let Some(stored) = self.store.subject(subject)? else { return Ok(Vec::new()) };
-        Ok(self.open_identities(&stored.identities)?.into_iter().map(|r| r.identity).collect())
+    /// Now, as the registry writes times: RFC 3339, UTC, to the second.
+    pub(crate) fn now_text(&self) -> String {
+        self.clock.now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
     }
 
     /// The jurisdiction profile in force.

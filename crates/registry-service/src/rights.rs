@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use registry_core::model::{Date, FurnisherId, IdType};
-use registry_core::report::{Alert, AlertKind, Audience, Inquiry, Report, SubjectKey};
+use registry_core::report::{Alert, AlertKind, Audience, Inquiry, Report, ReportedBy, SubjectKey, build_report};
 use registry_store::governance::{ConsentRow, DisputeRow, FlagRow, InquiryRow};
 use serde::{Deserialize, Serialize};
 
@@ -88,6 +88,13 @@ pub struct FlagView {
 }
 
 /// What a flag is: a freeze (no new credit) or a fraud alert (verify identity first).
+impl FlagView {
+    /// Whether the flag applies on `day`.
+    pub fn in_force_on(&self, day: Date) -> bool {
+        self.starts <= day && self.ends.is_none_or(|end| day <= end)
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FlagKind {
     Freeze,
@@ -180,11 +187,14 @@ fn normalise_name(name: &str) -> String {
     name.trim().to_lowercase()
 }
 
-impl Registry {
-    fn now_text(&self) -> String {
-        self.clock.now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
-    }
+/// Birth date exactly, family name case-insensitively, against any identity reported.
+fn identity_matches(identities: &[ReportedBy], claimed: &InquirySubject) -> bool {
+    let family = normalise_name(&claimed.family_name);
+    identities.iter().any(|r| r.identity.birth_date.as_ref().is_some_and(|b| b.0 == claimed.birth_date))
+        && identities.iter().any(|r| normalise_name(&r.identity.family_name.0) == family)
+}
 
+impl Registry {
     fn consent_view(&self, row: ConsentRow) -> Result<ConsentView, ServiceError> {
         let expires = date_of(&row.expires, "consent expiry")?;
         let status = if row.revoked_at.is_some() {
@@ -214,9 +224,7 @@ impl Registry {
         if expires < self.clock.today() {
             return Err(ServiceError::InvalidInput("expires is a date not in the past".into()));
         }
-        let lender_exists =
-            self.governance.keys()?.iter().any(|k| k.role == PrincipalRole::Lender.as_str() && k.name == lender && k.revoked_at.is_none());
-        if !lender_exists {
+        if !self.governance.has_live_key(PrincipalRole::Lender.as_str(), lender)? {
             return Err(ServiceError::InvalidInput("there is no lender with that name (a lender is named as its API key is)".to_string()));
         }
         let row = ConsentRow {
@@ -270,15 +278,17 @@ impl Registry {
             Err(ServiceError::InvalidInput(_)) => None,
             Err(other) => return Err(other),
         };
-        if found != Some(consent.subject) || !self.identity_matches(consent.subject, &request.subject)? {
-            return Err(not_found());
-        }
+        let file = match found {
+            Some(subject) if subject == consent.subject => self.subject_file(subject, today)?,
+            _ => None,
+        };
+        let Some(file) = file.filter(|file| identity_matches(&file.identities, &request.subject)) else { return Err(not_found()) };
         // 3. A frozen file answers no inquiry for new credit.
         if purpose.new_credit && self.flag_active(consent.subject, FlagKind::Freeze, today)? {
             return Err(refused(Refusal::FileFrozen, "the subject has frozen their file against inquiries for new credit"));
         }
         // 4. The report before this inquiry (it does not count itself), shaped by the purpose.
-        let mut report = self.report_unlogged(consent.subject, Some(today), Audience::Masked)?.ok_or_else(not_found)?;
+        let mut report = build_report(&file, today, Audience::Masked);
         if purpose.sees == Sees::Summary {
             report.accounts.clear();
             report.inquiries.clear();
@@ -300,14 +310,6 @@ impl Registry {
         Ok(report)
     }
 
-    /// Birth date exactly, family name case-insensitively, against any identity reported.
-    fn identity_matches(&self, subject: SubjectKey, claimed: &InquirySubject) -> Result<bool, ServiceError> {
-        let identities = self.identities(subject)?;
-        let family = normalise_name(&claimed.family_name);
-        Ok(identities.iter().any(|identity| identity.birth_date.as_ref().is_some_and(|b| b.0 == claimed.birth_date))
-            && identities.iter().any(|identity| normalise_name(&identity.family_name.0) == family))
-    }
-
     fn flag_view(row: FlagRow) -> Result<FlagView, ServiceError> {
         Ok(FlagView {
             starts: date_of(&row.starts, "flag start")?,
@@ -322,7 +324,7 @@ impl Registry {
     }
 
     fn flag_active(&self, subject: SubjectKey, kind: FlagKind, on: Date) -> Result<bool, ServiceError> {
-        Ok(self.flags(subject)?.iter().any(|f| f.kind == kind.as_str() && f.starts <= on && f.ends.is_none_or(|end| on <= end)))
+        Ok(self.flags(subject)?.iter().any(|f| f.kind == kind.as_str() && f.in_force_on(on)))
     }
 
     /// Places a freeze (until lifted, or `until`) or a fraud alert (a year, or `until`) from today.
@@ -354,24 +356,13 @@ impl Registry {
     /// Lifts the flag of `kind` in force: yesterday is its last day.
     pub fn lift_flag(&self, subject: SubjectKey, kind: FlagKind) -> Result<(), ServiceError> {
         let today = self.clock.today();
-        let active: Vec<FlagView> = self
-            .flags(subject)?
-            .into_iter()
-            .filter(|f| f.kind == kind.as_str() && f.starts <= today && f.ends.is_none_or(|end| today <= end))
-            .collect();
+        let active: Vec<FlagView> = self.flags(subject)?.into_iter().filter(|f| f.kind == kind.as_str() && f.in_force_on(today)).collect();
         if active.is_empty() {
             return Err(ServiceError::NotFound(format!("no {} is in force", kind.as_str())));
         }
         let yesterday = (today - chrono::Days::new(1)).to_string();
         for flag in active {
-            // A flag still open-ended is ended; one with an end date gets an earlier one.
-            if !self.governance.end_flag(subject, &flag.flag_id, &yesterday)? {
-                let mut row = self.governance.flags(subject)?.into_iter().find(|f| f.flag_id == flag.flag_id).ok_or_else(|| ServiceError::Internal("a flag vanished".into()))?;
-                row.flag_id = random_id("flg_")?;
-                row.starts = today.to_string();
-                row.ends = Some(yesterday.clone());
-                self.governance.insert_flag(&row)?;
-            }
+            self.governance.end_flag(subject, &flag.flag_id, &yesterday)?;
         }
         Ok(())
     }
@@ -460,7 +451,7 @@ impl Registry {
     pub(crate) fn registry_view(&self, subject: SubjectKey, as_of: Date) -> Result<RegistryView, ServiceError> {
         let mut alerts = Vec::new();
         for flag in self.flags(subject)? {
-            if flag.starts <= as_of && flag.ends.is_none_or(|end| as_of <= end) {
+            if flag.in_force_on(as_of) {
                 let (kind, message) = match flag.kind.as_str() {
                     "freeze" => (AlertKind::SecurityFreeze, format!("security freeze since {}: no inquiry for new credit is answered", flag.starts)),
                     _ => (AlertKind::FraudAlert, format!("fraud alert since {}: verify the applicant's identity before extending credit", flag.starts)),

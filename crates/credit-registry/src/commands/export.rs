@@ -9,7 +9,7 @@ use std::io::{self, BufWriter, Seek, Write};
 use std::path::Path;
 
 use anyhow::Context;
-use registry_service::audit::{Access, AccessAction, Actor};
+use registry_service::audit::{Access, AccessAction};
 use registry_service::export::ExportFormat;
 
 use crate::cli::{self, ExportArgs};
@@ -38,12 +38,7 @@ pub fn run(config: &Config, args: ExportArgs) -> CommandResult {
     };
     // Personal data leaves the registry: logged (one entry for the furnisher's whole cycle)
     // before it is handed over.
-    let access = Access {
-        actor: Actor::command_line(),
-        action: AccessAction::Export,
-        purpose: Some(format!("export of {} as of {}", args.furnisher, args.as_of)),
-        consent_id: None,
-    };
+    let access = Access::command_line(AccessAction::Export, Some(format!("export of {} as of {}", args.furnisher, args.as_of)));
     registry.log_access(&access, None)?;
     match &args.out {
         Some(path) => {

@@ -1,6 +1,6 @@
 //! `history`: every stored version of an account's records, corrections included.
 
-use registry_service::audit::{Access, AccessAction, Actor};
+use registry_service::audit::{Access, AccessAction};
 use serde_json::json;
 
 use crate::cli::HistoryArgs;
@@ -18,12 +18,7 @@ pub fn run(config: &Config, args: HistoryArgs) -> CommandResult {
         });
     }
     // An account's records are personal data: the operator's read is logged like any other.
-    let access = Access {
-        actor: Actor::command_line(),
-        action: AccessAction::DrillDown,
-        purpose: Some(format!("history of a {} account", args.furnisher)),
-        consent_id: None,
-    };
+    let access = Access::command_line(AccessAction::DrillDown, Some(format!("history of a {} account", args.furnisher)));
     registry.log_access(&access, None)?;
     if args.json {
         let list: Vec<_> = versions

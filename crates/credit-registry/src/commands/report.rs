@@ -2,7 +2,7 @@
 
 use registry_core::report::{Audience, SubjectKey, render_text};
 use registry_service::ServiceError;
-use registry_service::audit::{Access, AccessAction, Actor};
+use registry_service::audit::{Access, AccessAction};
 
 use crate::cli::ReportArgs;
 use crate::commands::{open_registry, print_json};
@@ -26,7 +26,7 @@ pub fn run(config: &Config, args: ReportArgs) -> CommandResult {
         _ => return Err(Failure::usage("give --id-type and --id, or --registry-id")),
     };
     // The operator's own read: logged like any other.
-    let access = Access { actor: Actor::command_line(), action: AccessAction::DrillDown, purpose: None, consent_id: None };
+    let access = Access::command_line(AccessAction::DrillDown, None);
     let report = registry.read_report(&access, subject, args.as_of, Audience::Masked)?.ok_or_else(not_found)?;
     if args.json {
         print_json(&report)

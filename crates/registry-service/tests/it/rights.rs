@@ -187,6 +187,13 @@ fn a_freeze_stops_new_credit_inquiries_only_while_in_force(backend: Backend) {
     let report = registry.report_unlogged(subject, None, Audience::Subject).unwrap().unwrap();
     assert!(!report.alerts.iter().any(|a| a.kind == AlertKind::FraudAlert), "expired after a year");
     assert_eq!(registry.flags(subject).unwrap().len(), 2);
+    // A fraud alert with an end date can be lifted early too.
+    registry.place_flag(subject, FlagKind::FraudAlert, None).unwrap();
+    clock.advance(days(2));
+    registry.lift_flag(subject, FlagKind::FraudAlert).unwrap();
+    let report = registry.report_unlogged(subject, None, Audience::Subject).unwrap().unwrap();
+    assert!(!report.alerts.iter().any(|a| a.kind == AlertKind::FraudAlert), "lifted");
+    assert!(matches!(registry.lift_flag(subject, FlagKind::FraudAlert), Err(ServiceError::NotFound(_))));
 }
 
 fn open_disputes(registry: &Registry, subject: SubjectKey) -> Vec<String> {
