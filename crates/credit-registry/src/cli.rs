@@ -100,24 +100,46 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum ScoreCommand {
-    /// Fit a scorecard (one points table per attribute) to a labelled CSV file
+    /// Fit a scorecard (one points table per attribute) to a labelled CSV file or to the
+    /// registry's own history: both a boosted additive model and a weight-of-evidence logistic
+    /// regression are fitted over the same bins, and the more accurate out of sample is kept.
+    /// Writes MODEL.json and its model card beside it (MODEL.card.md)
     Train {
         /// CSV with a header; every column but the target and the ignored ones is an attribute
-        #[arg(long, value_name = "FILE.csv")]
-        data: PathBuf,
+        #[arg(long, value_name = "FILE.csv", required_unless_present = "from_registry", conflicts_with = "from_registry")]
+        data: Option<PathBuf>,
         /// The label column: 1 = bad (the event to predict), 0 = good
-        #[arg(long, value_name = "COLUMN")]
-        target: String,
-        /// Columns to leave out (row identifiers), comma-separated
+        #[arg(long, value_name = "COLUMN", required_unless_present = "from_registry", conflicts_with = "from_registry")]
+        target: Option<String>,
+        /// Columns to leave out (row identifiers, attributes the law forbids), comma-separated
         #[arg(long, value_name = "COL,…", value_delimiter = ',')]
         ignore: Vec<String>,
         /// Attributes whose risk may only rise (`COL:increasing`) or fall (`COL:decreasing`) with
-        /// their value, comma-separated
+        /// their value, comma-separated (registry attributes have theirs from the catalogue)
         #[arg(long, value_name = "COL:DIRECTION,…", value_delimiter = ',')]
         monotone: Vec<String>,
-        /// Also cross-validate with this many folds and print each fold's AUC and KS
+        /// Build the development sample from the registry: the attribute catalogue as of
+        /// --as-of, labelled bad when any account goes 90+ days past due (or worse) within
+        /// --horizon-months
+        #[arg(long, requires = "as_of")]
+        from_registry: bool,
+        /// The observation date of --from-registry
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        as_of: Option<Date>,
+        /// The outcome window of --from-registry, 1 to 24 months
+        #[arg(long, value_name = "MONTHS", default_value_t = 12)]
+        horizon_months: u32,
+        /// Also write the development sample of --from-registry as CSV (attributes and `bad`),
+        /// to evaluate or compare with other tools
+        #[arg(long, value_name = "FILE.csv", requires = "from_registry")]
+        sample_out: Option<PathBuf>,
+        /// Compare the two fits by K-fold cross-validation and print each fold [default: one
+        /// 80/20 split]
         #[arg(long, value_name = "K")]
         folds: Option<usize>,
+        /// The model's id, shown with every score [default: from the data or the date]
+        #[arg(long, value_name = "ID")]
+        model_id: Option<String>,
         /// Where to write the model (JSON)
         #[arg(long, value_name = "MODEL.json")]
         out: PathBuf,
@@ -125,7 +147,8 @@ pub enum ScoreCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Score a labelled CSV file with a model and print AUC, Gini and KS
+    /// Score a labelled CSV file with a model: AUC, Gini, KS, bad rates by score band and the
+    /// calibration table (predicted against observed bad rates, by tenth of the population)
     Evaluate {
         #[arg(long, value_name = "MODEL.json")]
         model: PathBuf,
@@ -133,10 +156,55 @@ pub enum ScoreCommand {
         data: PathBuf,
         #[arg(long, value_name = "COLUMN")]
         target: String,
-        /// Print {"auc", "gini", "ks", "rows"} as JSON
+        /// Width of the score bands, in points
+        #[arg(long, value_name = "POINTS", default_value_t = 50)]
+        band_width: i64,
+        /// Print {"auc", "gini", "ks", "rows", "bands", "calibration"} as JSON
         #[arg(long)]
         json: bool,
     },
+    /// The population stability index between two samples' scores: each file's `score` column
+    /// (two `score batch` outputs, say) or, with --model, the scores of its attribute columns
+    Stability {
+        /// The reference sample (the development sample, last quarter's scores)
+        #[arg(long, value_name = "FILE.csv")]
+        expected: PathBuf,
+        /// The sample to compare with it
+        #[arg(long, value_name = "FILE.csv")]
+        actual: PathBuf,
+        /// Score the files' attribute columns with this model instead of reading `score`
+        #[arg(long, value_name = "MODEL.json")]
+        model: Option<PathBuf>,
+        /// Width of the score bands, in points
+        #[arg(long, value_name = "POINTS", default_value_t = 50)]
+        band_width: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Score every subject in the registry with the model in force (configuration
+    /// `score_model`, or the shipped model) and write one CSV row per subject
+    Batch {
+        /// The date to score as of [default: today, UTC]
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        as_of: Option<Date>,
+        /// Write here [default: standard output]
+        #[arg(long, value_name = "FILE.csv")]
+        out: Option<PathBuf>,
+        /// Also write every catalogue attribute (a sample for `score stability --model` or for
+        /// training elsewhere)
+        #[arg(long)]
+        attributes: bool,
+        /// Print a summary as JSON on standard output (needs --out)
+        #[arg(long, requires = "out")]
+        json: bool,
+    },
+    /// Print a model's card (Markdown): data, period, performance, points tables, exclusions
+    Card {
+        #[arg(long, value_name = "MODEL.json")]
+        model: PathBuf,
+    },
+    /// Print the attribute catalogue: name, reason code, monotonicity, definition
+    Attributes,
 }
 
 #[derive(Debug, Subcommand)]

@@ -33,6 +33,7 @@ struct FileConfig {
     request_body_bytes_max: Option<u64>,
     rate_limit_per_minute: Option<u32>,
     jurisdiction: Option<String>,
+    score_model: Option<std::path::PathBuf>,
     identifier_hash_key: Option<String>,
     data_encryption_key: Option<String>,
     log_signing_key: Option<String>,
@@ -97,6 +98,9 @@ impl Config {
         if let Some(jurisdiction) = env("CREDIT_REGISTRY_JURISDICTION").or(file.jurisdiction) {
             registry_service::profile::Profile::named(&jurisdiction).map_err(|e| Failure::usage(format!("jurisdiction: {e}")))?;
             registry.jurisdiction = jurisdiction;
+        }
+        if let Some(path) = env("CREDIT_REGISTRY_SCORE_MODEL").map(std::path::PathBuf::from).or(file.score_model) {
+            registry.score_model = Some(path);
         }
         if server.rate_limit_per_minute == 0 {
             return Err(Failure::usage("rate_limit_per_minute must be at least 1"));

@@ -77,7 +77,7 @@ fn run(config: &Config, command: Command) -> Result<(), Failure> {
         Command::Keys(command) => commands::keys::run(config, command),
         Command::Audit(command) => commands::keys::audit(config, command),
         Command::Retention(command) => commands::keys::retention(config, command),
-        Command::Score(command) => commands::score::run(command),
+        Command::Score(command) => commands::score::run(config, command),
     }
 }
 

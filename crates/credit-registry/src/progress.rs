@@ -102,3 +102,11 @@ pub fn count_bar(total: u64, prefix: &str) -> ProgressBar {
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
 }
+
+/// A count of things whose total is not known in advance (subjects scored).
+pub fn counter(prefix: &str) -> ProgressBar {
+    let style = ProgressStyle::with_template("{prefix:>10} {spinner} {pos} {per_sec} {msg}").expect("valid template");
+    let bar = ProgressBar::new_spinner().with_style(style).with_prefix(prefix.to_string());
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}

@@ -20,6 +20,21 @@ fn is_missing(text: &str) -> bool {
     matches!(text.trim(), "" | "NA" | "NaN" | "nan" | "null" | "NULL" | "?")
 }
 
+/// One cell's value: missing, or a finite number; otherwise what is wrong and where.
+fn cell(text: &str, line: usize, column: &str) -> Result<Option<f64>, String> {
+    if is_missing(text) {
+        return Ok(None);
+    }
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("line {line}, column {column:?}: {text:?} is not a number (missing values are empty or NA)"))?;
+    if !value.is_finite() {
+        return Err(format!("line {line}, column {column:?}: not a finite number"));
+    }
+    Ok(Some(value))
+}
+
 impl Dataset {
     pub fn rows(&self) -> usize {
         self.target.len()
@@ -62,18 +77,7 @@ impl Dataset {
                 _ => return Err(ScoreError::Data(format!("line {line}: the target {target:?} is {label:?}, not 0 or 1"))),
             });
             for (column, &at) in kept.iter().enumerate() {
-                let text = record.get(at).unwrap_or("");
-                let value = if is_missing(text) {
-                    None
-                } else {
-                    let value: f64 = text.trim().parse().map_err(|_| {
-                        ScoreError::Data(format!("line {line}, column {:?}: {text:?} is not a number (missing values are empty or NA)", headers[at]))
-                    })?;
-                    if !value.is_finite() {
-                        return Err(ScoreError::Data(format!("line {line}, column {:?}: not a finite number", headers[at])));
-                    }
-                    Some(value)
-                };
+                let value = cell(record.get(at).unwrap_or(""), line, &headers[at]).map_err(ScoreError::Data)?;
                 data.columns[column].push(value);
             }
         }
@@ -85,6 +89,28 @@ impl Dataset {
             return Err(ScoreError::Data(format!("the target {target:?} must have both 0s and 1s")));
         }
         Ok(data)
+    }
+
+    /// Reads only the `wanted` columns of a CSV file with a header (no label needed): what
+    /// scoring a sample reads. Values as `read_csv` reads them.
+    pub fn read_columns(path: &Path, wanted: &[String]) -> Result<Vec<Vec<Option<f64>>>, ScoreError> {
+        let file = std::fs::File::open(path).map_err(|source| ScoreError::Io { context: format!("opening {}", path.display()), source })?;
+        let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(file);
+        let within = |message: String| ScoreError::Data(format!("{}: {message}", path.display()));
+        let headers: Vec<String> = reader.headers().map_err(|e| within(format!("the header row cannot be read: {e}")))?.iter().map(|h| h.trim().to_string()).collect();
+        let at: Vec<usize> = wanted
+            .iter()
+            .map(|name| headers.iter().position(|h| h == name).ok_or_else(|| within(format!("there is no column {name:?}"))))
+            .collect::<Result<_, _>>()?;
+        let mut columns = vec![Vec::new(); wanted.len()];
+        for (index, record) in reader.records().enumerate() {
+            let line = index + 2;
+            let record = record.map_err(|e| within(format!("line {line}: {e}")))?;
+            for (column, &i) in columns.iter_mut().zip(&at) {
+                column.push(cell(record.get(i).unwrap_or(""), line, &headers[i]).map_err(|e| within(e))?);
+            }
+        }
+        Ok(columns)
     }
 
     /// The rows at `indices`, in that order.

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::binning::Cuts;
 use crate::boost::{Additive, Monotone};
+use crate::Performance;
 use crate::data::Dataset;
 
 /// Format identifier written into every model file.
@@ -39,6 +40,13 @@ impl Scaling {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AttributePoints {
     pub name: String,
+    /// Reason code: the catalogue's (`A01` …) for registry attributes, `V01` … by column
+    /// position otherwise.
+    #[serde(default)]
+    pub code: String,
+    /// The sentence a subject reads when this attribute costs them points.
+    #[serde(default)]
+    pub reason: String,
     pub monotone: Monotone,
     pub cuts: Cuts,
     /// Points of the missing bin, then of each bin in order.
@@ -52,17 +60,81 @@ pub struct Scorecard {
     pub format: String,
     pub format_version: u32,
     pub model_id: String,
+    /// Which fit produced the tables (both are points tables, scored the same way).
+    #[serde(default)]
+    pub kind: ModelKind,
     pub target: String,
     pub scaling: Scaling,
     /// Points every subject starts from.
     pub base_points: f64,
     pub attributes: Vec<AttributePoints>,
+    /// What the model was trained on and how it performed: the model card's facts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<ModelCard>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelKind {
+    /// Cyclic gradient boosting over the bins (`boost.rs`).
+    #[default]
+    BoostedAdditive,
+    /// Weight-of-evidence logistic regression (`woe.rs`).
+    WoeLogistic,
+}
+
+impl ModelKind {
+    pub fn describe(self) -> &'static str {
+        match self {
+            ModelKind::BoostedAdditive => "additive model boosted over binned attributes",
+            ModelKind::WoeLogistic => "weight-of-evidence logistic regression",
+        }
+    }
+}
+
+/// One fit compared out of sample.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    pub kind: ModelKind,
+    /// Means over the folds.
+    pub auc: f64,
+    pub gini: f64,
+    pub ks: f64,
+    pub folds: Vec<Performance>,
+}
+
+/// An attribute left out on purpose, and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Excluded {
+    pub attribute: String,
+    pub why: String,
+}
+
+/// The facts of the model card (`card.rs` renders them with the points tables).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelCard {
+    /// What the development sample was.
+    pub data: String,
+    /// The observation date and outcome window, for samples built from the registry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period: Option<String>,
+    pub rows: usize,
+    pub bad_rate: f64,
+    /// How the candidates were compared ("5-fold cross-validation", "one 80/20 split").
+    pub validation: String,
+    pub candidates: Vec<Candidate>,
+    /// The chosen model on every training row.
+    pub training: Performance,
+    pub excluded: Vec<Excluded>,
 }
 
 /// One attribute's part of a score.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Reason {
+    pub code: String,
     pub attribute: String,
+    /// The plain sentence.
+    pub reason: String,
     /// Points below the attribute's best bin.
     pub points_lost: f64,
 }
@@ -76,7 +148,7 @@ pub struct Scored {
 
 impl Scorecard {
     /// Turns the fitted log-odds of bad into points.
-    pub fn from_additive(model_id: &str, target: &str, names: &[String], monotone: &[Monotone], fitted: &Additive, scaling: Scaling) -> Scorecard {
+    pub fn from_additive(model_id: &str, kind: ModelKind, target: &str, names: &[String], monotone: &[Monotone], fitted: &Additive, scaling: Scaling) -> Scorecard {
         let factor = scaling.factor();
         // score = offset − factor·log-odds(bad); offset puts base_odds (good:bad) at base_score.
         let offset = scaling.base_score - factor * scaling.base_odds.ln();
@@ -88,6 +160,8 @@ impl Scorecard {
             .enumerate()
             .map(|(j, (shape, name))| AttributePoints {
                 name: name.clone(),
+                code: crate::attributes::find(name).map_or_else(|| format!("V{:02}", j + 1), |a| a.code.to_owned()),
+                reason: crate::attributes::find(name).map_or_else(|| format!("The value of {name}"), |a| a.reason.to_owned()),
                 monotone: monotone.get(j).copied().unwrap_or_default(),
                 cuts: shape.cuts.clone(),
                 points: shape.scores.iter().map(|s| round2(-factor * s)).collect(),
@@ -98,23 +172,52 @@ impl Scorecard {
             format: FORMAT.into(),
             format_version: FORMAT_VERSION,
             model_id: model_id.into(),
+            kind,
             target: target.into(),
             scaling,
             base_points: round2(base_points),
             attributes,
+            card: None,
         }
     }
 
     /// The unclamped points of each row: higher is safer.
     pub fn raw_points(&self, data: &Dataset) -> Result<Vec<f64>, String> {
-        let columns = self.columns_of(data)?;
-        let mut points = vec![self.base_points; data.rows()];
+        Ok(self.points_of_columns(&self.columns_of(data)?))
+    }
+
+    /// The unclamped points of each row, given the model's attributes' columns in its order.
+    pub fn points_of_columns(&self, columns: &[&Vec<Option<f64>>]) -> Vec<f64> {
+        let rows = columns.first().map_or(0, |c| c.len());
+        let mut points = vec![self.base_points; rows];
         for (attribute, column) in self.attributes.iter().zip(columns) {
-            for (total, &x) in points.iter_mut().zip(column) {
+            for (total, &x) in points.iter_mut().zip(column.iter()) {
                 *total += attribute.points[attribute.cuts.bin(x)];
             }
         }
-        Ok(points)
+        points
+    }
+
+    /// The model's attribute names, in its order.
+    pub fn attribute_names(&self) -> Vec<String> {
+        self.attributes.iter().map(|a| a.name.clone()).collect()
+    }
+
+    /// Where each of the model's attributes is in `names`, or which one is missing: how the
+    /// registry maps the catalogue's values onto a model once, before scoring many subjects.
+    pub fn positions_in(&self, names: &[String]) -> Result<Vec<usize>, String> {
+        self.attributes
+            .iter()
+            .map(|a| names.iter().position(|n| *n == a.name).ok_or_else(|| format!("the model uses {:?}, which is not an attribute here", a.name)))
+            .collect()
+    }
+
+    /// The probability of bad the points stand for (the scaling read backwards).
+    pub fn probability_of_bad(&self, points: f64) -> f64 {
+        let factor = self.scaling.factor();
+        let offset = self.scaling.base_score - factor * self.scaling.base_odds.ln();
+        // points = offset + factor·ln(odds of good)
+        1.0 / (1.0 + ((points - offset) / factor).exp())
     }
 
     /// The data's columns in the model's attribute order, or which one is missing.
@@ -127,16 +230,30 @@ impl Scorecard {
             .collect()
     }
 
+    /// Each attribute's best points (what a reason is measured against).
+    pub fn best_points(&self) -> Vec<f64> {
+        self.attributes.iter().map(|a| a.points.iter().copied().fold(f64::NEG_INFINITY, f64::max)).collect()
+    }
+
     /// The score of one subject given each attribute's value, with its reason codes.
     pub fn score(&self, values: &[Option<f64>]) -> Scored {
+        self.score_against(values, &self.best_points())
+    }
+
+    /// `score`, with `best_points` computed once by the caller (batch scoring).
+    pub fn score_against(&self, values: &[Option<f64>], best_points: &[f64]) -> Scored {
         let mut total = self.base_points;
         let mut reasons = Vec::new();
-        for (attribute, &value) in self.attributes.iter().zip(values) {
+        for ((attribute, &value), &best) in self.attributes.iter().zip(values).zip(best_points) {
             let points = attribute.points[attribute.cuts.bin(value)];
             total += points;
-            let best = attribute.points.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             if best - points > 0.0 {
-                reasons.push(Reason { attribute: attribute.name.clone(), points_lost: round2(best - points) });
+                reasons.push(Reason {
+                    code: attribute.code.clone(),
+                    attribute: attribute.name.clone(),
+                    reason: attribute.reason.clone(),
+                    points_lost: round2(best - points),
+                });
             }
         }
         reasons.sort_by(|a, b| b.points_lost.total_cmp(&a.points_lost).then_with(|| a.attribute.cmp(&b.attribute)));
@@ -180,7 +297,7 @@ mod tests {
             ],
             rounds: 1,
         };
-        Scorecard::from_additive("test", "bad", &["late".into(), "age".into()], &[Monotone::Increasing, Monotone::Decreasing], &fitted, Scaling::default())
+        Scorecard::from_additive("test", ModelKind::BoostedAdditive, "bad", &["late".into(), "age".into()], &[Monotone::Increasing, Monotone::Decreasing], &fitted, Scaling::default())
     }
 
     #[test]

@@ -67,6 +67,9 @@ pub enum AccessAction {
     /// Retention deleted an account whose negative information expired (the subject is the
     /// account's first person; `purpose` says which rule).
     RetentionPurge,
+    /// The operator scored every subject (`score batch`, `score train --from-registry`): one
+    /// entry per run, its date in `purpose`.
+    ScoreBatch,
 }
 
 /// One entry of the access log, exactly as hashed (its JSON, fields in this order).

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod profile;
 pub mod retention;
 pub mod rights;
+pub mod scoring;
 pub mod vault;
 
 use std::fs;
@@ -63,6 +64,8 @@ pub struct RegistrySettings {
     pub postgres: Option<PostgresSettings>,
     /// The jurisdiction profile (`cn`, `us`, `eu-nl`): purposes, dispute deadline, retention.
     pub jurisdiction: String,
+    /// The scorecard that scores reports; `None`: the model shipped with the registry.
+    pub score_model: Option<PathBuf>,
 }
 
 impl RegistrySettings {
@@ -75,6 +78,7 @@ impl RegistrySettings {
             lock_wait_ms: 600_000,
             postgres: None,
             jurisdiction: profile::DEFAULT_PROFILE.to_owned(),
+            score_model: None,
         }
     }
 }
@@ -132,6 +136,7 @@ pub struct Registry {
     archive: Archive,
     settings: RegistrySettings,
     clock: Arc<dyn Clock>,
+    score_model: scoring::ScoreModel,
 }
 
 /// Opens the configured store and brings its schema to this build's version, without keys
@@ -255,7 +260,11 @@ impl Registry {
         }
         let archive = Archive::open(&settings.data_dir.join(ARCHIVE_DIR), settings.archive_retention_days)
             .map_err(io_error("opening the archive failed"))?;
-        Ok(Registry { store, governance, log_signer, profile, vault, archive, settings, clock })
+        let score_model = match &settings.score_model {
+            Some(path) => scoring::ScoreModel::load(path)?,
+            None => scoring::ScoreModel::shipped(),
+        };
+        Ok(Registry { store, governance, log_signer, profile, vault, archive, settings, clock, score_model })
     }
 
     pub fn settings(&self) -> &RegistrySettings {
@@ -304,7 +313,11 @@ impl Registry {
     /// inside the registry. Whatever hands a report to a person goes through `read_report`.
     pub fn report_unlogged(&self, subject: SubjectKey, as_of: Option<Date>, audience: Audience) -> Result<Option<Report>, ServiceError> {
         let as_of = as_of.unwrap_or_else(|| self.clock.today());
-        Ok(self.subject_file(subject, as_of)?.map(|file| build_report(&file, as_of, audience)))
+        Ok(self.subject_file(subject, as_of)?.map(|file| {
+            let mut report = build_report(&file, as_of, audience);
+            self.add_score(&mut report);
+            report
+        }))
     }
 
     /// Everything held about a subject for a report as of `as_of`: the stored file, opened, with

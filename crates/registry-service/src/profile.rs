@@ -28,6 +28,7 @@ pub struct Profile {
     pub dispute: DisputeRules,
     pub retention: RetentionRules,
     pub consumer: ConsumerRules,
+    pub scoring: ScoringRules,
     #[serde(rename = "purpose")]
     pub purposes: Vec<PurposeRule>,
 }
@@ -63,6 +64,20 @@ pub struct RetentionRules {
 #[serde(deny_unknown_fields)]
 pub struct ConsumerRules {
     pub sees_full_report: bool,
+}
+
+/// What no scorecard of this registry may use: listed on every model card it trains.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScoringRules {
+    pub excluded: Vec<ExcludedAttribute>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExcludedAttribute {
+    pub attribute: String,
+    pub why: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -289,6 +289,8 @@ impl Registry {
         }
         // 4. The report before this inquiry (it does not count itself), shaped by the purpose.
         let mut report = build_report(&file, today, Audience::Masked);
+        // Scored before the purpose trims the accounts away: the score is of the whole file.
+        self.add_score(&mut report);
         if purpose.sees == Sees::Summary {
             report.accounts.clear();
             report.inquiries.clear();

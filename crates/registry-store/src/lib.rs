@@ -13,7 +13,7 @@ mod writing;
 mod sqlite;
 pub mod testing;
 
-use std::ops::ControlFlow;
+use std::ops::{ControlFlow, Range};
 use std::sync::Arc;
 
 use registry_core::furnishing::{FileRejection, Format, RecordError};
@@ -210,7 +210,7 @@ pub enum DumpRow {
     Membership { subject_key: i64, account_key: i64, furnisher: String, account: String },
     /// A current record (`replaced: None`) or a replaced version: (replacing submission key,
     /// order of replacement).
-    Record { account_key: i64, submission_key: i64, line: i64, columns: RecordColumns, replaced: Option<(i64, i64)> },
+    Record { account_key: i64, submission_key: i64, line: i64, columns: RecordColumns<'static>, replaced: Option<(i64, i64)> },
     /// API keys, the access log, consents, inquiries, flags, disputes.
     Governance(governance::GovernanceRow),
 }
@@ -296,6 +296,15 @@ pub trait Store: Send + Sync {
     fn purge_account(&self, furnisher: &FurnisherId, account: &str) -> StoreResult<u64>;
 
     fn subject(&self, subject: SubjectKey) -> StoreResult<Option<StoredSubject>>;
+
+    /// Calls `visit` with every subject whose key is in `keys` and who has an account, by
+    /// subject key, with the accounts and current records `subject` would return, in one read
+    /// snapshot, until it breaks. Streams: one subject in memory at a time. What batch scoring
+    /// and training read, a range of keys per thread.
+    fn for_each_subject_accounts(&self, keys: Range<i64>, visit: &mut dyn FnMut(SubjectKey, Vec<AccountHistory>) -> ControlFlow<()>) -> StoreResult<()>;
+
+    /// The greatest subject key in use, if any subject exists.
+    fn subject_key_max(&self) -> StoreResult<Option<i64>>;
 
     /// Cheap liveness check.
     fn ping(&self) -> StoreResult<()>;

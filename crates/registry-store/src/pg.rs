@@ -10,7 +10,7 @@
 //! with binary `COPY`.
 
 use std::collections::{HashMap, HashSet};
-use std::ops::ControlFlow;
+use std::ops::{ControlFlow, Range};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
@@ -649,6 +649,56 @@ impl Store for PostgresStore {
         })
     }
 
+    fn for_each_subject_accounts(&self, keys: Range<i64>, visit: &mut dyn FnMut(SubjectKey, Vec<AccountHistory>) -> ControlFlow<()>) -> StoreResult<()> {
+        let mut conn = self.connection()?;
+        in_transaction(&mut conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", |conn| {
+            let columns = &*RECORD_COLUMNS_R;
+            // Each subject's own copies of its records (co-located by subject once distributed).
+            let params: [&(dyn ToSql + Sync); 2] = [&keys.start, &keys.end];
+            let mut rows = conn
+                .query_raw(
+                    &format!(
+                        "SELECT {columns}, m.furnisher, m.account FROM subject_account m \
+                         JOIN record r ON r.subject_key = m.subject_key AND r.account_key = m.account_key \
+                         WHERE m.subject_key >= $1 AND m.subject_key < $2 \
+                         ORDER BY m.subject_key, r.account_key, r.as_of"
+                    ),
+                    params,
+                )
+                .map_err(map_err)?;
+            let furnisher_at = RECORD_COLUMN_COUNT;
+            let mut current: Option<(i64, i64)> = None;
+            let mut accounts: Vec<AccountHistory> = Vec::new();
+            while let Some(row) = rows.next().map_err(map_err)? {
+                let subject: i64 = row.try_get(0).map_err(map_err)?;
+                let account_key: i64 = row.try_get(1).map_err(map_err)?;
+                if current.is_some_and(|(s, _)| s != subject) {
+                    let (done, _) = current.expect("checked");
+                    if visit(SubjectKey(done), std::mem::take(&mut accounts)).is_break() {
+                        return Ok(());
+                    }
+                }
+                if current != Some((subject, account_key)) {
+                    accounts.push(AccountHistory { furnisher: row.try_get(furnisher_at).map_err(map_err)?, records: Vec::new() });
+                    current = Some((subject, account_key));
+                }
+                let account: String = row.try_get(furnisher_at + 1).map_err(map_err)?;
+                let (facts, links) = record_from_row(&row, &account)?;
+                if let Some(history) = accounts.last_mut() {
+                    history.records.push(StoredRecord { facts, subjects: links });
+                }
+            }
+            if let Some((subject, _)) = current {
+                let _ = visit(SubjectKey(subject), accounts);
+            }
+            Ok(())
+        })
+    }
+
+    fn subject_key_max(&self) -> StoreResult<Option<i64>> {
+        self.read(|conn| Ok(conn.prepared_query_opt("SELECT max(subject_key) FROM subject", &[])?.and_then(|row| row.get(0))))
+    }
+
     fn ping(&self) -> StoreResult<()> {
         self.read(|conn| conn.batch_execute("SELECT 1").map_err(map_err))
     }
@@ -699,13 +749,16 @@ fn record_from_row(row: &Row, account: &str) -> StoreResult<(registry_core::mode
     let opt_int8 = |i: usize| row.try_get::<_, Option<i64>>(i).map_err(map_err);
     let text = |i: usize| row.try_get::<_, String>(i).map_err(map_err);
     let opt_text = |i: usize| row.try_get::<_, Option<String>>(i).map_err(map_err);
+    // Borrowed from the row: parsed in place, no copy per coded column.
+    let code = |i: usize| row.try_get::<_, &str>(i).map(std::borrow::Cow::Borrowed).map_err(map_err);
+    let opt_code = |i: usize| row.try_get::<_, Option<&str>>(i).map(|v| v.map(std::borrow::Cow::Borrowed)).map_err(map_err);
     codec::RecordColumns {
         account: account.to_owned(),
         as_of: int4(2)?,
-        product: text(6)?,
+        product: code(6)?,
         opened: int4(7)?,
         closed: opt_int4(8)?,
-        currency: text(9)?,
+        currency: code(9)?,
         credit_limit: opt_int8(10)?,
         original_amount: opt_int8(11)?,
         term_months: opt_int4(12)?,
@@ -713,14 +766,14 @@ fn record_from_row(row: &Row, account: &str) -> StoreResult<(registry_core::mode
         actual_payment: opt_int8(14)?,
         balance: int8(15)?,
         past_due: int8(16)?,
-        status: text(17)?,
+        status: code(17)?,
         payment_history: text(18)?,
         first_delinquency: opt_int4(19)?,
         last_payment: opt_int4(20)?,
         special_comment: opt_text(21)?,
-        dispute: text(22)?,
-        subjects: text(23)?,
-        funding: opt_text(24)?,
+        dispute: code(22)?,
+        subjects: code(23)?,
+        funding: opt_code(24)?,
         reporter_id: opt_text(25)?,
     }
     .into_facts()
@@ -1251,7 +1304,7 @@ impl<'a> RecordValues<'a> {
     }
 
     /// A dumped record as it was stored (dates YYYYMMDD fit an integer).
-    fn from_columns(c: &'a crate::RecordColumns, account_key: i64, submission_key: i64, line: i64) -> RecordValues<'a> {
+    fn from_columns(c: &'a crate::RecordColumns<'_>, account_key: i64, submission_key: i64, line: i64) -> RecordValues<'a> {
         let int4 = |v: i64| v as i32;
         RecordValues {
             account_key,

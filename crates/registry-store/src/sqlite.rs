@@ -2,7 +2,7 @@
 //! (SQLite allows one writer at a time anyway) and a pool of readers, so reports are served
 //! while a submission is being applied.
 
-use std::ops::ControlFlow;
+use std::ops::{ControlFlow, Range};
 use std::path::{Path, PathBuf};
 use std::sync::{LazyLock, Mutex, MutexGuard};
 use std::time::Duration;
@@ -505,12 +505,67 @@ impl Store for SqliteStore {
         result
     }
 
+    fn for_each_subject_accounts(&self, keys: Range<i64>, visit: &mut dyn FnMut(SubjectKey, Vec<AccountHistory>) -> ControlFlow<()>) -> StoreResult<()> {
+        let conn = self.reader()?;
+        // A scan touches most pages once: read them mapped rather than copied through the
+        // reader's small page cache.
+        conn.execute_batch(&format!("PRAGMA mmap_size = {SCAN_MMAP_BYTES}; BEGIN")).map_err(map_err)?;
+        let result = (|| {
+            let columns = &*RECORD_COLUMNS_R;
+            // Memberships in key order, each account's records by date: one pass, grouped here.
+            // Ordered by `m.account_key` (not `r.`): then the indexes give the order and no
+            // row goes through a sorter.
+            let mut stmt = conn
+                .prepare(&format!(
+                    "SELECT m.subject_key, a.furnisher, a.account, {columns} FROM account_subject m \
+                     JOIN account a ON a.account_key = m.account_key \
+                     JOIN record r ON r.account_key = m.account_key \
+                     WHERE m.subject_key >= ?1 AND m.subject_key < ?2 \
+                     ORDER BY m.subject_key, m.account_key, r.as_of"
+                ))
+                .map_err(map_err)?;
+            let mut rows = stmt.query([keys.start, keys.end]).map_err(map_err)?;
+            let mut current: Option<(i64, i64)> = None; // (subject, account)
+            let mut accounts: Vec<AccountHistory> = Vec::new();
+            while let Some(row) = rows.next().map_err(map_err)? {
+                let subject: i64 = row.get(0).map_err(map_err)?;
+                let account_key: i64 = row.get(3).map_err(map_err)?;
+                if current.is_some_and(|(s, _)| s != subject) {
+                    let (done, _) = current.expect("checked");
+                    if visit(SubjectKey(done), std::mem::take(&mut accounts)).is_break() {
+                        return Ok(());
+                    }
+                }
+                if current != Some((subject, account_key)) {
+                    accounts.push(AccountHistory { furnisher: row.get(1).map_err(map_err)?, records: Vec::new() });
+                    current = Some((subject, account_key));
+                }
+                let (facts, links) = record_from_row(row, 3)?;
+                if let Some(history) = accounts.last_mut() {
+                    history.records.push(StoredRecord { facts, subjects: links });
+                }
+            }
+            if let Some((subject, _)) = current {
+                let _ = visit(SubjectKey(subject), accounts);
+            }
+            Ok(())
+        })();
+        let _ = conn.execute_batch("COMMIT; PRAGMA mmap_size = 0");
+        result
+    }
+
+    fn subject_key_max(&self) -> StoreResult<Option<i64>> {
+        self.reader()?.query_row("SELECT max(subject_key) FROM subject", [], |r| r.get(0)).map_err(map_err)
+    }
+
     fn ping(&self) -> StoreResult<()> {
         self.reader()?.query_row("SELECT 1", [], |_| Ok(())).map_err(map_err)
     }
 }
 
 const RECORD_COLUMNS: &str = record_columns!();
+/// Memory map a whole-registry scan may use (address space, not memory: pages are the file's).
+const SCAN_MMAP_BYTES: i64 = 1 << 40;
 /// `RECORD_COLUMNS` of the table aliased `r`.
 static RECORD_COLUMNS_R: LazyLock<String> = LazyLock::new(|| codec::qualified(RECORD_COLUMNS, "r"));
 /// A subject's accounts and records, for a report: built once, not per report.
@@ -620,7 +675,7 @@ fn dump_on(conn: &Connection, visit: &mut dyn FnMut(DumpRow) -> StoreResult<()>)
             account_key: r.get(1).map_err(map_err)?,
             submission_key: r.get(3).map_err(map_err)?,
             line: r.get(4).map_err(map_err)?,
-            columns: record_columns_from_row(r, 1)?,
+            columns: record_columns_from_row(r, 1)?.into_owned(),
             replaced: None,
         })
     })?;
@@ -629,7 +684,7 @@ fn dump_on(conn: &Connection, visit: &mut dyn FnMut(DumpRow) -> StoreResult<()>)
             account_key: r.get(1).map_err(map_err)?,
             submission_key: r.get(3).map_err(map_err)?,
             line: r.get(4).map_err(map_err)?,
-            columns: record_columns_from_row(r, 1)?,
+            columns: record_columns_from_row(r, 1)?.into_owned(),
             replaced: Some((r.get(25).map_err(map_err)?, r.get(26).map_err(map_err)?)),
         })
     })
@@ -686,19 +741,26 @@ fn record_from_row(row: &Row<'_>, at: usize) -> StoreResult<(AccountFacts, Vec<S
     record_columns_from_row(row, at)?.into_facts()
 }
 
-fn record_columns_from_row(row: &Row<'_>, at: usize) -> StoreResult<codec::RecordColumns> {
+fn record_columns_from_row<'r>(row: &'r Row<'_>, at: usize) -> StoreResult<codec::RecordColumns<'r>> {
     let get = |i: usize| row.get_ref(at + i).map_err(map_err);
     let int = |i: usize| -> StoreResult<i64> { get(i)?.as_i64().map_err(|e| map_err(e.into())) };
     let opt_int = |i: usize| -> StoreResult<Option<i64>> { get(i)?.as_i64_or_null().map_err(|e| map_err(e.into())) };
     let text = |i: usize| -> StoreResult<String> { row.get(at + i).map_err(map_err) };
     let opt_text = |i: usize| -> StoreResult<Option<String>> { row.get(at + i).map_err(map_err) };
+    // Coded columns are parsed where they lie, without a copy.
+    let code = |i: usize| -> StoreResult<std::borrow::Cow<'r, str>> {
+        Ok(std::borrow::Cow::Borrowed(row.get_ref(at + i).map_err(map_err)?.as_str().map_err(|e| map_err(e.into()))?))
+    };
+    let opt_code = |i: usize| -> StoreResult<Option<std::borrow::Cow<'r, str>>> {
+        Ok(row.get_ref(at + i).map_err(map_err)?.as_str_or_null().map_err(|e| map_err(e.into()))?.map(std::borrow::Cow::Borrowed))
+    };
     Ok(codec::RecordColumns {
         account: row.get(at - 1).map_err(map_err)?,
         as_of: int(1)?,
-        product: text(4)?,
+        product: code(4)?,
         opened: int(5)?,
         closed: opt_int(6)?,
-        currency: text(7)?,
+        currency: code(7)?,
         credit_limit: opt_int(8)?,
         original_amount: opt_int(9)?,
         term_months: opt_int(10)?,
@@ -706,14 +768,14 @@ fn record_columns_from_row(row: &Row<'_>, at: usize) -> StoreResult<codec::Recor
         actual_payment: opt_int(12)?,
         balance: int(13)?,
         past_due: int(14)?,
-        status: text(15)?,
+        status: code(15)?,
         payment_history: text(16)?,
         first_delinquency: opt_int(17)?,
         last_payment: opt_int(18)?,
         special_comment: opt_text(19)?,
-        dispute: text(20)?,
-        subjects: text(21)?,
-        funding: opt_text(22)?,
+        dispute: code(20)?,
+        subjects: code(21)?,
+        funding: opt_code(22)?,
         reporter_id: opt_text(23)?,
     })
 }

@@ -5,6 +5,9 @@ use registry_core::furnishing::{FileErrorCode, FileRejection, Format, RecordErro
 use registry_core::model::{
     AccountFacts, AmountMinor, Currency, Date, Dispute, FundingShare, FurnisherId, IdType, Product, Role, Status,
 };
+use std::ops::ControlFlow;
+
+use registry_core::report::SubjectKey;
 use registry_store::{
     BatchItem, Begin, KeyedHash, NewSubmission, SealedRecord, SealedSubject, SqliteStore, Store, SubmissionStatus,
 };
@@ -224,6 +227,55 @@ pub fn subjects_are_shared_across_furnishers(store: &dyn Store) {
     assert!(store.find_subject(&hash(9)).unwrap().is_none());
 }
 
+pub fn every_subject_streams_as_it_reads_alone(store: &dyn Store) {
+    apply(store, &submission("bankx", "c11"), &[
+        record(1, "A1", "2022-01-31", 1, vec![subject(1, Role::Primary), subject(2, Role::Joint)]),
+        record(2, "A1", "2022-02-28", 2, vec![subject(1, Role::Primary), subject(2, Role::Joint)]),
+        record(3, "A2", "2022-01-31", 3, vec![subject(3, Role::Primary)]),
+    ], 3);
+    apply(store, &submission("banky", "c12"), &[record(1, "B1", "2022-01-31", 4, vec![subject(2, Role::Primary)])], 1);
+    let mut streamed = Vec::new();
+    store
+        .for_each_subject_accounts(0..i64::MAX, &mut |key, accounts| {
+            streamed.push((key, accounts));
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    let keys: Vec<SubjectKey> = streamed.iter().map(|(k, _)| *k).collect();
+    assert_eq!(keys.len(), 3);
+    assert!(keys.windows(2).all(|w| w[0] < w[1]), "by subject key: {keys:?}");
+    let view = |accounts: &[registry_core::report::AccountHistory]| {
+        let mut view: Vec<(String, Vec<registry_core::model::AccountFacts>)> =
+            accounts.iter().map(|a| (a.furnisher.clone(), a.records.iter().map(|r| r.facts.clone()).collect())).collect();
+        view.sort_by(|a, b| (&a.0, &a.1[0].account).cmp(&(&b.0, &b.1[0].account)));
+        view
+    };
+    for (key, accounts) in &streamed {
+        let alone = store.subject(*key).unwrap().unwrap();
+        assert_eq!(view(accounts), view(&alone.accounts), "subject {key:?}");
+    }
+    // Breaking stops the walk.
+    let mut seen = 0;
+    store
+        .for_each_subject_accounts(0..i64::MAX, &mut |_, _| {
+            seen += 1;
+            ControlFlow::Break(())
+        })
+        .unwrap();
+    assert_eq!(seen, 1);
+    // A range of keys: only those subjects.
+    let max = store.subject_key_max().unwrap().unwrap();
+    assert_eq!(max, keys[2].0);
+    let mut ranged = Vec::new();
+    store
+        .for_each_subject_accounts(keys[1].0..max, &mut |key, _| {
+            ranged.push(key);
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    assert_eq!(ranged, vec![keys[1]]);
+}
+
 pub fn a_furnishers_records_are_read_by_date(store: &dyn Store) {
     apply(store, &submission("bankx", "c10"), &[
         record(1, "B2", "2022-02-28", 22, vec![subject(1, Role::Primary), subject(2, Role::Joint)]),
@@ -281,7 +333,7 @@ macro_rules! backend_suite {
                 rejections_come_back_in_file_order, an_unfinished_submission_leaves_nothing,
                 a_repeated_key_in_one_file_is_rejected, a_correction_replaces_and_keeps_history,
                 subjects_are_shared_across_furnishers, a_rejected_file_is_recorded,
-                a_furnishers_records_are_read_by_date);
+                a_furnishers_records_are_read_by_date, every_subject_streams_as_it_reads_alone);
         }
     };
     (@cases $make:expr; $($case:ident),+) => {

@@ -1,14 +1,22 @@
-//! `score train` and `score evaluate`: scorecards from labelled CSV files.
+//! `score …`: scorecards trained on labelled CSV files or on the registry's own history,
+//! evaluated, compared over time, applied to every subject, and described in model cards.
 
-use std::path::Path;
+use std::io::{self, BufWriter, Write};
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use registry_score::{BoostSettings, Dataset, Monotone, Scaling, Scorecard};
+use registry_score::attributes::{self, CATALOGUE};
+use registry_score::evaluation;
+use registry_score::{Dataset, Excluded, Monotone, Scorecard, TrainSettings};
+use registry_service::audit::{Access, AccessAction};
 use serde_json::json;
 
 use crate::cli::ScoreCommand;
-use crate::commands::print_json;
+use crate::commands::{open_registry, print_json};
+use crate::config::Config;
 use crate::failure::{CommandResult, Failure};
+use crate::progress;
 
 fn data_error(e: registry_score::ScoreError) -> Failure {
     match e {
@@ -17,8 +25,7 @@ fn data_error(e: registry_score::ScoreError) -> Failure {
     }
 }
 
-fn monotone_of(names: &[String], specs: &[String]) -> Result<Vec<Monotone>, Failure> {
-    let mut monotone = vec![Monotone::Free; names.len()];
+fn monotone_of(names: &[String], specs: &[String], mut monotone: Vec<Monotone>) -> Result<Vec<Monotone>, Failure> {
     for spec in specs {
         let (name, direction) = spec.split_once(':').ok_or_else(|| Failure::usage(format!("--monotone takes COL:increasing or COL:decreasing, not {spec:?}")))?;
         let at = names.iter().position(|n| n == name).ok_or_else(|| Failure::usage(format!("--monotone names {name:?}, which is not an attribute")))?;
@@ -31,46 +38,291 @@ fn monotone_of(names: &[String], specs: &[String]) -> Result<Vec<Monotone>, Fail
     Ok(monotone)
 }
 
-pub fn run(command: ScoreCommand) -> CommandResult {
+fn read_model(path: &Path) -> Result<Scorecard, Failure> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let card: Scorecard = serde_json::from_str(&text).map_err(|e| Failure::usage(format!("{} is not a scorecard: {e}", path.display())))?;
+    card.check().map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
+    Ok(card)
+}
+
+/// `MODEL.json` → `MODEL.card.md`.
+fn card_path(model: &Path) -> PathBuf {
+    model.with_extension("card.md")
+}
+
+/// Column names that say an attribute the law or fairness keeps out of a score.
+const PROTECTED_WORDS: [&str; 9] = ["sex", "gender", "race", "ethnic", "religion", "birthplace", "nationality", "name", "marriage"];
+
+pub fn run(config: &Config, command: ScoreCommand) -> CommandResult {
     match command {
-        ScoreCommand::Train { data, target, ignore, monotone, folds, out, json } => {
-            let dataset = Dataset::read_csv(&data, &target, &ignore).map_err(data_error)?;
-            let monotone = monotone_of(&dataset.names, &monotone)?;
-            let settings = BoostSettings::default();
+        ScoreCommand::Train { data, target, ignore, monotone, from_registry, as_of, horizon_months, sample_out, folds, model_id: chosen_id, out, json } => {
             let started = std::time::Instant::now();
-            let cv = folds.map(|k| registry_score::cross_validate(&dataset, &target, &monotone, &settings, k));
-            let model_id = format!("{}-{}", Path::new(&data).file_stem().and_then(|s| s.to_str()).unwrap_or("model"), target);
-            let card = registry_score::train(&dataset, &target, &monotone, &settings, Scaling::default(), &model_id);
+            let (dataset, target, model_id, data_text, period, excluded) = if from_registry {
+                let as_of = as_of.ok_or_else(|| Failure::usage("--from-registry needs --as-of DATE"))?;
+                let registry = open_registry(config)?;
+                let names = attributes::names();
+                let mut dataset = Dataset { names: names.clone(), columns: vec![Vec::new(); names.len()], target: Vec::new() };
+                let bar = progress::counter("sampling");
+                let (seen, _) = registry.development_sample(as_of, horizon_months, &mut |values, bad| {
+                    for (column, value) in dataset.columns.iter_mut().zip(values) {
+                        column.push(*value);
+                    }
+                    dataset.target.push(u8::from(bad));
+                    bar.inc(1);
+                })?;
+                bar.finish_and_clear();
+                registry.log_access(&Access::command_line(AccessAction::ScoreBatch, Some(format!("development sample as of {as_of}"))), None)?;
+                let bads = dataset.target.iter().filter(|&&y| y == 1).count();
+                if bads == 0 || bads == dataset.rows() {
+                    return Err(Failure::usage(format!(
+                        "the sample as of {as_of} has {} subjects and {bads} went 90+ days past due within {horizon_months} months: \
+                         a model needs both goods and bads (is there history after {as_of}?)",
+                        dataset.rows()
+                    )));
+                }
+                if let Some(path) = &sample_out {
+                    write_sample(path, &dataset)?;
+                }
+                let end = registry_core::report::YearMonth::of(as_of).plus(horizon_months as i32).last_day();
+                let excluded = registry
+                    .profile()
+                    .scoring
+                    .excluded
+                    .iter()
+                    .map(|e| Excluded { attribute: e.attribute.clone(), why: format!("{} ({} profile)", e.why, registry.profile().id) })
+                    .collect();
+                (
+                    dataset,
+                    "bad_90_in_horizon".to_owned(),
+                    format!("registry-{as_of}-{horizon_months}m"),
+                    format!("the registry's own history: {seen} subjects with accounts, of whom those with an account on {as_of} and not already in default"),
+                    Some(format!("attributes as of {as_of}; bad = 90+ days past due or worse on any account from {} to {end} ({horizon_months} months)", registry_core::report::YearMonth::of(as_of).plus(1))),
+                    excluded,
+                )
+            } else {
+                let (Some(data), Some(target)) = (data, target) else { return Err(Failure::usage("give --data FILE.csv and --target COLUMN, or --from-registry --as-of DATE")) };
+                let dataset = Dataset::read_csv(&data, &target, &ignore).map_err(data_error)?;
+                for name in &dataset.names {
+                    let lower = name.to_lowercase();
+                    if PROTECTED_WORDS.iter().any(|w| lower.contains(w)) {
+                        eprintln!("warning: the attribute {name:?} looks like one no score may use; leave it out with --ignore {name}");
+                    }
+                }
+                let excluded = ignore.iter().map(|c| Excluded { attribute: c.clone(), why: "left out with --ignore".into() }).collect();
+                let stem = data.file_stem().and_then(|s| s.to_str()).unwrap_or("model");
+                (dataset, target.clone(), format!("{stem}-{target}"), data.display().to_string(), None, excluded)
+            };
+            let model_id = chosen_id.unwrap_or(model_id);
+            let catalogue_monotone = dataset.names.iter().map(|n| attributes::find(n).map_or(Monotone::Free, |a| a.monotone)).collect();
+            let monotone = monotone_of(&dataset.names, &monotone, catalogue_monotone)?;
+            let settings = TrainSettings { folds, ..TrainSettings::default() };
+            let mut card = registry_score::train(&dataset, &target, &monotone, &settings, &model_id);
+            if let Some(facts) = card.card.as_mut() {
+                facts.data = data_text;
+                facts.period = period;
+                facts.excluded = excluded;
+            }
             let text = serde_json::to_string_pretty(&card).context("writing the model")?;
             std::fs::write(&out, text).with_context(|| format!("writing {}", out.display()))?;
+            std::fs::write(card_path(&out), registry_score::card::render(&card)).with_context(|| format!("writing {}", card_path(&out).display()))?;
             let seconds = started.elapsed().as_secs_f64();
-            let training = registry_score::performance(&card.raw_points(&dataset).map_err(Failure::usage)?, &dataset.target);
+            let facts = card.card.as_ref().expect("train fills the card");
             if json {
-                return print_json(&json!({"model": out, "rows": dataset.rows(), "attributes": dataset.names, "training": training, "cross_validation": cv, "seconds": seconds}));
+                return print_json(&json!({
+                    "model": out, "card": card_path(&out), "kind": card.kind, "rows": dataset.rows(), "bad_rate": facts.bad_rate,
+                    "attributes": card.attribute_names(), "candidates": facts.candidates, "validation": facts.validation,
+                    "training": facts.training, "seconds": seconds,
+                }));
             }
-            println!("trained {} on {} rows, {} attributes, in {seconds:.1} s: {}", model_id, dataset.rows(), dataset.names.len(), out.display());
-            println!("  on the training rows: AUC {:.4}, Gini {:.4}, KS {:.4}", training.auc, training.gini, training.ks);
-            if let Some(folds) = cv {
-                for (i, fold) in folds.iter().enumerate() {
-                    println!("  fold {}: AUC {:.4}, KS {:.4} ({} rows)", i + 1, fold.auc, fold.ks, fold.rows);
+            println!("trained {} on {} rows ({:.2} % bad), {} attributes, in {seconds:.1} s", model_id, dataset.rows(), 100.0 * facts.bad_rate, dataset.names.len());
+            println!("  compared on {}:", facts.validation);
+            for candidate in &facts.candidates {
+                let kept = if candidate.kind == card.kind { "  ← kept" } else { "" };
+                println!("    {:<46} AUC {:.4}, KS {:.4}{kept}", candidate.kind.describe(), candidate.auc, candidate.ks);
+                if candidate.folds.len() > 1 {
+                    for (i, fold) in candidate.folds.iter().enumerate() {
+                        println!("      fold {}: AUC {:.4}, KS {:.4} ({} rows)", i + 1, fold.auc, fold.ks, fold.rows);
+                    }
                 }
-                let mean = |f: fn(&registry_score::Performance) -> f64| folds.iter().map(f).sum::<f64>() / folds.len() as f64;
-                println!("  cross-validated: AUC {:.4}, KS {:.4}", mean(|p| p.auc), mean(|p| p.ks));
             }
+            println!("  on the training rows: AUC {:.4}, Gini {:.4}, KS {:.4}", facts.training.auc, facts.training.gini, facts.training.ks);
+            println!("  model: {}\n  card:  {}", out.display(), card_path(&out).display());
             Ok(())
         }
-        ScoreCommand::Evaluate { model, data, target, json } => {
-            let text = std::fs::read_to_string(&model).with_context(|| format!("reading {}", model.display()))?;
-            let card: Scorecard = serde_json::from_str(&text).map_err(|e| Failure::usage(format!("{} is not a scorecard: {e}", model.display())))?;
-            card.check().map_err(Failure::usage)?;
+        ScoreCommand::Evaluate { model, data, target, band_width, json } => {
+            let card = read_model(&model)?;
             let dataset = Dataset::read_csv(&data, &target, &[]).map_err(data_error)?;
             let points = card.raw_points(&dataset).map_err(Failure::usage)?;
             let performance = registry_score::performance(&points, &dataset.target);
+            let scores: Vec<i64> = points.iter().map(|&p| card.clamp(p)).collect();
+            let bands = evaluation::bands(&scores, &dataset.target, card.scaling.min_score, card.scaling.max_score, band_width);
+            let predicted: Vec<f64> = points.iter().map(|&p| card.probability_of_bad(p)).collect();
+            let calibration = evaluation::calibration(&predicted, &dataset.target, 10);
             if json {
-                return print_json(&performance);
+                return print_json(&json!({
+                    "auc": performance.auc, "gini": performance.gini, "ks": performance.ks, "rows": performance.rows,
+                    "bands": bands, "calibration": calibration,
+                }));
             }
-            println!("{}: AUC {:.4}, Gini {:.4}, KS {:.4} on {} rows", card.model_id, performance.auc, performance.gini, performance.ks, performance.rows);
+            println!("{}: AUC {:.4}, Gini {:.4}, KS {:.4} on {} rows\n", card.model_id, performance.auc, performance.gini, performance.ks, performance.rows);
+            println!("{:>9}  {:>8}  {:>7}  {:>8}", "score", "rows", "bads", "bad rate");
+            for band in &bands {
+                println!("{:>4}–{:<4}  {:>8}  {:>7}  {:>7.2} %", band.from, band.to - 1, band.rows, band.bads, 100.0 * band.bad_rate.unwrap_or(0.0));
+            }
+            println!("\ncalibration (tenths of the rows, safest first):\n{:>8}  {:>10}  {:>9}", "rows", "predicted", "observed");
+            for group in &calibration {
+                println!("{:>8}  {:>8.2} %  {:>7.2} %", group.rows, 100.0 * group.predicted_bad_rate, 100.0 * group.observed_bad_rate);
+            }
+            Ok(())
+        }
+        ScoreCommand::Stability { expected, actual, model, band_width, json } => {
+            let card = model.as_deref().map(read_model).transpose()?;
+            let scores_of = |path: &Path| -> Result<Vec<i64>, Failure> {
+                Ok(match &card {
+                    Some(card) => {
+                        let columns = Dataset::read_columns(path, &card.attribute_names()).map_err(data_error)?;
+                        card.points_of_columns(&columns.iter().collect::<Vec<_>>()).into_iter().map(|p| card.clamp(p)).collect()
+                    }
+                    None => {
+                        let columns = Dataset::read_columns(path, &["score".to_owned()]).map_err(data_error)?;
+                        columns[0]
+                            .iter()
+                            .enumerate()
+                            .map(|(i, v)| v.map(|s| s.round() as i64).ok_or_else(|| Failure::usage(format!("{}: line {}: no score", path.display(), i + 2))))
+                            .collect::<Result<_, _>>()?
+                    }
+                })
+            };
+            let (expected_scores, actual_scores) = (scores_of(&expected)?, scores_of(&actual)?);
+            if expected_scores.is_empty() || actual_scores.is_empty() {
+                return Err(Failure::usage("both samples need at least one row"));
+            }
+            let (min, max) = card.as_ref().map_or((300, 900), |c| (c.scaling.min_score, c.scaling.max_score));
+            let (psi, table) = evaluation::stability(&expected_scores, &actual_scores, min, max, band_width);
+            let verdict = if psi < 0.1 { "stable" } else if psi < 0.25 { "a shift worth watching" } else { "a shift that calls for review" };
+            if json {
+                return print_json(&json!({"psi": psi, "verdict": verdict, "expected_rows": expected_scores.len(), "actual_rows": actual_scores.len(), "bands": table}));
+            }
+            println!("population stability index {psi:.4}: {verdict} ({} rows against {})\n", actual_scores.len(), expected_scores.len());
+            println!("{:>9}  {:>8}  {:>8}  {:>7}", "score", "expected", "actual", "psi");
+            for band in &table {
+                println!("{:>4}–{:<4}  {:>6.2} %  {:>6.2} %  {:>7.4}", band.from, band.to - 1, 100.0 * band.expected_share, 100.0 * band.actual_share, band.psi);
+            }
+            Ok(())
+        }
+        ScoreCommand::Batch { as_of, out, attributes: with_attributes, json } => batch(config, as_of, out, with_attributes, json),
+        ScoreCommand::Card { model } => {
+            print!("{}", registry_score::card::render(&read_model(&model)?));
+            Ok(())
+        }
+        ScoreCommand::Attributes => {
+            println!("{:<5} {:<32} {:<10} definition", "code", "attribute", "monotone");
+            for a in &CATALOGUE {
+                let monotone = match a.monotone {
+                    Monotone::Free => "free",
+                    Monotone::Increasing => "risk ↑",
+                    Monotone::Decreasing => "risk ↓",
+                };
+                println!("{:<5} {:<32} {:<10} {}", a.code, a.name, monotone, a.description);
+            }
             Ok(())
         }
     }
+}
+
+fn write_sample(path: &Path, data: &Dataset) -> Result<(), Failure> {
+    let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut out = BufWriter::new(file);
+    let mut write = || -> io::Result<()> {
+        writeln!(out, "{},bad", data.names.join(","))?;
+        for row in 0..data.rows() {
+            for column in &data.columns {
+                write_value(&mut out, column[row])?;
+                out.write_all(b",")?;
+            }
+            writeln!(out, "{}", data.target[row])?;
+        }
+        out.flush()
+    };
+    write().with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// A value as CSV: empty when missing, the shortest exact text otherwise.
+fn write_value(out: &mut impl Write, value: Option<f64>) -> io::Result<()> {
+    match value {
+        Some(v) => write!(out, "{v}"),
+        None => Ok(()),
+    }
+}
+
+fn batch(config: &Config, as_of: Option<registry_core::model::Date>, out: Option<PathBuf>, with_attributes: bool, json: bool) -> CommandResult {
+    let registry = open_registry(config)?;
+    let as_of = as_of.unwrap_or_else(|| registry.clock().today());
+    let started = std::time::Instant::now();
+    let sink: Box<dyn Write> = match &out {
+        Some(path) => Box::new(std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?),
+        None => Box::new(io::stdout().lock()),
+    };
+    let mut writer = BufWriter::with_capacity(1 << 20, sink);
+    let mut header = String::from("registry_id,score,reason_1,reason_2,reason_3,reason_4");
+    if with_attributes {
+        for a in &CATALOGUE {
+            header.push(',');
+            header.push_str(a.name);
+        }
+    }
+    writeln!(writer, "{header}").context("writing the scores")?;
+    // Logged before anything leaves: one entry for the run.
+    registry.log_access(&Access::command_line(AccessAction::ScoreBatch, Some(format!("score batch as of {as_of}"))), None)?;
+    let bar = progress::counter("scoring");
+    let mut scored = 0u64;
+    let mut sum = 0i64;
+    let mut write_error = None;
+    registry.score_all(as_of, &mut |subject, values, score| {
+        let mut line = || -> io::Result<()> {
+            write!(writer, "{},{}", subject.registry_id(), score.value)?;
+            for i in 0..4 {
+                write!(writer, ",{}", score.reasons.get(i).map_or("", |r| r.code.as_str()))?;
+            }
+            if with_attributes {
+                for value in values {
+                    writer.write_all(b",")?;
+                    write_value(&mut writer, *value)?;
+                }
+            }
+            writer.write_all(b"\n")
+        };
+        if let Err(e) = line() {
+            write_error = Some(e);
+            return ControlFlow::Break(());
+        }
+        scored += 1;
+        sum += score.value;
+        if scored % 4096 == 0 {
+            bar.set_position(scored);
+        }
+        ControlFlow::Continue(())
+    })?;
+    bar.finish_and_clear();
+    if let Some(e) = write_error {
+        return Err(anyhow::Error::from(e).context("writing the scores").into());
+    }
+    writer.flush().context("writing the scores")?;
+    let seconds = started.elapsed().as_secs_f64();
+    let per_minute = scored as f64 / seconds.max(1e-9) * 60.0;
+    let model = registry.score_model();
+    if json {
+        return print_json(&json!({
+            "as_of": as_of, "subjects": scored, "mean_score": sum as f64 / scored.max(1) as f64,
+            "model_id": model.card().model_id, "seconds": seconds, "subjects_per_minute": per_minute,
+            "out": out.as_ref().map(|p| p.display().to_string()),
+        }));
+    }
+    eprintln!(
+        "scored {scored} subjects as of {as_of} with {} in {seconds:.1} s ({per_minute:.0} a minute); mean score {:.0}",
+        model.card().model_id,
+        sum as f64 / scored.max(1) as f64
+    );
+    Ok(())
 }

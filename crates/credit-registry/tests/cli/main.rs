@@ -625,6 +625,58 @@ fn no_personal_data_in_any_log_line_or_error_message() {
 }
 
 #[test]
+fn the_registry_trains_on_its_own_history_and_scores_everyone() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("population");
+    generate(dir.path(), &out, &["--subjects", "400", "--months", "18", "--invalid-share", "0", "--seed", "5"]);
+    for file in manifest(&out)["files"].as_array().unwrap() {
+        let path = out.join(file["path"].as_str().unwrap());
+        let output = run(dir.path(), &["ingest", "--furnisher", file["furnisher"].as_str().unwrap(), path.to_str().unwrap(), "--json"]);
+        assert_eq!(status(&output), 0);
+    }
+    let model = dir.path().join("own.json");
+    let sample = dir.path().join("sample.csv");
+    let trained = run(dir.path(), &[
+        "score", "train", "--from-registry", "--as-of", "2026-04-30", "--horizon-months", "6", "--out", model.to_str().unwrap(),
+        "--sample-out", sample.to_str().unwrap(), "--json",
+    ]);
+    assert_eq!(status(&trained), 0, "{}", String::from_utf8_lossy(&trained.stderr));
+    let trained = json_of(&trained);
+    assert!(trained["rows"].as_u64().unwrap() > 300, "{trained}");
+    let card = std::fs::read_to_string(dir.path().join("own.card.md")).unwrap();
+    assert!(card.contains("attributes as of 2026-04-30") && card.contains("**sex**"), "the period and the profile's exclusions: {card}");
+    // The sample is a labelled CSV of the catalogue: evaluate reads it.
+    let evaluated = run(dir.path(), &["score", "evaluate", "--model", model.to_str().unwrap(), "--data", sample.to_str().unwrap(), "--target", "bad", "--json"]);
+    assert_eq!(status(&evaluated), 0, "{}", String::from_utf8_lossy(&evaluated.stderr));
+    assert!(json_of(&evaluated)["auc"].as_f64().unwrap() > 0.6);
+    // Batch scores with the model in force (configured), one row per subject.
+    std::fs::write(dir.path().join("config.toml"), format!("score_model = {:?}\n", model.to_str().unwrap())).unwrap();
+    let scores = dir.path().join("scores.csv");
+    let batch = run(dir.path(), &["score", "batch", "--as-of", "2026-10-31", "--out", scores.to_str().unwrap(), "--attributes", "--json"]);
+    assert_eq!(status(&batch), 0, "{}", String::from_utf8_lossy(&batch.stderr));
+    let batch = json_of(&batch);
+    assert!(batch["model_id"].as_str().unwrap().starts_with("registry-2026-04-30"), "{batch}");
+    let text = std::fs::read_to_string(&scores).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("registry_id,score,reason_1,reason_2,reason_3,reason_4,accounts_total,"));
+    assert_eq!(lines.len() as u64 - 1, batch["subjects"].as_u64().unwrap());
+    // The report carries the same score for the same date.
+    let first: Vec<&str> = lines[1].split(',').collect();
+    let report = run(dir.path(), &["report", "--registry-id", first[0], "--as-of", "2026-10-31", "--json"]);
+    assert_eq!(status(&report), 0, "{}", String::from_utf8_lossy(&report.stderr));
+    assert_eq!(json_of(&report)["score"]["value"].as_i64().unwrap().to_string(), first[1]);
+    // Two batches a month apart: the stability index of their scores.
+    let earlier = dir.path().join("earlier.csv");
+    assert_eq!(status(&run(dir.path(), &["score", "batch", "--as-of", "2026-09-30", "--out", earlier.to_str().unwrap()])), 0);
+    let stability = run(dir.path(), &["score", "stability", "--expected", earlier.to_str().unwrap(), "--actual", scores.to_str().unwrap(), "--json"]);
+    assert_eq!(status(&stability), 0, "{}", String::from_utf8_lossy(&stability.stderr));
+    assert!(json_of(&stability)["psi"].as_f64().unwrap() < 0.25, "a month apart, the same market");
+    // Without history after the date there is nothing to learn from: said, exit 64.
+    let empty = run(dir.path(), &["score", "train", "--from-registry", "--as-of", "2026-10-31", "--horizon-months", "12", "--out", model.to_str().unwrap()]);
+    assert_eq!(status(&empty), 64, "{}", String::from_utf8_lossy(&empty.stderr));
+}
+
+#[test]
 fn a_scorecard_is_trained_on_a_csv_and_evaluated() {
     let dir = tempfile::tempdir().unwrap();
     // A small labelled file with a real signal: risk rises with `late`; `Id` is an identifier.
@@ -642,7 +694,12 @@ fn a_scorecard_is_trained_on_a_csv_and_evaluated() {
     let trained = run(dir.path(), &args);
     assert_eq!(status(&trained), 0, "{}", String::from_utf8_lossy(&trained.stderr));
     let trained = json_of(&trained);
-    assert_eq!(trained["cross_validation"].as_array().unwrap().len(), 3);
+    let candidates = trained["candidates"].as_array().unwrap();
+    let kinds: Vec<&str> = candidates.iter().map(|c| c["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["boosted_additive", "woe_logistic"], "both fits are reported");
+    assert!(candidates.iter().all(|c| c["folds"].as_array().unwrap().len() == 3));
+    let card_text = std::fs::read_to_string(dir.path().join("model.card.md")).unwrap();
+    assert!(card_text.contains("## Performance") && card_text.contains("**Id**: left out with --ignore"), "{card_text}");
     let card: Value = serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
     assert_eq!(card["format"], "credit-registry-scorecard");
     let late = card["attributes"].as_array().unwrap().iter().find(|a| a["name"] == "late").unwrap();
@@ -656,6 +713,24 @@ fn a_scorecard_is_trained_on_a_csv_and_evaluated() {
         assert!((0.0..=1.0).contains(&value), "{metric} {value}");
     }
     assert!(evaluated["auc"].as_f64().unwrap() > 0.7, "{evaluated}");
+    let bands = evaluated["bands"].as_array().unwrap();
+    assert_eq!(bands.iter().map(|b| b["rows"].as_u64().unwrap()).sum::<u64>(), 3000);
+    let calibration = evaluated["calibration"].as_array().unwrap();
+    assert_eq!(calibration.len(), 10);
+    let observed: Vec<f64> = calibration.iter().map(|g| g["observed_bad_rate"].as_f64().unwrap()).collect();
+    assert!(observed[0] < observed[9], "the riskiest tenth goes bad more often: {observed:?}");
+    // A sample against itself is perfectly stable; against a riskier one it is not.
+    let stable = run(dir.path(), &["score", "stability", "--model", model.to_str().unwrap(), "--expected", data.to_str().unwrap(), "--actual", data.to_str().unwrap(), "--json"]);
+    assert_eq!(status(&stable), 0, "{}", String::from_utf8_lossy(&stable.stderr));
+    assert_eq!(json_of(&stable)["psi"].as_f64(), Some(0.0));
+    let risky = dir.path().join("risky.csv");
+    let mut text = String::from("late,income\n");
+    for i in 0..1000 {
+        text.push_str(&format!("4,{}\n", i % 1000));
+    }
+    std::fs::write(&risky, text).unwrap();
+    let shifted = run(dir.path(), &["score", "stability", "--model", model.to_str().unwrap(), "--expected", data.to_str().unwrap(), "--actual", risky.to_str().unwrap(), "--json"]);
+    assert!(json_of(&shifted)["psi"].as_f64().unwrap() > 0.25);
     // Bad input: named, exit 64.
     let broken = dir.path().join("broken.csv");
     std::fs::write(&broken, "late,bad\n1,0\nx,1\n").unwrap();

@@ -6,6 +6,7 @@ mod governance;
 mod metro2;
 mod retention;
 mod rights;
+mod scoring;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
