@@ -107,7 +107,7 @@ impl Dataset {
             let line = index + 2;
             let record = record.map_err(|e| within(format!("line {line}: {e}")))?;
             for (column, &i) in columns.iter_mut().zip(&at) {
-                column.push(cell(record.get(i).unwrap_or(""), line, &headers[i]).map_err(|e| within(e))?);
+                column.push(cell(record.get(i).unwrap_or(""), line, &headers[i]).map_err(&within)?);
             }
         }
         Ok(columns)

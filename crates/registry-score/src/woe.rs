@@ -25,7 +25,7 @@ pub struct WoeSettings {
 
 impl Default for WoeSettings {
     fn default() -> Self {
-        WoeSettings { fine_bins: 20, min_bin_share: 0.05, min_information_value: 0.02, max_correlation: 0.9, l2: 1.0 }
+        WoeSettings { fine_bins: 50, min_bin_share: 0.02, min_information_value: 0.02, max_correlation: 0.9, l2: 1.0 }
     }
 }
 
@@ -67,13 +67,16 @@ pub fn woe_and_iv(bins: &[BinCounts]) -> (Vec<f64>, f64) {
 
 /// Merges adjacent (non-missing) bins until the bad rate moves one way only and every bin holds
 /// `min_rows`: the optimal monotone binning of a fine binning, by pool-adjacent-violators.
-/// `increasing`: the bad rate may only rise with the value. Returns the kept cut points (a subset
-/// of `cuts`) and the merged counts (missing bin first).
-pub fn merge_monotone(cuts: &Cuts, counts: &[BinCounts], increasing: bool, min_rows: f64) -> (Cuts, Vec<BinCounts>) {
+/// `trend`: `Some(true)`, the bad rate may only rise with the value; `Some(false)`, only fall;
+/// `None`, either (bins are merged only to hold `min_rows`). Returns the kept cut points (a
+/// subset of `cuts`) and the merged counts (missing bin first).
+pub fn merge_monotone(cuts: &Cuts, counts: &[BinCounts], trend: Option<bool>, min_rows: f64) -> (Cuts, Vec<BinCounts>) {
     // Blocks of adjacent fine bins: (first fine bin, counts).
     let mut blocks: Vec<(usize, BinCounts)> = Vec::new();
-    let violates = |left: BinCounts, right: BinCounts| {
-        if increasing { left.bad_rate() > right.bad_rate() } else { left.bad_rate() < right.bad_rate() }
+    let violates = |left: BinCounts, right: BinCounts| match trend {
+        Some(true) => left.bad_rate() > right.bad_rate(),
+        Some(false) => left.bad_rate() < right.bad_rate(),
+        None => false,
     };
     for (bin, &c) in counts.iter().enumerate().skip(1) {
         blocks.push((bin, c));
@@ -118,26 +121,20 @@ fn counts_of(cuts: &Cuts, column: &[Option<f64>], target: &[u8]) -> Vec<BinCount
     counts
 }
 
-/// The monotone binning of one attribute: in the given direction, or for a free attribute in
-/// whichever direction keeps more information value.
+/// The binning of one attribute: monotone in the given direction; a free attribute's bins are
+/// only merged to hold enough rows (a U-shaped risk, as of a debt ratio, stays U-shaped).
 pub fn bin_attribute(column: &[Option<f64>], target: &[u8], monotone: Monotone, settings: &WoeSettings) -> WoeBinning {
     let min_rows = (settings.min_bin_share * target.len() as f64).max(1.0);
     let fine = Cuts::quantiles(column, settings.fine_bins, (min_rows / 4.0) as usize);
     let counts = counts_of(&fine, column, target);
-    let directions: &[bool] = match monotone {
-        Monotone::Increasing => &[true],
-        Monotone::Decreasing => &[false],
-        Monotone::Free => &[true, false],
+    let trend = match monotone {
+        Monotone::Increasing => Some(true),
+        Monotone::Decreasing => Some(false),
+        Monotone::Free => None,
     };
-    directions
-        .iter()
-        .map(|&increasing| {
-            let (cuts, counts) = merge_monotone(&fine, &counts, increasing, min_rows);
-            let (woe, information_value) = woe_and_iv(&counts);
-            WoeBinning { cuts, counts, woe, information_value }
-        })
-        .max_by(|a, b| a.information_value.total_cmp(&b.information_value))
-        .expect("at least one direction")
+    let (cuts, counts) = merge_monotone(&fine, &counts, trend, min_rows);
+    let (woe, information_value) = woe_and_iv(&counts);
+    WoeBinning { cuts, counts, woe, information_value }
 }
 
 /// A logistic regression fitted by Newton's method: log-odds(y = 1) = b₀ + Σ bⱼ xⱼ, with
@@ -314,17 +311,17 @@ mod tests {
         let cuts = Cuts(vec![1.0, 2.0, 3.0, 4.0]);
         let rate = |bads: f64| BinCounts { goods: 100.0 - bads, bads };
         let counts = [rate(50.0), rate(10.0), rate(30.0), rate(20.0), rate(40.0), rate(35.0)];
-        let (kept, merged) = merge_monotone(&cuts, &counts, true, 1.0);
+        let (kept, merged) = merge_monotone(&cuts, &counts, Some(true), 1.0);
         let rates: Vec<f64> = merged[1..].iter().map(|c| c.bad_rate()).collect();
         assert!(rates.windows(2).all(|w| w[0] <= w[1]), "{rates:?}");
         assert_eq!(kept.0, vec![1.0, 3.0], "bins 2–3 and 4–5 pooled");
         assert_eq!(merged[0], counts[0], "the missing bin is never merged");
         assert_eq!(merged.iter().map(|c| c.rows()).sum::<f64>(), 600.0, "no row lost");
-        let (_, merged) = merge_monotone(&cuts, &counts, false, 1.0);
+        let (_, merged) = merge_monotone(&cuts, &counts, Some(false), 1.0);
         let rates: Vec<f64> = merged[1..].iter().map(|c| c.bad_rate()).collect();
         assert!(rates.windows(2).all(|w| w[0] >= w[1]), "{rates:?}");
         // The minimum size holds.
-        let (_, merged) = merge_monotone(&cuts, &counts, true, 250.0);
+        let (_, merged) = merge_monotone(&cuts, &counts, Some(true), 250.0);
         assert!(merged[1..].iter().all(|c| c.rows() >= 250.0), "{merged:?}");
     }
 

@@ -35,15 +35,16 @@ pub struct ScoreModel {
     version: String,
 }
 
+/// What `score_all` hands over per subject: who, the catalogue's attributes, the score.
+pub type ScoreVisitor<'v> = dyn FnMut(SubjectKey, &[Option<f64>], &ReportScore) -> ControlFlow<()> + 'v;
+
 /// The `score` section of a report (`docs/scoring.md`).
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Serialize)]
 pub struct ReportScore {
     pub value: i64,
     pub model_id: String,
     pub model_version: String,
     /// Up to four attributes that cost the most points, worst first.
-    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
     pub reasons: Vec<Reason>,
 }
 
@@ -207,7 +208,7 @@ impl Registry {
     /// Scores every subject as of `as_of`, in subject-key order; `visit` gets the subject, its
     /// catalogue attributes and its score. Reads no identities and logs nothing itself: the
     /// caller logs the run before anything leaves the registry.
-    pub fn score_all(&self, as_of: Date, visit: &mut dyn FnMut(SubjectKey, &[Option<f64>], &ReportScore) -> ControlFlow<()>) -> Result<(), ServiceError> {
+    pub fn score_all(&self, as_of: Date, visit: &mut ScoreVisitor<'_>) -> Result<(), ServiceError> {
         let score = |file: &SubjectFile| {
             let report = build_report(file, as_of, Audience::Masked);
             let values = attributes::compute(&report);

@@ -299,7 +299,7 @@ fn batch(config: &Config, as_of: Option<registry_core::model::Date>, out: Option
         }
         scored += 1;
         sum += score.value;
-        if scored % 4096 == 0 {
+        if scored.is_multiple_of(4096) {
             bar.set_position(scored);
         }
         ControlFlow::Continue(())

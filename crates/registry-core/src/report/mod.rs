@@ -106,7 +106,8 @@ pub struct Report {
     pub summary: Summary,
     pub accounts: Vec<AccountView>,
     pub inquiries: Vec<Inquiry>,
-    /// Filled once scoring exists; `null` until then.
+    /// The score and its reasons (`registry-service`'s `ReportScore`), added by the application
+    /// that holds the model; `None` only where no model scored the report.
     pub score: Option<serde_json::Value>,
     pub alerts: Vec<Alert>,
 }

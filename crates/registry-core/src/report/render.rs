@@ -23,6 +23,10 @@ pub fn render_text(report: &Report) -> String {
     let _ = writeln!(out, "\nSUMMARY");
     render_summary(&mut out, &report.summary);
 
+    if let Some(score) = &report.score {
+        render_score(&mut out, score);
+    }
+
     if !report.alerts.is_empty() {
         let _ = writeln!(out, "\nALERTS");
         for alert in &report.alerts {
@@ -54,6 +58,21 @@ pub fn render_text(report: &Report) -> String {
         let _ = writeln!(out, "  {}  {}  {}", inquiry.date, inquiry.lender, inquiry.purpose);
     }
     out
+}
+
+/// The score section (its JSON shape is the application's `ReportScore`).
+fn render_score(out: &mut String, score: &serde_json::Value) {
+    let value = score["value"].as_i64().map_or_else(|| "—".to_owned(), |v| v.to_string());
+    let _ = writeln!(out, "\nSCORE  {value}  (model {}, 300–900: higher is safer)", score["model_id"].as_str().unwrap_or("?"));
+    for reason in score["reasons"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            out,
+            "  {}  {}  (−{:.0} points)",
+            reason["code"].as_str().unwrap_or(""),
+            reason["reason"].as_str().unwrap_or(""),
+            reason["points_lost"].as_f64().unwrap_or(0.0)
+        );
+    }
 }
 
 fn render_summary(out: &mut String, s: &Summary) {
