@@ -250,17 +250,73 @@ impl Registry {
 
 #[cfg(test)]
 mod tests {
+    use registry_core::model::{AccountFacts, Role};
+    use registry_core::report::{AccountHistory, StoredRecord, SubjectLink, YearMonth};
+    use serde_json::json;
+
     use super::*;
 
     #[test]
     fn the_shipped_model_loads_and_uses_catalogue_attributes_only() {
         let model = ScoreModel::shipped();
         assert!(model.version.starts_with("sha256:"));
+        assert!(!model.card().attributes.is_empty());
         assert!(model.card().attributes.iter().all(|a| attributes::find(&a.name).is_some()));
-        // Not a model of CSV columns.
-        let foreign = SHIPPED_MODEL.replacen("\"attributes\":[", "\"attributes\":[{\"name\":\"RevolvingUtilizationOfUnsecuredLines\",\"monotone\":\"free\",\"cuts\":[],\"points\":[0,0],\"rows\":[1,1]},", 1);
-        if foreign != SHIPPED_MODEL {
-            assert!(ScoreModel::from_json(&foreign).unwrap_err().contains("RevolvingUtilization"));
-        }
+        // A model of CSV columns cannot score the registry's reports.
+        let mut foreign: serde_json::Value = serde_json::from_str(SHIPPED_MODEL).unwrap();
+        let mut extra = foreign["attributes"][0].clone();
+        extra["name"] = json!("RevolvingUtilizationOfUnsecuredLines");
+        foreign["attributes"].as_array_mut().unwrap().push(extra);
+        let refused = ScoreModel::from_json(&foreign.to_string()).unwrap_err();
+        assert!(refused.contains("RevolvingUtilizationOfUnsecuredLines"), "{refused}");
+    }
+
+    /// A year of monthly card records; `last` is the status of the final month.
+    fn card(last: &str, past_due: u64, balance: u64) -> AccountHistory {
+        let records = (1..=12)
+            .map(|month| {
+                let status = if month == 12 { last } else { "current" };
+                let facts: AccountFacts = serde_json::from_value(json!({
+                    "account": "C1", "as_of": YearMonth::new(2024, month).unwrap().last_day(), "product": "credit_card",
+                    "opened": "2019-03-01", "currency": "CNY", "credit_limit": 2_000_000,
+                    "balance": if month == 12 { balance } else { 200_000 }, "past_due": if month == 12 { past_due } else { 0 },
+                    "status": status,
+                }))
+                .unwrap();
+                StoredRecord { facts, subjects: vec![SubjectLink { subject: 1, role: Role::Primary, identity: 1 }] }
+            })
+            .collect();
+        AccountHistory { furnisher: "bank-a".into(), records }
+    }
+
+    fn score_of(history: AccountHistory) -> ReportScore {
+        let file = SubjectFile {
+            subject: SubjectKey(1),
+            identifier: NationalId { id_type: IdType::Other, id: Pii(String::new()) },
+            identities: vec![],
+            accounts: vec![history],
+            inquiries: vec![],
+            registry_alerts: vec![],
+        };
+        ScoreModel::shipped().score(&build_report(&file, "2024-12-31".parse().unwrap(), Audience::Masked))
+    }
+
+    #[test]
+    fn reason_codes_of_constructed_subjects() {
+        let clean = score_of(card("current", 0, 200_000));
+        let late = score_of(card("dpd60", 120_000, 1_900_000));
+        assert!(late.value < clean.value - 40, "60 days late and near the limit costs: {} vs {}", late.value, clean.value);
+        let delinquency = ["A09", "A10", "A11", "A14", "A15", "A16", "A17", "A18", "A20"];
+        let late_codes: Vec<&str> = late.reasons.iter().map(|r| r.code.as_str()).collect();
+        assert!(late_codes.iter().any(|c| delinquency.contains(c)), "the late payment is among the reasons: {late_codes:?}");
+        assert!(late.reasons.len() <= 4 && late.reasons.windows(2).all(|w| w[0].points_lost >= w[1].points_lost));
+        assert!(
+            clean.reasons.iter().all(|r| !["A09", "A14", "A16"].contains(&r.code.as_str())),
+            "nothing past due, nothing late: {:?}",
+            clean.reasons
+        );
+        // Deterministic: the same file, the same score and reasons.
+        let again = score_of(card("dpd60", 120_000, 1_900_000));
+        assert_eq!((again.value, again.reasons.len()), (late.value, late.reasons.len()));
     }
 }

@@ -216,6 +216,11 @@ fn print_commands(
     if let Some((furnisher, submission)) = &tally.with_rejections {
         println!("  {program} submission {dir} --furnisher {furnisher} {submission}");
     }
+    // Every report carries a score; the model shipped is trained on synthetic history.
+    println!("  {program} score batch {dir} --out scores.csv");
+    if let Some(observed) = registry_core::report::YearMonth::parse(&manifest.end_month).map(|m| m.plus(-12).last_day()) {
+        println!("  {program} score train {dir} --from-registry --as-of {observed} --horizon-months 12 --out model.json");
+    }
     if let (Some(base), Some(file)) = (base, manifest.files.last()) {
         let path: PathBuf = input.join(&file.path);
         println!(
