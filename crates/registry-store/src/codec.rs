@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use registry_core::model::{AccountFacts, AmountMinor, Currency, Date, FundingShare, Role};
-use registry_core::report::SubjectLink;
+use registry_core::report::{AccountHistory, StoredRecord, SubjectKey, SubjectLink};
 
 use crate::{StoreError, StoreResult};
 
@@ -191,6 +191,45 @@ impl RecordColumns<'_> {
             account: self.account,
         };
         Ok((facts, links))
+    }
+}
+
+/// Gathers a scan's rows, which arrive by subject, then account, then date, into each subject's
+/// accounts: one place for the grouping both backends' whole-registry scans do.
+#[derive(Default)]
+pub(crate) struct SubjectRows {
+    /// (subject, account) of the last row.
+    current: Option<(i64, i64)>,
+    accounts: Vec<AccountHistory>,
+}
+
+impl SubjectRows {
+    /// Adds one row (`furnisher` is read only for an account's first row). Returns the previous
+    /// subject, whole, when this row is the first of another.
+    pub fn push(
+        &mut self,
+        subject: i64,
+        account_key: i64,
+        furnisher: impl FnOnce() -> StoreResult<String>,
+        record: StoredRecord,
+    ) -> StoreResult<Option<(SubjectKey, Vec<AccountHistory>)>> {
+        let mut finished = None;
+        if let Some((previous, _)) = self.current.filter(|(s, _)| *s != subject) {
+            finished = Some((SubjectKey(previous), std::mem::take(&mut self.accounts)));
+        }
+        if self.current != Some((subject, account_key)) {
+            self.accounts.push(AccountHistory { furnisher: furnisher()?, records: Vec::new() });
+            self.current = Some((subject, account_key));
+        }
+        if let Some(history) = self.accounts.last_mut() {
+            history.records.push(record);
+        }
+        Ok(finished)
+    }
+
+    /// The last subject, once the rows are done.
+    pub fn finish(self) -> Option<(SubjectKey, Vec<AccountHistory>)> {
+        self.current.map(|(subject, _)| (SubjectKey(subject), self.accounts))
     }
 }
 

@@ -667,29 +667,20 @@ impl Store for PostgresStore {
                 )
                 .map_err(map_err)?;
             let furnisher_at = RECORD_COLUMN_COUNT;
-            let mut current: Option<(i64, i64)> = None;
-            let mut accounts: Vec<AccountHistory> = Vec::new();
+            let mut grouped = codec::SubjectRows::default();
             while let Some(row) = rows.next().map_err(map_err)? {
-                let subject: i64 = row.try_get(0).map_err(map_err)?;
-                let account_key: i64 = row.try_get(1).map_err(map_err)?;
-                if current.is_some_and(|(s, _)| s != subject) {
-                    let (done, _) = current.expect("checked");
-                    if visit(SubjectKey(done), std::mem::take(&mut accounts)).is_break() {
-                        return Ok(());
-                    }
-                }
-                if current != Some((subject, account_key)) {
-                    accounts.push(AccountHistory { furnisher: row.try_get(furnisher_at).map_err(map_err)?, records: Vec::new() });
-                    current = Some((subject, account_key));
-                }
                 let account: String = row.try_get(furnisher_at + 1).map_err(map_err)?;
-                let (facts, links) = record_from_row(&row, &account)?;
-                if let Some(history) = accounts.last_mut() {
-                    history.records.push(StoredRecord { facts, subjects: links });
+                let (facts, subjects) = record_from_row(&row, &account)?;
+                let furnisher = || row.try_get(furnisher_at).map_err(map_err);
+                let (subject, account_key) = (row.try_get(0).map_err(map_err)?, row.try_get(1).map_err(map_err)?);
+                if let Some((done, accounts)) = grouped.push(subject, account_key, furnisher, StoredRecord { facts, subjects })?
+                    && visit(done, accounts).is_break()
+                {
+                    return Ok(());
                 }
             }
-            if let Some((subject, _)) = current {
-                let _ = visit(SubjectKey(subject), accounts);
+            if let Some((subject, accounts)) = grouped.finish() {
+                let _ = visit(subject, accounts);
             }
             Ok(())
         })

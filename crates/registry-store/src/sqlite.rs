@@ -525,28 +525,19 @@ impl Store for SqliteStore {
                 ))
                 .map_err(map_err)?;
             let mut rows = stmt.query([keys.start, keys.end]).map_err(map_err)?;
-            let mut current: Option<(i64, i64)> = None; // (subject, account)
-            let mut accounts: Vec<AccountHistory> = Vec::new();
+            let mut grouped = codec::SubjectRows::default();
             while let Some(row) = rows.next().map_err(map_err)? {
-                let subject: i64 = row.get(0).map_err(map_err)?;
-                let account_key: i64 = row.get(3).map_err(map_err)?;
-                if current.is_some_and(|(s, _)| s != subject) {
-                    let (done, _) = current.expect("checked");
-                    if visit(SubjectKey(done), std::mem::take(&mut accounts)).is_break() {
-                        return Ok(());
-                    }
-                }
-                if current != Some((subject, account_key)) {
-                    accounts.push(AccountHistory { furnisher: row.get(1).map_err(map_err)?, records: Vec::new() });
-                    current = Some((subject, account_key));
-                }
-                let (facts, links) = record_from_row(row, 3)?;
-                if let Some(history) = accounts.last_mut() {
-                    history.records.push(StoredRecord { facts, subjects: links });
+                let (facts, subjects) = record_from_row(row, 3)?;
+                let furnisher = || row.get(1).map_err(map_err);
+                let (subject, account_key) = (row.get(0).map_err(map_err)?, row.get(3).map_err(map_err)?);
+                if let Some((done, accounts)) = grouped.push(subject, account_key, furnisher, StoredRecord { facts, subjects })?
+                    && visit(done, accounts).is_break()
+                {
+                    return Ok(());
                 }
             }
-            if let Some((subject, _)) = current {
-                let _ = visit(SubjectKey(subject), accounts);
+            if let Some((subject, accounts)) = grouped.finish() {
+                let _ = visit(subject, accounts);
             }
             Ok(())
         })();
