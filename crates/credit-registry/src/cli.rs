@@ -78,6 +78,10 @@ pub enum Command {
     /// Bring the database schema to this build's version (every command also does this on
     /// start-up; safe to run twice, or on two servers at once)
     Migrate(MigrateArgs),
+    /// Rewrite the stored records so that each account's months sit side by side (after bulk
+    /// loads, before batch scoring; PostgreSQL: CLUSTER). Submissions wait while it runs;
+    /// reports go on. Nothing changes but where rows lie
+    Compact(MigrateArgs),
     /// Print a new pair of registry keys (identifier hashing, data encryption) for config.toml:
     /// a PostgreSQL registry takes its keys from configuration, the same on every server
     RegistryKeys(RegistryKeysArgs),

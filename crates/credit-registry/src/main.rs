@@ -73,6 +73,7 @@ fn run(config: &Config, command: Command) -> Result<(), Failure> {
         Command::Metro2(command) => commands::metro2::run(config, command),
         Command::Migrate(args) => commands::migrate::run(config, args),
         Command::RegistryKeys(args) => commands::migrate::registry_keys(args),
+        Command::Compact(args) => commands::migrate::compact(config, args),
         Command::Copy(args) => commands::migrate::copy(config, args),
         Command::Keys(command) => commands::keys::run(config, command),
         Command::Audit(command) => commands::keys::audit(config, command),

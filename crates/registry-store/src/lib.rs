@@ -303,6 +303,12 @@ pub trait Store: Send + Sync {
     /// and training read, a range of keys per thread.
     fn for_each_subject_accounts(&self, keys: Range<i64>, visit: &mut dyn FnMut(SubjectKey, Vec<AccountHistory>) -> ControlFlow<()>) -> StoreResult<()>;
 
+    /// Rewrites the current records in account order (on PostgreSQL, `CLUSTER` by subject), so
+    /// that an account's records, appended a month apart, sit side by side again: what makes a
+    /// whole-registry scan (batch scoring) and report reads touch neighbouring rows. Serialised
+    /// with submissions, which wait for it; readers go on. Returns the records rewritten.
+    fn compact(&self) -> StoreResult<u64>;
+
     /// The greatest subject key in use, if any subject exists.
     fn subject_key_max(&self) -> StoreResult<Option<i64>>;
 

@@ -686,6 +686,18 @@ impl Store for PostgresStore {
         })
     }
 
+    fn compact(&self) -> StoreResult<u64> {
+        let mut conn = self.connection()?;
+        in_transaction(&mut conn, "BEGIN", |conn| {
+            conn.prepared_execute("SELECT pg_advisory_xact_lock($1)", &[&WRITER_LOCK])?;
+            // A rewrite of the whole table outlasts any statement timeout set for requests.
+            // By the primary key: a subject's records side by side (per shard, on Citus).
+            conn.batch_execute("SET LOCAL statement_timeout = 0; CLUSTER record USING record_pkey; ANALYZE record").map_err(map_err)?;
+            let row = conn.prepared_query_opt("SELECT count(*) FROM record WHERE primary_copy", &[])?;
+            Ok(row.map_or(0, |r| r.get::<_, i64>(0) as u64))
+        })
+    }
+
     fn subject_key_max(&self) -> StoreResult<Option<i64>> {
         self.read(|conn| Ok(conn.prepared_query_opt("SELECT max(subject_key) FROM subject", &[])?.and_then(|row| row.get(0))))
     }

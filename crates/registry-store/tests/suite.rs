@@ -276,6 +276,46 @@ pub fn every_subject_streams_as_it_reads_alone(store: &dyn Store) {
     assert_eq!(ranged, vec![keys[1]]);
 }
 
+pub fn compaction_changes_no_record(store: &dyn Store) {
+    // Two accounts whose months arrive interleaved, one of them corrected.
+    for (month, date) in ["2022-01-31", "2022-02-28", "2022-03-31"].iter().enumerate() {
+        apply(store, &submission("bankx", &format!("m{month}")), &[
+            record(1, "A1", date, 10 + month as u64, vec![subject(1, Role::Primary)]),
+            record(2, "B2", date, 20 + month as u64, vec![subject(1, Role::Primary), subject(2, Role::Joint)]),
+        ], 2);
+    }
+    apply(store, &submission("bankx", "fix"), &[record(1, "A1", "2022-02-28", 99, vec![subject(1, Role::Primary)])], 1);
+    let everything = |store: &dyn Store| {
+        let mut out = Vec::new();
+        store
+            .for_each_subject_accounts(0..i64::MAX, &mut |key, accounts| {
+                let mut accounts: Vec<String> = accounts.iter().map(|a| format!("{} {:?}", a.furnisher, a.records)).collect();
+                accounts.sort();
+                out.push(format!("{key:?} {accounts:?}"));
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+        for account in ["A1", "B2"] {
+            out.push(format!("{:?}", store.record_versions(&furnisher("bankx"), account).unwrap()));
+        }
+        out
+    };
+    let before = everything(store);
+    assert_eq!(store.compact().unwrap(), 6, "six current records");
+    assert_eq!(everything(store), before, "compaction moves rows, changes nothing");
+    // Submissions go on as before: a new month, a correction of a compacted record.
+    apply(store, &submission("bankx", "m3"), &[
+        record(1, "A1", "2022-04-30", 13, vec![subject(1, Role::Primary)]),
+        record(2, "A1", "2022-01-31", 77, vec![subject(1, Role::Primary)]),
+    ], 2);
+    let key = store.find_subject(&hash(1)).unwrap().unwrap();
+    let stored = store.subject(key).unwrap().unwrap();
+    let a1 = stored.accounts.iter().find(|a| a.records[0].facts.account == "A1").unwrap();
+    let balances: Vec<u64> = a1.records.iter().map(|r| r.facts.balance.0).collect();
+    assert_eq!(balances, [77, 99, 12, 13]);
+    assert_eq!(store.compact().unwrap(), 7);
+}
+
 pub fn a_furnishers_records_are_read_by_date(store: &dyn Store) {
     apply(store, &submission("bankx", "c10"), &[
         record(1, "B2", "2022-02-28", 22, vec![subject(1, Role::Primary), subject(2, Role::Joint)]),
@@ -333,7 +373,8 @@ macro_rules! backend_suite {
                 rejections_come_back_in_file_order, an_unfinished_submission_leaves_nothing,
                 a_repeated_key_in_one_file_is_rejected, a_correction_replaces_and_keeps_history,
                 subjects_are_shared_across_furnishers, a_rejected_file_is_recorded,
-                a_furnishers_records_are_read_by_date, every_subject_streams_as_it_reads_alone);
+                a_furnishers_records_are_read_by_date, every_subject_streams_as_it_reads_alone,
+                compaction_changes_no_record);
         }
     };
     (@cases $make:expr; $($case:ident),+) => {

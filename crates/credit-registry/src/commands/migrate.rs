@@ -1,5 +1,6 @@
 //! `migrate` (the schema, on its own), `registry-keys` (a new key pair for configuration) and
-//! `copy` (an embedded registry into PostgreSQL): the commands for setting up a backend.
+//! `copy` (an embedded registry into PostgreSQL) and `compact` (records back in account order):
+//! the commands for setting up and keeping a backend.
 
 use anyhow::Context;
 use registry_service::vault::Keys;
@@ -7,7 +8,7 @@ use registry_service::vault::Keys;
 use registry_store::PostgresSettings;
 
 use crate::cli::{CopyArgs, MigrateArgs, RegistryKeysArgs};
-use crate::commands::print_json;
+use crate::commands::{open_registry, print_json};
 use crate::config::{Config, check_database_url};
 use crate::failure::Failure;
 
@@ -19,6 +20,20 @@ pub fn run(config: &Config, args: MigrateArgs) -> Result<(), Failure> {
         println!("{} is at this build's schema version", config.describe_store());
         Ok(())
     }
+}
+
+pub fn compact(config: &Config, args: MigrateArgs) -> Result<(), Failure> {
+    let registry = open_registry(config)?;
+    let started = std::time::Instant::now();
+    let spinner = crate::progress::counter("compacting");
+    let records = registry.store().compact().with_context(|| format!("compacting {}", config.describe_store()))?;
+    spinner.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    if args.json {
+        return print_json(&serde_json::json!({"records": records, "seconds": seconds}));
+    }
+    println!("rewrote {records} records in account order in {seconds:.1} s");
+    Ok(())
 }
 
 pub fn registry_keys(args: RegistryKeysArgs) -> Result<(), Failure> {
