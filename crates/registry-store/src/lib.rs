@@ -21,7 +21,7 @@ use registry_core::model::{AccountFacts, Date, FurnisherId, IdType, Role};
 use registry_core::report::{AccountHistory, StoredRecord, SubjectKey};
 use serde::Serialize;
 
-pub use codec::RecordColumns;
+pub use codec::{RecordColumns, blank_unscanned};
 pub use pg::{PostgresSettings, PostgresStore};
 pub use governance::{Governance, SqliteGovernance};
 pub use sqlite::SqliteStore;
@@ -298,8 +298,8 @@ pub trait Store: Send + Sync {
     fn subject(&self, subject: SubjectKey) -> StoreResult<Option<StoredSubject>>;
 
     /// Calls `visit` with every subject whose key is in `keys` and who has an account, by
-    /// subject key, with the accounts and current records `subject` would return, in one read
-    /// snapshot, until it breaks. Streams: one subject in memory at a time. What batch scoring
+    /// subject key, with the accounts and current records `subject` would return less what no
+    /// summary, grid or score reads (`blank_unscanned`), in one read snapshot, until it breaks. Streams: one subject in memory at a time. What batch scoring
     /// and training read, a range of keys per thread.
     fn for_each_subject_accounts(&self, keys: Range<i64>, visit: &mut dyn FnMut(SubjectKey, Vec<AccountHistory>) -> ControlFlow<()>) -> StoreResult<()>;
 

@@ -670,7 +670,8 @@ impl Store for PostgresStore {
             let mut grouped = codec::SubjectRows::default();
             while let Some(row) = rows.next().map_err(map_err)? {
                 let account: String = row.try_get(furnisher_at + 1).map_err(map_err)?;
-                let (facts, subjects) = record_from_row(&row, &account)?;
+                let (mut facts, subjects) = record_from_row(&row, &account)?;
+                codec::blank_unscanned(&mut facts);
                 let furnisher = || row.try_get(furnisher_at).map_err(map_err);
                 let (subject, account_key) = (row.try_get(0).map_err(map_err)?, row.try_get(1).map_err(map_err)?);
                 if let Some((done, accounts)) = grouped.push(subject, account_key, furnisher, StoredRecord { facts, subjects })?
