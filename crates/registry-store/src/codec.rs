@@ -131,8 +131,8 @@ pub struct RecordColumns<'r> {
 /// Empties what a whole-registry scan does not read (`Store::for_each_subject_accounts`): the
 /// fields no report summary, payment grid or score attribute uses. Reading 15 of the 24 record
 /// columns made batch scoring 12 % faster (BENCHMARKS.md). SQLite does not read them
-/// (`RecordColumns::scoring`); PostgreSQL reads them and empties them here, so both backends
-/// hand over the same records.
+/// (`SCAN_COLUMNS`); PostgreSQL reads them and empties them here; the store suite checks that
+/// both hand over the same records.
 pub fn blank_unscanned(facts: &mut AccountFacts) {
     facts.term_months = None;
     facts.actual_payment = None;
@@ -141,55 +141,6 @@ pub fn blank_unscanned(facts: &mut AccountFacts) {
     facts.special_comment = None;
     facts.dispute = Dispute::None;
     facts.reporter_id = None;
-}
-
-/// The columns a whole-registry scan reads (the complement of `blank_unscanned`).
-pub struct ScoringColumns<'r> {
-    pub account: String,
-    pub as_of: i64,
-    pub product: Cow<'r, str>,
-    pub opened: i64,
-    pub closed: Option<i64>,
-    pub currency: Cow<'r, str>,
-    pub credit_limit: Option<i64>,
-    pub original_amount: Option<i64>,
-    pub scheduled_payment: Option<i64>,
-    pub balance: i64,
-    pub past_due: i64,
-    pub status: Cow<'r, str>,
-    pub payment_history: String,
-    pub subjects: Cow<'r, str>,
-    pub funding: Option<Cow<'r, str>>,
-}
-
-impl<'r> RecordColumns<'r> {
-    /// A record as a scan reads it: what `blank_unscanned` empties is empty.
-    pub fn scoring(c: ScoringColumns<'r>) -> RecordColumns<'r> {
-        RecordColumns {
-            account: c.account,
-            as_of: c.as_of,
-            product: c.product,
-            opened: c.opened,
-            closed: c.closed,
-            currency: c.currency,
-            credit_limit: c.credit_limit,
-            original_amount: c.original_amount,
-            term_months: None,
-            scheduled_payment: c.scheduled_payment,
-            actual_payment: None,
-            balance: c.balance,
-            past_due: c.past_due,
-            status: c.status,
-            payment_history: c.payment_history,
-            first_delinquency: None,
-            last_payment: None,
-            special_comment: None,
-            dispute: Cow::Borrowed("none"),
-            subjects: c.subjects,
-            funding: c.funding,
-            reporter_id: None,
-        }
-    }
 }
 
 impl RecordColumns<'_> {
@@ -300,54 +251,6 @@ impl SubjectRows {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_scan_reads_what_blank_unscanned_keeps() {
-        let full = RecordColumns {
-            account: "A1".into(),
-            as_of: 20220131,
-            product: "credit_card".into(),
-            opened: 20200101,
-            closed: None,
-            currency: "CNY".into(),
-            credit_limit: Some(100),
-            original_amount: None,
-            term_months: Some(12),
-            scheduled_payment: Some(5),
-            actual_payment: Some(5),
-            balance: 50,
-            past_due: 0,
-            status: "current".into(),
-            payment_history: "000".into(),
-            first_delinquency: Some(20210101),
-            last_payment: Some(20220115),
-            special_comment: Some("XB".into()),
-            dispute: "disputed".into(),
-            subjects: "1:P:1".into(),
-            funding: None,
-            reporter_id: Some("R".into()),
-        };
-        let scanned = RecordColumns::scoring(ScoringColumns {
-            account: full.account.clone(),
-            as_of: full.as_of,
-            product: full.product.clone(),
-            opened: full.opened,
-            closed: full.closed,
-            currency: full.currency.clone(),
-            credit_limit: full.credit_limit,
-            original_amount: full.original_amount,
-            scheduled_payment: full.scheduled_payment,
-            balance: full.balance,
-            past_due: full.past_due,
-            status: full.status.clone(),
-            payment_history: full.payment_history.clone(),
-            subjects: full.subjects.clone(),
-            funding: full.funding.clone(),
-        });
-        let (mut expected, _) = full.into_facts().unwrap();
-        blank_unscanned(&mut expected);
-        assert_eq!(scanned.into_facts().unwrap().0, expected);
-    }
 
     #[test]
     fn round_trips() {

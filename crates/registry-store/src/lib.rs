@@ -299,8 +299,9 @@ pub trait Store: Send + Sync {
 
     /// Calls `visit` with every subject whose key is in `keys` and who has an account, by
     /// subject key, with the accounts and current records `subject` would return less what no
-    /// summary, grid or score reads (`blank_unscanned`), in one read snapshot, until it breaks. Streams: one subject in memory at a time. What batch scoring
-    /// and training read, a range of keys per thread.
+    /// summary, grid or score reads (`blank_unscanned`), in one read snapshot, until it breaks.
+    /// Streams: one subject in memory at a time. What batch scoring and training read, a range
+    /// of keys per thread.
     fn for_each_subject_accounts(&self, keys: Range<i64>, visit: &mut dyn FnMut(SubjectKey, Vec<AccountHistory>) -> ControlFlow<()>) -> StoreResult<()>;
 
     /// Rewrites the current records in account order (on PostgreSQL, `CLUSTER` by subject), so

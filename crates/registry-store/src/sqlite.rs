@@ -511,7 +511,7 @@ impl Store for SqliteStore {
         // reader's small page cache.
         conn.execute_batch(&format!("PRAGMA mmap_size = {SCAN_MMAP_BYTES}; BEGIN")).map_err(map_err)?;
         let result = (|| {
-            let columns = codec::qualified(SCORING_COLUMNS, "r");
+            let columns = codec::qualified(SCAN_COLUMNS, "r");
             // Memberships in key order, each account's records by date: one pass, grouped here.
             // Ordered by `m.account_key` (not `r.`): then the indexes give the order and no
             // row goes through a sorter.
@@ -527,7 +527,7 @@ impl Store for SqliteStore {
             let mut rows = stmt.query([keys.start, keys.end]).map_err(map_err)?;
             let mut grouped = codec::SubjectRows::default();
             while let Some(row) = rows.next().map_err(map_err)? {
-                let (facts, subjects) = scoring_columns_from_row(row, 3)?.into_facts()?;
+                let (facts, subjects) = scan_columns_from_row(row, 3)?.into_facts()?;
                 let furnisher = || row.get(1).map_err(map_err);
                 let (subject, account_key) = (row.get(0).map_err(map_err)?, row.get(3).map_err(map_err)?);
                 if let Some((done, accounts)) = grouped.push(subject, account_key, furnisher, StoredRecord { facts, subjects })?
@@ -574,8 +574,9 @@ impl Store for SqliteStore {
 }
 
 const RECORD_COLUMNS: &str = record_columns!();
-/// The record columns a whole-registry scan reads (`Store::for_each_subject_accounts`).
-const SCORING_COLUMNS: &str = "account_key, as_of, product, opened, closed, currency, credit_limit, original_amount, \
+/// The record columns a whole-registry scan reads (`Store::for_each_subject_accounts`): all but
+/// what `codec::blank_unscanned` empties.
+const SCAN_COLUMNS: &str = "account_key, as_of, product, opened, closed, currency, credit_limit, original_amount, \
      scheduled_payment, balance, past_due, status, payment_history, subjects, funding";
 /// Memory map a whole-registry scan may use (address space, not memory: pages are the file's).
 const SCAN_MMAP_BYTES: i64 = 1 << 40;
@@ -793,9 +794,9 @@ fn record_columns_from_row<'r>(row: &'r Row<'_>, at: usize) -> StoreResult<codec
     })
 }
 
-/// Reads the `SCORING_COLUMNS` starting at column `at` (the account number just before them);
-/// the columns a scan skips come back empty (`codec::RecordColumns::scoring`).
-fn scoring_columns_from_row<'r>(row: &'r Row<'_>, at: usize) -> StoreResult<codec::RecordColumns<'r>> {
+/// Reads the `SCAN_COLUMNS` starting at column `at` (the account number just before them); what
+/// a scan does not read is empty (`codec::blank_unscanned`).
+fn scan_columns_from_row<'r>(row: &'r Row<'_>, at: usize) -> StoreResult<codec::RecordColumns<'r>> {
     let get = |i: usize| row.get_ref(at + i).map_err(map_err);
     let int = |i: usize| -> StoreResult<i64> { get(i)?.as_i64().map_err(|e| map_err(e.into())) };
     let opt_int = |i: usize| -> StoreResult<Option<i64>> { get(i)?.as_i64_or_null().map_err(|e| map_err(e.into())) };
@@ -803,7 +804,7 @@ fn scoring_columns_from_row<'r>(row: &'r Row<'_>, at: usize) -> StoreResult<code
     let opt_code = |i: usize| -> StoreResult<Option<std::borrow::Cow<'r, str>>> {
         Ok(get(i)?.as_str_or_null().map_err(|e| map_err(e.into()))?.map(std::borrow::Cow::Borrowed))
     };
-    Ok(codec::RecordColumns::scoring(codec::ScoringColumns {
+    Ok(codec::RecordColumns {
         account: row.get(at - 1).map_err(map_err)?,
         as_of: int(1)?,
         product: code(2)?,
@@ -812,14 +813,21 @@ fn scoring_columns_from_row<'r>(row: &'r Row<'_>, at: usize) -> StoreResult<code
         currency: code(5)?,
         credit_limit: opt_int(6)?,
         original_amount: opt_int(7)?,
+        term_months: None,
         scheduled_payment: opt_int(8)?,
+        actual_payment: None,
         balance: int(9)?,
         past_due: int(10)?,
         status: code(11)?,
         payment_history: row.get(at + 12).map_err(map_err)?,
+        first_delinquency: None,
+        last_payment: None,
+        special_comment: None,
+        dispute: std::borrow::Cow::Borrowed("none"),
         subjects: code(13)?,
         funding: opt_code(14)?,
-    }))
+        reporter_id: None,
+    })
 }
 
 struct SqliteSubmission<'s> {
