@@ -7,8 +7,8 @@
 //! Amounts are summed across currencies at face value in major units (yuan, dollars): a
 //! registry serves one market, whose currency nearly every account carries.
 
-use registry_core::model::{Lateness, Product, Rating, Role, StatusClass};
-use registry_core::report::{AccountView, Report};
+use registry_core::model::{Currency, Lateness, Product, Rating, StatusClass};
+use registry_core::report::{AccountView, Report, YearMonth, count_recent_applications};
 
 use crate::boost::Monotone;
 
@@ -84,9 +84,9 @@ pub fn find(name: &str) -> Option<&'static Attribute> {
     CATALOGUE.iter().find(|a| a.name == name)
 }
 
-/// Major units of an amount in minor units.
-fn major(account: &AccountView, minor: u64) -> f64 {
-    minor as f64 / 10f64.powi(i32::from(account.currency.exponent().unwrap_or(0)))
+/// Major units of an amount in minor units of `currency`.
+fn major(currency: Currency, minor: u128) -> f64 {
+    minor as f64 / 10f64.powi(i32::from(currency.exponent().unwrap_or(0)))
 }
 
 fn ratio(numerator: f64, denominator: f64) -> Option<f64> {
@@ -103,9 +103,7 @@ pub fn compute(report: &Report) -> Vec<Option<f64>> {
     let as_of = report.as_of;
     let summary = &report.summary;
     let months_ago = |date| registry_core::model::months_between(date, as_of).max(0) as f64;
-    let sum_major = |map: &std::collections::BTreeMap<registry_core::model::Currency, u128>| {
-        map.iter().map(|(currency, minor)| *minor as f64 / 10f64.powi(i32::from(currency.exponent().unwrap_or(0)))).sum::<f64>()
-    };
+    let sum_major = |map: &std::collections::BTreeMap<Currency, u128>| map.iter().map(|(currency, minor)| major(*currency, *minor)).sum::<f64>();
 
     let open: Vec<&AccountView> = report.accounts.iter().filter(|a| a.open).collect();
     let mut max_utilization: Option<f64> = None;
@@ -113,7 +111,7 @@ pub fn compute(report: &Report) -> Vec<Option<f64>> {
     let (mut microloan_balance, mut bnpl_balance, mut co_lent, mut scheduled) = (0.0, 0.0, 0.0, 0.0);
     let mut open_balance = 0.0;
     for account in &open {
-        let balance = major(account, account.balance.0);
+        let balance = major(account.currency, account.balance.0.into());
         open_balance += balance;
         if account.product.is_revolving() {
             if let Some(limit) = account.credit_limit.filter(|l| l.0 > 0) {
@@ -124,7 +122,7 @@ pub fn compute(report: &Report) -> Vec<Option<f64>> {
             && let Some(original) = account.original_amount
         {
             instalment_balance += balance;
-            instalment_original += major(account, original.0);
+            instalment_original += major(account.currency, original.0.into());
         }
         match account.product {
             Product::Microloan => microloan_balance += balance,
@@ -133,15 +131,15 @@ pub fn compute(report: &Report) -> Vec<Option<f64>> {
         }
         let others_bp: u32 = account.funding.iter().filter(|f| f.institution != account.furnisher).map(|f| u32::from(f.share_bp)).sum();
         co_lent += balance * f64::from(others_bp.min(10_000)) / 10_000.0;
-        scheduled += account.scheduled_payment.map_or(0.0, |p| major(account, p.0));
+        scheduled += account.scheduled_payment.map_or(0.0, |p| major(account.currency, p.0.into()));
     }
 
     // The payment grids: the 24 months ending with the report's month, oldest first.
-    let mut latest_late = [None::<usize>; 3]; // index into the grid of the latest 30+, 60+, 90+ month
+    let mut latest_late = [None::<YearMonth>; 3]; // the latest 30+, 60+, 90+ month
     let (mut rated, mut on_time, mut accounts_late, mut worst) = (0usize, 0usize, 0usize, 0u8);
     for account in &report.accounts {
         let mut late_here = false;
-        for (index, month) in account.payment_grid.iter().enumerate() {
+        for month in &account.payment_grid {
             let Some(rating) = month.rating else { continue };
             if matches!(rating, Rating::NoHistoryBefore | Rating::NoHistory) {
                 continue;
@@ -160,22 +158,17 @@ pub fn compute(report: &Report) -> Vec<Option<f64>> {
             late_here = true;
             worst = worst.max(level);
             for slot in latest_late.iter_mut().take(usize::from(level)) {
-                *slot = Some(slot.map_or(index, |s: usize| s.max(index)));
+                *slot = Some(slot.map_or(month.month, |s| s.max(month.month)));
             }
         }
         accounts_late += usize::from(late_here);
     }
-    let window_last = report.accounts.first().map_or(23, |a| a.payment_grid.len().saturating_sub(1));
-    let months_since = |slot: Option<usize>| slot.map(|index| (window_last - index) as f64);
+    let months_since = |slot: Option<YearMonth>| slot.map(|month| f64::from(YearMonth::of(as_of).months_since(month)));
 
     let ages: Vec<f64> = report.accounts.iter().map(|a| months_ago(a.opened)).collect();
     let opened_within = |months: u32| {
         let since = as_of.checked_sub_months(chrono::Months::new(months)).unwrap_or(as_of);
         report.accounts.iter().filter(|a| a.opened > since && a.opened <= as_of).count()
-    };
-    let applications_12m = {
-        let since = as_of.checked_sub_months(chrono::Months::new(12)).unwrap_or(as_of);
-        report.inquiries.iter().filter(|i| i.purpose == "credit_application" && i.date > since && i.date <= as_of).count()
     };
     let open_of = |products: &[Product]| open.iter().filter(|a| products.contains(&a.product)).count();
 
@@ -193,7 +186,7 @@ pub fn compute(report: &Report) -> Vec<Option<f64>> {
         Some(summary.late_60_89_24m as f64),
         Some(summary.late_90_plus_24m as f64),
         Some(summary.derogatory_accounts as f64),
-        count(open.iter().filter(|a| a.status.class() == StatusClass::OpenDelinquent).count()),
+        count(open.iter().filter(|a| a.status.is_delinquent()).count()),
         count(accounts_late),
         Some(f64::from(worst)),
         months_since(latest_late[0]),
@@ -206,7 +199,7 @@ pub fn compute(report: &Report) -> Vec<Option<f64>> {
         count(opened_within(6)),
         count(opened_within(12)),
         Some(summary.inquiries_6m as f64),
-        count(applications_12m),
+        Some(count_recent_applications(&report.inquiries, as_of, 12) as f64),
         ratio(instalment_balance, instalment_original),
         count(open.iter().filter(|a| a.product.is_amortising() && a.product != Product::Mortgage).count()),
         count(open_of(&[Product::Mortgage])),
@@ -216,7 +209,7 @@ pub fn compute(report: &Report) -> Vec<Option<f64>> {
         Some(bnpl_balance),
         ratio(co_lent, open_balance),
         Some(scheduled),
-        count(report.accounts.iter().filter(|a| a.status.class() == StatusClass::ClosedGood && a.role != Role::Terminated).count()),
+        count(report.accounts.iter().filter(|a| a.status.class() == StatusClass::ClosedGood).count()),
     ]
 }
 
@@ -229,13 +222,13 @@ pub fn went_bad_after(outcome: &Report, observed: registry_core::model::Date) ->
     if !(1..=24).contains(&months) {
         return None;
     }
-    let first = registry_core::report::YearMonth::of(observed).plus(1);
+    let first = YearMonth::of(observed).plus(1);
     Some(outcome.accounts.iter().any(|account| {
         account
             .payment_grid
             .iter()
             .any(|m| m.month >= first && m.rating.is_some_and(|r| r.lateness() == Lateness::Days90Plus))
-            || (account.as_of > observed && account.status.class() == StatusClass::Derogatory)
+            || (account.as_of > observed && account.status.is_derogatory())
     }))
 }
 
@@ -244,7 +237,7 @@ pub fn went_bad_after(outcome: &Report, observed: registry_core::model::Date) ->
 /// question is who will go bad.
 pub fn already_bad(report: &Report) -> bool {
     report.accounts.iter().any(|a| {
-        (a.status.class() == StatusClass::Derogatory && a.balance.0 > 0)
+        (a.status.is_derogatory() && a.balance.0 > 0)
             || (a.open && a.payment_grid.last().and_then(|m| m.rating).is_some_and(|r| r.lateness() == Lateness::Days90Plus))
     })
 }

@@ -62,7 +62,7 @@ impl Default for BoostSettings {
 }
 
 /// One attribute's points table in log-odds: `scores[bin]`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Shape {
     pub cuts: Cuts,
     pub scores: Vec<f64>,
@@ -70,15 +70,13 @@ pub struct Shape {
     pub counts: Vec<u64>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Additive {
     pub intercept: f64,
     pub shapes: Vec<Shape>,
-    /// Rounds the model kept (the best on the held-out rows).
-    pub rounds: usize,
 }
 
-fn sigmoid(x: f64) -> f64 {
+pub(crate) fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
@@ -207,7 +205,7 @@ pub fn fit(data: &Dataset, monotone: &[Monotone], settings: &BoostSettings) -> A
         bins.push(column_bins);
     }
     let bags = settings.bags.max(1);
-    let fitted: Vec<(f64, Vec<Vec<f64>>, usize)> = std::thread::scope(|scope| {
+    let fitted: Vec<(f64, Vec<Vec<f64>>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..bags)
             .map(|bag| {
                 let (shapes, bins) = (&shapes, &bins);
@@ -216,11 +214,10 @@ pub fn fit(data: &Dataset, monotone: &[Monotone], settings: &BoostSettings) -> A
             .collect();
         handles.into_iter().map(|h| h.join().expect("a boosting thread panicked")).collect()
     });
-    let mut intercept = fitted.iter().map(|(i, _, _)| i).sum::<f64>() / bags as f64;
-    let rounds = fitted.iter().map(|(_, _, r)| r).sum::<usize>() / bags;
+    let mut intercept = fitted.iter().map(|(i, _)| i).sum::<f64>() / bags as f64;
     for (j, shape) in shapes.iter_mut().enumerate() {
         for bin in 0..shape.scores.len() {
-            shape.scores[bin] = fitted.iter().map(|(_, tables, _)| tables[j][bin]).sum::<f64>() / bags as f64;
+            shape.scores[bin] = fitted.iter().map(|(_, tables)| tables[j][bin]).sum::<f64>() / bags as f64;
         }
     }
     // Centre each table on the rows, so a bin's score reads as better or worse than the
@@ -231,12 +228,12 @@ pub fn fit(data: &Dataset, monotone: &[Monotone], settings: &BoostSettings) -> A
         shape.scores.iter_mut().for_each(|s| *s -= mean);
         intercept += mean;
     }
-    Additive { intercept, shapes, rounds }
+    Additive { intercept, shapes }
 }
 
 /// One bag: boosts on the rows its seed keeps, stops on the rows it holds out. Returns the
-/// intercept, each attribute's table and the rounds kept.
-fn boost_bag(data: &Dataset, bins: &[Vec<u16>], template: &[Shape], monotone: &[Monotone], settings: &BoostSettings, seed: u64) -> (f64, Vec<Vec<f64>>, usize) {
+/// intercept and each attribute's table as of the best round on the held-out rows.
+fn boost_bag(data: &Dataset, bins: &[Vec<u16>], template: &[Shape], monotone: &[Monotone], settings: &BoostSettings, seed: u64) -> (f64, Vec<Vec<f64>>) {
     let n = data.rows();
     let (mut train, mut valid): (Vec<usize>, Vec<usize>) = (Vec::new(), Vec::new());
     for row in 0..n {
@@ -248,9 +245,11 @@ fn boost_bag(data: &Dataset, bins: &[Vec<u16>], template: &[Shape], monotone: &[
     let intercept = (bad_rate / (1.0 - bad_rate)).ln();
     let mut f = vec![intercept; n];
     let valid_target: Vec<u8> = valid.iter().map(|&i| data.target[i]).collect();
-    let mut best = (f64::INFINITY, tables.clone(), 0usize);
+    // The monotone projection weighs each bin by its rows: the same every round.
+    let weights: Vec<Vec<f64>> = template.iter().map(|s| s.counts.iter().map(|&c| c as f64).collect()).collect();
+    let mut best = (f64::INFINITY, tables.clone());
     let mut since_best = 0;
-    for round in 1..=settings.max_rounds {
+    for _ in 0..settings.max_rounds {
         for (j, table) in tables.iter_mut().enumerate() {
             let k = table.len();
             let (mut gradient, mut hessian) = (vec![0.0; k], vec![0.0; k]);
@@ -265,8 +264,7 @@ fn boost_bag(data: &Dataset, bins: &[Vec<u16>], template: &[Shape], monotone: &[
             for bin in 0..k {
                 table[bin] -= settings.learning_rate * step[bin];
             }
-            let weights: Vec<f64> = template[j].counts.iter().map(|&c| c as f64).collect();
-            constrain(table, &weights, monotone.get(j).copied().unwrap_or_default());
+            constrain(table, &weights[j], monotone.get(j).copied().unwrap_or_default());
             let delta: Vec<f64> = table.iter().zip(&old).map(|(new, old)| new - old).collect();
             for (value, &bin) in f.iter_mut().zip(&bins[j]) {
                 *value += delta[bin as usize];
@@ -275,7 +273,7 @@ fn boost_bag(data: &Dataset, bins: &[Vec<u16>], template: &[Shape], monotone: &[
         let valid_f: Vec<f64> = valid.iter().map(|&i| f[i]).collect();
         let loss = if valid.is_empty() { 0.0 } else { log_loss(&valid_f, &valid_target) };
         if loss < best.0 - 1e-9 {
-            best = (loss, tables.clone(), round);
+            best = (loss, tables.clone());
             since_best = 0;
         } else {
             since_best += 1;
@@ -284,26 +282,24 @@ fn boost_bag(data: &Dataset, bins: &[Vec<u16>], template: &[Shape], monotone: &[
             }
         }
     }
-    (intercept, best.1, best.2)
-}
-
-impl Additive {
-    /// Log-odds of bad for each row of `data` (whose columns are the model's, in order).
-    pub fn log_odds(&self, data: &Dataset) -> Vec<f64> {
-        let mut f = vec![self.intercept; data.rows()];
-        for (shape, column) in self.shapes.iter().zip(&data.columns) {
-            for (value, &x) in f.iter_mut().zip(column) {
-                *value += shape.scores[shape.cuts.bin(x)];
-            }
-        }
-        f
-    }
+    (intercept, best.1)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::metrics::auc;
+
+    /// Log-odds of bad for each row of `data` (whose columns are the model's, in order).
+    fn log_odds(model: &Additive, data: &Dataset) -> Vec<f64> {
+        let mut f = vec![model.intercept; data.rows()];
+        for (shape, column) in model.shapes.iter().zip(&data.columns) {
+            for (value, &x) in f.iter_mut().zip(column) {
+                *value += shape.scores[shape.cuts.bin(x)];
+            }
+        }
+        f
+    }
 
     #[test]
     fn isotonic_pools_violators_by_weight() {
@@ -342,7 +338,7 @@ mod tests {
         let largest_noise = noise.iter().fold(0.0f64, |m, s| m.max(s.abs()));
         let late_range = late.last().unwrap() - late.first().unwrap();
         assert!(largest_noise < 0.2 * late_range, "noise stays small beside the signal ({late_range}): {noise:?}");
-        assert!(auc(&model.log_odds(&data), &data.target) > 0.7);
+        assert!(auc(&log_odds(&model, &data), &data.target) > 0.7);
         // Deterministic: the same data and settings give the same model.
         assert_eq!(model, fit(&data, &[Monotone::Increasing, Monotone::Decreasing, Monotone::Free], &BoostSettings { min_bin_share: 0.05, ..BoostSettings::default() }));
     }

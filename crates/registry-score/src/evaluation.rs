@@ -11,18 +11,18 @@ pub struct Band {
     pub to: i64,
     pub rows: usize,
     pub bads: usize,
-    /// `None` for an empty band.
-    pub bad_rate: Option<f64>,
+    pub bad_rate: f64,
 }
 
-/// Scores grouped into bands of `width` points from `min` to `max` (the last band includes `max`).
+/// Scores grouped into bands of `width` points from `min` to `max` (the last band includes `max`);
+/// empty bands are left out.
 pub fn bands(scores: &[i64], target: &[u8], min: i64, max: i64, width: i64) -> Vec<Band> {
     let width = width.max(1);
     let count = ((max - min) / width + 1).max(1) as usize;
     let mut bands: Vec<Band> = (0..count)
         .map(|i| {
             let from = min + i as i64 * width;
-            Band { from, to: from + width, rows: 0, bads: 0, bad_rate: None }
+            Band { from, to: from + width, rows: 0, bads: 0, bad_rate: 0.0 }
         })
         .collect();
     for (&score, &y) in scores.iter().zip(target) {
@@ -30,10 +30,10 @@ pub fn bands(scores: &[i64], target: &[u8], min: i64, max: i64, width: i64) -> V
         bands[index].rows += 1;
         bands[index].bads += usize::from(y);
     }
-    for band in &mut bands {
-        band.bad_rate = (band.rows > 0).then(|| band.bads as f64 / band.rows as f64);
-    }
     bands.retain(|b| b.rows > 0);
+    for band in &mut bands {
+        band.bad_rate = band.bads as f64 / band.rows as f64;
+    }
     bands
 }
 

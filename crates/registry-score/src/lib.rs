@@ -52,7 +52,8 @@ pub struct Performance {
 
 pub fn performance(points: &[f64], target: &[u8]) -> Performance {
     let risk: Vec<f64> = points.iter().map(|p| -p).collect();
-    Performance { auc: metrics::auc(&risk, target), gini: metrics::gini(&risk, target), ks: metrics::ks(&risk, target), rows: target.len() }
+    let auc = metrics::auc(&risk, target);
+    Performance { auc, gini: metrics::gini_of_auc(auc), ks: metrics::ks(&risk, target), rows: target.len() }
 }
 
 /// How to train: both fits' settings, the points scaling, and how to compare the fits.

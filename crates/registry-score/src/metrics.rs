@@ -30,7 +30,12 @@ pub fn auc(risk: &[f64], target: &[u8]) -> f64 {
 }
 
 pub fn gini(risk: &[f64], target: &[u8]) -> f64 {
-    2.0 * auc(risk, target) - 1.0
+    gini_of_auc(auc(risk, target))
+}
+
+/// Gini = 2·AUC − 1, for a caller that has the AUC already.
+pub fn gini_of_auc(auc: f64) -> f64 {
+    2.0 * auc - 1.0
 }
 
 /// KS: max over thresholds of |share of bads above − share of goods above|, ties kept together.

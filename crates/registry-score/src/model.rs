@@ -35,6 +35,11 @@ impl Scaling {
     fn factor(&self) -> f64 {
         self.points_to_double_odds / std::f64::consts::LN_2
     }
+
+    /// Points = offset + factor·ln(odds of good): the offset puts `base_odds` at `base_score`.
+    fn offset(&self) -> f64 {
+        self.base_score - self.factor() * self.base_odds.ln()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -150,22 +155,24 @@ impl Scorecard {
     /// Turns the fitted log-odds of bad into points.
     pub fn from_additive(model_id: &str, kind: ModelKind, target: &str, names: &[String], monotone: &[Monotone], fitted: &Additive, scaling: Scaling) -> Scorecard {
         let factor = scaling.factor();
-        // score = offset − factor·log-odds(bad); offset puts base_odds (good:bad) at base_score.
-        let offset = scaling.base_score - factor * scaling.base_odds.ln();
-        let base_points = offset - factor * fitted.intercept;
+        // score = offset − factor·log-odds(bad).
+        let base_points = scaling.offset() - factor * fitted.intercept;
         let attributes = fitted
             .shapes
             .iter()
             .zip(names)
             .enumerate()
-            .map(|(j, (shape, name))| AttributePoints {
-                name: name.clone(),
-                code: crate::attributes::find(name).map_or_else(|| format!("V{:02}", j + 1), |a| a.code.to_owned()),
-                reason: crate::attributes::find(name).map_or_else(|| format!("The value of {name}"), |a| a.reason.to_owned()),
-                monotone: monotone.get(j).copied().unwrap_or_default(),
-                cuts: shape.cuts.clone(),
-                points: shape.scores.iter().map(|s| round2(-factor * s)).collect(),
-                rows: shape.counts.clone(),
+            .map(|(j, (shape, name))| {
+                let known = crate::attributes::find(name);
+                AttributePoints {
+                    name: name.clone(),
+                    code: known.map_or_else(|| format!("V{:02}", j + 1), |a| a.code.to_owned()),
+                    reason: known.map_or_else(|| format!("The value of {name}"), |a| a.reason.to_owned()),
+                    monotone: monotone.get(j).copied().unwrap_or_default(),
+                    cuts: shape.cuts.clone(),
+                    points: shape.scores.iter().map(|s| round2(-factor * s)).collect(),
+                    rows: shape.counts.clone(),
+                }
             })
             .collect();
         Scorecard {
@@ -214,10 +221,8 @@ impl Scorecard {
 
     /// The probability of bad the points stand for (the scaling read backwards).
     pub fn probability_of_bad(&self, points: f64) -> f64 {
-        let factor = self.scaling.factor();
-        let offset = self.scaling.base_score - factor * self.scaling.base_odds.ln();
-        // points = offset + factor·ln(odds of good)
-        1.0 / (1.0 + ((points - offset) / factor).exp())
+        // points = offset + factor·ln(odds of good) = offset − factor·log-odds(bad)
+        crate::boost::sigmoid((self.scaling.offset() - points) / self.scaling.factor())
     }
 
     /// The data's columns in the model's attribute order, or which one is missing.
@@ -243,26 +248,33 @@ impl Scorecard {
     /// `score`, with `best_points` computed once by the caller (batch scoring).
     pub fn score_against(&self, values: &[Option<f64>], best_points: &[f64]) -> Scored {
         let mut total = self.base_points;
-        let mut reasons = Vec::new();
+        // (points lost, attribute): the texts are copied only for the four kept.
+        let mut lost: Vec<(f64, &AttributePoints)> = Vec::new();
         for ((attribute, &value), &best) in self.attributes.iter().zip(values).zip(best_points) {
             let points = attribute.points[attribute.cuts.bin(value)];
             total += points;
             if best - points > 0.0 {
-                reasons.push(Reason {
-                    code: attribute.code.clone(),
-                    attribute: attribute.name.clone(),
-                    reason: attribute.reason.clone(),
-                    points_lost: round2(best - points),
-                });
+                lost.push((round2(best - points), attribute));
             }
         }
-        reasons.sort_by(|a, b| b.points_lost.total_cmp(&a.points_lost).then_with(|| a.attribute.cmp(&b.attribute)));
-        reasons.truncate(4);
+        lost.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.name.cmp(&b.1.name)));
+        let reasons = lost
+            .into_iter()
+            .take(4)
+            .map(|(points_lost, a)| Reason { code: a.code.clone(), attribute: a.name.clone(), reason: a.reason.clone(), points_lost })
+            .collect();
         Scored { score: self.clamp(total), reasons }
     }
 
     pub fn clamp(&self, points: f64) -> i64 {
         (points.round() as i64).clamp(self.scaling.min_score, self.scaling.max_score)
+    }
+
+    /// Reads a model file's text and checks it.
+    pub fn from_json(text: &str) -> Result<Scorecard, String> {
+        let card: Scorecard = serde_json::from_str(text).map_err(|e| format!("not a scorecard: {e}"))?;
+        card.check()?;
+        Ok(card)
     }
 
     /// Checks a model read from a file: its format, and that every table fits its cuts.
@@ -295,7 +307,6 @@ mod tests {
                 Shape { cuts: Cuts(vec![0.0, 2.0]), scores: vec![0.0, -0.5, 0.2, 1.0], counts: vec![1, 1, 1, 1] },
                 Shape { cuts: Cuts(vec![30.0]), scores: vec![0.1, 0.3, -0.2], counts: vec![1, 1, 1] },
             ],
-            rounds: 1,
         };
         Scorecard::from_additive("test", ModelKind::BoostedAdditive, "bad", &["late".into(), "age".into()], &[Monotone::Increasing, Monotone::Decreasing], &fitted, Scaling::default())
     }

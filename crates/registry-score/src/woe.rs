@@ -36,6 +36,13 @@ pub struct BinCounts {
     pub bads: f64,
 }
 
+impl std::ops::Add for BinCounts {
+    type Output = BinCounts;
+    fn add(self, other: BinCounts) -> BinCounts {
+        BinCounts { goods: self.goods + other.goods, bads: self.bads + other.bads }
+    }
+}
+
 impl BinCounts {
     fn rows(self) -> f64 {
         self.goods + self.bads
@@ -78,6 +85,12 @@ pub fn merge_monotone(cuts: &Cuts, counts: &[BinCounts], trend: Option<bool>, mi
         Some(false) => left.bad_rate() < right.bad_rate(),
         None => false,
     };
+    // Pools the last block into the one before it.
+    let pool_last = |blocks: &mut Vec<(usize, BinCounts)>| {
+        let (_, merged) = blocks.pop().expect("two blocks");
+        let last = blocks.last_mut().expect("one block");
+        last.1 = last.1 + merged;
+    };
     for (bin, &c) in counts.iter().enumerate().skip(1) {
         blocks.push((bin, c));
         while blocks.len() >= 2 {
@@ -85,16 +98,12 @@ pub fn merge_monotone(cuts: &Cuts, counts: &[BinCounts], trend: Option<bool>, mi
             if !violates(left, right) && left.rows() >= min_rows {
                 break;
             }
-            let (_, merged) = blocks.pop().expect("two blocks");
-            let last = blocks.last_mut().expect("one block");
-            last.1 = BinCounts { goods: last.1.goods + merged.goods, bads: last.1.bads + merged.bads };
+            pool_last(&mut blocks);
         }
     }
     // The last block may still be small: fold it into its neighbour.
     while blocks.len() >= 2 && blocks[blocks.len() - 1].1.rows() < min_rows {
-        let (_, merged) = blocks.pop().expect("two blocks");
-        let last = blocks.last_mut().expect("one block");
-        last.1 = BinCounts { goods: last.1.goods + merged.goods, bads: last.1.bads + merged.bads };
+        pool_last(&mut blocks);
     }
     // Block k starts at fine bin `first`: the cut before it is fine cut `first - 2`.
     let kept = blocks.iter().skip(1).map(|(first, _)| cuts.0[first - 2]).collect();
@@ -152,7 +161,7 @@ pub fn logistic_regression(rows: &[Vec<f64>], target: &[u8], l2: f64) -> (f64, V
         let mut hessian = vec![0.0; dim * dim];
         for (x, &y) in rows.iter().zip(target) {
             let eta = beta[0] + x.iter().zip(&beta[1..]).map(|(a, b)| a * b).sum::<f64>();
-            let mu = 1.0 / (1.0 + (-eta).exp());
+            let mu = crate::boost::sigmoid(eta);
             let w = (mu * (1.0 - mu)).max(1e-12);
             let r = mu - f64::from(y);
             let feature = |j: usize| if j == 0 { 1.0 } else { x[j - 1] };
@@ -283,7 +292,7 @@ pub fn fit(data: &Dataset, monotone: &[Monotone], settings: &WoeSettings) -> Woe
                 }
             })
             .collect();
-        return WoeFit { additive: Additive { intercept, shapes, rounds: 0 }, selected, information_values };
+        return WoeFit { additive: Additive { intercept, shapes }, selected, information_values };
     }
 }
 

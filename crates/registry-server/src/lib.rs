@@ -99,6 +99,27 @@ impl AppState {
 )]
 struct ApiDoc;
 
+/// Every operation that needs an API key (those that do not opt out of the global security
+/// requirement) can answer 401 (no valid key) and 429 (the key's rate limit): documented here,
+/// once, rather than on each handler, where they drifted apart.
+fn document_key_responses(document: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let error = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorDocument"))).build())
+            .build()
+    };
+    for item in document.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for operation in operations.into_iter().flatten().filter(|op| op.security.is_none()) {
+            let responses = &mut operation.responses.responses;
+            responses.entry("401".into()).or_insert_with(|| error("No valid API key").into());
+            responses.entry("429".into()).or_insert_with(|| error("The key's rate limit; see Retry-After").into());
+        }
+    }
+}
+
 /// The API's router and its OpenAPI document.
 pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
     let (router, document) = OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -124,6 +145,8 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::log::consistency))
         .with_state(state.clone())
         .split_for_parts();
+    let mut document = document;
+    document_key_responses(&mut document);
     let document_json = Arc::new(document.to_json().expect("the OpenAPI document serialises"));
     let router = router
         .route(

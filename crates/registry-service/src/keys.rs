@@ -105,7 +105,7 @@ pub struct CreatedKey {
     pub info: KeyInfo,
 }
 
-fn random_bytes<const N: usize>() -> Result<[u8; N], ServiceError> {
+pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], ServiceError> {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes).map_err(|e| ServiceError::Internal(format!("no randomness: {e}")))?;
     Ok(bytes)

@@ -146,14 +146,22 @@ pub fn migrate_store(settings: &RegistrySettings) -> Result<(), ServiceError> {
     open_store(settings).map(drop)
 }
 
-/// Opens the configured store (the embedded file in the data directory, or PostgreSQL) and
-/// brings its schema to this build's version. The data directory must exist.
+/// Rewrites the stored records in account order (`Store::compact`), without keys: it reads
+/// nothing personal. Returns the records rewritten.
+pub fn compact_store(settings: &RegistrySettings) -> Result<u64, ServiceError> {
+    create_private_dir(&settings.data_dir).map_err(io_error("creating the data directory failed"))?;
+    let (store, _) = open_store(settings)?;
+    Ok(store.compact()?)
+}
+
 /// The registry's data and its governance tables (the same PostgreSQL store, or two files).
 type Stores = (Arc<dyn Store>, Arc<dyn Governance>);
 
+/// Opens the configured store (the embedded file in the data directory, or PostgreSQL) and
+/// brings its schema to this build's version. The data directory must exist.
 fn open_store(settings: &RegistrySettings) -> Result<Stores, ServiceError> {
     let lock_wait = Duration::from_millis(settings.lock_wait_ms);
-    let (store, governance): (Arc<dyn Store>, Arc<dyn Governance>) = match &settings.postgres {
+    let (store, governance): Stores = match &settings.postgres {
         None => (
             Arc::new(SqliteStore::open(&settings.data_dir.join(DATABASE_FILE), lock_wait)?),
             Arc::new(SqliteGovernance::open(&settings.data_dir.join(GOVERNANCE_FILE), lock_wait)?),
@@ -327,22 +335,8 @@ impl Registry {
         let id = String::from_utf8(self.vault.open(Purpose::Identifier, &stored.id_sealed)?)
             .map_err(|_| ServiceError::Internal("a sealed identifier is not text".into()))?;
         let identities = self.open_identities(&stored.identities)?;
-        let rights::RegistryView { alerts: registry_alerts, inquiries, withheld } = self.registry_view(subject, as_of)?;
-        let mut accounts = stored.accounts;
-        if !withheld.is_empty() {
-            accounts.retain(|history| {
-                let number = history.records.last().map(|r| r.facts.account.clone()).unwrap_or_default();
-                !withheld.contains(&(history.furnisher.clone(), number))
-            });
-        }
-        Ok(Some(SubjectFile {
-            subject,
-            identifier: NationalId { id_type: stored.id_type, id: Pii(id) },
-            identities,
-            accounts,
-            inquiries,
-            registry_alerts,
-        }))
+        let identifier = NationalId { id_type: stored.id_type, id: Pii(id) };
+        Ok(Some(self.registry_view(subject, as_of)?.into_file(subject, identifier, identities, stored.accounts)))
     }
 
     fn open_identities(&self, sealed: &[registry_store::StoredIdentity]) -> Result<Vec<ReportedBy>, ServiceError> {

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeSet;
 
-use registry_core::model::{Date, FurnisherId, IdType};
-use registry_core::report::{Alert, AlertKind, Audience, Inquiry, Report, ReportedBy, SubjectKey, build_report};
+use registry_core::model::{Date, FurnisherId, IdType, NationalId};
+use registry_core::report::{AccountHistory, Alert, AlertKind, Audience, Inquiry, Report, ReportedBy, SubjectFile, SubjectKey, build_report};
 use registry_store::governance::{ConsentRow, DisputeRow, FlagRow, InquiryRow};
 use serde::{Deserialize, Serialize};
 
@@ -159,10 +159,22 @@ pub(crate) struct RegistryView {
     pub withheld: BTreeSet<(String, String)>,
 }
 
+impl RegistryView {
+    /// The subject's file for a report: the stored accounts less those withheld, with the
+    /// registry's inquiries and alerts. One place for it, whoever reads the file.
+    pub(crate) fn into_file(self, subject: SubjectKey, identifier: NationalId, identities: Vec<ReportedBy>, mut accounts: Vec<AccountHistory>) -> SubjectFile {
+        if !self.withheld.is_empty() {
+            accounts.retain(|history| {
+                let number = history.records.last().map_or("", |r| r.facts.account.as_str());
+                !self.withheld.iter().any(|(furnisher, account)| *furnisher == history.furnisher && account == number)
+            });
+        }
+        SubjectFile { subject, identifier, identities, accounts, inquiries: self.inquiries, registry_alerts: self.alerts }
+    }
+}
+
 fn random_id(prefix: &str) -> Result<String, ServiceError> {
-    let mut bytes = [0u8; 12];
-    getrandom::fill(&mut bytes).map_err(|e| ServiceError::Internal(format!("no randomness: {e}")))?;
-    Ok(format!("{prefix}{}", hex::encode(bytes)))
+    Ok(format!("{prefix}{}", hex::encode(crate::keys::random_bytes::<12>()?)))
 }
 
 fn date_of(text: &str, what: &str) -> Result<Date, ServiceError> {
@@ -284,7 +296,8 @@ impl Registry {
         };
         let Some(file) = file.filter(|file| identity_matches(&file.identities, &request.subject)) else { return Err(not_found()) };
         // 3. A frozen file answers no inquiry for new credit.
-        if purpose.new_credit && self.flag_active(consent.subject, FlagKind::Freeze, today)? {
+        // The file's alerts hold the freezes in force today (`registry_view`): no second read.
+        if purpose.new_credit && file.registry_alerts.iter().any(|a| a.kind == AlertKind::SecurityFreeze) {
             return Err(refused(Refusal::FileFrozen, "the subject has frozen their file against inquiries for new credit"));
         }
         // 4. The report before this inquiry (it does not count itself), shaped by the purpose.
@@ -397,11 +410,14 @@ impl Registry {
         {
             return Err(ServiceError::InvalidInput(format!("that is not a field of an account ({})", DISPUTABLE_FIELDS.join(", "))));
         }
-        let report = self.report_unlogged(subject, None, Audience::Subject)?.ok_or_else(|| ServiceError::NotFound("the registry holds nothing about you".into()))?;
+        let today = self.clock.today();
+        // The account must be on the subject's report today (built, not scored: only its
+        // accounts are looked at).
+        let file = self.subject_file(subject, today)?.ok_or_else(|| ServiceError::NotFound("the registry holds nothing about you".into()))?;
+        let report = build_report(&file, today, Audience::Subject);
         if !report.accounts.iter().any(|a| a.furnisher == furnisher && a.account == account) {
             return Err(ServiceError::NotFound("your report has no such account from that furnisher".into()));
         }
-        let today = self.clock.today();
         let row = DisputeRow {
             dispute_id: random_id("dsp_")?,
             subject,

@@ -38,6 +38,16 @@ pub struct ScoreModel {
 /// What `score_all` hands over per subject: who, the catalogue's attributes, the score.
 pub type ScoreVisitor<'v> = dyn FnMut(SubjectKey, &[Option<f64>], &ReportScore) -> ControlFlow<()> + 'v;
 
+/// What `development_sample` went through.
+#[derive(Clone, Copy, Debug)]
+pub struct DevelopmentSample {
+    /// Subjects with accounts, in or out of the sample.
+    pub subjects_seen: u64,
+    pub rows: u64,
+    /// The end of the outcome window (the last day of the horizon's last month).
+    pub outcome_date: Date,
+}
+
 /// The `score` section of a report (`docs/scoring.md`).
 #[derive(Clone, Debug, Serialize)]
 pub struct ReportScore {
@@ -51,8 +61,7 @@ pub struct ReportScore {
 impl ScoreModel {
     /// Reads a model file's text; refuses a model that uses anything but catalogue attributes.
     pub fn from_json(text: &str) -> Result<ScoreModel, String> {
-        let card: Scorecard = serde_json::from_str(text).map_err(|e| format!("not a scorecard: {e}"))?;
-        card.check()?;
+        let card = Scorecard::from_json(text)?;
         let positions = card.positions_in(&attributes::names())?;
         let digest = hex::encode(Sha256::digest(text.as_bytes()));
         Ok(ScoreModel { best_points: card.best_points(), card, positions, version: format!("sha256:{}", &digest[..16]) })
@@ -100,29 +109,12 @@ impl Registry {
     /// or identifier: batch work never shows who anyone is. Stops when `visit` breaks.
     fn subject_files(&self, keys: Range<i64>, as_of: Date, visit: &mut dyn FnMut(&SubjectFile) -> ControlFlow<()>) -> Result<(), ServiceError> {
         let mut failure = None;
-        self.store.for_each_subject_accounts(keys, &mut |subject, mut accounts| {
-            let view = match self.registry_view(subject, as_of) {
-                Ok(view) => view,
-                Err(e) => {
-                    failure = Some(e);
-                    return ControlFlow::Break(());
-                }
-            };
-            if !view.withheld.is_empty() {
-                accounts.retain(|history| {
-                    let number = history.records.last().map(|r| r.facts.account.clone()).unwrap_or_default();
-                    !view.withheld.contains(&(history.furnisher.clone(), number))
-                });
+        self.store.for_each_subject_accounts(keys, &mut |subject, accounts| match self.registry_view(subject, as_of) {
+            Ok(view) => visit(&view.into_file(subject, NationalId { id_type: IdType::Other, id: Pii(String::new()) }, Vec::new(), accounts)),
+            Err(e) => {
+                failure = Some(e);
+                ControlFlow::Break(())
             }
-            let file = SubjectFile {
-                subject,
-                identifier: NationalId { id_type: IdType::Other, id: Pii(String::new()) },
-                identities: Vec::new(),
-                accounts,
-                inquiries: view.inquiries,
-                registry_alerts: view.alerts,
-            };
-            visit(&file)
         })?;
         failure.map_or(Ok(()), Err)
     }
@@ -134,7 +126,7 @@ impl Registry {
     fn map_subjects<T: Send>(
         &self,
         as_of: Date,
-        map: &(dyn Fn(&SubjectFile) -> Option<T> + Sync),
+        map: &(dyn Fn(&SubjectFile) -> T + Sync),
         visit: &mut dyn FnMut(T) -> ControlFlow<()>,
     ) -> Result<(), ServiceError> {
         let Some(max_key) = self.store.subject_key_max()? else { return Ok(()) };
@@ -161,7 +153,7 @@ impl Registry {
                         let mut out = Vec::new();
                         let result = self
                             .subject_files(keys, as_of, &mut |file| {
-                                out.extend(map(file));
+                                out.push(map(file));
                                 if stop.load(Ordering::Relaxed) { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
                             })
                             .map(|()| out);
@@ -213,7 +205,7 @@ impl Registry {
             let report = build_report(file, as_of, Audience::Masked);
             let values = attributes::compute(&report);
             let score = self.score_model.score_attributes(&values);
-            Some((file.subject, values, score))
+            (file.subject, values, score)
         };
         self.map_subjects(as_of, &score, &mut |(subject, values, score)| visit(subject, &values, &score))
     }
@@ -221,8 +213,8 @@ impl Registry {
     /// The development sample of the registry's own history: each subject's catalogue
     /// attributes as of `as_of` and whether they went 90+ days past due (or worse) on any
     /// account in the next `horizon_months` (1 to 24). Subjects without an account on the date,
-    /// and those already in default on it, are left out. Returns (subjects seen, rows).
-    pub fn development_sample(&self, as_of: Date, horizon_months: u32, visit: &mut dyn FnMut(&[Option<f64>], bool)) -> Result<(u64, u64), ServiceError> {
+    /// and those already in default on it, are left out.
+    pub fn development_sample(&self, as_of: Date, horizon_months: u32, visit: &mut dyn FnMut(&[Option<f64>], bool)) -> Result<DevelopmentSample, ServiceError> {
         if !(1..=24).contains(&horizon_months) {
             return Err(ServiceError::InvalidInput(format!("the horizon is {horizon_months} months; it must be 1 to 24 (a report's payment grid)")));
         }
@@ -230,10 +222,10 @@ impl Registry {
         let label = |file: &SubjectFile| {
             let observed = build_report(file, as_of, Audience::Masked);
             if observed.accounts.is_empty() || attributes::already_bad(&observed) {
-                return Some(None);
+                return None;
             }
             let outcome = build_report(file, outcome_date, Audience::Masked);
-            Some(attributes::went_bad_after(&outcome, as_of).map(|bad| (attributes::compute(&observed), bad)))
+            attributes::went_bad_after(&outcome, as_of).map(|bad| (attributes::compute(&observed), bad))
         };
         let (mut seen, mut rows) = (0u64, 0u64);
         self.map_subjects(as_of, &label, &mut |row| {
@@ -244,7 +236,7 @@ impl Registry {
             }
             ControlFlow::Continue(())
         })?;
-        Ok((seen, rows))
+        Ok(DevelopmentSample { subjects_seen: seen, rows, outcome_date })
     }
 }
 

@@ -3,6 +3,7 @@
 //! then read back for reports). Each encoding stays readable in a SQL shell.
 
 use std::borrow::Cow;
+use std::ops::ControlFlow;
 
 use registry_core::model::{AccountFacts, AmountMinor, Currency, Date, Dispute, FundingShare, Role};
 use registry_core::report::{AccountHistory, StoredRecord, SubjectKey, SubjectLink};
@@ -210,27 +211,33 @@ impl RecordColumns<'_> {
 }
 
 /// Gathers a scan's rows, which arrive by subject, then account, then date, into each subject's
-/// accounts: one place for the grouping both backends' whole-registry scans do.
-#[derive(Default)]
-pub(crate) struct SubjectRows {
+/// accounts and hands each subject, whole, to the scan's visitor: one place for the grouping both
+/// backends' whole-registry scans do.
+pub(crate) struct SubjectRows<'v> {
+    visit: &'v mut dyn FnMut(SubjectKey, Vec<AccountHistory>) -> ControlFlow<()>,
     /// (subject, account) of the last row.
     current: Option<(i64, i64)>,
     accounts: Vec<AccountHistory>,
 }
 
-impl SubjectRows {
-    /// Adds one row (`furnisher` is read only for an account's first row). Returns the previous
-    /// subject, whole, when this row is the first of another.
+impl<'v> SubjectRows<'v> {
+    pub fn new(visit: &'v mut dyn FnMut(SubjectKey, Vec<AccountHistory>) -> ControlFlow<()>) -> SubjectRows<'v> {
+        SubjectRows { visit, current: None, accounts: Vec::new() }
+    }
+
+    /// Adds one row (`furnisher` is read only for an account's first row); a row of another
+    /// subject first hands the previous one over. `Break` when the visitor wants no more.
     pub fn push(
         &mut self,
         subject: i64,
         account_key: i64,
         furnisher: impl FnOnce() -> StoreResult<String>,
         record: StoredRecord,
-    ) -> StoreResult<Option<(SubjectKey, Vec<AccountHistory>)>> {
-        let mut finished = None;
-        if let Some((previous, _)) = self.current.filter(|(s, _)| *s != subject) {
-            finished = Some((SubjectKey(previous), std::mem::take(&mut self.accounts)));
+    ) -> StoreResult<ControlFlow<()>> {
+        if let Some((previous, _)) = self.current.filter(|(s, _)| *s != subject)
+            && (self.visit)(SubjectKey(previous), std::mem::take(&mut self.accounts)).is_break()
+        {
+            return Ok(ControlFlow::Break(()));
         }
         if self.current != Some((subject, account_key)) {
             self.accounts.push(AccountHistory { furnisher: furnisher()?, records: Vec::new() });
@@ -239,12 +246,14 @@ impl SubjectRows {
         if let Some(history) = self.accounts.last_mut() {
             history.records.push(record);
         }
-        Ok(finished)
+        Ok(ControlFlow::Continue(()))
     }
 
-    /// The last subject, once the rows are done.
-    pub fn finish(self) -> Option<(SubjectKey, Vec<AccountHistory>)> {
-        self.current.map(|(subject, _)| (SubjectKey(subject), self.accounts))
+    /// Hands over the last subject, once the rows are done.
+    pub fn finish(self) {
+        if let Some((subject, _)) = self.current {
+            let _ = (self.visit)(SubjectKey(subject), self.accounts);
+        }
     }
 }
 

@@ -15,6 +15,7 @@ use std::time::Duration;
 use registry_core::report::SubjectKey;
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::sqlite::map_err;
 use crate::{StoreError, StoreResult};
 
 /// A SHA-256 hash of the log: a leaf, a subtree or a root.
@@ -227,15 +228,6 @@ const GOVERNANCE_MIGRATIONS: &[&str] = &[
 /// The embedded governance store: one SQLite file, one connection (its writes are small).
 pub struct SqliteGovernance {
     conn: Mutex<Connection>,
-}
-
-fn map_err(error: rusqlite::Error) -> StoreError {
-    if let rusqlite::Error::SqliteFailure(failure, _) = &error
-        && matches!(failure.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-    {
-        return StoreError::Busy;
-    }
-    StoreError::Database(Box::new(error))
 }
 
 pub(crate) fn hash_from(bytes: Vec<u8>, what: &str) -> StoreResult<LogHash> {

@@ -667,22 +667,17 @@ impl Store for PostgresStore {
                 )
                 .map_err(map_err)?;
             let furnisher_at = RECORD_COLUMN_COUNT;
-            let mut grouped = codec::SubjectRows::default();
+            let mut grouped = codec::SubjectRows::new(visit);
             while let Some(row) = rows.next().map_err(map_err)? {
-                let account: String = row.try_get(furnisher_at + 1).map_err(map_err)?;
-                let (mut facts, subjects) = record_from_row(&row, &account)?;
+                let (mut facts, subjects) = record_from_row(&row, row.try_get(furnisher_at + 1).map_err(map_err)?)?;
                 codec::blank_unscanned(&mut facts);
                 let furnisher = || row.try_get(furnisher_at).map_err(map_err);
-                let (subject, account_key) = (row.try_get(0).map_err(map_err)?, row.try_get(1).map_err(map_err)?);
-                if let Some((done, accounts)) = grouped.push(subject, account_key, furnisher, StoredRecord { facts, subjects })?
-                    && visit(done, accounts).is_break()
-                {
+                let record = StoredRecord { facts, subjects };
+                if grouped.push(row.try_get(0).map_err(map_err)?, row.try_get(1).map_err(map_err)?, furnisher, record)?.is_break() {
                     return Ok(());
                 }
             }
-            if let Some((subject, accounts)) = grouped.finish() {
-                let _ = visit(subject, accounts);
-            }
+            grouped.finish();
             Ok(())
         })
     }

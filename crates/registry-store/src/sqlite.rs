@@ -55,8 +55,8 @@ pub struct SqliteStore {
     writer: Mutex<Connection>,
 }
 
-/// Maps a driver error to the boundary's kinds.
-fn map_err(error: rusqlite::Error) -> StoreError {
+/// Maps a driver error to the boundary's kinds (the embedded governance store's too).
+pub(crate) fn map_err(error: rusqlite::Error) -> StoreError {
     if let rusqlite::Error::SqliteFailure(failure, _) = &error
         && matches!(failure.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
     {
@@ -511,34 +511,18 @@ impl Store for SqliteStore {
         // reader's small page cache.
         conn.execute_batch(&format!("PRAGMA mmap_size = {SCAN_MMAP_BYTES}; BEGIN")).map_err(map_err)?;
         let result = (|| {
-            let columns = codec::qualified(SCAN_COLUMNS, "r");
-            // Memberships in key order, each account's records by date: one pass, grouped here.
-            // Ordered by `m.account_key` (not `r.`): then the indexes give the order and no
-            // row goes through a sorter.
-            let mut stmt = conn
-                .prepare(&format!(
-                    "SELECT m.subject_key, a.furnisher, a.account, {columns} FROM account_subject m \
-                     JOIN account a ON a.account_key = m.account_key \
-                     JOIN record r ON r.account_key = m.account_key \
-                     WHERE m.subject_key >= ?1 AND m.subject_key < ?2 \
-                     ORDER BY m.subject_key, m.account_key, r.as_of"
-                ))
-                .map_err(map_err)?;
+            let mut stmt = conn.prepare_cached(&SCAN_SQL).map_err(map_err)?;
             let mut rows = stmt.query([keys.start, keys.end]).map_err(map_err)?;
-            let mut grouped = codec::SubjectRows::default();
+            let mut grouped = codec::SubjectRows::new(visit);
             while let Some(row) = rows.next().map_err(map_err)? {
                 let (facts, subjects) = scan_columns_from_row(row, 3)?.into_facts()?;
                 let furnisher = || row.get(1).map_err(map_err);
-                let (subject, account_key) = (row.get(0).map_err(map_err)?, row.get(3).map_err(map_err)?);
-                if let Some((done, accounts)) = grouped.push(subject, account_key, furnisher, StoredRecord { facts, subjects })?
-                    && visit(done, accounts).is_break()
-                {
+                let record = StoredRecord { facts, subjects };
+                if grouped.push(row.get(0).map_err(map_err)?, row.get(3).map_err(map_err)?, furnisher, record)?.is_break() {
                     return Ok(());
                 }
             }
-            if let Some((subject, accounts)) = grouped.finish() {
-                let _ = visit(subject, accounts);
-            }
+            grouped.finish();
             Ok(())
         })();
         let _ = conn.execute_batch("COMMIT; PRAGMA mmap_size = 0");
@@ -578,6 +562,19 @@ const RECORD_COLUMNS: &str = record_columns!();
 /// what `codec::blank_unscanned` empties.
 const SCAN_COLUMNS: &str = "account_key, as_of, product, opened, closed, currency, credit_limit, original_amount, \
      scheduled_payment, balance, past_due, status, payment_history, subjects, funding";
+/// A whole-registry scan's query, for a range of subject keys: memberships in key order, each
+/// account's records by date, grouped by the caller. Ordered by `m.account_key` (not `r.`): then
+/// the indexes give the order and no row goes through a sorter.
+static SCAN_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT m.subject_key, a.furnisher, a.account, {} FROM account_subject m \
+         JOIN account a ON a.account_key = m.account_key \
+         JOIN record r ON r.account_key = m.account_key \
+         WHERE m.subject_key >= ?1 AND m.subject_key < ?2 \
+         ORDER BY m.subject_key, m.account_key, r.as_of",
+        codec::qualified(SCAN_COLUMNS, "r")
+    )
+});
 /// Memory map a whole-registry scan may use (address space, not memory: pages are the file's).
 const SCAN_MMAP_BYTES: i64 = 1 << 40;
 /// `RECORD_COLUMNS` of the table aliased `r`.

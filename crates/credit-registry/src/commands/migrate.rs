@@ -8,7 +8,7 @@ use registry_service::vault::Keys;
 use registry_store::PostgresSettings;
 
 use crate::cli::{CopyArgs, MigrateArgs, RegistryKeysArgs};
-use crate::commands::{open_registry, print_json};
+use crate::commands::print_json;
 use crate::config::{Config, check_database_url};
 use crate::failure::Failure;
 
@@ -23,10 +23,9 @@ pub fn run(config: &Config, args: MigrateArgs) -> Result<(), Failure> {
 }
 
 pub fn compact(config: &Config, args: MigrateArgs) -> Result<(), Failure> {
-    let registry = open_registry(config)?;
     let started = std::time::Instant::now();
     let spinner = crate::progress::counter("compacting");
-    let records = registry.store().compact().with_context(|| format!("compacting {}", config.describe_store()))?;
+    let records = registry_service::compact_store(&config.registry).with_context(|| format!("compacting {}", config.describe_store()))?;
     spinner.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
     if args.json {

@@ -40,9 +40,7 @@ fn monotone_of(names: &[String], specs: &[String], mut monotone: Vec<Monotone>) 
 
 fn read_model(path: &Path) -> Result<Scorecard, Failure> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let card: Scorecard = serde_json::from_str(&text).map_err(|e| Failure::usage(format!("{} is not a scorecard: {e}", path.display())))?;
-    card.check().map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
-    Ok(card)
+    Scorecard::from_json(&text).map_err(|e| Failure::usage(format!("{}: {e}", path.display())))
 }
 
 /// `MODEL.json` → `MODEL.card.md`.
@@ -63,7 +61,7 @@ pub fn run(config: &Config, command: ScoreCommand) -> CommandResult {
                 let names = attributes::names();
                 let mut dataset = Dataset { names: names.clone(), columns: vec![Vec::new(); names.len()], target: Vec::new() };
                 let bar = progress::counter("sampling");
-                let (seen, _) = registry.development_sample(as_of, horizon_months, &mut |values, bad| {
+                let sample = registry.development_sample(as_of, horizon_months, &mut |values, bad| {
                     for (column, value) in dataset.columns.iter_mut().zip(values) {
                         column.push(*value);
                     }
@@ -83,7 +81,6 @@ pub fn run(config: &Config, command: ScoreCommand) -> CommandResult {
                 if let Some(path) = &sample_out {
                     write_sample(path, &dataset)?;
                 }
-                let end = registry_core::report::YearMonth::of(as_of).plus(horizon_months as i32).last_day();
                 let excluded = registry
                     .profile()
                     .scoring
@@ -95,8 +92,12 @@ pub fn run(config: &Config, command: ScoreCommand) -> CommandResult {
                     dataset,
                     "bad_90_in_horizon".to_owned(),
                     format!("registry-{as_of}-{horizon_months}m"),
-                    format!("the registry's own history: {seen} subjects with accounts, of whom those with an account on {as_of} and not already in default"),
-                    Some(format!("attributes as of {as_of}; bad = 90+ days past due or worse on any account from {} to {end} ({horizon_months} months)", registry_core::report::YearMonth::of(as_of).plus(1))),
+                    format!("the registry's own history: {} subjects with accounts, of whom those with an account on {as_of} and not already in default", sample.subjects_seen),
+                    Some(format!(
+                        "attributes as of {as_of}; bad = 90+ days past due or worse on any account from {} to {} ({horizon_months} months)",
+                        registry_core::report::YearMonth::of(as_of).plus(1),
+                        sample.outcome_date
+                    )),
                     excluded,
                 )
             } else {
@@ -167,7 +168,7 @@ pub fn run(config: &Config, command: ScoreCommand) -> CommandResult {
             println!("{}: AUC {:.4}, Gini {:.4}, KS {:.4} on {} rows\n", card.model_id, performance.auc, performance.gini, performance.ks, performance.rows);
             println!("{:>9}  {:>8}  {:>7}  {:>8}", "score", "rows", "bads", "bad rate");
             for band in &bands {
-                println!("{:>4}–{:<4}  {:>8}  {:>7}  {:>7.2} %", band.from, band.to - 1, band.rows, band.bads, 100.0 * band.bad_rate.unwrap_or(0.0));
+                println!("{:>4}–{:<4}  {:>8}  {:>7}  {:>7.2} %", band.from, band.to - 1, band.rows, band.bads, 100.0 * band.bad_rate);
             }
             println!("\ncalibration (tenths of the rows, safest first):\n{:>8}  {:>10}  {:>9}", "rows", "predicted", "observed");
             for group in &calibration {

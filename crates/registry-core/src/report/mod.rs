@@ -323,7 +323,7 @@ pub fn build_report(file: &SubjectFile, as_of: Date, audience: Audience) -> Repo
         let balance = revolving_balance.get(currency).copied().unwrap_or(0);
         summary.revolving_utilization.insert(*currency, utilization(balance, *limit));
     }
-    summary.inquiries_6m = count_recent_applications(&file.inquiries, as_of);
+    summary.inquiries_6m = count_recent_applications(&file.inquiries, as_of, 6);
     accounts.sort_by(|a, b| {
         b.as_of
             .cmp(&a.as_of)
@@ -371,9 +371,10 @@ fn utilization(balance: u128, limit: u128) -> Option<f64> {
     Some(ten_thousandths as f64 / 10_000.0)
 }
 
-/// `credit_application` inquiries in the 6 months up to `as_of`.
-fn count_recent_applications(inquiries: &[Inquiry], as_of: Date) -> u64 {
-    let since = as_of.checked_sub_months(chrono::Months::new(6)).unwrap_or(Date::MIN);
+/// `credit_application` inquiries in the `months` months up to `as_of` (the summary's
+/// `inquiries_6m`; scoring counts 12 months too).
+pub fn count_recent_applications(inquiries: &[Inquiry], as_of: Date, months: u32) -> u64 {
+    let since = as_of.checked_sub_months(chrono::Months::new(months)).unwrap_or(Date::MIN);
     inquiries
         .iter()
         .filter(|i| i.purpose == "credit_application" && i.date > since && i.date <= as_of)

@@ -63,7 +63,7 @@ pub fn render_text(report: &Report) -> String {
 /// The score section (its JSON shape is the application's `ReportScore`).
 fn render_score(out: &mut String, score: &serde_json::Value) {
     let value = score["value"].as_i64().map_or_else(|| "—".to_owned(), |v| v.to_string());
-    let _ = writeln!(out, "\nSCORE  {value}  (model {}, 300–900: higher is safer)", score["model_id"].as_str().unwrap_or("?"));
+    let _ = writeln!(out, "\nSCORE  {value}  (model {}; higher is safer)", score["model_id"].as_str().unwrap_or("?"));
     for reason in score["reasons"].as_array().into_iter().flatten() {
         let _ = writeln!(
             out,

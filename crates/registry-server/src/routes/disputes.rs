@@ -27,7 +27,6 @@ pub struct QueueQuery {
     params(("furnisher" = String, Path, description = "The furnisher's id"), QueueQuery),
     responses(
         (status = 200, body = Disputes, description = "The disputes, each with its deadline"),
-        (status = 401, body = ErrorDocument, description = "No valid API key"),
         (status = 403, body = ErrorDocument, description = "Not an operator key, nor this furnisher's own key"),
     ))]
 pub async fn queue(
@@ -60,7 +59,6 @@ pub struct Resolution {
     responses(
         (status = 204, description = "Answered; the dispute leaves the queue and the report"),
         (status = 400, body = ErrorDocument, description = "Malformed, or already answered"),
-        (status = 401, body = ErrorDocument, description = "No valid API key"),
         (status = 403, body = ErrorDocument, description = "Not an operator key, nor this furnisher's own key"),
         (status = 404, body = ErrorDocument, description = "The furnisher has no such dispute"),
     ))]

@@ -26,10 +26,8 @@ use crate::AppState;
     responses(
         (status = 200, body = Report, description = "The report, as the purpose may see it"),
         (status = 400, body = ErrorDocument, description = "Malformed request or a purpose the jurisdiction does not have"),
-        (status = 401, body = ErrorDocument, description = "No valid API key"),
         (status = 403, body = ErrorDocument, description = "Not a lender key (`forbidden`), no valid consent (`consent_required`), or the file is frozen (`file_frozen`)"),
         (status = 404, body = ErrorDocument, description = "The details do not match the consenting subject (`subject_not_found`)"),
-        (status = 429, body = ErrorDocument, description = "The key's rate limit; see Retry-After"),
     ))]
 pub async fn inquire(State(state): State<AppState>, caller: Caller, body: Result<Bytes, BytesRejection>) -> Result<Json<Report>, ApiError> {
     let lender = caller.allow(&[PrincipalRole::Lender])?.clone();

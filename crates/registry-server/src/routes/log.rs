@@ -17,9 +17,7 @@ use crate::AppState;
 #[utoipa::path(get, path = "/v1/log/head", tag = "access log",
     responses(
         (status = 200, body = SignedTreeHead, description = "Size, root, time and Ed25519 signature"),
-        (status = 401, body = ErrorDocument, description = "No valid API key"),
         (status = 404, body = ErrorDocument, description = "Nothing has been logged yet"),
-        (status = 429, body = ErrorDocument, description = "The key's rate limit; see Retry-After"),
     ))]
 pub async fn head(State(state): State<AppState>, caller: Caller) -> Result<Json<SignedTreeHead>, ApiError> {
     caller.allow(&PrincipalRole::ALL)?;
@@ -45,9 +43,7 @@ pub struct ConsistencyQuery {
     responses(
         (status = 200, body = ConsistencyProofDoc, description = "The consistency path and both signed heads"),
         (status = 400, body = ErrorDocument, description = "from is 0 or larger than to"),
-        (status = 401, body = ErrorDocument, description = "No valid API key"),
         (status = 404, body = ErrorDocument, description = "The log never had a signed head of that size"),
-        (status = 429, body = ErrorDocument, description = "The key's rate limit; see Retry-After"),
     ))]
 pub async fn consistency(
     State(state): State<AppState>,

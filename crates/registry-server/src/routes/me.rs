@@ -33,10 +33,8 @@ fn own_subject(caller: &Caller) -> Result<SubjectKey, ApiError> {
     params(AsOfQuery),
     responses(
         (status = 200, body = Report, description = "The consumer's full report"),
-        (status = 401, body = ErrorDocument, description = "No valid API key"),
         (status = 403, body = ErrorDocument, description = "Not a consumer key"),
         (status = 404, body = ErrorDocument, description = "The registry holds nothing about the consumer any more"),
-        (status = 429, body = ErrorDocument, description = "The key's rate limit; see Retry-After"),
     ))]
 pub async fn my_report(
     State(state): State<AppState>,
@@ -65,9 +63,7 @@ pub struct Accesses {
 #[utoipa::path(get, path = "/v1/me/accesses", tag = "consumers",
     responses(
         (status = 200, body = Accesses, description = "The consumer's access log entries"),
-        (status = 401, body = ErrorDocument, description = "No valid API key"),
         (status = 403, body = ErrorDocument, description = "Not a consumer key"),
-        (status = 429, body = ErrorDocument, description = "The key's rate limit; see Retry-After"),
     ))]
 pub async fn my_accesses(State(state): State<AppState>, caller: Caller) -> Result<Json<Accesses>, ApiError> {
     let subject = own_subject(&caller)?;
@@ -88,10 +84,8 @@ pub struct ProofQuery {
     params(("seq" = u64, Path, description = "The entry's number (`seq`)"), ProofQuery),
     responses(
         (status = 200, body = InclusionProofDoc, description = "The entry, its inclusion path and the signed head"),
-        (status = 401, body = ErrorDocument, description = "No valid API key"),
         (status = 403, body = ErrorDocument, description = "Not a consumer key"),
         (status = 404, body = ErrorDocument, description = "No such entry about this consumer, or no head of that size"),
-        (status = 429, body = ErrorDocument, description = "The key's rate limit; see Retry-After"),
     ))]
 pub async fn my_access_proof(
     State(state): State<AppState>,
@@ -139,7 +133,6 @@ pub struct Consents {
     responses(
         (status = 201, body = ConsentView, description = "The consent, with the `consent_id` to give the lender"),
         (status = 400, body = ErrorDocument, description = "Unknown purpose or lender, or an expiry in the past"),
-        (status = 401, body = ErrorDocument, description = "No valid API key"),
         (status = 403, body = ErrorDocument, description = "Not a consumer key"),
     ))]
 pub async fn grant_consent(
@@ -159,7 +152,6 @@ pub async fn grant_consent(
 #[utoipa::path(get, path = "/v1/me/consents", tag = "consumers",
     responses(
         (status = 200, body = Consents, description = "Every consent, oldest first"),
-        (status = 401, body = ErrorDocument, description = "No valid API key"),
         (status = 403, body = ErrorDocument, description = "Not a consumer key"),
     ))]
 pub async fn list_consents(State(state): State<AppState>, caller: Caller) -> Result<Json<Consents>, ApiError> {
@@ -174,7 +166,6 @@ pub async fn list_consents(State(state): State<AppState>, caller: Caller) -> Res
     responses(
         (status = 204, description = "Revoked"),
         (status = 400, body = ErrorDocument, description = "Already revoked"),
-        (status = 401, body = ErrorDocument, description = "No valid API key"),
         (status = 403, body = ErrorDocument, description = "Not a consumer key"),
         (status = 404, body = ErrorDocument, description = "The consumer has no such consent"),
     ))]
@@ -208,7 +199,6 @@ pub struct Disputes {
     responses(
         (status = 201, body = DisputeView, description = "The dispute, with its deadline"),
         (status = 400, body = ErrorDocument, description = "No reason, or not a field of an account"),
-        (status = 401, body = ErrorDocument, description = "No valid API key"),
         (status = 403, body = ErrorDocument, description = "Not a consumer key"),
         (status = 404, body = ErrorDocument, description = "The consumer's report has no such account"),
     ))]
@@ -231,7 +221,6 @@ pub async fn open_dispute(
 #[utoipa::path(get, path = "/v1/me/disputes", tag = "consumers",
     responses(
         (status = 200, body = Disputes, description = "Every dispute, oldest first"),
-        (status = 401, body = ErrorDocument, description = "No valid API key"),
         (status = 403, body = ErrorDocument, description = "Not a consumer key"),
     ))]
 pub async fn list_disputes(State(state): State<AppState>, caller: Caller) -> Result<Json<Disputes>, ApiError> {
@@ -277,7 +266,6 @@ async fn lift(state: AppState, caller: Caller, kind: FlagKind) -> Result<StatusC
     responses(
         (status = 201, body = FlagView, description = "The freeze, from today"),
         (status = 400, body = ErrorDocument, description = "Already frozen, or an end in the past"),
-        (status = 401, body = ErrorDocument, description = "No valid API key"),
         (status = 403, body = ErrorDocument, description = "Not a consumer key"),
     ))]
 pub async fn place_freeze(State(state): State<AppState>, caller: Caller, body: Result<Bytes, BytesRejection>) -> Result<(StatusCode, Json<FlagView>), ApiError> {
@@ -288,7 +276,6 @@ pub async fn place_freeze(State(state): State<AppState>, caller: Caller, body: R
 #[utoipa::path(delete, path = "/v1/me/freeze", tag = "consumers",
     responses(
         (status = 204, description = "Lifted"),
-        (status = 401, body = ErrorDocument, description = "No valid API key"),
         (status = 403, body = ErrorDocument, description = "Not a consumer key"),
         (status = 404, body = ErrorDocument, description = "No freeze is in force"),
     ))]
@@ -302,7 +289,6 @@ pub async fn lift_freeze(State(state): State<AppState>, caller: Caller) -> Resul
     responses(
         (status = 201, body = FlagView, description = "The alert, from today"),
         (status = 400, body = ErrorDocument, description = "Already in force, or an end in the past"),
-        (status = 401, body = ErrorDocument, description = "No valid API key"),
         (status = 403, body = ErrorDocument, description = "Not a consumer key"),
     ))]
 pub async fn place_fraud_alert(State(state): State<AppState>, caller: Caller, body: Result<Bytes, BytesRejection>) -> Result<(StatusCode, Json<FlagView>), ApiError> {
@@ -313,7 +299,6 @@ pub async fn place_fraud_alert(State(state): State<AppState>, caller: Caller, bo
 #[utoipa::path(delete, path = "/v1/me/fraud-alert", tag = "consumers",
     responses(
         (status = 204, description = "Ended"),
-        (status = 401, body = ErrorDocument, description = "No valid API key"),
         (status = 403, body = ErrorDocument, description = "Not a consumer key"),
         (status = 404, body = ErrorDocument, description = "No fraud alert is in force"),
     ))]
@@ -325,7 +310,6 @@ pub async fn lift_fraud_alert(State(state): State<AppState>, caller: Caller) -> 
 #[utoipa::path(get, path = "/v1/me/flags", tag = "consumers",
     responses(
         (status = 200, body = Flags, description = "Every freeze and fraud alert, oldest first"),
-        (status = 401, body = ErrorDocument, description = "No valid API key"),
         (status = 403, body = ErrorDocument, description = "Not a consumer key"),
     ))]
 pub async fn list_flags(State(state): State<AppState>, caller: Caller) -> Result<Json<Flags>, ApiError> {

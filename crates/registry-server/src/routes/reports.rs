@@ -57,9 +57,7 @@ async fn build(state: &AppState, caller: &Caller, subject: Option<SubjectKey>, a
     responses(
         (status = 200, body = Report, description = "The report; identifiers masked"),
         (status = 400, body = ErrorDocument, description = "Malformed request"),
-        (status = 401, body = ErrorDocument, description = "No valid API key"),
         (status = 403, body = ErrorDocument, description = "Not an operator key"),
-        (status = 429, body = ErrorDocument, description = "The key's rate limit; see Retry-After"),
         (status = 404, body = ErrorDocument, description = "The registry has never seen this subject (or the identifier is not valid for its type)"),
         (status = 413, body = ErrorDocument, description = "The request body is too large"),
         (status = 503, body = ErrorDocument, description = "The database is unavailable; retry"),
@@ -92,9 +90,7 @@ pub async fn report_by_identifier(
     responses(
         (status = 200, body = Report, description = "The report; identifiers masked"),
         (status = 400, body = ErrorDocument, description = "Malformed date"),
-        (status = 401, body = ErrorDocument, description = "No valid API key"),
         (status = 403, body = ErrorDocument, description = "Not an operator key"),
-        (status = 429, body = ErrorDocument, description = "The key's rate limit; see Retry-After"),
         (status = 404, body = ErrorDocument, description = "No subject with this registry id"),
         (status = 503, body = ErrorDocument, description = "The database is unavailable; retry"),
     ))]

@@ -64,9 +64,7 @@ pub(crate) fn allow_furnisher(caller: &Caller, furnisher: &FurnisherId) -> Resul
         (status = 200, body = SubmissionDocument, description = "Duplicate: these bytes were already applied"),
         (status = 422, body = SubmissionDocument, description = "Rejected whole; nothing applied"),
         (status = 400, body = ErrorDocument, description = "Invalid furnisher or parameters"),
-        (status = 401, body = ErrorDocument, description = "No valid API key"),
         (status = 403, body = ErrorDocument, description = "Not an operator key, nor this furnisher's own key"),
-        (status = 429, body = ErrorDocument, description = "The key's rate limit; see Retry-After"),
         (status = 413, body = ErrorDocument, description = "The file is larger than the server accepts"),
         (status = 503, body = ErrorDocument, description = "Another submission held the store longer than lock_wait_ms (`store_busy`), or the database is unavailable (`unavailable`); nothing was applied; retry"),
     ))]
@@ -145,10 +143,8 @@ pub async fn submit(
     ),
     responses(
         (status = 200, body = SubmissionDocument, description = "The submission"),
-        (status = 401, body = ErrorDocument, description = "No valid API key"),
         (status = 403, body = ErrorDocument, description = "Not an operator key, nor this furnisher's own key"),
         (status = 404, body = ErrorDocument, description = "No such submission for this furnisher"),
-        (status = 429, body = ErrorDocument, description = "The key's rate limit; see Retry-After"),
     ))]
 pub async fn get_submission(
     State(state): State<AppState>,

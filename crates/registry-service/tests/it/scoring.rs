@@ -80,13 +80,14 @@ fn the_development_sample_labels_the_following_months(backend: Backend) {
     populated(&registry, dir.path());
     let as_of: Date = "2021-11-30".parse().unwrap();
     let (mut rows, mut bads) = (0, 0);
-    let (seen, counted) = registry
+    let sample = registry
         .development_sample(as_of, 6, &mut |values, bad| {
             assert_eq!(values.len(), attributes::CATALOGUE.len());
             rows += 1;
             bads += usize::from(bad);
         })
         .unwrap();
+    let (seen, counted) = (sample.subjects_seen, sample.rows);
     assert_eq!(counted, rows as u64);
     assert!(seen >= counted && rows > 200, "{seen} seen, {rows} rows");
     assert!(bads > 0 && bads < rows / 4, "{bads} bads of {rows}");
