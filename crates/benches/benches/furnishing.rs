@@ -5,7 +5,7 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use registry_core::furnishing::{Entry, FurnishingReader, LINE_BYTES_MAX_DEFAULT, Rules};
 use registry_core::report::YearMonth;
-use registry_synth::{FileFormat, Market, FileLayout, Params, generate};
+use registry_synth::{FileFormat, FileLayout, Market, Params, generate};
 
 fn sample_file() -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use chrono::{Datelike, TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
-use registry_core::model::{FurnisherId, IdType};
 use registry_core::furnishing::{Entry, FurnishingReader, LINE_BYTES_MAX_DEFAULT, Rules};
+use registry_core::model::{FurnisherId, IdType};
 use registry_core::report::{AccountHistory, Audience, StoredRecord, SubjectFile, SubjectKey, SubjectLink, YearMonth, build_report};
 use registry_service::clock::FixedClock;
 use registry_service::{IngestOptions, NoProgress, Registry, RegistrySettings};
@@ -26,7 +26,11 @@ fn history_file() -> String {
             } else {
                 ("installment_loan", r#""original_amount":500000,"term_months":36"#.to_string())
             };
-            let status = if month % 7 == 3 { r#""status":"dpd30","past_due":1000,"first_delinquency":"2024-01-01""# } else { r#""status":"current","past_due":0"# };
+            let status = if month % 7 == 3 {
+                r#""status":"dpd30","past_due":1000,"first_delinquency":"2024-01-01""#
+            } else {
+                r#""status":"current","past_due":0"#
+            };
             lines.push_str(&format!(
                 r#"{{"account":"A{account}","as_of":"{as_of}","product":"{product}","opened":"2020-01-0{}","currency":"CNY",{terms},"balance":{},{status},"payment_history":"000000000000000000000000","subjects":[{{"role":"primary","id_type":"cn_rid","id":"{ID}","family_name":"Wang","given_name":"Fang","birth_date":"1949-12-31"}}]}}"#,
                 1 + account % 9,
@@ -64,7 +68,14 @@ fn bench(c: &mut Criterion) {
             None => accounts.push(AccountHistory { furnisher: "bank".into(), records: vec![stored] }),
         }
     }
-    let subject_file = SubjectFile { subject: SubjectKey(1), identifier: identifier.unwrap(), identities: vec![], accounts, inquiries: vec![], registry_alerts: vec![] };
+    let subject_file = SubjectFile {
+        subject: SubjectKey(1),
+        identifier: identifier.unwrap(),
+        identities: vec![],
+        accounts,
+        inquiries: vec![],
+        registry_alerts: vec![],
+    };
     assert_eq!(build_report(&subject_file, as_of.unwrap(), Audience::Masked).accounts.len(), 10);
 
     let mut group = c.benchmark_group("report_10_accounts_24_months");

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use registry_server::ServerSettings;
 use registry_service::RegistrySettings;
-use registry_store::PostgresSettings;
 use registry_service::vault::{Keys, SecretKey};
+use registry_store::PostgresSettings;
 use serde::Deserialize;
 
 use crate::cli::GlobalArgs;
@@ -53,9 +53,7 @@ fn env(name: &str) -> Option<String> {
 }
 
 fn parse_env<T: std::str::FromStr>(name: &str) -> Result<Option<T>, Failure> {
-    env(name)
-        .map(|text| text.parse::<T>().map_err(|_| Failure::usage(format!("{name}={text:?} is not a valid value"))))
-        .transpose()
+    env(name).map(|text| text.parse::<T>().map_err(|_| Failure::usage(format!("{name}={text:?} is not a valid value")))).transpose()
 }
 
 impl Config {
@@ -128,9 +126,8 @@ impl Config {
         };
 
         let listen_text = file.listen.unwrap_or_else(|| LISTEN_DEFAULT.to_string());
-        let listen = listen_text
-            .parse()
-            .map_err(|_| Failure::usage(format!("listen = {listen_text:?} is not an address like 127.0.0.1:8080")))?;
+        let listen =
+            listen_text.parse().map_err(|_| Failure::usage(format!("listen = {listen_text:?} is not an address like 127.0.0.1:8080")))?;
         let database_url = global.database_url.clone().or(file.database_url);
         if let Some(url) = &database_url {
             check_database_url("database_url", url)?;

@@ -95,9 +95,8 @@ pub fn bytes_bar(size: Option<u64>, prefix: &str, name: &str) -> ProgressBar {
 
 /// A count of things (people simulated).
 pub fn count_bar(total: u64, prefix: &str) -> ProgressBar {
-    let style = ProgressStyle::with_template("{prefix:>10} [{bar:32}] {pos}/{len} {per_sec} {msg}")
-        .expect("valid template")
-        .progress_chars("=> ");
+    let style =
+        ProgressStyle::with_template("{prefix:>10} [{bar:32}] {pos}/{len} {per_sec} {msg}").expect("valid template").progress_chars("=> ");
     let bar = ProgressBar::new(total).with_style(style).with_prefix(prefix.to_string());
     bar.enable_steady_tick(Duration::from_millis(200));
     bar

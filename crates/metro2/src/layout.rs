@@ -41,22 +41,8 @@ pub struct Field {
     pub need: Need,
 }
 
-const fn f(
-    number: u8,
-    name: &'static str,
-    start: usize,
-    len: usize,
-    kind: Kind,
-    need: Need,
-) -> Field {
-    Field {
-        number,
-        name,
-        start,
-        len,
-        kind,
-        need,
-    }
+const fn f(number: u8, name: &'static str, start: usize, len: usize, kind: Kind, need: Need) -> Field {
+    Field { number, name, start, len, kind, need }
 }
 
 use Kind::*;
@@ -386,14 +372,7 @@ pub const BASE_PACKED: &[Field] = &[
     f(12, "highest_credit", 79, 5, PackedNumber, Optional),
     f(13, "terms_duration", 84, 3, Text, Required),
     f(14, "terms_frequency", 87, 1, Text, Optional),
-    f(
-        15,
-        "scheduled_monthly_payment",
-        88,
-        5,
-        PackedNumber,
-        Optional,
-    ),
+    f(15, "scheduled_monthly_payment", 88, 5, PackedNumber, Optional),
     f(16, "actual_payment", 93, 5, PackedNumber, Optional),
     f(17, "account_status", 98, 2, Text, Required),
     f(18, "payment_rating", 100, 1, Text, Optional),
@@ -402,30 +381,9 @@ pub const BASE_PACKED: &[Field] = &[
     f(21, "compliance_condition_code", 127, 2, Text, Optional),
     f(22, "current_balance", 129, 5, PackedNumber, Optional),
     f(23, "amount_past_due", 134, 5, PackedNumber, Optional),
-    f(
-        24,
-        "original_charge_off_amount",
-        139,
-        5,
-        PackedNumber,
-        Optional,
-    ),
-    f(
-        25,
-        "date_of_account_information",
-        144,
-        5,
-        PackedDate,
-        Required,
-    ),
-    f(
-        26,
-        "date_of_first_delinquency",
-        149,
-        5,
-        PackedDate,
-        Optional,
-    ),
+    f(24, "original_charge_off_amount", 139, 5, PackedNumber, Optional),
+    f(25, "date_of_account_information", 144, 5, PackedDate, Required),
+    f(26, "date_of_first_delinquency", 149, 5, PackedDate, Optional),
     f(27, "date_closed", 154, 5, PackedDate, Optional),
     f(28, "date_of_last_payment", 159, 5, PackedDate, Optional),
     f(29, "interest_type_indicator", 164, 1, Text, Optional),
@@ -466,14 +424,7 @@ pub const HEADER: &[Field] = &[
     f(14, "reporter_telephone_number", 215, 10, Numeric, Optional),
     f(15, "software_vendor_name", 225, 40, Text, Optional),
     f(16, "software_version_number", 265, 5, Text, Optional),
-    f(
-        17,
-        "microbilt_prbc_program_identifier",
-        270,
-        10,
-        Text,
-        Optional,
-    ),
+    f(17, "microbilt_prbc_program_identifier", 270, 10, Text, Optional),
     f(18, "reserved", 280, 146, Text, Optional),
 ];
 
@@ -495,14 +446,7 @@ pub const HEADER_PACKED: &[Field] = &[
     f(14, "reporter_telephone_number", 215, 10, Numeric, Optional),
     f(15, "software_vendor_name", 225, 40, Text, Optional),
     f(16, "software_version_number", 265, 5, Text, Optional),
-    f(
-        17,
-        "microbilt_prbc_program_identifier",
-        270,
-        10,
-        Text,
-        Optional,
-    ),
+    f(17, "microbilt_prbc_program_identifier", 270, 10, Text, Optional),
     f(18, "reserved", 280, 86, Text, Optional),
 ];
 
@@ -545,38 +489,10 @@ pub const TRAILER: &[Field] = &[
     f(35, "total_k3_segments", 299, 9, Numeric, Optional),
     f(36, "total_k4_segments", 308, 9, Numeric, Optional),
     f(37, "total_l1_segments", 317, 9, Numeric, Optional),
-    f(
-        38,
-        "total_social_security_numbers_all",
-        326,
-        9,
-        Numeric,
-        Optional,
-    ),
-    f(
-        39,
-        "total_social_security_numbers_base",
-        335,
-        9,
-        Numeric,
-        Optional,
-    ),
-    f(
-        40,
-        "total_social_security_numbers_j1",
-        344,
-        9,
-        Numeric,
-        Optional,
-    ),
-    f(
-        41,
-        "total_social_security_numbers_j2",
-        353,
-        9,
-        Numeric,
-        Optional,
-    ),
+    f(38, "total_social_security_numbers_all", 326, 9, Numeric, Optional),
+    f(39, "total_social_security_numbers_base", 335, 9, Numeric, Optional),
+    f(40, "total_social_security_numbers_j1", 344, 9, Numeric, Optional),
+    f(41, "total_social_security_numbers_j2", 353, 9, Numeric, Optional),
     f(42, "total_dates_of_birth_all", 362, 9, Numeric, Optional),
     f(43, "total_dates_of_birth_base", 371, 9, Numeric, Optional),
     f(44, "total_dates_of_birth_j1", 380, 9, Numeric, Optional),
@@ -623,78 +539,15 @@ pub const TRAILER_PACKED: &[Field] = &[
     f(35, "total_k3_segments", 171, 5, PackedNumber, Optional),
     f(36, "total_k4_segments", 176, 5, PackedNumber, Optional),
     f(37, "total_l1_segments", 181, 5, PackedNumber, Optional),
-    f(
-        38,
-        "total_social_security_numbers_all",
-        186,
-        5,
-        PackedNumber,
-        Optional,
-    ),
-    f(
-        39,
-        "total_social_security_numbers_base",
-        191,
-        5,
-        PackedNumber,
-        Optional,
-    ),
-    f(
-        40,
-        "total_social_security_numbers_j1",
-        196,
-        5,
-        PackedNumber,
-        Optional,
-    ),
-    f(
-        41,
-        "total_social_security_numbers_j2",
-        201,
-        5,
-        PackedNumber,
-        Optional,
-    ),
-    f(
-        42,
-        "total_dates_of_birth_all",
-        206,
-        5,
-        PackedNumber,
-        Optional,
-    ),
-    f(
-        43,
-        "total_dates_of_birth_base",
-        211,
-        5,
-        PackedNumber,
-        Optional,
-    ),
-    f(
-        44,
-        "total_dates_of_birth_j1",
-        216,
-        5,
-        PackedNumber,
-        Optional,
-    ),
-    f(
-        45,
-        "total_dates_of_birth_j2",
-        221,
-        5,
-        PackedNumber,
-        Optional,
-    ),
-    f(
-        46,
-        "total_telephone_numbers_all",
-        226,
-        5,
-        PackedNumber,
-        Optional,
-    ),
+    f(38, "total_social_security_numbers_all", 186, 5, PackedNumber, Optional),
+    f(39, "total_social_security_numbers_base", 191, 5, PackedNumber, Optional),
+    f(40, "total_social_security_numbers_j1", 196, 5, PackedNumber, Optional),
+    f(41, "total_social_security_numbers_j2", 201, 5, PackedNumber, Optional),
+    f(42, "total_dates_of_birth_all", 206, 5, PackedNumber, Optional),
+    f(43, "total_dates_of_birth_base", 211, 5, PackedNumber, Optional),
+    f(44, "total_dates_of_birth_j1", 216, 5, PackedNumber, Optional),
+    f(45, "total_dates_of_birth_j2", 221, 5, PackedNumber, Optional),
+    f(46, "total_telephone_numbers_all", 226, 5, PackedNumber, Optional),
     f(47, "reserved_2", 231, 135, Text, Optional),
 ];
 
@@ -744,14 +597,7 @@ pub const K1: &[Field] = &[
 
 pub const K2: &[Field] = &[
     f(1, "segment_identifier", 0, 2, Text, Required),
-    f(
-        2,
-        "purchased_from_sold_to_indicator",
-        2,
-        1,
-        Numeric,
-        Required,
-    ),
+    f(2, "purchased_from_sold_to_indicator", 2, 1, Numeric, Required),
     f(3, "purchased_from_sold_to_name", 3, 30, Text, Required),
     f(4, "reserved", 33, 1, Text, Optional),
 ];
@@ -819,25 +665,11 @@ mod tests {
         for (fields, len) in cases {
             let mut at = 0;
             for (i, field) in fields.iter().enumerate() {
-                assert_eq!(
-                    field.start, at,
-                    "{} starts where the previous field ends",
-                    field.name
-                );
-                assert_eq!(
-                    field.number as usize,
-                    i + 1,
-                    "{} is numbered in order",
-                    field.name
-                );
+                assert_eq!(field.start, at, "{} starts where the previous field ends", field.name);
+                assert_eq!(field.number as usize, i + 1, "{} is numbered in order", field.name);
                 at += field.len;
             }
-            assert_eq!(
-                at,
-                len,
-                "{} ends the segment",
-                fields[fields.len() - 1].name
-            );
+            assert_eq!(at, len, "{} ends the segment", fields[fields.len() - 1].name);
         }
         for kind in SegmentKind::APPENDED {
             let last = fields(kind, Encoding::Character).last().unwrap();
@@ -847,80 +679,38 @@ mod tests {
     /// The named indexes point at the fields they name, in both encodings.
     #[test]
     fn indexes_name_their_fields() {
-        let check = |fields: &[Field], index: usize, name: &str| {
-            assert_eq!(fields[index].name, name, "index {index}")
-        };
+        let check = |fields: &[Field], index: usize, name: &str| assert_eq!(fields[index].name, name, "index {index}");
         for fields in [BASE, BASE_PACKED] {
             check(fields, base::PORTFOLIO_TYPE, "portfolio_type");
             check(fields, base::ACCOUNT_STATUS, "account_status");
-            check(
-                fields,
-                base::DATE_OF_ACCOUNT_INFORMATION,
-                "date_of_account_information",
-            );
+            check(fields, base::DATE_OF_ACCOUNT_INFORMATION, "date_of_account_information");
             check(fields, base::SURNAME, "surname");
             check(fields, base::ECOA_CODE, "ecoa_code");
             check(fields, base::RESIDENCE_CODE, "residence_code");
-            check(
-                fields,
-                base::INTEREST_TYPE_INDICATOR,
-                "interest_type_indicator",
-            );
+            check(fields, base::INTEREST_TYPE_INDICATOR, "interest_type_indicator");
         }
         for fields in [J1, J2] {
             check(fields, associated::SURNAME, "surname");
-            check(
-                fields,
-                associated::SOCIAL_SECURITY_NUMBER,
-                "social_security_number",
-            );
+            check(fields, associated::SOCIAL_SECURITY_NUMBER, "social_security_number");
             check(fields, associated::ECOA_CODE, "ecoa_code");
-            check(
-                fields,
-                associated::CONSUMER_INFORMATION_INDICATOR,
-                "consumer_information_indicator",
-            );
+            check(fields, associated::CONSUMER_INFORMATION_INDICATOR, "consumer_information_indicator");
         }
         check(J2, associated::COUNTRY_CODE, "country_code");
         check(J2, associated::RESIDENCE_CODE, "residence_code");
         for fields in [HEADER, HEADER_PACKED] {
             check(fields, header::ACTIVITY_DATE, "activity_date");
             check(fields, header::REPORTER_NAME, "reporter_name");
-            check(
-                fields,
-                header::SOFTWARE_VERSION_NUMBER,
-                "software_version_number",
-            );
+            check(fields, header::SOFTWARE_VERSION_NUMBER, "software_version_number");
         }
         for fields in [TRAILER, TRAILER_PACKED] {
             assert_eq!(fields.len(), trailer::FIELDS);
-            check(
-                fields,
-                trailer::TOTAL_STATUS_CODE_DF,
-                "total_status_code_df",
-            );
-            check(
-                fields,
-                trailer::TOTAL_STATUS_CODE_DA,
-                "total_status_code_da",
-            );
-            check(
-                fields,
-                trailer::TOTAL_STATUS_CODE_05,
-                "total_status_code_05",
-            );
-            check(
-                fields,
-                trailer::TOTAL_STATUS_CODE_05 + 20,
-                "total_status_code_97",
-            );
+            check(fields, trailer::TOTAL_STATUS_CODE_DF, "total_status_code_df");
+            check(fields, trailer::TOTAL_STATUS_CODE_DA, "total_status_code_da");
+            check(fields, trailer::TOTAL_STATUS_CODE_05, "total_status_code_05");
+            check(fields, trailer::TOTAL_STATUS_CODE_05 + 20, "total_status_code_97");
             check(fields, trailer::TOTAL_ECOA_CODE_Z, "total_ecoa_code_z");
             check(fields, trailer::TOTAL_L1_SEGMENTS, "total_l1_segments");
-            check(
-                fields,
-                trailer::TOTAL_TELEPHONE_NUMBERS_ALL,
-                "total_telephone_numbers_all",
-            );
+            check(fields, trailer::TOTAL_TELEPHONE_NUMBERS_ALL, "total_telephone_numbers_all");
         }
     }
 }

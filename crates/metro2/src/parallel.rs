@@ -42,33 +42,19 @@ pub(crate) struct Outcome {
 }
 
 fn check_batch(batch: Batch) -> Outcome {
-    let mut outcome = Outcome {
-        seq: batch.seq,
-        problems: Vec::new(),
-        totals: Totals::default(),
-        data_records: 0,
-        data_records_with_problems: 0,
-    };
+    let mut outcome =
+        Outcome { seq: batch.seq, problems: Vec::new(), totals: Totals::default(), data_records: 0, data_records_with_problems: 0 };
     let mut segments = Vec::new();
     for entry in batch.entries {
         outcome.data_records += 1;
         match entry {
-            Entry::Data {
-                number,
-                offset,
-                range,
-            } => {
+            Entry::Data { number, offset, range } => {
                 let bytes = &batch.bytes[range];
-                let Record::Data(record) =
-                    parse_record(bytes, batch.encoding, &mut segments, number, offset)
-                else {
+                let Record::Data(record) = parse_record(bytes, batch.encoding, &mut segments, number, offset) else {
                     unreachable!("the reader classified this record as data")
                 };
                 outcome.totals.count(&record);
-                if !check_data(
-                    &record,
-                    &mut Sink::new(number, offset, &mut outcome.problems),
-                ) {
+                if !check_data(&record, &mut Sink::new(number, offset, &mut outcome.problems)) {
                     outcome.data_records_with_problems += 1;
                 }
             }
@@ -91,12 +77,7 @@ struct InFlight {
 }
 
 impl InFlight {
-    fn take(
-        &mut self,
-        outcome: Outcome,
-        validator: &mut Validator,
-        on_problem: &mut impl FnMut(&Problem),
-    ) {
+    fn take(&mut self, outcome: Outcome, validator: &mut Validator, on_problem: &mut impl FnMut(&Problem)) {
         self.early.insert(outcome.seq, outcome);
         while let Some(outcome) = self.early.remove(&self.next) {
             for problem in &outcome.problems {
@@ -117,10 +98,7 @@ impl InFlight {
     /// Waits for every batch sent.
     fn drain(&mut self, validator: &mut Validator, on_problem: &mut impl FnMut(&Problem)) {
         while self.next < self.sent {
-            let outcome = self
-                .done
-                .recv()
-                .expect("workers live while batches are in flight");
+            let outcome = self.done.recv().expect("workers live while batches are in flight");
             self.take(outcome, validator, on_problem);
         }
     }
@@ -128,12 +106,7 @@ impl InFlight {
 
 /// Validates a whole file on `threads` worker threads (plus the reading one); the same result
 /// and problems, in the same order, as [`crate::validate`].
-pub fn validate_parallel<R: Read>(
-    input: R,
-    mode: Mode,
-    threads: usize,
-    mut on_problem: impl FnMut(&Problem),
-) -> io::Result<Summary> {
+pub fn validate_parallel<R: Read>(input: R, mode: Mode, threads: usize, mut on_problem: impl FnMut(&Problem)) -> io::Result<Summary> {
     if threads <= 1 {
         return crate::validate::validate(input, mode, on_problem);
     }
@@ -146,10 +119,7 @@ pub fn validate_parallel<R: Read>(
             let done_sender = done_sender.clone();
             scope.spawn(move || {
                 loop {
-                    let batch = work_queue
-                        .lock()
-                        .expect("no worker panics holding the queue")
-                        .recv();
+                    let batch = work_queue.lock().expect("no worker panics holding the queue").recv();
                     let Ok(batch) = batch else { return };
                     if done_sender.send(check_batch(batch)).is_err() {
                         return;
@@ -161,19 +131,13 @@ pub fn validate_parallel<R: Read>(
 
         let mut reader = Reader::new(input, mode);
         let mut validator = Validator::new(mode);
-        let mut in_flight = InFlight {
-            sent: 0,
-            next: 0,
-            early: BTreeMap::new(),
-            done,
-        };
+        let mut in_flight = InFlight { sent: 0, next: 0, early: BTreeMap::new(), done };
         let mut batch: Option<Batch> = None;
         let mut problems = Vec::new();
         let send = |batch: &mut Option<Batch>, in_flight: &mut InFlight| {
             if let Some(full) = batch.take() {
                 in_flight.sent += 1;
-                work.send(full)
-                    .expect("workers live while the reader sends");
+                work.send(full).expect("workers live while the reader sends");
             }
         };
         loop {
@@ -191,11 +155,7 @@ pub fn validate_parallel<R: Read>(
                         let start = current.bytes.len();
                         current.bytes.extend_from_slice(record.bytes);
                         let range = start..current.bytes.len();
-                        current.entries.push(Entry::Data {
-                            number: located.number,
-                            offset: located.offset,
-                            range,
-                        });
+                        current.entries.push(Entry::Data { number: located.number, offset: located.offset, range });
                         if current.bytes.len() >= BATCH_BYTES {
                             send(&mut batch, &mut in_flight);
                             in_flight.poll(&mut validator, &mut on_problem);
@@ -206,12 +166,7 @@ pub fn validate_parallel<R: Read>(
                         // The encoding is set by the batch's data records, if any.
                         let encoding = crate::layout::Encoding::Character;
                         batch
-                            .get_or_insert_with(|| Batch {
-                                seq,
-                                encoding,
-                                bytes: Vec::new(),
-                                entries: Vec::new(),
-                            })
+                            .get_or_insert_with(|| Batch { seq, encoding, bytes: Vec::new(), entries: Vec::new() })
                             .entries
                             .push(Entry::Unreadable(problem.clone()));
                     }

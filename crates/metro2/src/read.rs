@@ -65,35 +65,19 @@ pub struct DataRecord<'a> {
 
 impl<'a> DataRecord<'a> {
     /// A record over `bytes` (descriptor word first) whose appended segments are at `segments`.
-    pub fn new(
-        encoding: Encoding,
-        bytes: &'a [u8],
-        segments: &'a [(SegmentKind, Range<usize>)],
-    ) -> DataRecord<'a> {
-        DataRecord {
-            encoding,
-            bytes,
-            segments,
-        }
+    pub fn new(encoding: Encoding, bytes: &'a [u8], segments: &'a [(SegmentKind, Range<usize>)]) -> DataRecord<'a> {
+        DataRecord { encoding, bytes, segments }
     }
 
     pub fn base(&self) -> Segment<'a> {
         let len = record_len(self.encoding).min(self.bytes.len());
-        Segment {
-            kind: SegmentKind::Base,
-            encoding: self.encoding,
-            bytes: &self.bytes[..len],
-        }
+        Segment { kind: SegmentKind::Base, encoding: self.encoding, bytes: &self.bytes[..len] }
     }
 
     /// Appended segments in file order.
     pub fn appended(&self) -> impl Iterator<Item = Segment<'a>> + 'a {
         let (encoding, bytes) = (self.encoding, self.bytes);
-        self.segments.iter().map(move |(kind, range)| Segment {
-            kind: *kind,
-            encoding,
-            bytes: &bytes[range.clone()],
-        })
+        self.segments.iter().map(move |(kind, range)| Segment { kind: *kind, encoding, bytes: &bytes[range.clone()] })
     }
 
     /// Offset of an appended segment within the record.
@@ -234,12 +218,7 @@ impl<R: Read> Reader<R> {
     }
 
     fn framing_error(&self, rule: Rule, detail: String) -> ReadError {
-        ReadError::Framing(Problem::record(
-            self.records + 1,
-            self.offset(),
-            rule,
-            detail,
-        ))
+        ReadError::Framing(Problem::record(self.records + 1, self.offset(), rule, detail))
     }
 
     /// Skips line breaks (between character records).
@@ -260,9 +239,7 @@ impl<R: Read> Reader<R> {
     /// Returns `None` at the end of input.
     fn take_character(&mut self, n: usize) -> io::Result<Option<Taken>> {
         let available = self.fill(n)?;
-        if available >= n
-            && memchr::memchr2(b'\r', b'\n', &self.buf[self.start..self.start + n]).is_none()
-        {
+        if available >= n && memchr::memchr2(b'\r', b'\n', &self.buf[self.start..self.start + n]).is_none() {
             let range = self.start..self.start + n;
             self.start += n;
             return Ok(Some(Taken::Buffer(range)));
@@ -311,36 +288,15 @@ impl<R: Read> Reader<R> {
         let window = &self.buf[self.start..self.end];
         let packed = window.len() >= 10 && window[2..4] == [0, 0];
         let framing = if packed && &window[4..10] == b"HEADER" {
-            Framing {
-                encoding: Encoding::Packed,
-                blocked: false,
-            }
-        } else if packed
-            && window.len() >= 14
-            && window[6..8] == [0, 0]
-            && &window[8..14] == b"HEADER"
-        {
-            Framing {
-                encoding: Encoding::Packed,
-                blocked: true,
-            }
+            Framing { encoding: Encoding::Packed, blocked: false }
+        } else if packed && window.len() >= 14 && window[6..8] == [0, 0] && &window[8..14] == b"HEADER" {
+            Framing { encoding: Encoding::Packed, blocked: true }
         } else {
-            let text: Vec<u8> = window
-                .iter()
-                .copied()
-                .filter(|b| *b != b'\r' && *b != b'\n')
-                .take(14)
-                .collect();
+            let text: Vec<u8> = window.iter().copied().filter(|b| *b != b'\r' && *b != b'\n').take(14).collect();
             if text.len() >= 10 && is_digits(&text[..4]) && &text[4..10] == b"HEADER" {
-                Framing {
-                    encoding: Encoding::Character,
-                    blocked: false,
-                }
+                Framing { encoding: Encoding::Character, blocked: false }
             } else if text.len() >= 14 && is_digits(&text[..8]) && &text[8..14] == b"HEADER" {
-                Framing {
-                    encoding: Encoding::Character,
-                    blocked: true,
-                }
+                Framing { encoding: Encoding::Character, blocked: true }
             } else if text.is_empty() {
                 return Err(self.framing_error(Rule::EmptyFile, "the file is empty".into()));
             } else {
@@ -357,11 +313,7 @@ impl<R: Read> Reader<R> {
     /// Reads a descriptor word: 4 digits (character) or 2 bytes big-endian and 2 zeros
     /// (packed). Returns its value, and whether its bytes were contiguous in the buffer (no
     /// line break inside), so the caller can step back over them.
-    fn descriptor(
-        &mut self,
-        framing: Framing,
-        what: &str,
-    ) -> Result<Option<(usize, bool)>, ReadError> {
+    fn descriptor(&mut self, framing: Framing, what: &str) -> Result<Option<(usize, bool)>, ReadError> {
         let offset = self.offset();
         let taken = match framing.encoding {
             Encoding::Character => self.take_character(4)?,
@@ -371,12 +323,8 @@ impl<R: Read> Reader<R> {
         let contiguous = matches!(taken, Taken::Buffer(_));
         let word = self.taken(&taken);
         let value = match framing.encoding {
-            Encoding::Character if is_digits(word) => word
-                .iter()
-                .fold(0usize, |n, d| n * 10 + usize::from(d - b'0')),
-            Encoding::Packed if word[2..] == [0, 0] => {
-                usize::from(u16::from_be_bytes([word[0], word[1]]))
-            }
+            Encoding::Character if is_digits(word) => word.iter().fold(0usize, |n, d| n * 10 + usize::from(d - b'0')),
+            Encoding::Packed if word[2..] == [0, 0] => usize::from(u16::from_be_bytes([word[0], word[1]])),
             _ => {
                 let shown = crate::validate::printable(word);
                 return Err(ReadError::Framing(Problem::record(
@@ -409,18 +357,12 @@ impl<R: Read> Reader<R> {
         }
         if self.fill(1)? == 0 {
             self.stage = Stage::Done;
-            return Err(self.framing_error(
-                Rule::MissingTrailer,
-                "the file ends without a trailer record".into(),
-            ));
+            return Err(self.framing_error(Rule::MissingTrailer, "the file ends without a trailer record".into()));
         }
         if framing.blocked && self.block_left == 0 {
             self.block_offset = self.offset();
             let Some((block, _)) = self.descriptor(framing, "block")? else {
-                return Err(self.framing_error(
-                    Rule::TruncatedRecord,
-                    "the file ends inside a block descriptor word".into(),
-                ));
+                return Err(self.framing_error(Rule::TruncatedRecord, "the file ends inside a block descriptor word".into()));
             };
             if block <= 4 {
                 return Err(ReadError::Framing(Problem::record(
@@ -453,10 +395,7 @@ impl<R: Read> Reader<R> {
             other => other?,
         };
         let Some((length, contiguous)) = descriptor else {
-            return Err(self.framing_error(
-                Rule::TruncatedRecord,
-                "the file ends inside a record descriptor word".into(),
-            ));
+            return Err(self.framing_error(Rule::TruncatedRecord, "the file ends inside a record descriptor word".into()));
         };
         let minimum = record_len(framing.encoding);
         if length < minimum || length > RECORD_BYTES_MAX {
@@ -464,9 +403,7 @@ impl<R: Read> Reader<R> {
                 self.records + 1,
                 offset,
                 Rule::InvalidDescriptor,
-                format!(
-                    "record descriptor word {length} is not a record length (at least {minimum})"
-                ),
+                format!("record descriptor word {length} is not a record length (at least {minimum})"),
             )));
         }
         if framing.blocked {
@@ -512,26 +449,15 @@ impl<R: Read> Reader<R> {
         self.records += 1;
         self.block_records += 1;
         let number = self.records;
-        let blocks = if framing.blocked {
-            self.blocks
-        } else {
-            self.records
-        };
+        let blocks = if framing.blocked { self.blocks } else { self.records };
         let bytes: &[u8] = match taken {
             Taken::Buffer(range) => &self.buf[range],
             Taken::Scratch => &self.scratch,
         };
-        let record = match (
-            self.stage,
-            classify(bytes, framing.encoding, &mut self.segments, number, offset),
-        ) {
+        let record = match (self.stage, classify(bytes, framing.encoding, &mut self.segments, number, offset)) {
             (Stage::Start, Classified::Header) => {
                 self.stage = Stage::Body;
-                Record::Header(Segment {
-                    kind: SegmentKind::Header,
-                    encoding: framing.encoding,
-                    bytes,
-                })
+                Record::Header(Segment { kind: SegmentKind::Header, encoding: framing.encoding, bytes })
             }
             (Stage::Start, _) => {
                 self.stage = Stage::Done;
@@ -550,25 +476,12 @@ impl<R: Read> Reader<R> {
             )),
             (_, Classified::Trailer) => {
                 self.stage = Stage::AfterTrailer;
-                Record::Trailer(Segment {
-                    kind: SegmentKind::Trailer,
-                    encoding: framing.encoding,
-                    bytes,
-                })
+                Record::Trailer(Segment { kind: SegmentKind::Trailer, encoding: framing.encoding, bytes })
             }
-            (_, Classified::Data) => Record::Data(DataRecord {
-                encoding: framing.encoding,
-                bytes,
-                segments: &self.segments,
-            }),
+            (_, Classified::Data) => Record::Data(DataRecord { encoding: framing.encoding, bytes, segments: &self.segments }),
             (_, Classified::Unreadable(problem)) => Record::Unreadable(problem),
         };
-        Ok(Some(Located {
-            number,
-            offset,
-            blocks,
-            record,
-        }))
+        Ok(Some(Located { number, offset, blocks, record }))
     }
 
     /// After the trailer only line breaks may follow, and blocks must be used up.
@@ -578,23 +491,14 @@ impl<R: Read> Reader<R> {
                 self.records,
                 self.block_offset,
                 Rule::BlockMismatch,
-                format!(
-                    "the last block descriptor word counts {} bytes more than its records",
-                    self.block_left
-                ),
+                format!("the last block descriptor word counts {} bytes more than its records", self.block_left),
             )));
         }
-        if self
-            .framing
-            .is_some_and(|f| f.encoding == Encoding::Character)
-        {
+        if self.framing.is_some_and(|f| f.encoding == Encoding::Character) {
             self.skip_breaks()?;
         }
         if self.fill(1)? > 0 {
-            return Err(self.framing_error(
-                Rule::DataAfterTrailer,
-                "data follows the trailer record".into(),
-            ));
+            return Err(self.framing_error(Rule::DataAfterTrailer, "data follows the trailer record".into()));
         }
         Ok(())
     }
@@ -615,18 +519,9 @@ impl<R: Read> Reader<R> {
             let number = self.records;
             let mut bytes = match line {
                 Line::TooLong => {
-                    let problem = Problem::record(
-                        number,
-                        offset,
-                        Rule::InvalidLength,
-                        format!("a line of more than {LINE_BYTES_MAX} bytes"),
-                    );
-                    return Ok(Some(Located {
-                        number,
-                        offset,
-                        blocks: number,
-                        record: Record::Unreadable(problem),
-                    }));
+                    let problem =
+                        Problem::record(number, offset, Rule::InvalidLength, format!("a line of more than {LINE_BYTES_MAX} bytes"));
+                    return Ok(Some(Located { number, offset, blocks: number, record: Record::Unreadable(problem) }));
                 }
                 Line::Text(range) => range,
             };
@@ -636,12 +531,8 @@ impl<R: Read> Reader<R> {
             }
             // The first line says whether lines carry a block descriptor word in front.
             if self.framing.is_none() {
-                let blocked =
-                    line.len() >= 14 && is_digits(&line[..8]) && &line[8..14] == b"HEADER";
-                self.framing = Some(Framing {
-                    encoding: Encoding::Character,
-                    blocked,
-                });
+                let blocked = line.len() >= 14 && is_digits(&line[..8]) && &line[8..14] == b"HEADER";
+                self.framing = Some(Framing { encoding: Encoding::Character, blocked });
             }
             let blocked = self.framing.is_some_and(|f| f.blocked);
             // A trailer line without a block descriptor word in front (as in moov-io's sample)
@@ -654,31 +545,13 @@ impl<R: Read> Reader<R> {
             // The record descriptor word's value is ignored; only its place is kept.
             let record_bytes = &self.buf[bytes];
             let encoding = Encoding::Character;
-            let record = match classify(record_bytes, encoding, &mut self.segments, number, offset)
-            {
-                Classified::Header => Record::Header(Segment {
-                    kind: SegmentKind::Header,
-                    encoding,
-                    bytes: record_bytes,
-                }),
-                Classified::Trailer => Record::Trailer(Segment {
-                    kind: SegmentKind::Trailer,
-                    encoding,
-                    bytes: record_bytes,
-                }),
-                Classified::Data => Record::Data(DataRecord {
-                    encoding,
-                    bytes: record_bytes,
-                    segments: &self.segments,
-                }),
+            let record = match classify(record_bytes, encoding, &mut self.segments, number, offset) {
+                Classified::Header => Record::Header(Segment { kind: SegmentKind::Header, encoding, bytes: record_bytes }),
+                Classified::Trailer => Record::Trailer(Segment { kind: SegmentKind::Trailer, encoding, bytes: record_bytes }),
+                Classified::Data => Record::Data(DataRecord { encoding, bytes: record_bytes, segments: &self.segments }),
                 Classified::Unreadable(problem) => Record::Unreadable(problem),
             };
-            return Ok(Some(Located {
-                number,
-                offset,
-                blocks: number,
-                record,
-            }));
+            return Ok(Some(Located { number, offset, blocks: number, record }));
         }
     }
 
@@ -686,13 +559,8 @@ impl<R: Read> Reader<R> {
     fn packed_ahead(&mut self) -> io::Result<bool> {
         self.fill(14)?;
         let window = &self.buf[self.start..self.end];
-        Ok(
-            (window.len() >= 10 && window[2..4] == [0, 0] && &window[4..10] == b"HEADER")
-                || (window.len() >= 14
-                    && window[2..4] == [0, 0]
-                    && window[6..8] == [0, 0]
-                    && &window[8..14] == b"HEADER"),
-        )
+        Ok((window.len() >= 10 && window[2..4] == [0, 0] && &window[4..10] == b"HEADER")
+            || (window.len() >= 14 && window[2..4] == [0, 0] && window[6..8] == [0, 0] && &window[8..14] == b"HEADER"))
     }
 
     /// The next line (without its line break), at most `LINE_BYTES_MAX` long.
@@ -704,11 +572,7 @@ impl<R: Read> Reader<R> {
                 let line_end = self.start + searched + i;
                 let range = self.start..line_end;
                 self.start = line_end + 1;
-                let range = if !range.is_empty() && self.buf[range.end - 1] == b'\r' {
-                    range.start..range.end - 1
-                } else {
-                    range
-                };
+                let range = if !range.is_empty() && self.buf[range.end - 1] == b'\r' { range.start..range.end - 1 } else { range };
                 if range.len() > LINE_BYTES_MAX {
                     return Ok(Some(Line::TooLong));
                 }
@@ -767,21 +631,9 @@ pub fn parse_record<'a>(
     offset: u64,
 ) -> Record<'a> {
     match classify(bytes, encoding, segments, number, offset) {
-        Classified::Header => Record::Header(Segment {
-            kind: SegmentKind::Header,
-            encoding,
-            bytes,
-        }),
-        Classified::Trailer => Record::Trailer(Segment {
-            kind: SegmentKind::Trailer,
-            encoding,
-            bytes,
-        }),
-        Classified::Data => Record::Data(DataRecord {
-            encoding,
-            bytes,
-            segments,
-        }),
+        Classified::Header => Record::Header(Segment { kind: SegmentKind::Header, encoding, bytes }),
+        Classified::Trailer => Record::Trailer(Segment { kind: SegmentKind::Trailer, encoding, bytes }),
+        Classified::Data => Record::Data(DataRecord { encoding, bytes, segments }),
         Classified::Unreadable(problem) => Record::Unreadable(problem),
     }
 }
@@ -794,13 +646,7 @@ enum Classified {
 }
 
 /// Tells a header, trailer and data record apart, and finds a data record's appended segments.
-fn classify(
-    bytes: &[u8],
-    encoding: Encoding,
-    segments: &mut Vec<(SegmentKind, Range<usize>)>,
-    number: u64,
-    offset: u64,
-) -> Classified {
+fn classify(bytes: &[u8], encoding: Encoding, segments: &mut Vec<(SegmentKind, Range<usize>)>, number: u64, offset: u64) -> Classified {
     if bytes.get(4..10) == Some(b"HEADER") {
         return Classified::Header;
     }
@@ -814,10 +660,7 @@ fn classify(
             number,
             offset,
             Rule::InvalidLength,
-            format!(
-                "a data record of {} bytes, shorter than a base segment ({base_len})",
-                bytes.len()
-            ),
+            format!("a data record of {} bytes, shorter than a base segment ({base_len})", bytes.len()),
         ));
     }
     let mut at = base_len;
@@ -835,10 +678,7 @@ fn classify(
                 None,
                 crate::validate::printable(id),
                 Rule::UnknownSegment,
-                format!(
-                    "bytes at position {} of the record are no segment identifier (J1, J2, K1-K4, L1, N1)",
-                    at + 1
-                ),
+                format!("bytes at position {} of the record are no segment identifier (J1, J2, K1-K4, L1, N1)", at + 1),
             ));
         };
         let len = kind.appended_len();
@@ -850,11 +690,7 @@ fn classify(
                 None,
                 String::new(),
                 Rule::TruncatedSegment,
-                format!(
-                    "the {} segment at position {} runs past the end of the record",
-                    kind.name(),
-                    at + 1
-                ),
+                format!("the {} segment at position {} runs past the end of the record", kind.name(), at + 1),
             ));
         }
         segments.push((kind, at..at + len));

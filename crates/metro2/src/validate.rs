@@ -134,17 +134,7 @@ pub struct Problem {
 impl Problem {
     /// A problem with a whole record (or the file's framing at a record).
     pub fn record(record: u64, offset: u64, rule: Rule, message: String) -> Problem {
-        Problem {
-            record,
-            offset,
-            segment: None,
-            field: None,
-            field_number: None,
-            value: None,
-            personal: false,
-            rule,
-            message,
-        }
+        Problem { record, offset, segment: None, field: None, field_number: None, value: None, personal: false, rule, message }
     }
 
     /// A problem at a field (or, without one, at a segment).
@@ -219,10 +209,7 @@ fn shown(field: &Field, raw: &[u8]) -> String {
 /// Whether every byte is printable ASCII: the common case checked once per record, with a
 /// loop the compiler vectorises (no early exit), instead of field by field.
 fn all_printable(bytes: &[u8]) -> bool {
-    bytes
-        .iter()
-        .fold(0u8, |bad, b| bad | u8::from(b.wrapping_sub(0x20) >= 0x5f))
-        == 0
+    bytes.iter().fold(0u8, |bad, b| bad | u8::from(b.wrapping_sub(0x20) >= 0x5f)) == 0
 }
 
 /// Totals the trailer states, counted from the file; indexed like [`crate::layout::TRAILER`].
@@ -233,9 +220,7 @@ pub struct Totals {
 
 impl Default for Totals {
     fn default() -> Totals {
-        Totals {
-            counts: [0; trailer::FIELDS],
-        }
+        Totals { counts: [0; trailer::FIELDS] }
     }
 }
 
@@ -257,29 +242,17 @@ impl Totals {
         count_consumer(
             c,
             &base,
-            [
-                base::SOCIAL_SECURITY_NUMBER,
-                base::DATE_OF_BIRTH,
-                base::TELEPHONE_NUMBER,
-                base::ECOA_CODE,
-            ],
-            [
-                trailer::TOTAL_SOCIAL_SECURITY_NUMBERS_BASE,
-                trailer::TOTAL_DATES_OF_BIRTH_BASE,
-            ],
+            [base::SOCIAL_SECURITY_NUMBER, base::DATE_OF_BIRTH, base::TELEPHONE_NUMBER, base::ECOA_CODE],
+            [trailer::TOTAL_SOCIAL_SECURITY_NUMBERS_BASE, trailer::TOTAL_DATES_OF_BIRTH_BASE],
         );
         for segment in record.appended() {
             let (segments, ssn, dob) = match segment.kind {
-                SegmentKind::J1 => (
-                    trailer::TOTAL_J1_SEGMENTS,
-                    trailer::TOTAL_SOCIAL_SECURITY_NUMBERS_J1,
-                    trailer::TOTAL_DATES_OF_BIRTH_J1,
-                ),
-                SegmentKind::J2 => (
-                    trailer::TOTAL_J2_SEGMENTS,
-                    trailer::TOTAL_SOCIAL_SECURITY_NUMBERS_J2,
-                    trailer::TOTAL_DATES_OF_BIRTH_J2,
-                ),
+                SegmentKind::J1 => {
+                    (trailer::TOTAL_J1_SEGMENTS, trailer::TOTAL_SOCIAL_SECURITY_NUMBERS_J1, trailer::TOTAL_DATES_OF_BIRTH_J1)
+                }
+                SegmentKind::J2 => {
+                    (trailer::TOTAL_J2_SEGMENTS, trailer::TOTAL_SOCIAL_SECURITY_NUMBERS_J2, trailer::TOTAL_DATES_OF_BIRTH_J2)
+                }
                 SegmentKind::K1 => (trailer::TOTAL_K1_SEGMENTS, 0, 0),
                 SegmentKind::K2 => (trailer::TOTAL_K2_SEGMENTS, 0, 0),
                 SegmentKind::K3 => (trailer::TOTAL_K3_SEGMENTS, 0, 0),
@@ -293,12 +266,7 @@ impl Totals {
                 count_consumer(
                     c,
                     &segment,
-                    [
-                        associated::SOCIAL_SECURITY_NUMBER,
-                        associated::DATE_OF_BIRTH,
-                        associated::TELEPHONE_NUMBER,
-                        associated::ECOA_CODE,
-                    ],
+                    [associated::SOCIAL_SECURITY_NUMBER, associated::DATE_OF_BIRTH, associated::TELEPHONE_NUMBER, associated::ECOA_CODE],
                     [ssn, dob],
                 );
             }
@@ -308,12 +276,7 @@ impl Totals {
 
 /// Counts one consumer's identifiers: `fields` are the SSN, date of birth, telephone and ECOA
 /// indexes in the segment, `counters` the segment's own SSN and date-of-birth totals.
-fn count_consumer(
-    c: &mut [u64; trailer::FIELDS],
-    segment: &Segment<'_>,
-    fields: [usize; 4],
-    counters: [usize; 2],
-) {
+fn count_consumer(c: &mut [u64; trailer::FIELDS], segment: &Segment<'_>, fields: [usize; 4], counters: [usize; 2]) {
     let [ssn, dob, phone, ecoa] = fields;
     if segment.number(ssn) != 0 {
         c[trailer::TOTAL_SOCIAL_SECURITY_NUMBERS_ALL] += 1;
@@ -336,10 +299,7 @@ fn status_counter(status: &[u8]) -> Option<usize> {
     match status {
         b"DF" => Some(trailer::TOTAL_STATUS_CODE_DF),
         b"DA" => Some(trailer::TOTAL_STATUS_CODE_DA),
-        _ => codes::ACCOUNT_STATUS_LIST[2..]
-            .iter()
-            .position(|code| code.as_slice() == status)
-            .map(|i| trailer::TOTAL_STATUS_CODE_05 + i),
+        _ => codes::ACCOUNT_STATUS_LIST[2..].iter().position(|code| code.as_slice() == status).map(|i| trailer::TOTAL_STATUS_CODE_05 + i),
     }
 }
 
@@ -356,13 +316,7 @@ pub struct Sink<'o> {
 
 impl<'o> Sink<'o> {
     pub fn new(record: u64, offset: u64, out: &'o mut Vec<Problem>) -> Sink<'o> {
-        Sink {
-            record,
-            offset,
-            first: out.len(),
-            out,
-            listed: 0,
-        }
+        Sink { record, offset, first: out.len(), out, listed: 0 }
     }
 
     /// Puts this record's problems in file order; the note that the list was cut short stays
@@ -391,24 +345,10 @@ impl<'o> Sink<'o> {
     }
 
     /// A problem at `field` of a segment that starts `at` bytes into the record.
-    fn field(
-        &mut self,
-        segment: &Segment<'_>,
-        at: usize,
-        field: &Field,
-        rule: Rule,
-        message: impl Into<String>,
-    ) {
+    fn field(&mut self, segment: &Segment<'_>, at: usize, field: &Field, rule: Rule, message: impl Into<String>) {
         let value = shown(field, segment.raw(field));
-        let problem = Problem::at(
-            self.record,
-            self.offset + (at + field.start) as u64,
-            segment.kind,
-            Some(field),
-            value,
-            rule,
-            message.into(),
-        );
+        let problem =
+            Problem::at(self.record, self.offset + (at + field.start) as u64, segment.kind, Some(field), value, rule, message.into());
         self.push(problem);
     }
 }
@@ -469,20 +409,13 @@ fn all_digits_in_place(segment: &Segment<'_>) -> bool {
     let Some(bytes) = segment.bytes.get(..mask.len()) else {
         return false;
     };
-    bytes.iter().zip(mask).fold(0u8, |bad, (b, must)| {
-        bad | (must & u8::from(b.wrapping_sub(b'0') >= 10))
-    }) == 0
+    bytes.iter().zip(mask).fold(0u8, |bad, (b, must)| bad | (must & u8::from(b.wrapping_sub(b'0') >= 10))) == 0
 }
 
 /// Checks every field's type, and that required fields hold a value. `text_checked` says the
 /// caller already found the whole segment printable. The descriptor word and segment
 /// identifier (field 1) were checked by the reader.
-fn check_types(
-    segment: &Segment<'_>,
-    at: usize,
-    text_checked: bool,
-    sink: &mut Sink<'_>,
-) -> Reported {
+fn check_types(segment: &Segment<'_>, at: usize, text_checked: bool, sink: &mut Sink<'_>) -> Reported {
     let digits_checked = text_checked && all_digits_in_place(segment);
     let mut reported = 0;
     for (index, field) in segment.fields().iter().enumerate().skip(1) {
@@ -504,107 +437,57 @@ fn check_types(
     reported
 }
 
-fn check_type(
-    segment: &Segment<'_>,
-    at: usize,
-    field: &Field,
-    text_checked: bool,
-    sink: &mut Sink<'_>,
-) {
+fn check_type(segment: &Segment<'_>, at: usize, field: &Field, text_checked: bool, sink: &mut Sink<'_>) {
     let raw = segment.raw(field);
     // A short line (lenient reading) lacks its last fields: they count as blank.
     let present = !raw.is_empty();
     let empty = match field.kind {
         Kind::Text => {
             if present && !text_checked && !is_printable(raw) {
-                sink.field(
-                    segment,
-                    at,
-                    field,
-                    Rule::NotPrintable,
-                    "holds bytes that are not printable ASCII",
-                );
+                sink.field(segment, at, field, Rule::NotPrintable, "holds bytes that are not printable ASCII");
                 return;
             }
             raw.iter().all(|b| *b == b' ')
         }
         Kind::Numeric => {
             if present && !is_digits(raw) {
-                let form = if field.len == 1 {
-                    "a digit".to_string()
-                } else {
-                    format!("{} digits, zero-filled", field.len)
-                };
-                sink.field(
-                    segment,
-                    at,
-                    field,
-                    Rule::NotNumeric,
-                    format!("must be {form}"),
-                );
+                let form = if field.len == 1 { "a digit".to_string() } else { format!("{} digits, zero-filled", field.len) };
+                sink.field(segment, at, field, Rule::NotNumeric, format!("must be {form}"));
                 return;
             }
             raw.iter().all(|b| *b == b'0')
         }
-        Kind::Date | Kind::Timestamp | Kind::PackedDate | Kind::PackedTimestamp if present => {
-            match read_value(field.kind, raw) {
-                Ok(Value::Date(None) | Value::Timestamp(None)) => true,
-                Ok(_) => false,
-                Err(_) => {
-                    let form = match field.kind {
-                        Kind::Date => "a date as MMDDYYYY, or zeros",
-                        Kind::Timestamp => "a time stamp as MMDDYYYYHHMMSS, or zeros",
-                        _ => "a packed date, or zeros",
-                    };
-                    sink.field(
-                        segment,
-                        at,
-                        field,
-                        Rule::NotADate,
-                        format!("must be {form}"),
-                    );
-                    return;
-                }
+        Kind::Date | Kind::Timestamp | Kind::PackedDate | Kind::PackedTimestamp if present => match read_value(field.kind, raw) {
+            Ok(Value::Date(None) | Value::Timestamp(None)) => true,
+            Ok(_) => false,
+            Err(_) => {
+                let form = match field.kind {
+                    Kind::Date => "a date as MMDDYYYY, or zeros",
+                    Kind::Timestamp => "a time stamp as MMDDYYYYHHMMSS, or zeros",
+                    _ => "a packed date, or zeros",
+                };
+                sink.field(segment, at, field, Rule::NotADate, format!("must be {form}"));
+                return;
             }
-        }
+        },
         Kind::PackedNumber => raw.iter().all(|b| *b == 0),
         Kind::Descriptor => false,
         Kind::Date | Kind::Timestamp | Kind::PackedDate | Kind::PackedTimestamp => true,
     };
     if empty && field.need == Need::Required {
-        sink.field(
-            segment,
-            at,
-            field,
-            Rule::MissingValue,
-            "is required and is blank or zero",
-        );
+        sink.field(segment, at, field, Rule::MissingValue, "is required and is blank or zero");
     }
 }
 
 /// Checks a coded field against its list (blank passes when the list has blank), unless the
 /// field was reported already.
-fn check_code(
-    segment: &Segment<'_>,
-    at: usize,
-    reported: Reported,
-    index: usize,
-    codes: &Codes,
-    what: &str,
-    sink: &mut Sink<'_>,
-) {
+fn check_code(segment: &Segment<'_>, at: usize, reported: Reported, index: usize, codes: &Codes, what: &str, sink: &mut Sink<'_>) {
     let field = segment.field(index);
     let raw = segment.raw(field);
     if reported & (1 << index) != 0 || raw.is_empty() || codes.contains(raw) {
         return;
     }
-    sink.field(
-        segment,
-        at,
-        field,
-        Rule::UnknownCode,
-        format!("is not {what}"),
-    );
+    sink.field(segment, at, field, Rule::UnknownCode, format!("is not {what}"));
 }
 
 /// Checks the header record. Lenient reading, like the CFPB's, reads only its activity date,
@@ -612,17 +495,10 @@ fn check_code(
 pub fn check_header(segment: &Segment<'_>, mode: Mode, sink: &mut Sink<'_>) {
     match mode {
         Mode::Strict => {
-            let text_checked =
-                segment.encoding == Encoding::Character && all_printable(segment.bytes);
+            let text_checked = segment.encoding == Encoding::Character && all_printable(segment.bytes);
             check_types(segment, 0, text_checked, sink);
         }
-        Mode::Lenient => check_type(
-            segment,
-            0,
-            segment.field(header::ACTIVITY_DATE),
-            false,
-            sink,
-        ),
+        Mode::Lenient => check_type(segment, 0, segment.field(header::ACTIVITY_DATE), false, sink),
     }
 }
 
@@ -645,33 +521,9 @@ pub fn check_data(record: &DataRecord<'_>, sink: &mut Sink<'_>) -> bool {
 
 fn check_base(base: &Segment<'_>, reported: Reported, sink: &mut Sink<'_>) {
     use base::*;
-    check_code(
-        base,
-        0,
-        reported,
-        CORRECTION_INDICATOR,
-        &codes::CORRECTION_INDICATORS,
-        "0 (original) or 1 (correction)",
-        sink,
-    );
-    check_code(
-        base,
-        0,
-        reported,
-        PORTFOLIO_TYPE,
-        &codes::PORTFOLIO_TYPES,
-        "a portfolio type (C, I, M, O, R, L)",
-        sink,
-    );
-    check_code(
-        base,
-        0,
-        reported,
-        ACCOUNT_TYPE,
-        &codes::ACCOUNT_TYPES,
-        "an account type of the CRRG",
-        sink,
-    );
+    check_code(base, 0, reported, CORRECTION_INDICATOR, &codes::CORRECTION_INDICATORS, "0 (original) or 1 (correction)", sink);
+    check_code(base, 0, reported, PORTFOLIO_TYPE, &codes::PORTFOLIO_TYPES, "a portfolio type (C, I, M, O, R, L)", sink);
+    check_code(base, 0, reported, ACCOUNT_TYPE, &codes::ACCOUNT_TYPES, "an account type of the CRRG", sink);
     check_code(
         base,
         0,
@@ -690,33 +542,9 @@ fn check_base(base: &Segment<'_>, reported: Reported, sink: &mut Sink<'_>) {
         "an account status (DA, DF, 05, 11, 13, 61-65, 71, 78, 80, 82-84, 88, 89, 93-97)",
         sink,
     );
-    check_code(
-        base,
-        0,
-        reported,
-        INTEREST_TYPE_INDICATOR,
-        &codes::INTEREST_TYPES,
-        "an interest type (F, V or blank)",
-        sink,
-    );
-    check_code(
-        base,
-        0,
-        reported,
-        GENERATION_CODE,
-        &codes::GENERATION_CODES,
-        "a generation code (J, S, 2-9 or blank)",
-        sink,
-    );
-    check_code(
-        base,
-        0,
-        reported,
-        ECOA_CODE,
-        &codes::ECOA_CODES,
-        "an ECOA code (1, 2, 3, 5, 7, T, W, X, Z)",
-        sink,
-    );
+    check_code(base, 0, reported, INTEREST_TYPE_INDICATOR, &codes::INTEREST_TYPES, "an interest type (F, V or blank)", sink);
+    check_code(base, 0, reported, GENERATION_CODE, &codes::GENERATION_CODES, "a generation code (J, S, 2-9 or blank)", sink);
+    check_code(base, 0, reported, ECOA_CODE, &codes::ECOA_CODES, "an ECOA code (1, 2, 3, 5, 7, T, W, X, Z)", sink);
     check_code(
         base,
         0,
@@ -726,27 +554,11 @@ fn check_base(base: &Segment<'_>, reported: Reported, sink: &mut Sink<'_>) {
         "an address indicator (C, Y, N, M, S, B, U, D, P or blank)",
         sink,
     );
-    check_code(
-        base,
-        0,
-        reported,
-        RESIDENCE_CODE,
-        &codes::RESIDENCE_CODES,
-        "a residence code (O, R or blank)",
-        sink,
-    );
+    check_code(base, 0, reported, RESIDENCE_CODE, &codes::RESIDENCE_CODES, "a residence code (O, R or blank)", sink);
 
     let comment = base.raw_at(SPECIAL_COMMENT);
     if comment != b"  " {
-        check_code(
-            base,
-            0,
-            reported,
-            SPECIAL_COMMENT,
-            &codes::SPECIAL_COMMENTS,
-            "a special comment code of the CRRG",
-            sink,
-        );
+        check_code(base, 0, reported, SPECIAL_COMMENT, &codes::SPECIAL_COMMENTS, "a special comment code of the CRRG", sink);
     }
     let compliance = base.raw_at(COMPLIANCE_CONDITION_CODE);
     if compliance != b"  " {
@@ -762,23 +574,12 @@ fn check_base(base: &Segment<'_>, reported: Reported, sink: &mut Sink<'_>) {
     }
 
     let terms = base.raw_at(TERMS_DURATION);
-    if !(terms == b"LOC" || terms == b"REV" || is_digits(terms) || terms.iter().all(|b| *b == b' '))
-    {
-        sink.field(
-            base,
-            0,
-            base.field(TERMS_DURATION),
-            Rule::InvalidValue,
-            "must be LOC, REV or a number of payments",
-        );
+    if !(terms == b"LOC" || terms == b"REV" || is_digits(terms) || terms.iter().all(|b| *b == b' ')) {
+        sink.field(base, 0, base.field(TERMS_DURATION), Rule::InvalidValue, "must be LOC, REV or a number of payments");
     }
 
     let profile_field = base.field(PAYMENT_HISTORY_PROFILE);
-    if let Some(position) = base
-        .raw(profile_field)
-        .iter()
-        .position(|c| !codes::PROFILE_CHARACTERS.contains(&[*c]))
-    {
+    if let Some(position) = base.raw(profile_field).iter().position(|c| !codes::PROFILE_CHARACTERS.contains(&[*c])) {
         sink.field(
             base,
             0,
@@ -801,13 +602,7 @@ fn check_base(base: &Segment<'_>, reported: Reported, sink: &mut Sink<'_>) {
                 "account statuses 05, 13, 65, 88, 89, 94 and 95 need a payment rating",
             );
         } else if !codes::PAYMENT_RATINGS.contains(rating) {
-            sink.field(
-                base,
-                0,
-                rating_field,
-                Rule::UnknownCode,
-                "is not a payment rating (0-6, G, L)",
-            );
+            sink.field(base, 0, rating_field, Rule::UnknownCode, "is not a payment rating (0-6, G, L)");
         }
     } else if codes::ACCOUNT_STATUSES.contains(status) && !rating.is_empty() && rating != b" " {
         sink.field(
@@ -822,21 +617,10 @@ fn check_base(base: &Segment<'_>, reported: Reported, sink: &mut Sink<'_>) {
     let identification = base.field(IDENTIFICATION_NUMBER);
     let id = crate::value::trim_blanks(base.raw(identification));
     if !id.is_empty() && (id.iter().all(|b| *b == b'0') || id.iter().all(|b| *b == b'9')) {
-        sink.field(
-            base,
-            0,
-            identification,
-            Rule::InvalidIdentificationNumber,
-            "must not be all zeros or all nines",
-        );
+        sink.field(base, 0, identification, Rule::InvalidIdentificationNumber, "must not be all zeros or all nines");
     }
 
-    check_identifiers(
-        base,
-        0,
-        [SOCIAL_SECURITY_NUMBER, DATE_OF_BIRTH, ECOA_CODE],
-        sink,
-    );
+    check_identifiers(base, 0, [SOCIAL_SECURITY_NUMBER, DATE_OF_BIRTH, ECOA_CODE], sink);
 
     // Amounts: compared only when both read as numbers (type problems are reported already).
     let amount = |index| match base.value_at(index) {
@@ -857,22 +641,10 @@ fn check_base(base: &Segment<'_>, reported: Reported, sink: &mut Sink<'_>) {
     if let (Some(balance), Some(past_due)) = (balance, past_due)
         && past_due > balance
     {
-        sink.field(
-            base,
-            0,
-            base.field(AMOUNT_PAST_DUE),
-            Rule::PastDueAboveBalance,
-            "must not exceed the current balance",
-        );
+        sink.field(base, 0, base.field(AMOUNT_PAST_DUE), Rule::PastDueAboveBalance, "must not exceed the current balance");
     }
     if status == b"11" && past_due.is_some_and(|p| p > 0) {
-        sink.field(
-            base,
-            0,
-            base.field(AMOUNT_PAST_DUE),
-            Rule::PastDueOnCurrentAccount,
-            "must be zero for a current account (status 11)",
-        );
+        sink.field(base, 0, base.field(AMOUNT_PAST_DUE), Rule::PastDueOnCurrentAccount, "must be zero for a current account (status 11)");
     }
     if codes::STATUSES_DELINQUENT.contains(status) && past_due == Some(0) {
         sink.field(
@@ -889,20 +661,11 @@ fn check_base(base: &Segment<'_>, reported: Reported, sink: &mut Sink<'_>) {
         Ok(Value::Date(date)) => Ok(date),
         _ => Err(()),
     };
-    let (opened, information, first_delinquency) = (
-        date(DATE_OPENED),
-        date(DATE_OF_ACCOUNT_INFORMATION),
-        date(DATE_OF_FIRST_DELINQUENCY),
-    );
+    let (opened, information, first_delinquency) = (date(DATE_OPENED), date(DATE_OF_ACCOUNT_INFORMATION), date(DATE_OF_FIRST_DELINQUENCY));
     let (closed, last_payment) = (date(DATE_CLOSED), date(DATE_OF_LAST_PAYMENT));
-    let delinquent_rating = codes::STATUSES_RATED.contains(status)
-        && matches!(
-            rating,
-            b"1" | b"2" | b"3" | b"4" | b"5" | b"6" | b"G" | b"L"
-        );
-    if (codes::STATUSES_DELINQUENT.contains(status)
-        || codes::STATUSES_DEROGATORY.contains(status)
-        || delinquent_rating)
+    let delinquent_rating =
+        codes::STATUSES_RATED.contains(status) && matches!(rating, b"1" | b"2" | b"3" | b"4" | b"5" | b"6" | b"G" | b"L");
+    if (codes::STATUSES_DELINQUENT.contains(status) || codes::STATUSES_DEROGATORY.contains(status) || delinquent_rating)
         && first_delinquency == Ok(None)
     {
         sink.field(
@@ -913,51 +676,23 @@ fn check_base(base: &Segment<'_>, reported: Reported, sink: &mut Sink<'_>) {
             "is required for a delinquent or derogatory account",
         );
     }
-    let mut order = |index: usize,
-                     earlier: Result<Option<Date>, ()>,
-                     later: Result<Option<Date>, ()>,
-                     message: &str| {
+    let mut order = |index: usize, earlier: Result<Option<Date>, ()>, later: Result<Option<Date>, ()>, message: &str| {
         if let (Ok(Some(earlier)), Ok(Some(later))) = (earlier, later)
             && earlier > later
         {
             sink.field(base, 0, base.field(index), Rule::DateOrder, message);
         }
     };
-    order(
-        DATE_OPENED,
-        opened,
-        information,
-        "is after the date of account information",
-    );
+    order(DATE_OPENED, opened, information, "is after the date of account information");
     order(DATE_CLOSED, opened, closed, "is before the date opened");
-    order(
-        DATE_CLOSED,
-        closed,
-        information,
-        "is after the date of account information",
-    );
-    order(
-        DATE_OF_FIRST_DELINQUENCY,
-        first_delinquency,
-        information,
-        "is after the date of account information",
-    );
-    order(
-        DATE_OF_LAST_PAYMENT,
-        last_payment,
-        information,
-        "is after the date of account information",
-    );
+    order(DATE_CLOSED, closed, information, "is after the date of account information");
+    order(DATE_OF_FIRST_DELINQUENCY, first_delinquency, information, "is after the date of account information");
+    order(DATE_OF_LAST_PAYMENT, last_payment, information, "is after the date of account information");
 }
 
 /// A consumer needs a social security number or a date of birth, unless the ECOA code is 2
 /// (joint) or 5 (co-maker), which the CRRG lets go without.
-fn check_identifiers(
-    segment: &Segment<'_>,
-    at: usize,
-    [ssn, dob, ecoa]: [usize; 3],
-    sink: &mut Sink<'_>,
-) {
+fn check_identifiers(segment: &Segment<'_>, at: usize, [ssn, dob, ecoa]: [usize; 3], sink: &mut Sink<'_>) {
     let ssn_value = segment.value_at(ssn);
     let no_ssn = matches!(ssn_value, Ok(Value::Number(0 | 999_999_999)));
     let no_dob = matches!(segment.value_at(dob), Ok(Value::Date(None)));
@@ -977,24 +712,8 @@ fn check_appended(segment: &Segment<'_>, at: usize, reported: Reported, sink: &m
     match segment.kind {
         SegmentKind::J1 | SegmentKind::J2 => {
             use associated::*;
-            check_code(
-                segment,
-                at,
-                reported,
-                GENERATION_CODE,
-                &codes::GENERATION_CODES,
-                "a generation code (J, S, 2-9 or blank)",
-                sink,
-            );
-            check_code(
-                segment,
-                at,
-                reported,
-                ECOA_CODE,
-                &codes::ECOA_CODES,
-                "an ECOA code (1, 2, 3, 5, 7, T, W, X, Z)",
-                sink,
-            );
+            check_code(segment, at, reported, GENERATION_CODE, &codes::GENERATION_CODES, "a generation code (J, S, 2-9 or blank)", sink);
+            check_code(segment, at, reported, ECOA_CODE, &codes::ECOA_CODES, "an ECOA code (1, 2, 3, 5, 7, T, W, X, Z)", sink);
             if segment.kind == SegmentKind::J2 {
                 check_code(
                     segment,
@@ -1005,68 +724,21 @@ fn check_appended(segment: &Segment<'_>, at: usize, reported: Reported, sink: &m
                     "an address indicator (C, Y, N, M, S, B, U, D, P or blank)",
                     sink,
                 );
-                check_code(
-                    segment,
-                    at,
-                    reported,
-                    RESIDENCE_CODE,
-                    &codes::RESIDENCE_CODES,
-                    "a residence code (O, R or blank)",
-                    sink,
-                );
+                check_code(segment, at, reported, RESIDENCE_CODE, &codes::RESIDENCE_CODES, "a residence code (O, R or blank)", sink);
             }
-            check_identifiers(
-                segment,
-                at,
-                [SOCIAL_SECURITY_NUMBER, DATE_OF_BIRTH, ECOA_CODE],
-                sink,
-            );
+            check_identifiers(segment, at, [SOCIAL_SECURITY_NUMBER, DATE_OF_BIRTH, ECOA_CODE], sink);
         }
-        SegmentKind::K1 => check_code(
-            segment,
-            at,
-            reported,
-            2,
-            &codes::CREDITOR_CLASSIFICATIONS,
-            "a creditor classification (01-15)",
-            sink,
-        ),
-        SegmentKind::K2 => check_code(
-            segment,
-            at,
-            reported,
-            1,
-            &codes::PURCHASE_INDICATORS,
-            "a purchased from / sold to indicator (1, 2, 9)",
-            sink,
-        ),
-        SegmentKind::K3 => check_code(
-            segment,
-            at,
-            reported,
-            1,
-            &codes::AGENCY_IDENTIFIERS,
-            "an agency identifier (00, 01, 02)",
-            sink,
-        ),
-        SegmentKind::K4 => check_code(
-            segment,
-            at,
-            reported,
-            1,
-            &codes::SPECIALIZED_PAYMENT_INDICATORS,
-            "a specialized payment indicator (01, 02)",
-            sink,
-        ),
-        SegmentKind::L1 => check_code(
-            segment,
-            at,
-            reported,
-            1,
-            &codes::CHANGE_INDICATORS,
-            "a change indicator (1, 2, 3)",
-            sink,
-        ),
+        SegmentKind::K1 => {
+            check_code(segment, at, reported, 2, &codes::CREDITOR_CLASSIFICATIONS, "a creditor classification (01-15)", sink)
+        }
+        SegmentKind::K2 => {
+            check_code(segment, at, reported, 1, &codes::PURCHASE_INDICATORS, "a purchased from / sold to indicator (1, 2, 9)", sink)
+        }
+        SegmentKind::K3 => check_code(segment, at, reported, 1, &codes::AGENCY_IDENTIFIERS, "an agency identifier (00, 01, 02)", sink),
+        SegmentKind::K4 => {
+            check_code(segment, at, reported, 1, &codes::SPECIALIZED_PAYMENT_INDICATORS, "a specialized payment indicator (01, 02)", sink)
+        }
+        SegmentKind::L1 => check_code(segment, at, reported, 1, &codes::CHANGE_INDICATORS, "a change indicator (1, 2, 3)", sink),
         SegmentKind::N1 | SegmentKind::Header | SegmentKind::Base | SegmentKind::Trailer => {}
     }
 }
@@ -1096,12 +768,7 @@ pub fn check_segment(segment: &Segment<'_>, sink: &mut Sink<'_>) -> bool {
 
 /// Checks the trailer's fields and reconciles its totals with `totals` (strict reading).
 /// `block_count` is what the file's framing counts as blocks.
-pub fn check_trailer(
-    segment: &Segment<'_>,
-    totals: &Totals,
-    block_count: u64,
-    sink: &mut Sink<'_>,
-) {
+pub fn check_trailer(segment: &Segment<'_>, totals: &Totals, block_count: u64, sink: &mut Sink<'_>) {
     let text_checked = segment.encoding == Encoding::Character && all_printable(segment.bytes);
     check_types(segment, 0, text_checked, sink);
     for (index, field) in segment.fields().iter().enumerate() {
@@ -1111,19 +778,9 @@ pub fn check_trailer(
         let Ok(Value::Number(stated)) = segment.value(field) else {
             continue;
         };
-        let counted = if index == trailer::BLOCK_COUNT {
-            block_count
-        } else {
-            totals.counts[index]
-        };
+        let counted = if index == trailer::BLOCK_COUNT { block_count } else { totals.counts[index] };
         if stated != counted {
-            sink.field(
-                segment,
-                0,
-                field,
-                Rule::TrailerMismatch,
-                format!("the trailer says {stated}; the file has {counted}"),
-            );
+            sink.field(segment, 0, field, Rule::TrailerMismatch, format!("the trailer says {stated}; the file has {counted}"));
         }
     }
 }
@@ -1236,8 +893,7 @@ impl Validator {
                         located.number,
                         located.offset,
                         Rule::MisplacedHeader,
-                        "a second header record, or one after data records; a file has one, first"
-                            .into(),
+                        "a second header record, or one after data records; a file has one, first".into(),
                     ));
                 } else {
                     check_header(segment, self.mode, &mut sink);
@@ -1273,9 +929,7 @@ impl Validator {
         self.summary.problems += found;
         match verdict {
             Verdict::File => self.summary.file_problems += found,
-            Verdict::Data { valid: false } | Verdict::Unreadable => {
-                self.summary.data_records_with_problems += 1
-            }
+            Verdict::Data { valid: false } | Verdict::Unreadable => self.summary.data_records_with_problems += 1,
             Verdict::Data { valid: true } => {}
         }
         verdict
@@ -1311,11 +965,7 @@ impl Validator {
 }
 
 /// Validates a whole file, handing each problem to `on_problem` in file order.
-pub fn validate<R: Read>(
-    input: R,
-    mode: Mode,
-    mut on_problem: impl FnMut(&Problem),
-) -> io::Result<Summary> {
+pub fn validate<R: Read>(input: R, mode: Mode, mut on_problem: impl FnMut(&Problem)) -> io::Result<Summary> {
     let mut reader = Reader::new(input, mode);
     let mut validator = Validator::new(mode);
     let mut problems = Vec::new();

@@ -14,8 +14,7 @@ pub struct Date {
 impl Date {
     /// `None` unless it is a real calendar date.
     pub fn new(year: u16, month: u8, day: u8) -> Option<Date> {
-        let leap =
-            (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
+        let leap = (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400);
         let days = match month {
             1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
             4 | 6 | 9 | 11 => 30,
@@ -43,10 +42,7 @@ impl Date {
         let digit = |i: usize| d[i].wrapping_sub(b'0');
         let month = digit(0) * 10 + digit(1);
         let day = digit(2) * 10 + digit(3);
-        let year = u16::from(digit(4)) * 1000
-            + u16::from(digit(5)) * 100
-            + u16::from(digit(6)) * 10
-            + u16::from(digit(7));
+        let year = u16::from(digit(4)) * 1000 + u16::from(digit(5)) * 100 + u16::from(digit(6)) * 10 + u16::from(digit(7));
         Date::new(year, month, day)
     }
 
@@ -101,9 +97,7 @@ impl<'a> Segment<'a> {
 
     /// A field's bytes, or an empty slice if the segment is shorter than the layout.
     pub fn raw(&self, field: &Field) -> &'a [u8] {
-        self.bytes
-            .get(field.start..field.start + field.len)
-            .unwrap_or(&[])
+        self.bytes.get(field.start..field.start + field.len).unwrap_or(&[])
     }
 
     pub fn raw_at(&self, index: usize) -> &'a [u8] {
@@ -154,9 +148,7 @@ pub fn is_printable(bytes: &[u8]) -> bool {
 }
 
 fn digits_value(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0u64, |n, d| {
-        n.wrapping_mul(10).wrapping_add(u64::from(d - b'0'))
-    })
+    bytes.iter().fold(0u64, |n, d| n.wrapping_mul(10).wrapping_add(u64::from(d - b'0')))
 }
 
 fn big_endian(bytes: &[u8]) -> u64 {
@@ -187,9 +179,7 @@ pub fn read_value(kind: Kind, bytes: &[u8]) -> Result<Value<'_>, Unreadable> {
             if bytes == b"00000000" {
                 return Ok(Value::Date(None));
             }
-            Date::from_digits(bytes)
-                .map(|d| Value::Date(Some(d)))
-                .ok_or(Unreadable::NotADate)
+            Date::from_digits(bytes).map(|d| Value::Date(Some(d))).ok_or(Unreadable::NotADate)
         }
         Kind::Timestamp => {
             if bytes.len() != 14 || !is_digits(bytes) {
@@ -204,9 +194,7 @@ pub fn read_value(kind: Kind, bytes: &[u8]) -> Result<Value<'_>, Unreadable> {
             }
             match bytes {
                 [0x00, middle @ .., 0x73] if middle.len() == 3 => {
-                    Date::from_mmddyyyy(big_endian(middle))
-                        .map(|d| Value::Date(Some(d)))
-                        .ok_or(Unreadable::NotADate)
+                    Date::from_mmddyyyy(big_endian(middle)).map(|d| Value::Date(Some(d))).ok_or(Unreadable::NotADate)
                 }
                 _ => Err(Unreadable::NotADate),
             }
@@ -247,73 +235,31 @@ mod tests {
 
     #[test]
     fn dates() {
-        assert_eq!(
-            read_value(Kind::Date, b"11222019"),
-            Ok(Value::Date(Date::new(2019, 11, 22)))
-        );
+        assert_eq!(read_value(Kind::Date, b"11222019"), Ok(Value::Date(Date::new(2019, 11, 22))));
         assert_eq!(read_value(Kind::Date, b"00000000"), Ok(Value::Date(None)));
-        assert_eq!(
-            read_value(Kind::Date, b"02302020"),
-            Err(Unreadable::NotADate)
-        );
-        assert_eq!(
-            read_value(Kind::Date, b"0229202 "),
-            Err(Unreadable::NotADate)
-        );
-        assert_eq!(
-            read_value(Kind::Date, b"02292020"),
-            Ok(Value::Date(Date::new(2020, 2, 29)))
-        );
-        assert_eq!(
-            read_value(Kind::Date, b"02291900"),
-            Err(Unreadable::NotADate)
-        );
+        assert_eq!(read_value(Kind::Date, b"02302020"), Err(Unreadable::NotADate));
+        assert_eq!(read_value(Kind::Date, b"0229202 "), Err(Unreadable::NotADate));
+        assert_eq!(read_value(Kind::Date, b"02292020"), Ok(Value::Date(Date::new(2020, 2, 29))));
+        assert_eq!(read_value(Kind::Date, b"02291900"), Err(Unreadable::NotADate));
     }
 
     #[test]
     fn packed_values() {
         // 11/22/2019 as 0x00, 0xAB3C03 (11222019), 0x73.
-        assert_eq!(
-            read_value(Kind::PackedDate, &[0x00, 0xab, 0x3c, 0x03, 0x73]),
-            Ok(Value::Date(Date::new(2019, 11, 22)))
-        );
+        assert_eq!(read_value(Kind::PackedDate, &[0x00, 0xab, 0x3c, 0x03, 0x73]), Ok(Value::Date(Date::new(2019, 11, 22))));
         assert_eq!(read_value(Kind::PackedDate, &[0; 5]), Ok(Value::Date(None)));
-        assert_eq!(
-            read_value(Kind::PackedDate, &[0x01, 0xab, 0x3c, 0x03, 0x73]),
-            Err(Unreadable::NotADate)
-        );
-        assert_eq!(
-            read_value(Kind::PackedNumber, &[0, 0, 0, 0x01, 0xa0]),
-            Ok(Value::Number(416))
-        );
-        assert_eq!(
-            read_value(Kind::Descriptor, &[0x04, 0x52, 0, 0]),
-            Ok(Value::Number(1106))
-        );
+        assert_eq!(read_value(Kind::PackedDate, &[0x01, 0xab, 0x3c, 0x03, 0x73]), Err(Unreadable::NotADate));
+        assert_eq!(read_value(Kind::PackedNumber, &[0, 0, 0, 0x01, 0xa0]), Ok(Value::Number(416)));
+        assert_eq!(read_value(Kind::Descriptor, &[0x04, 0x52, 0, 0]), Ok(Value::Number(1106)));
     }
 
     #[test]
     fn text_and_numbers() {
         assert_eq!(read_value(Kind::Text, b"AB  "), Ok(Value::Text(b"AB")));
-        assert_eq!(
-            read_value(Kind::Text, b"A\x01"),
-            Err(Unreadable::NotPrintable)
-        );
-        assert_eq!(
-            read_value(Kind::Text, "é".as_bytes()),
-            Err(Unreadable::NotPrintable)
-        );
-        assert_eq!(
-            read_value(Kind::Numeric, b"000002438"),
-            Ok(Value::Number(2438))
-        );
-        assert_eq!(
-            read_value(Kind::Numeric, b"00000 438"),
-            Err(Unreadable::NotNumeric)
-        );
-        assert_eq!(
-            read_value(Kind::Numeric, b"00000x438"),
-            Err(Unreadable::NotNumeric)
-        );
+        assert_eq!(read_value(Kind::Text, b"A\x01"), Err(Unreadable::NotPrintable));
+        assert_eq!(read_value(Kind::Text, "é".as_bytes()), Err(Unreadable::NotPrintable));
+        assert_eq!(read_value(Kind::Numeric, b"000002438"), Ok(Value::Number(2438)));
+        assert_eq!(read_value(Kind::Numeric, b"00000 438"), Err(Unreadable::NotNumeric));
+        assert_eq!(read_value(Kind::Numeric, b"00000x438"), Err(Unreadable::NotNumeric));
     }
 }

@@ -18,13 +18,7 @@ pub struct FieldError {
 
 impl std::fmt::Display for FieldError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} segment, {}: {}",
-            self.segment.name(),
-            self.field,
-            self.reason
-        )
+        write!(f, "{} segment, {}: {}", self.segment.name(), self.field, self.reason)
     }
 }
 
@@ -42,19 +36,14 @@ pub struct SegmentBuf {
 impl SegmentBuf {
     pub fn new(kind: SegmentKind, encoding: Encoding) -> SegmentBuf {
         let len = match kind {
-            SegmentKind::Header | SegmentKind::Base | SegmentKind::Trailer => {
-                layout::record_len(encoding)
-            }
+            SegmentKind::Header | SegmentKind::Base | SegmentKind::Trailer => layout::record_len(encoding),
             _ => kind.appended_len(),
         };
         let mut bytes = vec![b' '; len];
         for field in layout::fields(kind, encoding) {
             let fill = match field.kind {
                 Kind::Numeric | Kind::Date | Kind::Timestamp => b'0',
-                Kind::PackedNumber
-                | Kind::PackedDate
-                | Kind::PackedTimestamp
-                | Kind::Descriptor => 0,
+                Kind::PackedNumber | Kind::PackedDate | Kind::PackedTimestamp | Kind::Descriptor => 0,
                 Kind::Text => b' ',
             };
             bytes[field.start..field.start + field.len].fill(fill);
@@ -65,38 +54,22 @@ impl SegmentBuf {
             SegmentKind::Base => b"",
             _ => kind.name().as_bytes(),
         };
-        let id_start = if matches!(kind, SegmentKind::Header | SegmentKind::Trailer) {
-            4
-        } else {
-            0
-        };
+        let id_start = if matches!(kind, SegmentKind::Header | SegmentKind::Trailer) { 4 } else { 0 };
         bytes[id_start..id_start + id.len()].copy_from_slice(id);
         if kind == SegmentKind::Base {
             // Processing indicator: always 1.
             bytes[4] = b'1';
         }
-        SegmentBuf {
-            kind,
-            encoding,
-            bytes,
-        }
+        SegmentBuf { kind, encoding, bytes }
     }
 
     /// A copy of a segment as read.
     pub fn from_segment(segment: &Segment<'_>) -> SegmentBuf {
-        SegmentBuf {
-            kind: segment.kind,
-            encoding: segment.encoding,
-            bytes: segment.bytes.to_vec(),
-        }
+        SegmentBuf { kind: segment.kind, encoding: segment.encoding, bytes: segment.bytes.to_vec() }
     }
 
     pub fn as_segment(&self) -> Segment<'_> {
-        Segment {
-            kind: self.kind,
-            encoding: self.encoding,
-            bytes: &self.bytes,
-        }
+        Segment { kind: self.kind, encoding: self.encoding, bytes: &self.bytes }
     }
 
     pub fn bytes(&self) -> &[u8] {
@@ -108,11 +81,7 @@ impl SegmentBuf {
     }
 
     fn error(&self, field: &Field, reason: &'static str) -> FieldError {
-        FieldError {
-            segment: self.kind,
-            field: field.name,
-            reason,
-        }
+        FieldError { segment: self.kind, field: field.name, reason }
     }
 
     fn slot(&mut self, field: &Field) -> &mut [u8] {
@@ -191,11 +160,7 @@ impl SegmentBuf {
     }
 
     /// Sets a time stamp field: a date and HHMMSS (`None`: zeros).
-    pub fn set_timestamp(
-        &mut self,
-        index: usize,
-        stamp: Option<(Date, u32)>,
-    ) -> Result<&mut Self, FieldError> {
+    pub fn set_timestamp(&mut self, index: usize, stamp: Option<(Date, u32)>) -> Result<&mut Self, FieldError> {
         let field = self.field(index);
         let (date, time) = stamp.map_or((0, 0), |(date, time)| (date.mmddyyyy(), u64::from(time)));
         match field.kind {
@@ -234,8 +199,7 @@ impl SegmentBuf {
         match value {
             Value::Text(text) => {
                 let field = self.field(index);
-                let text = std::str::from_utf8(text)
-                    .map_err(|_| self.error(field, "takes printable ASCII only"))?;
+                let text = std::str::from_utf8(text).map_err(|_| self.error(field, "takes printable ASCII only"))?;
                 self.set_text(index, text)
             }
             Value::Number(number) => self.set_number(index, number),
@@ -260,12 +224,7 @@ pub struct Writer<W: Write> {
 
 impl<W: Write> Writer<W> {
     /// Starts a file with its header (whose record identifier is set here).
-    pub fn new(
-        out: W,
-        framing: Framing,
-        line_breaks: bool,
-        header: &SegmentBuf,
-    ) -> io::Result<Writer<W>> {
+    pub fn new(out: W, framing: Framing, line_breaks: bool, header: &SegmentBuf) -> io::Result<Writer<W>> {
         let mut writer = Writer {
             out,
             framing,
@@ -304,15 +263,9 @@ impl<W: Write> Writer<W> {
         let mut trailer = SegmentBuf::new(SegmentKind::Trailer, self.framing.encoding);
         let mut counts = self.totals.counts;
         counts[trailer::BLOCK_COUNT] = self.records + 1;
-        for (index, field) in layout::fields(SegmentKind::Trailer, self.framing.encoding)
-            .iter()
-            .enumerate()
-            .skip(2)
-        {
+        for (index, field) in layout::fields(SegmentKind::Trailer, self.framing.encoding).iter().enumerate().skip(2) {
             if matches!(field.kind, Kind::Numeric | Kind::PackedNumber) {
-                trailer
-                    .set_number(index, counts[index])
-                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+                trailer.set_number(index, counts[index]).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
             }
         }
         self.write_record(&[&trailer])?;

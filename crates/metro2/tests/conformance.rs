@@ -7,20 +7,14 @@ use metro2::layout::SegmentKind;
 use metro2::read::parse_record;
 use metro2::validate::SegmentCounts;
 use metro2::validate::{Sink, check_segment};
-use metro2::{
-    Encoding, Framing, Mode, Problem, Reader, Record, SegmentBuf, Summary, Validator, Verdict,
-    Writer,
-};
+use metro2::{Encoding, Framing, Mode, Problem, Reader, Record, SegmentBuf, Summary, Validator, Verdict, Writer};
 
 fn data(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/metro2")
-        .join(path)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/metro2").join(path)
 }
 
 fn read(path: &str) -> Vec<u8> {
-    std::fs::read(data(path))
-        .unwrap_or_else(|e| panic!("{path}: {e} (is ../shared beside the repository?)"))
+    std::fs::read(data(path)).unwrap_or_else(|e| panic!("{path}: {e} (is ../shared beside the repository?)"))
 }
 
 fn validate(path: &str, mode: Mode) -> (Summary, Vec<Problem>) {
@@ -36,75 +30,36 @@ fn validate_bytes(bytes: &[u8], mode: Mode) -> (Summary, Vec<Problem>) {
 
 /// `(record, field, rule)` of each problem, for comparing.
 fn located(problems: &[Problem]) -> Vec<(u64, &str, &str)> {
-    problems
-        .iter()
-        .map(|p| (p.record, p.field.unwrap_or("-"), p.rule.code()))
-        .collect()
+    problems.iter().map(|p| (p.record, p.field.unwrap_or("-"), p.rule.code())).collect()
 }
 
 /// A fragment without its line breaks.
 fn unwrapped(path: &str) -> Vec<u8> {
-    read(path)
-        .into_iter()
-        .filter(|b| *b != b'\n' && *b != b'\r')
-        .collect()
+    read(path).into_iter().filter(|b| *b != b'\n' && *b != b'\r').collect()
 }
 
 fn check_fragment(kind: SegmentKind, encoding: Encoding, bytes: &[u8]) -> Vec<Problem> {
     let mut problems = Vec::new();
-    let segment = metro2::Segment {
-        kind,
-        encoding,
-        bytes,
-    };
+    let segment = metro2::Segment { kind, encoding, bytes };
     check_segment(&segment, &mut Sink::new(1, 0, &mut problems));
     problems
 }
 
 /// What moov-io's sample account gets wrong: opened in 2019 with information dated 2002, closed
 /// before opened, and a balance on a paid collection (status 62). Every format check passes.
-const MOOV_SAMPLE_INCONSISTENCIES: [(u64, &str, &str); 3] = [
-    (2, "date_opened", "date_order"),
-    (2, "current_balance", "balance_on_paid_account"),
-    (2, "date_closed", "date_order"),
-];
+const MOOV_SAMPLE_INCONSISTENCIES: [(u64, &str, &str); 3] =
+    [(2, "date_opened", "date_order"), (2, "current_balance", "balance_on_paid_account"), (2, "date_closed", "date_order")];
 
 fn moov_segments() -> SegmentCounts {
-    SegmentCounts {
-        j1: 1,
-        j2: 1,
-        k3: 1,
-        l1: 1,
-        n1: 1,
-        ..SegmentCounts::default()
-    }
+    SegmentCounts { j1: 1, j2: 1, k3: 1, l1: 1, n1: 1, ..SegmentCounts::default() }
 }
 
 #[test]
 fn moov_fixed_files_read_with_their_counts() {
-    for path in [
-        "moov-io/unpacked_fixed_file.dat",
-        "moov-io/unpacked_fixed_request.dat",
-    ] {
+    for path in ["moov-io/unpacked_fixed_file.dat", "moov-io/unpacked_fixed_request.dat"] {
         let (summary, problems) = validate(path, Mode::Strict);
-        assert_eq!(
-            summary.framing,
-            Some(Framing {
-                encoding: Encoding::Character,
-                blocked: false
-            }),
-            "{path}"
-        );
-        assert_eq!(
-            (
-                summary.records,
-                summary.header,
-                summary.trailer,
-                summary.data_records
-            ),
-            (3, true, true, 1),
-            "{path}"
-        );
+        assert_eq!(summary.framing, Some(Framing { encoding: Encoding::Character, blocked: false }), "{path}");
+        assert_eq!((summary.records, summary.header, summary.trailer, summary.data_records), (3, true, true, 1), "{path}");
         assert_eq!(summary.segments, moov_segments(), "{path}");
         // The trailer reconciles: no problem of the file.
         assert_eq!(summary.file_problems, 0, "{path}: {problems:?}");
@@ -127,20 +82,11 @@ fn moov_variable_file_is_rejected_strictly_and_read_leniently() {
     let (summary, problems) = validate("moov-io/unpacked_variable_file.dat", Mode::Strict);
     assert_eq!(located(&problems), [(2, "-", "block_mismatch")]);
     assert_eq!(problems[0].offset, 0, "the block at the start of the file");
-    assert_eq!(
-        summary.framing,
-        Some(Framing {
-            encoding: Encoding::Character,
-            blocked: true
-        })
-    );
+    assert_eq!(summary.framing, Some(Framing { encoding: Encoding::Character, blocked: true }));
     assert_eq!(summary.file_problems, 1);
 
     let (summary, problems) = validate("moov-io/unpacked_variable_file.dat", Mode::Lenient);
-    assert_eq!(
-        (summary.header, summary.trailer, summary.data_records),
-        (true, true, 1)
-    );
+    assert_eq!((summary.header, summary.trailer, summary.data_records), (true, true, 1));
     assert_eq!(summary.segments, moov_segments());
     assert_eq!(located(&problems), MOOV_SAMPLE_INCONSISTENCIES);
 }
@@ -170,65 +116,24 @@ fn fragments_are_valid_segments() {
         if kind != SegmentKind::Trailer {
             assert_eq!(bytes.len(), kind.appended_len(), "{path}");
         }
-        assert_eq!(
-            check_fragment(kind, Encoding::Character, &bytes),
-            [],
-            "{path}"
-        );
+        assert_eq!(check_fragment(kind, Encoding::Character, &bytes), [], "{path}");
     }
     // The header fragments: moov-io's behind a block descriptor word; the CFPB's cut at 280
     // bytes, with letters in its telephone number.
-    assert_eq!(
-        check_fragment(
-            SegmentKind::Header,
-            Encoding::Character,
-            &unwrapped("moov-io/header_record.dat")[4..]
-        ),
-        []
-    );
-    assert_eq!(
-        check_fragment(
-            SegmentKind::Header,
-            Encoding::Packed,
-            &read("moov-io/packed_header_record.dat")[4..]
-        ),
-        []
-    );
-    assert_eq!(
-        check_fragment(
-            SegmentKind::Trailer,
-            Encoding::Packed,
-            &read("moov-io/packed_trailer_record.dat")
-        ),
-        []
-    );
-    let problems = check_fragment(
-        SegmentKind::Header,
-        Encoding::Character,
-        &unwrapped("cfpb/header_segment_1.txt"),
-    );
-    assert_eq!(
-        located(&problems),
-        [(1, "reporter_telephone_number", "not_numeric")]
-    );
+    assert_eq!(check_fragment(SegmentKind::Header, Encoding::Character, &unwrapped("moov-io/header_record.dat")[4..]), []);
+    assert_eq!(check_fragment(SegmentKind::Header, Encoding::Packed, &read("moov-io/packed_header_record.dat")[4..]), []);
+    assert_eq!(check_fragment(SegmentKind::Trailer, Encoding::Packed, &read("moov-io/packed_trailer_record.dat")), []);
+    let problems = check_fragment(SegmentKind::Header, Encoding::Character, &unwrapped("cfpb/header_segment_1.txt"));
+    assert_eq!(located(&problems), [(1, "reporter_telephone_number", "not_numeric")]);
 }
 
 /// A data record fragment: its segments, in order, and its problems.
 fn fragment_record(bytes: &[u8], encoding: Encoding) -> (Vec<SegmentKind>, Vec<Problem>) {
     let mut segments = Vec::new();
     let mut problems = Vec::new();
-    let Record::Data(record) = parse_record(bytes, encoding, &mut segments, 1, 0) else {
-        panic!("not a data record")
-    };
+    let Record::Data(record) = parse_record(bytes, encoding, &mut segments, 1, 0) else { panic!("not a data record") };
     metro2::validate::check_data(&record, &mut Sink::new(2, 0, &mut problems));
-    (
-        record
-            .segment_ranges()
-            .iter()
-            .map(|(kind, _)| *kind)
-            .collect(),
-        problems,
-    )
+    (record.segment_ranges().iter().map(|(kind, _)| *kind).collect(), problems)
 }
 
 #[test]
@@ -246,24 +151,13 @@ fn data_record_fragments_read_with_all_their_segments() {
     let (segments, problems) = fragment_record(&bytes[4..], Encoding::Packed);
     assert_eq!(segments, [J1, J2, J2, K3, L1, N1]);
     assert_eq!(located(&problems), MOOV_SAMPLE_INCONSISTENCIES);
-    assert_eq!(
-        problems[0].value.as_deref(),
-        Some("11222019"),
-        "packed values are shown in character form"
-    );
+    assert_eq!(problems[0].value.as_deref(), Some("11222019"), "packed values are shown in character form");
 
     // The CFPB's base segment: a rating with status 11, and a last payment after the
     // information date.
-    let (segments, problems) =
-        fragment_record(&read("cfpb/base_segment_1.txt"), Encoding::Character);
+    let (segments, problems) = fragment_record(&read("cfpb/base_segment_1.txt"), Encoding::Character);
     assert_eq!(segments, []);
-    assert_eq!(
-        located(&problems),
-        [
-            (2, "payment_rating", "payment_rating_not_allowed"),
-            (2, "date_of_last_payment", "date_order")
-        ]
-    );
+    assert_eq!(located(&problems), [(2, "payment_rating", "payment_rating_not_allowed"), (2, "date_of_last_payment", "date_order")]);
 }
 
 /// Inputs that crashed the reference parser, and its fuzz corpus: each gives problems, never a
@@ -286,110 +180,47 @@ fn crashers_and_fuzz_corpus_give_problems_not_panics() {
 /// rejects them at file level.
 #[test]
 fn cfpb_files_are_rejected_strictly() {
-    for path in [
-        "cfpb/m2_file_small.txt",
-        "cfpb/m2_file_small_with_error.txt",
-        "cfpb/m2_file_bad_header.txt",
-        "cfpb/m2_extra_extra_segments.txt",
-    ] {
+    for path in
+        ["cfpb/m2_file_small.txt", "cfpb/m2_file_small_with_error.txt", "cfpb/m2_file_bad_header.txt", "cfpb/m2_extra_extra_segments.txt"]
+    {
         let (summary, problems) = validate(path, Mode::Strict);
-        assert_eq!(
-            located(&problems),
-            [(1, "-", "invalid_descriptor")],
-            "{path}"
-        );
-        assert!(
-            problems[0].message.contains("record descriptor word 6 "),
-            "{path}: {}",
-            problems[0].message
-        );
+        assert_eq!(located(&problems), [(1, "-", "invalid_descriptor")], "{path}");
+        assert!(problems[0].message.contains("record descriptor word 6 "), "{path}: {}", problems[0].message);
         assert_eq!(summary.file_problems, 1);
     }
     let (_, problems) = validate("cfpb/m2_file_small_no_header.txt", Mode::Strict);
     assert_eq!(located(&problems), [(1, "-", "missing_header")]);
     for month in ["jan", "feb", "mar"] {
-        let (summary, problems) = validate(
-            &format!("cfpb/previous_records/{month}-2018.txt"),
-            Mode::Strict,
-        );
+        let (summary, problems) = validate(&format!("cfpb/previous_records/{month}-2018.txt"), Mode::Strict);
         assert_eq!(summary.data_records, 2);
-        assert_eq!(
-            problems.last().map(|p| p.rule.code()),
-            Some("missing_trailer"),
-            "{month}"
-        );
+        assert_eq!(problems.last().map(|p| p.rule.code()), Some("missing_trailer"), "{month}");
     }
 }
 
 #[test]
 fn cfpb_files_read_leniently_with_their_counts() {
     let (summary, problems) = validate("cfpb/m2_file_small.txt", Mode::Lenient);
-    assert_eq!(
-        (summary.header, summary.trailer, summary.data_records),
-        (true, true, 3)
-    );
-    assert_eq!(
-        summary.segments,
-        SegmentCounts {
-            j1: 2,
-            j2: 1,
-            k1: 1,
-            k2: 1,
-            l1: 1,
-            ..SegmentCounts::default()
-        }
-    );
-    assert_eq!(
-        summary.file_problems, 0,
-        "lenient reading ignores the trailer and all but the header's date: {problems:?}"
-    );
+    assert_eq!((summary.header, summary.trailer, summary.data_records), (true, true, 3));
+    assert_eq!(summary.segments, SegmentCounts { j1: 2, j2: 1, k1: 1, k2: 1, l1: 1, ..SegmentCounts::default() });
+    assert_eq!(summary.file_problems, 0, "lenient reading ignores the trailer and all but the header's date: {problems:?}");
 
     let (summary, _) = validate("cfpb/m2_file_small_no_header.txt", Mode::Lenient);
-    assert_eq!(
-        (summary.header, summary.trailer, summary.data_records),
-        (false, false, 3)
-    );
+    assert_eq!((summary.header, summary.trailer, summary.data_records), (false, false, 3));
 
     let (summary, _) = validate("cfpb/m2_extra_extra_segments.txt", Mode::Lenient);
     assert_eq!(summary.data_records, 3);
     let three = 3;
-    assert_eq!(
-        summary.segments,
-        SegmentCounts {
-            j1: 12,
-            j2: 12,
-            k1: three,
-            k2: three,
-            k3: three,
-            k4: three,
-            l1: three,
-            n1: three
-        }
-    );
+    assert_eq!(summary.segments, SegmentCounts { j1: 12, j2: 12, k1: three, k2: three, k3: three, k4: three, l1: three, n1: three });
 
     for month in ["jan", "feb", "mar"] {
-        let (summary, _) = validate(
-            &format!("cfpb/previous_records/{month}-2018.txt"),
-            Mode::Lenient,
-        );
-        assert_eq!(
-            (
-                summary.data_records,
-                summary.segments.j1,
-                summary.file_problems
-            ),
-            (2, 1, 0),
-            "{month}"
-        );
+        let (summary, _) = validate(&format!("cfpb/previous_records/{month}-2018.txt"), Mode::Lenient);
+        assert_eq!((summary.data_records, summary.segments.j1, summary.file_problems), (2, 1, 0), "{month}");
     }
 
     // The bad header's identifier (HEADERWRONG) shifts its activity date: the file's problem.
     let (summary, problems) = validate("cfpb/m2_file_bad_header.txt", Mode::Lenient);
     assert_eq!(summary.file_problems, 1);
-    assert_eq!(
-        located(&problems[..1]),
-        [(1, "activity_date", "not_a_date")]
-    );
+    assert_eq!(located(&problems[..1]), [(1, "activity_date", "not_a_date")]);
 }
 
 /// The third record's truncated identification number shifts its fields: the first two records
@@ -406,13 +237,7 @@ fn cfpb_record_with_error_is_reported_and_the_others_read() {
     }
     assert_eq!(
         verdicts,
-        [
-            Verdict::File,
-            Verdict::Data { valid: false },
-            Verdict::Data { valid: false },
-            Verdict::Unreadable,
-            Verdict::File
-        ]
+        [Verdict::File, Verdict::Data { valid: false }, Verdict::Data { valid: false }, Verdict::Unreadable, Verdict::File]
     );
     let unreadable: Vec<_> = problems.iter().filter(|p| p.record == 4).collect();
     assert_eq!(unreadable.len(), 1);
@@ -426,24 +251,10 @@ fn field_values(bytes: &[u8], mode: Mode) -> Vec<Vec<(SegmentKind, Vec<String>)>
     while let Some(located) = reader.next_record().unwrap() {
         let segments: Vec<_> = match &located.record {
             Record::Header(segment) | Record::Trailer(segment) => vec![*segment],
-            Record::Data(record) => std::iter::once(record.base())
-                .chain(record.appended())
-                .collect(),
+            Record::Data(record) => std::iter::once(record.base()).chain(record.appended()).collect(),
             Record::Unreadable(problem) => panic!("{problem}"),
         };
-        records.push(
-            segments
-                .iter()
-                .map(|s| {
-                    (
-                        s.kind,
-                        (1..s.fields().len())
-                            .map(|i| format!("{:?}", s.value_at(i)))
-                            .collect(),
-                    )
-                })
-                .collect(),
-        );
+        records.push(segments.iter().map(|s| (s.kind, (1..s.fields().len()).map(|i| format!("{:?}", s.value_at(i))).collect())).collect());
     }
     records
 }
@@ -467,16 +278,10 @@ fn rewrite(bytes: &[u8], mode: Mode, framing: Framing) -> Vec<u8> {
     let mut writer = None;
     while let Some(located) = reader.next_record().unwrap() {
         match &located.record {
-            Record::Header(header) => {
-                writer = Some(Writer::new(Vec::new(), framing, true, &rebuilt(header)).unwrap())
-            }
+            Record::Header(header) => writer = Some(Writer::new(Vec::new(), framing, true, &rebuilt(header)).unwrap()),
             Record::Data(record) => {
                 let appended: Vec<_> = record.appended().map(|s| rebuilt(&s)).collect();
-                writer
-                    .as_mut()
-                    .unwrap()
-                    .record(&rebuilt(&record.base()), &appended)
-                    .unwrap();
+                writer.as_mut().unwrap().record(&rebuilt(&record.base()), &appended).unwrap();
             }
             Record::Trailer(_) => {}
             Record::Unreadable(problem) => panic!("{problem}"),
@@ -487,35 +292,14 @@ fn rewrite(bytes: &[u8], mode: Mode, framing: Framing) -> Vec<u8> {
 
 #[test]
 fn read_write_read_is_lossless() {
-    let character = Framing {
-        encoding: Encoding::Character,
-        blocked: false,
-    };
-    for path in [
-        "moov-io/unpacked_fixed_file.dat",
-        "moov-io/unpacked_fixed_request.dat",
-    ] {
+    let character = Framing { encoding: Encoding::Character, blocked: false };
+    for path in ["moov-io/unpacked_fixed_file.dat", "moov-io/unpacked_fixed_request.dat"] {
         let original = read(path);
         let written = rewrite(&original, Mode::Strict, character);
-        assert_eq!(
-            field_values(&written, Mode::Strict),
-            field_values(&original, Mode::Strict),
-            "{path}"
-        );
+        assert_eq!(field_values(&written, Mode::Strict), field_values(&original, Mode::Strict), "{path}");
         // Written blocked, it reads the same too.
-        let blocked = rewrite(
-            &original,
-            Mode::Strict,
-            Framing {
-                blocked: true,
-                ..character
-            },
-        );
-        assert_eq!(
-            field_values(&blocked, Mode::Strict),
-            field_values(&original, Mode::Strict),
-            "{path} blocked"
-        );
+        let blocked = rewrite(&original, Mode::Strict, Framing { blocked: true, ..character });
+        assert_eq!(field_values(&blocked, Mode::Strict), field_values(&original, Mode::Strict), "{path} blocked");
         let (summary, problems) = validate_bytes(&blocked, Mode::Strict);
         assert_eq!(summary.file_problems, 0, "{problems:?}");
     }
@@ -528,43 +312,21 @@ fn read_write_read_is_lossless() {
     packed.extend_from_slice(&base[4..]);
     let mut header_buf = SegmentBuf::new(SegmentKind::Header, Encoding::Packed);
     header_buf.set_text(1, "HEADER").unwrap();
-    let header_segment = metro2::Segment {
-        kind: SegmentKind::Header,
-        encoding: Encoding::Packed,
-        bytes: &header[4..],
-    };
+    let header_segment = metro2::Segment { kind: SegmentKind::Header, encoding: Encoding::Packed, bytes: &header[4..] };
     let mut segments = Vec::new();
-    let Record::Data(record) = parse_record(&base[4..], Encoding::Packed, &mut segments, 2, 0)
-    else {
-        panic!()
-    };
-    let packed_framing = Framing {
-        encoding: Encoding::Packed,
-        blocked: false,
-    };
-    let mut writer =
-        Writer::new(Vec::new(), packed_framing, true, &rebuilt(&header_segment)).unwrap();
+    let Record::Data(record) = parse_record(&base[4..], Encoding::Packed, &mut segments, 2, 0) else { panic!() };
+    let packed_framing = Framing { encoding: Encoding::Packed, blocked: false };
+    let mut writer = Writer::new(Vec::new(), packed_framing, true, &rebuilt(&header_segment)).unwrap();
     let appended: Vec<_> = record.appended().map(|s| rebuilt(&s)).collect();
     writer.record(&rebuilt(&record.base()), &appended).unwrap();
     let written = writer.finish().unwrap();
     let (summary, problems) = validate_bytes(&written, Mode::Strict);
     assert_eq!(summary.framing, Some(packed_framing));
-    assert_eq!(
-        (summary.data_records, summary.file_problems),
-        (1, 0),
-        "{problems:?}"
-    );
+    assert_eq!((summary.data_records, summary.file_problems), (1, 0), "{problems:?}");
     let values = field_values(&written, Mode::Strict);
     let original_base: Vec<_> = std::iter::once(record.base())
         .chain(record.appended())
-        .map(|s| {
-            (
-                s.kind,
-                (1..s.fields().len())
-                    .map(|i| format!("{:?}", s.value_at(i)))
-                    .collect::<Vec<_>>(),
-            )
-        })
+        .map(|s| (s.kind, (1..s.fields().len()).map(|i| format!("{:?}", s.value_at(i))).collect::<Vec<_>>()))
         .collect();
     assert_eq!(values[1], original_base);
     // And once more, from what was written: byte for byte the same.
@@ -586,14 +348,7 @@ fn read_write_read_is_lossless() {
     }
     let written = writer.finish().unwrap();
     let (summary, _) = validate_bytes(&written, Mode::Strict);
-    assert_eq!(
-        (
-            summary.data_records,
-            summary.segments.j1,
-            summary.segments.n1
-        ),
-        (3, 12, 3)
-    );
+    assert_eq!((summary.data_records, summary.segments.j1, summary.segments.n1), (3, 12, 3));
     let read_back = field_values(&written, Mode::Strict);
     let lenient = field_values(&original, Mode::Lenient);
     assert_eq!(read_back[1..4], lenient[1..4]);
@@ -603,13 +358,7 @@ fn read_write_read_is_lossless() {
 #[test]
 fn parallel_validation_matches_sequential_on_every_file() {
     let mut paths = Vec::new();
-    for dir in [
-        "moov-io",
-        "cfpb",
-        "cfpb/previous_records",
-        "moov-io/crashers",
-        "moov-io/fuzz-corpus",
-    ] {
+    for dir in ["moov-io", "cfpb", "cfpb/previous_records", "moov-io/crashers", "moov-io/fuzz-corpus"] {
         for entry in std::fs::read_dir(data(dir)).unwrap() {
             let path = entry.unwrap().path();
             if path.is_file() {
@@ -622,15 +371,8 @@ fn parallel_validation_matches_sequential_on_every_file() {
         for mode in [Mode::Strict, Mode::Lenient] {
             let sequential = validate_bytes(&bytes, mode);
             let mut problems = Vec::new();
-            let summary =
-                metro2::validate_parallel(&bytes[..], mode, 2, |p| problems.push(p.clone()))
-                    .unwrap();
-            assert_eq!(
-                (summary, problems),
-                sequential,
-                "{} {mode:?}",
-                path.display()
-            );
+            let summary = metro2::validate_parallel(&bytes[..], mode, 2, |p| problems.push(p.clone())).unwrap();
+            assert_eq!((summary, problems), sequential, "{} {mode:?}", path.display());
         }
     }
 }

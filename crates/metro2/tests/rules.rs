@@ -14,19 +14,14 @@ fn date(year: u16, month: u8, day: u8) -> Option<Date> {
     Date::new(year, month, day)
 }
 
-const CHARACTER: Framing = Framing {
-    encoding: Encoding::Character,
-    blocked: false,
-};
+const CHARACTER: Framing = Framing { encoding: Encoding::Character, blocked: false };
 
 fn header_segment(encoding: Encoding) -> SegmentBuf {
     let mut h = SegmentBuf::new(SegmentKind::Header, encoding);
-    h.set_date(header::ACTIVITY_DATE, date(2024, 10, 31))
-        .unwrap();
+    h.set_date(header::ACTIVITY_DATE, date(2024, 10, 31)).unwrap();
     h.set_date(header::DATE_CREATED, date(2024, 11, 1)).unwrap();
     h.set_text(header::REPORTER_NAME, "EXAMPLE BANK").unwrap();
-    h.set_text(header::REPORTER_ADDRESS, "1 BANK PLAZA, SPRINGFIELD IL")
-        .unwrap();
+    h.set_text(header::REPORTER_ADDRESS, "1 BANK PLAZA, SPRINGFIELD IL").unwrap();
     h
 }
 
@@ -34,8 +29,7 @@ fn header_segment(encoding: Encoding) -> SegmentBuf {
 fn base_segment(encoding: Encoding) -> SegmentBuf {
     use base::*;
     let mut b = SegmentBuf::new(SegmentKind::Base, encoding);
-    b.set_timestamp(TIME_STAMP, date(2024, 10, 31).map(|d| (d, 120_000)))
-        .unwrap();
+    b.set_timestamp(TIME_STAMP, date(2024, 10, 31).map(|d| (d, 120_000))).unwrap();
     b.set_text(IDENTIFICATION_NUMBER, "FURNISHER01").unwrap();
     b.set_text(CONSUMER_ACCOUNT_NUMBER, "ACCT0001").unwrap();
     b.set_text(PORTFOLIO_TYPE, "R").unwrap();
@@ -48,13 +42,10 @@ fn base_segment(encoding: Encoding) -> SegmentBuf {
     b.set_number(SCHEDULED_MONTHLY_PAYMENT, 25).unwrap();
     b.set_number(ACTUAL_PAYMENT, 25).unwrap();
     b.set_text(ACCOUNT_STATUS, "11").unwrap();
-    b.set_text(PAYMENT_HISTORY_PROFILE, "000000000000BBBBBBBBBBBB")
-        .unwrap();
+    b.set_text(PAYMENT_HISTORY_PROFILE, "000000000000BBBBBBBBBBBB").unwrap();
     b.set_number(CURRENT_BALANCE, 1000).unwrap();
-    b.set_date(DATE_OF_ACCOUNT_INFORMATION, date(2024, 10, 31))
-        .unwrap();
-    b.set_date(DATE_OF_LAST_PAYMENT, date(2024, 10, 15))
-        .unwrap();
+    b.set_date(DATE_OF_ACCOUNT_INFORMATION, date(2024, 10, 31)).unwrap();
+    b.set_date(DATE_OF_LAST_PAYMENT, date(2024, 10, 15)).unwrap();
     b.set_text(SURNAME, "DOE").unwrap();
     b.set_text(FIRST_NAME, "JANE").unwrap();
     b.set_number(SOCIAL_SECURITY_NUMBER, 123_456_789).unwrap();
@@ -79,8 +70,7 @@ fn j1_segment() -> SegmentBuf {
 }
 
 fn file(framing: Framing, records: &[(SegmentBuf, Vec<SegmentBuf>)]) -> Vec<u8> {
-    let mut writer =
-        Writer::new(Vec::new(), framing, true, &header_segment(framing.encoding)).unwrap();
+    let mut writer = Writer::new(Vec::new(), framing, true, &header_segment(framing.encoding)).unwrap();
     for (base, appended) in records {
         writer.record(base, appended).unwrap();
     }
@@ -96,27 +86,18 @@ fn problems(bytes: &[u8], mode: Mode) -> Vec<Problem> {
 }
 
 fn located(problems: &[Problem]) -> Vec<(u64, &str, &str)> {
-    problems
-        .iter()
-        .map(|p| (p.record, p.field.unwrap_or("-"), p.rule.code()))
-        .collect()
+    problems.iter().map(|p| (p.record, p.field.unwrap_or("-"), p.rule.code())).collect()
 }
 
 /// The problems of a file whose one data record is `base` (with `appended`).
 fn record_problems(base: SegmentBuf, appended: Vec<SegmentBuf>) -> Vec<(u64, String, String)> {
     let bytes = file(CHARACTER, &[(base, appended)]);
-    located(&problems(&bytes, Mode::Strict))
-        .into_iter()
-        .map(|(r, f, c)| (r, f.to_string(), c.to_string()))
-        .collect()
+    located(&problems(&bytes, Mode::Strict)).into_iter().map(|(r, f, c)| (r, f.to_string(), c.to_string())).collect()
 }
 
 fn expect(base: SegmentBuf, appended: Vec<SegmentBuf>, expected: &[(&str, &str)]) {
     let found = record_problems(base, appended);
-    let expected: Vec<_> = expected
-        .iter()
-        .map(|(f, c)| (2, f.to_string(), c.to_string()))
-        .collect();
+    let expected: Vec<_> = expected.iter().map(|(f, c)| (2, f.to_string(), c.to_string())).collect();
     assert_eq!(found, expected);
 }
 
@@ -124,30 +105,15 @@ fn expect(base: SegmentBuf, appended: Vec<SegmentBuf>, expected: &[(&str, &str)]
 fn a_valid_file_has_no_problems_in_either_encoding_or_framing() {
     for framing in [
         CHARACTER,
-        Framing {
-            encoding: Encoding::Character,
-            blocked: true,
-        },
-        Framing {
-            encoding: Encoding::Packed,
-            blocked: false,
-        },
-        Framing {
-            encoding: Encoding::Packed,
-            blocked: true,
-        },
+        Framing { encoding: Encoding::Character, blocked: true },
+        Framing { encoding: Encoding::Packed, blocked: false },
+        Framing { encoding: Encoding::Packed, blocked: true },
     ] {
-        let records = [
-            (base_segment(framing.encoding), vec![]),
-            (base_segment(framing.encoding), vec![]),
-        ];
+        let records = [(base_segment(framing.encoding), vec![]), (base_segment(framing.encoding), vec![])];
         let bytes = file(framing, &records);
         assert_eq!(problems(&bytes, Mode::Strict), [], "{framing:?}");
     }
-    assert_eq!(
-        record_problems(base_segment(Encoding::Character), vec![j1_segment()]),
-        []
-    );
+    assert_eq!(record_problems(base_segment(Encoding::Character), vec![j1_segment()]), []);
 }
 
 #[test]
@@ -156,30 +122,17 @@ fn field_types() {
     b.set_raw(base::CREDIT_LIMIT, b"00000500X").unwrap();
     b.set_raw(base::DATE_OPENED, b"02302020").unwrap();
     b.set_raw(base::TIME_STAMP, b"10312024250000").unwrap();
-    b.set_raw(base::SURNAME, b"D\x01E                      ")
-        .unwrap();
+    b.set_raw(base::SURNAME, b"D\x01E                      ").unwrap();
     expect(
         b,
         vec![],
-        &[
-            ("time_stamp", "not_a_date"),
-            ("date_opened", "not_a_date"),
-            ("credit_limit", "not_numeric"),
-            ("surname", "not_printable"),
-        ],
+        &[("time_stamp", "not_a_date"), ("date_opened", "not_a_date"), ("credit_limit", "not_numeric"), ("surname", "not_printable")],
     );
 
     let mut b = base_segment(Encoding::Character);
     b.set_text(base::CONSUMER_ACCOUNT_NUMBER, "").unwrap();
     b.set_date(base::DATE_OF_ACCOUNT_INFORMATION, None).unwrap();
-    expect(
-        b,
-        vec![],
-        &[
-            ("consumer_account_number", "missing_value"),
-            ("date_of_account_information", "missing_value"),
-        ],
-    );
+    expect(b, vec![], &[("consumer_account_number", "missing_value"), ("date_of_account_information", "missing_value")]);
 }
 
 #[test]
@@ -205,32 +158,20 @@ fn code_lists() {
     b.set_text(ACCOUNT_STATUS, "12").unwrap();
     expect(b, vec![], &[("account_status", "unknown_code")]);
     let mut b = base_segment(Encoding::Character);
-    b.set_text(PAYMENT_HISTORY_PROFILE, "00000000000XBBBBBBBBBBBB")
-        .unwrap();
+    b.set_text(PAYMENT_HISTORY_PROFILE, "00000000000XBBBBBBBBBBBB").unwrap();
     let found = record_problems(b, vec![]);
-    assert_eq!(
-        found,
-        [(2, "payment_history_profile".into(), "unknown_code".into())]
-    );
+    assert_eq!(found, [(2, "payment_history_profile".into(), "unknown_code".into())]);
     let mut b = base_segment(Encoding::Character);
     b.set_text(TERMS_DURATION, "AB").unwrap();
     expect(b, vec![], &[("terms_duration", "invalid_value")]);
 
     let mut j = j1_segment();
     j.set_text(associated::ECOA_CODE, "Q").unwrap();
-    expect(
-        base_segment(Encoding::Character),
-        vec![j],
-        &[("ecoa_code", "unknown_code")],
-    );
+    expect(base_segment(Encoding::Character), vec![j], &[("ecoa_code", "unknown_code")]);
     let mut k1 = SegmentBuf::new(SegmentKind::K1, Encoding::Character);
     k1.set_text(1, "ORIGINAL BANK").unwrap();
     k1.set_number(2, 16).unwrap();
-    expect(
-        base_segment(Encoding::Character),
-        vec![k1],
-        &[("creditor_classification", "unknown_code")],
-    );
+    expect(base_segment(Encoding::Character), vec![k1], &[("creditor_classification", "unknown_code")]);
 }
 
 #[test]
@@ -241,39 +182,20 @@ fn cross_field_rules() {
     // Paid in full (13) needs a rating, and no balance.
     let mut b = base_segment(c);
     b.set_text(ACCOUNT_STATUS, "13").unwrap();
-    expect(
-        b,
-        vec![],
-        &[
-            ("payment_rating", "payment_rating_required"),
-            ("current_balance", "balance_on_paid_account"),
-        ],
-    );
+    expect(b, vec![], &[("payment_rating", "payment_rating_required"), ("current_balance", "balance_on_paid_account")]);
 
     let mut b = base_segment(c);
     b.set_text(PAYMENT_RATING, "1").unwrap();
-    expect(
-        b,
-        vec![],
-        &[("payment_rating", "payment_rating_not_allowed")],
-    );
+    expect(b, vec![], &[("payment_rating", "payment_rating_not_allowed")]);
 
     let mut b = base_segment(c);
     b.set_text(IDENTIFICATION_NUMBER, "0000000").unwrap();
-    expect(
-        b,
-        vec![],
-        &[("identification_number", "invalid_identification_number")],
-    );
+    expect(b, vec![], &[("identification_number", "invalid_identification_number")]);
 
     let mut b = base_segment(c);
     b.set_number(SOCIAL_SECURITY_NUMBER, 0).unwrap();
     b.set_date(DATE_OF_BIRTH, None).unwrap();
-    expect(
-        b,
-        vec![],
-        &[("social_security_number", "missing_consumer_identifiers")],
-    );
+    expect(b, vec![], &[("social_security_number", "missing_consumer_identifiers")]);
     // ECOA 2 (joint) may go without.
     let mut j = j1_segment();
     j.set_number(associated::SOCIAL_SECURITY_NUMBER, 0).unwrap();
@@ -282,14 +204,7 @@ fn cross_field_rules() {
     // Current (11) with an amount past due, above the balance too.
     let mut b = base_segment(c);
     b.set_number(AMOUNT_PAST_DUE, 1500).unwrap();
-    expect(
-        b,
-        vec![],
-        &[
-            ("amount_past_due", "past_due_above_balance"),
-            ("amount_past_due", "past_due_on_current_account"),
-        ],
-    );
+    expect(b, vec![], &[("amount_past_due", "past_due_above_balance"), ("amount_past_due", "past_due_on_current_account")]);
 
     // 30 days past due (71) with nothing past due, and no date of first delinquency.
     let mut b = base_segment(c);
@@ -297,24 +212,13 @@ fn cross_field_rules() {
     expect(
         b,
         vec![],
-        &[
-            ("amount_past_due", "no_past_due_on_delinquent_account"),
-            ("date_of_first_delinquency", "missing_first_delinquency"),
-        ],
+        &[("amount_past_due", "no_past_due_on_delinquent_account"), ("date_of_first_delinquency", "missing_first_delinquency")],
     );
 
     let mut b = base_segment(c);
     b.set_date(DATE_OPENED, date(2025, 1, 1)).unwrap();
     b.set_date(DATE_CLOSED, date(2024, 12, 1)).unwrap();
-    expect(
-        b,
-        vec![],
-        &[
-            ("date_opened", "date_order"),
-            ("date_closed", "date_order"),
-            ("date_closed", "date_order"),
-        ],
-    );
+    expect(b, vec![], &[("date_opened", "date_order"), ("date_closed", "date_order"), ("date_closed", "date_order")]);
 }
 
 #[test]
@@ -329,36 +233,20 @@ fn a_record_lists_at_most_a_hundred_problems() {
     let found = record_problems(b, appended);
     assert_eq!(found.len(), metro2::validate::RECORD_PROBLEMS_MAX + 1);
     assert_eq!(found.last().unwrap().2, "too_many_problems");
-    assert_eq!(
-        found[0].1, "surname",
-        "the listed problems come in file order"
-    );
+    assert_eq!(found[0].1, "surname", "the listed problems come in file order");
 }
 
 #[test]
 fn the_trailer_is_reconciled() {
-    let mut bytes = file(
-        CHARACTER,
-        &[(base_segment(Encoding::Character), vec![j1_segment()])],
-    );
+    let mut bytes = file(CHARACTER, &[(base_segment(Encoding::Character), vec![j1_segment()])]);
     // The trailer is the last record: 426 bytes and a line feed. Its total of base records is
     // at 12-20 (1-based), its J1 total at 39-47.
     let trailer = bytes.len() - 427;
     bytes[trailer + 11..trailer + 20].copy_from_slice(b"000000002");
     bytes[trailer + 38..trailer + 47].copy_from_slice(b"000000000");
     let found = problems(&bytes, Mode::Strict);
-    assert_eq!(
-        located(&found),
-        [
-            (3, "total_base_records", "trailer_mismatch"),
-            (3, "total_j1_segments", "trailer_mismatch")
-        ]
-    );
-    assert!(
-        found[0].message.contains("says 2; the file has 1"),
-        "{}",
-        found[0].message
-    );
+    assert_eq!(located(&found), [(3, "total_base_records", "trailer_mismatch"), (3, "total_j1_segments", "trailer_mismatch")]);
+    assert!(found[0].message.contains("says 2; the file has 1"), "{}", found[0].message);
     // Lenient reading ignores the trailer, as the CFPB's does.
     assert_eq!(problems(&bytes, Mode::Lenient), []);
 }
@@ -366,12 +254,7 @@ fn the_trailer_is_reconciled() {
 #[test]
 fn framing_rules() {
     let valid = file(CHARACTER, &[(base_segment(Encoding::Character), vec![])]);
-    let strict = |bytes: &[u8]| {
-        problems(bytes, Mode::Strict)
-            .iter()
-            .map(|p| (p.record, p.rule.code()))
-            .collect::<Vec<_>>()
-    };
+    let strict = |bytes: &[u8]| problems(bytes, Mode::Strict).iter().map(|p| (p.record, p.rule.code())).collect::<Vec<_>>();
 
     assert_eq!(strict(b""), [(1, "empty_file")]);
     assert_eq!(strict(b"\n\r\n"), [(1, "empty_file")]);
@@ -384,10 +267,7 @@ fn framing_rules() {
     let mut twice = valid[..427].to_vec();
     twice.extend_from_slice(&valid);
     // The trailer's block count does not count the second header either.
-    assert_eq!(
-        strict(&twice),
-        [(2, "misplaced_header"), (4, "trailer_mismatch")]
-    );
+    assert_eq!(strict(&twice), [(2, "misplaced_header"), (4, "trailer_mismatch")]);
     let mut after = valid.clone();
     after.extend_from_slice(b"x");
     assert_eq!(strict(&after), [(4, "data_after_trailer")]);
@@ -401,23 +281,11 @@ fn framing_rules() {
     let found = problems(&unknown, Mode::Strict);
     assert_eq!(found[0].rule.code(), "unknown_segment");
     assert_eq!(found[0].value.as_deref(), Some("ZZ"));
-    let truncated: Vec<u8> = String::from_utf8(unknown.clone())
-        .unwrap()
-        .replacen("ZZ12345678", "J112345678", 1)
-        .into_bytes();
-    assert_eq!(
-        problems(&truncated, Mode::Strict)[0].rule.code(),
-        "truncated_segment"
-    );
+    let truncated: Vec<u8> = String::from_utf8(unknown.clone()).unwrap().replacen("ZZ12345678", "J112345678", 1).into_bytes();
+    assert_eq!(problems(&truncated, Mode::Strict)[0].rule.code(), "truncated_segment");
 
     // Blocks whose descriptor words disagree with their records.
-    let blocked = file(
-        Framing {
-            encoding: Encoding::Character,
-            blocked: true,
-        },
-        &[(base_segment(Encoding::Character), vec![])],
-    );
+    let blocked = file(Framing { encoding: Encoding::Character, blocked: true }, &[(base_segment(Encoding::Character), vec![])]);
     let mut bad = blocked.clone();
     bad[..4].copy_from_slice(b"0400");
     assert_eq!(strict(&bad), [(1, "block_mismatch")]);
@@ -436,19 +304,14 @@ fn parallel_validation_matches_sequential_across_batches() {
     let mut records = Vec::new();
     for i in 0..6_000u64 {
         let mut b = base_segment(c);
-        b.set_text(base::CONSUMER_ACCOUNT_NUMBER, &format!("ACCT{i}"))
-            .unwrap();
+        b.set_text(base::CONSUMER_ACCOUNT_NUMBER, &format!("ACCT{i}")).unwrap();
         if i % 7 == 0 {
             b.set_text(base::ACCOUNT_TYPE, "14").unwrap();
         }
         if i % 11 == 0 {
             b.set_number(base::AMOUNT_PAST_DUE, 5).unwrap();
         }
-        let appended = if i % 3 == 0 {
-            vec![j1_segment()]
-        } else {
-            vec![]
-        };
+        let appended = if i % 3 == 0 { vec![j1_segment()] } else { vec![] };
         records.push((b, appended));
     }
     let mut bytes = file(CHARACTER, &records);
@@ -459,8 +322,7 @@ fn parallel_validation_matches_sequential_across_batches() {
         let mut sequential = Vec::new();
         let summary = metro2::validate(&bytes[..], mode, |p| sequential.push(p.clone())).unwrap();
         let mut parallel = Vec::new();
-        let parallel_summary =
-            metro2::validate_parallel(&bytes[..], mode, 2, |p| parallel.push(p.clone())).unwrap();
+        let parallel_summary = metro2::validate_parallel(&bytes[..], mode, 2, |p| parallel.push(p.clone())).unwrap();
         assert_eq!(parallel_summary, summary);
         assert_eq!(parallel, sequential);
         assert!(summary.data_records_with_problems > 1000, "{summary:?}");

@@ -25,5 +25,8 @@ fn main() {
         }
     }
     let seconds = started.elapsed().as_secs_f64();
-    println!("{format}: {accepted} accepted, {rejected} rejected in {seconds:.2} s ({:.0} records/s)", (accepted + rejected) as f64 / seconds);
+    println!(
+        "{format}: {accepted} accepted, {rejected} rejected in {seconds:.2} s ({:.0} records/s)",
+        (accepted + rejected) as f64 / seconds
+    );
 }

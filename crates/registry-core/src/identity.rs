@@ -38,23 +38,14 @@ pub fn check_id(id_type: IdType, id: &str) -> Result<Option<Date>, IdProblem> {
 fn check_cn_rid(id: &str) -> Result<Date, IdProblem> {
     const FORMAT: &str = "a cn_rid is 17 digits followed by a digit or 'X'";
     let bytes = id.as_bytes();
-    if bytes.len() != 18
-        || !bytes[..17].iter().all(u8::is_ascii_digit)
-        || !(bytes[17].is_ascii_digit() || bytes[17] == b'X')
-    {
+    if bytes.len() != 18 || !bytes[..17].iter().all(u8::is_ascii_digit) || !(bytes[17].is_ascii_digit() || bytes[17] == b'X') {
         return Err(IdProblem::Format(FORMAT));
     }
-    let weighted: u32 = bytes[..17]
-        .iter()
-        .zip(CN_RID_WEIGHTS)
-        .map(|(digit, weight)| u32::from(digit - b'0') * weight)
-        .sum();
+    let weighted: u32 = bytes[..17].iter().zip(CN_RID_WEIGHTS).map(|(digit, weight)| u32::from(digit - b'0') * weight).sum();
     if CN_RID_CHECK[(weighted % 11) as usize] != bytes[17] {
         return Err(IdProblem::Checksum);
     }
-    let digits = |range: std::ops::Range<usize>| -> u32 {
-        bytes[range].iter().fold(0, |n, d| n * 10 + u32::from(d - b'0'))
-    };
+    let digits = |range: std::ops::Range<usize>| -> u32 { bytes[range].iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')) };
     Date::from_ymd_opt(digits(6..10) as i32, digits(10..12), digits(12..14)).ok_or(IdProblem::EmbeddedDate)
 }
 
@@ -65,11 +56,7 @@ const CN_RID_CHECK: [u8; 11] = *b"10X98765432";
 
 /// Computes the check character for the first 17 digits of a `cn_rid` (used by the generator).
 pub fn cn_rid_check_char(first17: &[u8; 17]) -> char {
-    let weighted: u32 = first17
-        .iter()
-        .zip(CN_RID_WEIGHTS)
-        .map(|(digit, weight)| u32::from(digit - b'0') * weight)
-        .sum();
+    let weighted: u32 = first17.iter().zip(CN_RID_WEIGHTS).map(|(digit, weight)| u32::from(digit - b'0') * weight).sum();
     CN_RID_CHECK[(weighted % 11) as usize] as char
 }
 
@@ -102,12 +89,7 @@ fn check_nl_bsn(id: &str) -> Result<(), IdProblem> {
         return Err(IdProblem::Format("an nl_bsn is never all zeros"));
     }
     let digits: Vec<i32> = id.bytes().map(|b| i32::from(b - b'0')).collect();
-    let sum: i32 = digits[..8]
-        .iter()
-        .zip((2..=9).rev())
-        .map(|(d, w)| d * w)
-        .sum::<i32>()
-        - digits[8];
+    let sum: i32 = digits[..8].iter().zip((2..=9).rev()).map(|(d, w)| d * w).sum::<i32>() - digits[8];
     if sum % 11 == 0 { Ok(()) } else { Err(IdProblem::Checksum) }
 }
 
@@ -121,11 +103,7 @@ pub fn mask_id(id_type: IdType, id: &str) -> String {
         IdType::Other => (0, 0),
     };
     let (head, tail) = if head + tail >= chars.len() { (0, 0) } else { (head, tail) };
-    chars
-        .iter()
-        .enumerate()
-        .map(|(i, c)| if i < head || i >= chars.len() - tail { *c } else { '*' })
-        .collect()
+    chars.iter().enumerate().map(|(i, c)| if i < head || i >= chars.len() - tail { *c } else { '*' }).collect()
 }
 
 #[cfg(test)]

@@ -57,11 +57,10 @@ macro_rules! code_list {
     };
 }
 
-
 pub mod furnishing;
-#[cfg(feature = "openapi")]
-mod openapi;
 pub mod identity;
 pub mod model;
+#[cfg(feature = "openapi")]
+mod openapi;
 pub mod report;
 pub mod retention;

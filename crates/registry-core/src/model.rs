@@ -94,8 +94,7 @@ impl Serialize for Currency {
 impl<'de> Deserialize<'de> for Currency {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let code = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        Currency::from_code(&code)
-            .ok_or_else(|| serde::de::Error::custom(format!("unknown currency {code:?}")))
+        Currency::from_code(&code).ok_or_else(|| serde::de::Error::custom(format!("unknown currency {code:?}")))
     }
 }
 
@@ -127,11 +126,9 @@ impl Product {
     pub fn portfolio(self) -> Portfolio {
         match self {
             Product::CreditCard | Product::RevolvingLine => Portfolio::Revolving,
-            Product::Microloan
-            | Product::InstallmentLoan
-            | Product::Bnpl
-            | Product::AutoLoan
-            | Product::StudentLoan => Portfolio::Installment,
+            Product::Microloan | Product::InstallmentLoan | Product::Bnpl | Product::AutoLoan | Product::StudentLoan => {
+                Portfolio::Installment
+            }
             Product::Mortgage => Portfolio::Mortgage,
             Product::Other => Portfolio::Open,
         }
@@ -200,9 +197,8 @@ impl Status {
             Current => StatusClass::OpenGood,
             Dpd30 | Dpd60 | Dpd90 | Dpd120 | Dpd150 | Dpd180 => StatusClass::OpenDelinquent,
             Paid => StatusClass::ClosedGood,
-            PaidWasSurrender | PaidWasCollection | PaidWasRepossession | PaidWasChargedOff
-            | PaidWasForeclosure | GovernmentClaim | DeedInLieu | Collection | Foreclosure
-            | VoluntarySurrender | Repossession | ChargedOff => StatusClass::Derogatory,
+            PaidWasSurrender | PaidWasCollection | PaidWasRepossession | PaidWasChargedOff | PaidWasForeclosure | GovernmentClaim
+            | DeedInLieu | Collection | Foreclosure | VoluntarySurrender | Repossession | ChargedOff => StatusClass::Derogatory,
             Transferred => StatusClass::ClosedNeutral,
             Delete => StatusClass::Delete,
         }
@@ -246,12 +242,7 @@ impl Status {
         use Status::*;
         matches!(
             self,
-            Paid | PaidWasSurrender
-                | PaidWasCollection
-                | PaidWasRepossession
-                | PaidWasChargedOff
-                | PaidWasForeclosure
-                | Transferred
+            Paid | PaidWasSurrender | PaidWasCollection | PaidWasRepossession | PaidWasChargedOff | PaidWasForeclosure | Transferred
         )
     }
 }
@@ -341,8 +332,9 @@ impl Rating {
             Current | NoHistoryBefore | NoHistory | ZeroBalance => Lateness::None,
             Late30 => Lateness::Days30,
             Late60 => Lateness::Days60,
-            Late90 | Late120 | Late150 | Late180 | Collection | Foreclosure
-            | VoluntarySurrender | Repossession | ChargedOff => Lateness::Days90Plus,
+            Late90 | Late120 | Late150 | Late180 | Collection | Foreclosure | VoluntarySurrender | Repossession | ChargedOff => {
+                Lateness::Days90Plus
+            }
         }
     }
 }
@@ -540,11 +532,7 @@ pub struct InvalidFurnisherId;
 
 impl FurnisherId {
     pub fn parse(text: &str) -> Result<FurnisherId, InvalidFurnisherId> {
-        if is_institution_id(text) {
-            Ok(FurnisherId(text.to_owned()))
-        } else {
-            Err(InvalidFurnisherId)
-        }
+        if is_institution_id(text) { Ok(FurnisherId(text.to_owned())) } else { Err(InvalidFurnisherId) }
     }
 
     pub fn as_str(&self) -> &str {
@@ -567,19 +555,14 @@ impl FromStr for FurnisherId {
 
 /// The shape shared by furnisher ids and funding institution ids.
 pub fn is_institution_id(text: &str) -> bool {
-    (1..=64).contains(&text.len())
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    (1..=64).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
 /// The last day of the month of `date`.
 pub fn month_end(date: Date) -> Date {
     use chrono::Datelike;
     let first = Date::from_ymd_opt(date.year(), date.month(), 1).expect("day 1 exists");
-    let next = first
-        .checked_add_months(chrono::Months::new(1))
-        .expect("dates in range");
+    let next = first.checked_add_months(chrono::Months::new(1)).expect("dates in range");
     next.pred_opt().expect("a month has a last day")
 }
 
@@ -605,11 +588,7 @@ mod tests {
 
     #[test]
     fn every_status_has_a_class_and_ratings_match_the_spec_table() {
-        let rated: String = Status::ALL
-            .iter()
-            .filter_map(|s| s.rating())
-            .map(Rating::as_char)
-            .collect();
+        let rated: String = Status::ALL.iter().filter_map(|s| s.rating()).map(Rating::as_char).collect();
         assert_eq!(rated, "0123456GHJKL");
         assert!(Status::PaidWasChargedOff.is_derogatory());
         assert!(!Status::PaidWasChargedOff.is_open());

@@ -1,19 +1,15 @@
 //! OpenAPI schemas for the types with hand-written serde (code lists, ratings, months,
 //! currencies), so the API document says exactly what goes over the wire.
 
-use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 
 pub(crate) fn string_enum(values: &[&str]) -> RefOr<Schema> {
     ObjectBuilder::new().schema_type(Type::String).enum_values(Some(values.iter().copied())).into()
 }
 
 pub(crate) fn string_pattern(pattern: &str, description: &str) -> RefOr<Schema> {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .pattern(Some(pattern))
-        .description(Some(description))
-        .into()
+    ObjectBuilder::new().schema_type(Type::String).pattern(Some(pattern)).description(Some(description)).into()
 }
 
 macro_rules! string_schema {

@@ -26,7 +26,11 @@ fn unsettled(status: Status) -> bool {
         StatusClass::OpenDelinquent => true,
         StatusClass::Derogatory => !matches!(
             status,
-            Status::PaidWasSurrender | Status::PaidWasCollection | Status::PaidWasRepossession | Status::PaidWasChargedOff | Status::PaidWasForeclosure
+            Status::PaidWasSurrender
+                | Status::PaidWasCollection
+                | Status::PaidWasRepossession
+                | Status::PaidWasChargedOff
+                | Status::PaidWasForeclosure
         ),
         _ => false,
     }
@@ -110,12 +114,16 @@ mod tests {
         assert_eq!(start(&cured, RetentionStart::FirstDelinquencyPlus180Days).as_deref(), Some("2015-08-04"));
         assert_eq!(start(&cured, RetentionStart::ContractEnd).as_deref(), Some("2015-05-20"));
 
-        let charged_off = [record("2016-05-31", Status::Dpd90, Some("2016-02-10"), None), record("2016-06-30", Status::ChargedOff, Some("2016-02-10"), None)];
+        let charged_off = [
+            record("2016-05-31", Status::Dpd90, Some("2016-02-10"), None),
+            record("2016-06-30", Status::ChargedOff, Some("2016-02-10"), None),
+        ];
         assert_eq!(start(&charged_off, RetentionStart::Settled), None, "never settled: kept");
         assert_eq!(start(&charged_off, RetentionStart::ContractEnd), None);
         assert_eq!(start(&charged_off, RetentionStart::FirstDelinquencyPlus180Days).as_deref(), Some("2016-08-08"));
 
-        let paid_later = [record("2016-06-30", Status::ChargedOff, None, None), record("2017-01-31", Status::PaidWasChargedOff, None, None)];
+        let paid_later =
+            [record("2016-06-30", Status::ChargedOff, None, None), record("2017-01-31", Status::PaidWasChargedOff, None, None)];
         assert_eq!(start(&paid_later, RetentionStart::Settled).as_deref(), Some("2017-01-31"));
         assert_eq!(start(&paid_later, RetentionStart::FirstDelinquencyPlus180Days).as_deref(), Some("2016-12-27"));
 

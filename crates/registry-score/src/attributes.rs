@@ -27,7 +27,13 @@ pub struct Attribute {
     pub monotone: Monotone,
 }
 
-const fn attribute(name: &'static str, code: &'static str, monotone: Monotone, description: &'static str, reason: &'static str) -> Attribute {
+const fn attribute(
+    name: &'static str,
+    code: &'static str,
+    monotone: Monotone,
+    description: &'static str,
+    reason: &'static str,
+) -> Attribute {
     Attribute { name, code, description, reason, monotone }
 }
 
@@ -35,42 +41,210 @@ use Monotone::{Decreasing, Free, Increasing};
 
 /// Every attribute, in the order `compute` returns them.
 pub const CATALOGUE: [Attribute; 37] = [
-    attribute("accounts_total", "A01", Free, "accounts of the subject, any status, not deleted (report summary)", "Number of accounts on file"),
+    attribute(
+        "accounts_total",
+        "A01",
+        Free,
+        "accounts of the subject, any status, not deleted (report summary)",
+        "Number of accounts on file",
+    ),
     attribute("accounts_open", "A02", Free, "open accounts (report summary)", "Number of open accounts"),
-    attribute("lenders_open", "A03", Free, "distinct furnishers with an open account (report summary)", "Number of lenders with open credit"),
+    attribute(
+        "lenders_open",
+        "A03",
+        Free,
+        "distinct furnishers with an open account (report summary)",
+        "Number of lenders with open credit",
+    ),
     attribute("balance_open", "A04", Free, "balance owed on open accounts, major units (report summary)", "Amount owed on open accounts"),
-    attribute("revolving_limit", "A05", Free, "credit limit of open revolving accounts, major units (report summary)", "Total limit of revolving accounts"),
-    attribute("revolving_utilization", "A06", Increasing, "revolving balance ÷ revolving limit, open accounts; missing without a limit (report summary)", "Revolving balances against their limits"),
-    attribute("max_revolving_utilization", "A07", Increasing, "highest balance ÷ limit of one open revolving account; missing without one", "Balance against limit on the most-used revolving account"),
+    attribute(
+        "revolving_limit",
+        "A05",
+        Free,
+        "credit limit of open revolving accounts, major units (report summary)",
+        "Total limit of revolving accounts",
+    ),
+    attribute(
+        "revolving_utilization",
+        "A06",
+        Increasing,
+        "revolving balance ÷ revolving limit, open accounts; missing without a limit (report summary)",
+        "Revolving balances against their limits",
+    ),
+    attribute(
+        "max_revolving_utilization",
+        "A07",
+        Increasing,
+        "highest balance ÷ limit of one open revolving account; missing without one",
+        "Balance against limit on the most-used revolving account",
+    ),
     attribute("revolving_accounts_open", "A08", Free, "open credit cards and revolving lines", "The number of open revolving accounts"),
-    attribute("past_due_total", "A09", Increasing, "amount past due on every account's latest record, major units (report summary)", "Amount past due"),
-    attribute("late_30_59_24m", "A10", Increasing, "account-months rated 30–59 days late in the last 24 months (report summary)", "Payments 30 days late in the last two years"),
-    attribute("late_60_89_24m", "A11", Increasing, "account-months rated 60–89 days late in the last 24 months (report summary)", "Payments 60 days late in the last two years"),
-    attribute("late_90_plus_24m", "A12", Increasing, "account-months rated 90+ days late or worse in the last 24 months (report summary)", "Payments 90 days or more late in the last two years"),
-    attribute("derogatory_accounts", "A13", Increasing, "accounts whose latest status is derogatory: charged off, collection, foreclosure … (report summary)", "Accounts charged off, in collection or repossessed"),
-    attribute("delinquent_accounts_now", "A14", Increasing, "open accounts whose latest status is 30+ days past due", "Accounts past due now"),
-    attribute("accounts_late_24m", "A15", Increasing, "accounts with a month rated 30+ days late in the last 24 months", "Number of accounts paid late in the last two years"),
-    attribute("worst_lateness_24m", "A16", Increasing, "worst month in the last 24 months: 0 none, 1 thirty, 2 sixty, 3 ninety days late or worse", "Worst late payment in the last two years"),
-    attribute("months_since_late_30", "A17", Decreasing, "months since the latest month rated 30+ days late (0: the report's month); missing if none in 24 months", "Time since the last late payment"),
-    attribute("months_since_late_60", "A18", Decreasing, "months since the latest month rated 60+ days late; missing if none in 24 months", "Time since the last payment 60 days or more late"),
-    attribute("months_since_late_90", "A19", Decreasing, "months since the latest month rated 90+ days late or worse; missing if none in 24 months", "Time since the last payment 90 days or more late"),
-    attribute("on_time_share_24m", "A20", Decreasing, "share of rated account-months in the last 24 months without lateness; missing if none rated", "Share of payments on time in the last two years"),
-    attribute("oldest_account_months", "A21", Decreasing, "months since the oldest account was opened; missing without accounts", "Length of the credit history"),
-    attribute("newest_account_months", "A22", Decreasing, "months since the most recent account was opened; missing without accounts", "Time since the newest account was opened"),
-    attribute("average_account_months", "A23", Decreasing, "average months since the accounts were opened; missing without accounts", "Average age of the accounts"),
-    attribute("accounts_opened_6m", "A24", Increasing, "accounts opened in the 6 months up to the date", "Accounts opened in the last 6 months"),
-    attribute("accounts_opened_12m", "A25", Increasing, "accounts opened in the 12 months up to the date", "Accounts opened in the last 12 months"),
-    attribute("inquiries_6m", "A26", Increasing, "credit-application inquiries in the 6 months up to the date (report summary)", "Applications for credit in the last 6 months"),
-    attribute("inquiries_12m", "A27", Increasing, "credit-application inquiries in the 12 months up to the date", "Applications for credit in the last 12 months"),
-    attribute("installment_balance_to_original", "A28", Free, "balance ÷ original amount over open instalment loans and mortgages; missing without one", "Instalment loan balances against the amounts borrowed"),
-    attribute("installment_accounts_open", "A29", Free, "open instalment loans (instalment, auto, student, microloan, pay-later)", "Number of open instalment loans"),
+    attribute(
+        "past_due_total",
+        "A09",
+        Increasing,
+        "amount past due on every account's latest record, major units (report summary)",
+        "Amount past due",
+    ),
+    attribute(
+        "late_30_59_24m",
+        "A10",
+        Increasing,
+        "account-months rated 30–59 days late in the last 24 months (report summary)",
+        "Payments 30 days late in the last two years",
+    ),
+    attribute(
+        "late_60_89_24m",
+        "A11",
+        Increasing,
+        "account-months rated 60–89 days late in the last 24 months (report summary)",
+        "Payments 60 days late in the last two years",
+    ),
+    attribute(
+        "late_90_plus_24m",
+        "A12",
+        Increasing,
+        "account-months rated 90+ days late or worse in the last 24 months (report summary)",
+        "Payments 90 days or more late in the last two years",
+    ),
+    attribute(
+        "derogatory_accounts",
+        "A13",
+        Increasing,
+        "accounts whose latest status is derogatory: charged off, collection, foreclosure … (report summary)",
+        "Accounts charged off, in collection or repossessed",
+    ),
+    attribute(
+        "delinquent_accounts_now",
+        "A14",
+        Increasing,
+        "open accounts whose latest status is 30+ days past due",
+        "Accounts past due now",
+    ),
+    attribute(
+        "accounts_late_24m",
+        "A15",
+        Increasing,
+        "accounts with a month rated 30+ days late in the last 24 months",
+        "Number of accounts paid late in the last two years",
+    ),
+    attribute(
+        "worst_lateness_24m",
+        "A16",
+        Increasing,
+        "worst month in the last 24 months: 0 none, 1 thirty, 2 sixty, 3 ninety days late or worse",
+        "Worst late payment in the last two years",
+    ),
+    attribute(
+        "months_since_late_30",
+        "A17",
+        Decreasing,
+        "months since the latest month rated 30+ days late (0: the report's month); missing if none in 24 months",
+        "Time since the last late payment",
+    ),
+    attribute(
+        "months_since_late_60",
+        "A18",
+        Decreasing,
+        "months since the latest month rated 60+ days late; missing if none in 24 months",
+        "Time since the last payment 60 days or more late",
+    ),
+    attribute(
+        "months_since_late_90",
+        "A19",
+        Decreasing,
+        "months since the latest month rated 90+ days late or worse; missing if none in 24 months",
+        "Time since the last payment 90 days or more late",
+    ),
+    attribute(
+        "on_time_share_24m",
+        "A20",
+        Decreasing,
+        "share of rated account-months in the last 24 months without lateness; missing if none rated",
+        "Share of payments on time in the last two years",
+    ),
+    attribute(
+        "oldest_account_months",
+        "A21",
+        Decreasing,
+        "months since the oldest account was opened; missing without accounts",
+        "Length of the credit history",
+    ),
+    attribute(
+        "newest_account_months",
+        "A22",
+        Decreasing,
+        "months since the most recent account was opened; missing without accounts",
+        "Time since the newest account was opened",
+    ),
+    attribute(
+        "average_account_months",
+        "A23",
+        Decreasing,
+        "average months since the accounts were opened; missing without accounts",
+        "Average age of the accounts",
+    ),
+    attribute(
+        "accounts_opened_6m",
+        "A24",
+        Increasing,
+        "accounts opened in the 6 months up to the date",
+        "Accounts opened in the last 6 months",
+    ),
+    attribute(
+        "accounts_opened_12m",
+        "A25",
+        Increasing,
+        "accounts opened in the 12 months up to the date",
+        "Accounts opened in the last 12 months",
+    ),
+    attribute(
+        "inquiries_6m",
+        "A26",
+        Increasing,
+        "credit-application inquiries in the 6 months up to the date (report summary)",
+        "Applications for credit in the last 6 months",
+    ),
+    attribute(
+        "inquiries_12m",
+        "A27",
+        Increasing,
+        "credit-application inquiries in the 12 months up to the date",
+        "Applications for credit in the last 12 months",
+    ),
+    attribute(
+        "installment_balance_to_original",
+        "A28",
+        Free,
+        "balance ÷ original amount over open instalment loans and mortgages; missing without one",
+        "Instalment loan balances against the amounts borrowed",
+    ),
+    attribute(
+        "installment_accounts_open",
+        "A29",
+        Free,
+        "open instalment loans (instalment, auto, student, microloan, pay-later)",
+        "Number of open instalment loans",
+    ),
     attribute("mortgage_accounts_open", "A30", Free, "open mortgages", "Number of open mortgages"),
     attribute("microloan_accounts_open", "A31", Free, "open microloans", "Number of open microloans"),
     attribute("microloan_balance", "A32", Free, "balance of open microloans, major units", "Amount owed on microloans"),
     attribute("bnpl_accounts_open", "A33", Free, "open pay-later accounts", "Number of open pay-later accounts"),
     attribute("bnpl_balance", "A34", Free, "balance of open pay-later accounts, major units", "Amount owed on pay-later accounts"),
-    attribute("co_lent_share", "A35", Free, "share of the open balance funded by institutions other than the furnisher (co-lending); missing without a balance", "Share of the debt that is co-lent"),
-    attribute("scheduled_payment_total", "A36", Free, "scheduled monthly payments of open accounts, major units", "Monthly payment obligations"),
+    attribute(
+        "co_lent_share",
+        "A35",
+        Free,
+        "share of the open balance funded by institutions other than the furnisher (co-lending); missing without a balance",
+        "Share of the debt that is co-lent",
+    ),
+    attribute(
+        "scheduled_payment_total",
+        "A36",
+        Free,
+        "scheduled monthly payments of open accounts, major units",
+        "Monthly payment obligations",
+    ),
     attribute("accounts_paid", "A37", Free, "accounts closed paid as agreed", "Number of accounts paid as agreed"),
 ];
 
@@ -103,7 +277,8 @@ pub fn compute(report: &Report) -> Vec<Option<f64>> {
     let as_of = report.as_of;
     let summary = &report.summary;
     let months_ago = |date| registry_core::model::months_between(date, as_of).max(0) as f64;
-    let sum_major = |map: &std::collections::BTreeMap<Currency, u128>| map.iter().map(|(currency, minor)| major(*currency, *minor)).sum::<f64>();
+    let sum_major =
+        |map: &std::collections::BTreeMap<Currency, u128>| map.iter().map(|(currency, minor)| major(*currency, *minor)).sum::<f64>();
 
     let open: Vec<&AccountView> = report.accounts.iter().filter(|a| a.open).collect();
     let mut max_utilization: Option<f64> = None;
@@ -224,10 +399,7 @@ pub fn went_bad_after(outcome: &Report, observed: registry_core::model::Date) ->
     }
     let first = YearMonth::of(observed).plus(1);
     Some(outcome.accounts.iter().any(|account| {
-        account
-            .payment_grid
-            .iter()
-            .any(|m| m.month >= first && m.rating.is_some_and(|r| r.lateness() == Lateness::Days90Plus))
+        account.payment_grid.iter().any(|m| m.month >= first && m.rating.is_some_and(|r| r.lateness() == Lateness::Days90Plus))
             || (account.as_of > observed && account.status.is_derogatory())
     }))
 }

@@ -233,7 +233,14 @@ pub fn fit(data: &Dataset, monotone: &[Monotone], settings: &BoostSettings) -> A
 
 /// One bag: boosts on the rows its seed keeps, stops on the rows it holds out. Returns the
 /// intercept and each attribute's table as of the best round on the held-out rows.
-fn boost_bag(data: &Dataset, bins: &[Vec<u16>], template: &[Shape], monotone: &[Monotone], settings: &BoostSettings, seed: u64) -> (f64, Vec<Vec<f64>>) {
+fn boost_bag(
+    data: &Dataset,
+    bins: &[Vec<u16>],
+    template: &[Shape],
+    monotone: &[Monotone],
+    settings: &BoostSettings,
+    seed: u64,
+) -> (f64, Vec<Vec<f64>>) {
     let n = data.rows();
     let (mut train, mut valid): (Vec<usize>, Vec<usize>) = (Vec::new(), Vec::new());
     for row in 0..n {
@@ -316,7 +323,8 @@ mod tests {
     #[test]
     fn fits_a_known_signal_within_its_constraints() {
         let n = 6_000;
-        let mut data = Dataset { names: vec!["late".into(), "age".into(), "noise".into()], columns: vec![vec![], vec![], vec![]], target: vec![] };
+        let mut data =
+            Dataset { names: vec!["late".into(), "age".into(), "noise".into()], columns: vec![vec![], vec![], vec![]], target: vec![] };
         for i in 0..n as u64 {
             let u = |salt: u64| scatter(salt, i) as f64 / u64::MAX as f64;
             let late = (u(1) * 6.0).floor();
@@ -328,7 +336,11 @@ mod tests {
             data.columns[2].push(Some(u(5)));
             data.target.push(u8::from(bad));
         }
-        let model = fit(&data, &[Monotone::Increasing, Monotone::Decreasing, Monotone::Free], &BoostSettings { min_bin_share: 0.05, ..BoostSettings::default() });
+        let model = fit(
+            &data,
+            &[Monotone::Increasing, Monotone::Decreasing, Monotone::Free],
+            &BoostSettings { min_bin_share: 0.05, ..BoostSettings::default() },
+        );
         let late = &model.shapes[0].scores[1..];
         assert!(late.windows(2).all(|w| w[0] <= w[1] + 1e-12), "more delinquency never lowers the risk: {late:?}");
         let age = &model.shapes[1].scores[1..];
@@ -340,6 +352,13 @@ mod tests {
         assert!(largest_noise < 0.2 * late_range, "noise stays small beside the signal ({late_range}): {noise:?}");
         assert!(auc(&log_odds(&model, &data), &data.target) > 0.7);
         // Deterministic: the same data and settings give the same model.
-        assert_eq!(model, fit(&data, &[Monotone::Increasing, Monotone::Decreasing, Monotone::Free], &BoostSettings { min_bin_share: 0.05, ..BoostSettings::default() }));
+        assert_eq!(
+            model,
+            fit(
+                &data,
+                &[Monotone::Increasing, Monotone::Decreasing, Monotone::Free],
+                &BoostSettings { min_bin_share: 0.05, ..BoostSettings::default() }
+            )
+        );
     }
 }

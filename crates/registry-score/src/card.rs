@@ -52,7 +52,14 @@ pub fn bin_ranges(attribute: &AttributePoints) -> Vec<RangePoints> {
 pub fn render(card: &Scorecard) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Model card: {}\n", card.model_id);
-    let _ = writeln!(out, "- Model: {} (`{}` format version {}), target `{}`", card.kind.describe(), card.format, card.format_version, card.target);
+    let _ = writeln!(
+        out,
+        "- Model: {} (`{}` format version {}), target `{}`",
+        card.kind.describe(),
+        card.format,
+        card.format_version,
+        card.target
+    );
     let s = &card.scaling;
     let _ = writeln!(
         out,
@@ -65,11 +72,19 @@ pub fn render(card: &Scorecard) -> String {
             let _ = writeln!(out, "- Period: {period}");
         }
         let _ = writeln!(out, "- Development sample: {} rows, bad rate {:.2} %", facts.rows, 100.0 * facts.bad_rate);
-        let _ = writeln!(out, "\n## Performance\n\nBoth fits over the same bins, compared by {} (means over the folds):\n", facts.validation);
+        let _ =
+            writeln!(out, "\n## Performance\n\nBoth fits over the same bins, compared by {} (means over the folds):\n", facts.validation);
         let _ = writeln!(out, "| fit | AUC | Gini | KS | |\n|---|---|---|---|---|");
         for candidate in &facts.candidates {
             let chosen = if candidate.kind == card.kind { "**kept**" } else { "" };
-            let _ = writeln!(out, "| {} | {:.4} | {:.4} | {:.4} | {chosen} |", candidate.kind.describe(), candidate.auc, candidate.gini, candidate.ks);
+            let _ = writeln!(
+                out,
+                "| {} | {:.4} | {:.4} | {:.4} | {chosen} |",
+                candidate.kind.describe(),
+                candidate.auc,
+                candidate.gini,
+                candidate.ks
+            );
         }
         let t = &facts.training;
         let _ = writeln!(out, "\nThe kept model on every training row: AUC {:.4}, Gini {:.4}, KS {:.4}.", t.auc, t.gini, t.ks);

@@ -52,7 +52,12 @@ impl Dataset {
 
     pub fn from_reader(input: impl std::io::Read, target: &str, ignore: &[String]) -> Result<Dataset, ScoreError> {
         let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(input);
-        let headers: Vec<String> = reader.headers().map_err(|e| ScoreError::Data(format!("the header row cannot be read: {e}")))?.iter().map(|h| h.trim().to_string()).collect();
+        let headers: Vec<String> = reader
+            .headers()
+            .map_err(|e| ScoreError::Data(format!("the header row cannot be read: {e}")))?
+            .iter()
+            .map(|h| h.trim().to_string())
+            .collect();
         let target_at = headers
             .iter()
             .position(|h| h == target)
@@ -66,7 +71,11 @@ impl Dataset {
         if kept.is_empty() {
             return Err(ScoreError::Data("no attribute columns are left".into()));
         }
-        let mut data = Dataset { names: kept.iter().map(|&i| headers[i].clone()).collect(), columns: vec![Vec::new(); kept.len()], target: Vec::new() };
+        let mut data = Dataset {
+            names: kept.iter().map(|&i| headers[i].clone()).collect(),
+            columns: vec![Vec::new(); kept.len()],
+            target: Vec::new(),
+        };
         for (index, record) in reader.records().enumerate() {
             let line = index + 2;
             let record = record.map_err(|e| ScoreError::Data(format!("line {line}: {e}")))?;
@@ -97,7 +106,12 @@ impl Dataset {
         let file = std::fs::File::open(path).map_err(|source| ScoreError::Io { context: format!("opening {}", path.display()), source })?;
         let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(file);
         let within = |message: String| ScoreError::Data(format!("{}: {message}", path.display()));
-        let headers: Vec<String> = reader.headers().map_err(|e| within(format!("the header row cannot be read: {e}")))?.iter().map(|h| h.trim().to_string()).collect();
+        let headers: Vec<String> = reader
+            .headers()
+            .map_err(|e| within(format!("the header row cannot be read: {e}")))?
+            .iter()
+            .map(|h| h.trim().to_string())
+            .collect();
         let at: Vec<usize> = wanted
             .iter()
             .map(|name| headers.iter().position(|h| h == name).ok_or_else(|| within(format!("there is no column {name:?}"))))

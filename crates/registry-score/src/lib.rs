@@ -91,7 +91,15 @@ pub fn fold_of_rows(rows: usize, folds: usize, seed: u64) -> Vec<usize> {
 
 /// Out-of-sample performance of one kind of fit: each evaluated fold scored by a scorecard
 /// fitted on the other folds.
-pub fn cross_validate(kind: ModelKind, data: &Dataset, target: &str, monotone: &[Monotone], settings: &TrainSettings, folds: usize, evaluated: usize) -> Vec<Performance> {
+pub fn cross_validate(
+    kind: ModelKind,
+    data: &Dataset,
+    target: &str,
+    monotone: &[Monotone],
+    settings: &TrainSettings,
+    folds: usize,
+    evaluated: usize,
+) -> Vec<Performance> {
     let folds = folds.max(2);
     let fold_of = fold_of_rows(data.rows(), folds, settings.boost.seed);
     (0..evaluated.min(folds))
@@ -168,7 +176,11 @@ mod tests {
         let settings = TrainSettings { folds: Some(3), ..TrainSettings::default() };
         let first = train(&data, "bad", &monotone, &settings, "m");
         let second = train(&data, "bad", &monotone, &settings, "m");
-        assert_eq!(serde_json::to_string(&first).unwrap(), serde_json::to_string(&second).unwrap(), "the same data gives the same model file");
+        assert_eq!(
+            serde_json::to_string(&first).unwrap(),
+            serde_json::to_string(&second).unwrap(),
+            "the same data gives the same model file"
+        );
         let card = first.card.as_ref().unwrap();
         let kinds: Vec<ModelKind> = card.candidates.iter().map(|c| c.kind).collect();
         assert_eq!(kinds, [ModelKind::BoostedAdditive, ModelKind::WoeLogistic]);

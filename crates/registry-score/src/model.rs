@@ -6,9 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::Performance;
 use crate::binning::Cuts;
 use crate::boost::{Additive, Monotone};
-use crate::Performance;
 use crate::data::Dataset;
 
 /// Format identifier written into every model file.
@@ -153,7 +153,15 @@ pub struct Scored {
 
 impl Scorecard {
     /// Turns the fitted log-odds of bad into points.
-    pub fn from_additive(model_id: &str, kind: ModelKind, target: &str, names: &[String], monotone: &[Monotone], fitted: &Additive, scaling: Scaling) -> Scorecard {
+    pub fn from_additive(
+        model_id: &str,
+        kind: ModelKind,
+        target: &str,
+        names: &[String],
+        monotone: &[Monotone],
+        fitted: &Additive,
+        scaling: Scaling,
+    ) -> Scorecard {
         let factor = scaling.factor();
         // score = offset − factor·log-odds(bad).
         let base_points = scaling.offset() - factor * fitted.intercept;
@@ -215,7 +223,12 @@ impl Scorecard {
     pub fn positions_in(&self, names: &[String]) -> Result<Vec<usize>, String> {
         self.attributes
             .iter()
-            .map(|a| names.iter().position(|n| *n == a.name).ok_or_else(|| format!("the model uses {:?}, which is not an attribute here", a.name)))
+            .map(|a| {
+                names
+                    .iter()
+                    .position(|n| *n == a.name)
+                    .ok_or_else(|| format!("the model uses {:?}, which is not an attribute here", a.name))
+            })
             .collect()
     }
 
@@ -230,7 +243,11 @@ impl Scorecard {
         self.attributes
             .iter()
             .map(|a| {
-                data.names.iter().position(|n| *n == a.name).map(|j| &data.columns[j]).ok_or_else(|| format!("the data has no column {:?}, which the model uses", a.name))
+                data.names
+                    .iter()
+                    .position(|n| *n == a.name)
+                    .map(|j| &data.columns[j])
+                    .ok_or_else(|| format!("the data has no column {:?}, which the model uses", a.name))
             })
             .collect()
     }
@@ -280,7 +297,10 @@ impl Scorecard {
     /// Checks a model read from a file: its format, and that every table fits its cuts.
     pub fn check(&self) -> Result<(), String> {
         if self.format != FORMAT || self.format_version != FORMAT_VERSION {
-            return Err(format!("not a credit-registry scorecard of version {FORMAT_VERSION} (format {:?} version {})", self.format, self.format_version));
+            return Err(format!(
+                "not a credit-registry scorecard of version {FORMAT_VERSION} (format {:?} version {})",
+                self.format, self.format_version
+            ));
         }
         for attribute in &self.attributes {
             if attribute.points.len() != attribute.cuts.bins() || !attribute.cuts.0.windows(2).all(|w| w[0] < w[1]) {
@@ -308,7 +328,15 @@ mod tests {
                 Shape { cuts: Cuts(vec![30.0]), scores: vec![0.1, 0.3, -0.2], counts: vec![1, 1, 1] },
             ],
         };
-        Scorecard::from_additive("test", ModelKind::BoostedAdditive, "bad", &["late".into(), "age".into()], &[Monotone::Increasing, Monotone::Decreasing], &fitted, Scaling::default())
+        Scorecard::from_additive(
+            "test",
+            ModelKind::BoostedAdditive,
+            "bad",
+            &["late".into(), "age".into()],
+            &[Monotone::Increasing, Monotone::Decreasing],
+            &fitted,
+            Scaling::default(),
+        )
     }
 
     #[test]

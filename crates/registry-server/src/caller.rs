@@ -85,7 +85,8 @@ impl RateLimiter {
             return Ok(());
         }
         let wait = Duration::from_secs_f64((1.0 - bucket.tokens) / per_second);
-        let mut error = ApiError::new(ErrorCode::RateLimited, format!("this key's limit is {} requests a minute; retry later", self.per_minute));
+        let mut error =
+            ApiError::new(ErrorCode::RateLimited, format!("this key's limit is {} requests a minute; retry later", self.per_minute));
         error.retry_after_s = Some(wait.as_secs() + 1);
         Err(error)
     }

@@ -139,9 +139,7 @@ impl From<ServiceError> for ApiError {
                 tracing::warn!(error = %error, "the database is unavailable");
                 ApiError::new(ErrorCode::Unavailable, "the registry's database is unavailable; nothing was changed, retry shortly")
             }
-            ServiceError::Io { source, .. }
-                if source.get_ref().is_some_and(|inner| inner.downcast_ref::<BodyTooLarge>().is_some()) =>
-            {
+            ServiceError::Io { source, .. } if source.get_ref().is_some_and(|inner| inner.downcast_ref::<BodyTooLarge>().is_some()) => {
                 ApiError::new(ErrorCode::PayloadTooLarge, "the file is larger than this server accepts")
             }
             _ => {

@@ -12,12 +12,12 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use registry_service::Registry;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -36,7 +36,12 @@ impl utoipa::Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "api_key",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("An API key from `credit-registry keys create`")).build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API key from `credit-registry keys create`"))
+                    .build(),
+            ),
         );
     }
 }
@@ -178,17 +183,9 @@ async fn count_requests(State(state): State<AppState>, request: Request, next: N
         known @ ("GET" | "POST" | "HEAD" | "PUT" | "DELETE") => known.to_string(),
         _ => "other".to_string(),
     };
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".into());
+    let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
     let response = next.run(request).await;
-    state
-        .metrics
-        .http_requests
-        .get_or_create(&HttpLabels { method, route, status: response.status().as_u16() })
-        .inc();
+    state.metrics.http_requests.get_or_create(&HttpLabels { method, route, status: response.status().as_u16() }).inc();
     response.into_response()
 }
 
@@ -216,7 +213,11 @@ pub async fn serve(
             let retention = registry.clone();
             match tokio::task::spawn_blocking(move || retention.run_retention()).await {
                 Ok(Ok(outcome)) if outcome.accounts_purged > 0 => {
-                    tracing::info!(accounts = outcome.accounts_purged, records = outcome.records_purged, "retention deleted expired negative information")
+                    tracing::info!(
+                        accounts = outcome.accounts_purged,
+                        records = outcome.records_purged,
+                        "retention deleted expired negative information"
+                    )
                 }
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => tracing::warn!(error = %e, "the retention run failed"),

@@ -14,17 +14,17 @@ pub fn blocking_body(write: impl FnOnce(&mut dyn Write) -> Result<(), ServiceErr
     let (sender, receiver) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(4);
     tokio::task::spawn_blocking(move || {
         let mut out = ChunkWriter { sender, buffer: Vec::with_capacity(CHUNK_BYTES) };
-        let written = write(&mut out).and_then(|()| {
-            out.flush().map_err(|source| ServiceError::Io { context: "sending the response".into(), source })
-        });
+        let written = write(&mut out)
+            .and_then(|()| out.flush().map_err(|source| ServiceError::Io { context: "sending the response".into(), source }));
         if let Err(e) = written {
             tracing::warn!(error = %e, "a streamed response was cut off");
             let _ = out.sender.blocking_send(Err(io::Error::other("the response could not be completed")));
         }
     });
-    Body::from_stream(futures_util::stream::unfold(receiver, |mut receiver| async move {
-        receiver.recv().await.map(|chunk| (chunk, receiver))
-    }))
+    Body::from_stream(futures_util::stream::unfold(
+        receiver,
+        |mut receiver| async move { receiver.recv().await.map(|chunk| (chunk, receiver)) },
+    ))
 }
 
 struct ChunkWriter {
@@ -46,8 +46,6 @@ impl Write for ChunkWriter {
             return Ok(());
         }
         let chunk = Bytes::from(std::mem::replace(&mut self.buffer, Vec::with_capacity(CHUNK_BYTES)));
-        self.sender
-            .blocking_send(Ok(chunk))
-            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client went away"))
+        self.sender.blocking_send(Ok(chunk)).map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client went away"))
     }
 }

@@ -318,7 +318,9 @@ impl Registry {
     /// The consistency proof between the signed heads of `from` and `to` entries.
     pub fn consistency_proof(&self, from: u64, to: u64) -> Result<ConsistencyProofDoc, ServiceError> {
         if from == 0 || from > to {
-            return Err(ServiceError::InvalidInput("a consistency proof goes from a tree of 1 or more entries to one at least as large".into()));
+            return Err(ServiceError::InvalidInput(
+                "a consistency proof goes from a tree of 1 or more entries to one at least as large".into(),
+            ));
         }
         let head = |size| {
             self.governance
@@ -341,7 +343,10 @@ impl Registry {
         self.governance
             .subject_log(subject)?
             .iter()
-            .map(|row| serde_json::from_str(&row.entry).map_err(|_| ServiceError::Internal(format!("access log entry {} is not readable", row.seq))))
+            .map(|row| {
+                serde_json::from_str(&row.entry)
+                    .map_err(|_| ServiceError::Internal(format!("access log entry {} is not readable", row.seq)))
+            })
             .collect()
     }
 
@@ -387,7 +392,10 @@ impl Registry {
                     if head.root != root {
                         fault = Some(LogFault {
                             seq: expected,
-                            problem: format!("the signed head of {} entries does not match the entries: one of the first {} was altered", tip.size, tip.size),
+                            problem: format!(
+                                "the signed head of {} entries does not match the entries: one of the first {} was altered",
+                                tip.size, tip.size
+                            ),
                         });
                         break 'pages;
                     }
@@ -407,13 +415,16 @@ impl Registry {
         if let Some(head) = heads.iter().find(|h| h.size > tip.size) {
             return Ok(Err(LogFault {
                 seq: tip.size,
-                problem: format!("a signed head covers {} entries but only {} are stored: entries from {} on were removed", head.size, tip.size, tip.size),
+                problem: format!(
+                    "a signed head covers {} entries but only {} are stored: entries from {} on were removed",
+                    head.size, tip.size, tip.size
+                ),
             }));
         }
         for head in &heads {
-            let valid = Signature::from_slice(&head.signature)
-                .ok()
-                .is_some_and(|signature| verifying_key.verify(&tree_head_message(head.size, &head.root, &head.signed_at), &signature).is_ok());
+            let valid = Signature::from_slice(&head.signature).ok().is_some_and(|signature| {
+                verifying_key.verify(&tree_head_message(head.size, &head.root, &head.signed_at), &signature).is_ok()
+            });
             if !valid {
                 return Ok(Err(LogFault {
                     seq: head.size.saturating_sub(1),
@@ -429,7 +440,8 @@ impl Registry {
     /// first leaf.
     fn first_bad_node(&self, recomputed: &[(u32, u64, LogHash)]) -> Result<Option<LogFault>, ServiceError> {
         let ids: Vec<(u32, u64)> = recomputed.iter().map(|&(level, index, _)| (level, index)).collect();
-        let stored: HashMap<(u32, u64), LogHash> = self.governance.log_nodes(&ids)?.into_iter().map(|n| ((n.level, n.index), n.hash)).collect();
+        let stored: HashMap<(u32, u64), LogHash> =
+            self.governance.log_nodes(&ids)?.into_iter().map(|n| ((n.level, n.index), n.hash)).collect();
         Ok(recomputed.iter().find(|(level, index, hash)| stored.get(&(*level, *index)) != Some(hash)).map(|&(level, index, _)| LogFault {
             seq: index << level,
             problem: "a stored hash of the tree does not match the entries".to_string(),

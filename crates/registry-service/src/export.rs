@@ -122,7 +122,8 @@ impl Registry {
                 writer.finish().map_err(crate::io_error("writing the export failed"))?;
             }
             Output::JsonLines(out) => {
-                writeln!(out, "{{\"trailer\":{{\"records\":{}}}}}", summary.records).map_err(crate::io_error("writing the export failed"))?;
+                writeln!(out, "{{\"trailer\":{{\"records\":{}}}}}", summary.records)
+                    .map_err(crate::io_error("writing the export failed"))?;
             }
         }
         Ok(summary)

@@ -11,7 +11,7 @@ use registry_core::furnishing::{Entries, Entry, Format, FurnishingReader, ReadEr
 use std::sync::Arc;
 
 use registry_core::model::{AccountRecord, FurnisherId, IdType, ReportedIdentity, SubjectDetails};
-use registry_store::{Begin, BatchItem, KeyedHash, NewSubmission, SealedRecord, SealedSubject, SubmissionSummary};
+use registry_store::{BatchItem, Begin, KeyedHash, NewSubmission, SealedRecord, SealedSubject, SubmissionSummary};
 
 use crate::vault::{NonceSource, Purpose, Vault};
 use crate::{Registry, ServiceError, io_error};
@@ -87,10 +87,8 @@ impl Registry {
         if let Some(existing) = self.store.find_applied(furnisher, &archived.content_sha256)? {
             return Ok(IngestOutcome::Duplicate(existing));
         }
-        let mut input = self
-            .archive
-            .reader(&archived.content_sha256, &self.vault)
-            .map_err(io_error("reading back the archived file failed"))?;
+        let mut input =
+            self.archive.reader(&archived.content_sha256, &self.vault).map_err(io_error("reading back the archived file failed"))?;
         let format = match options.format {
             Some(format) => format,
             None => Format::detect(input.fill_buf().map_err(io_error("reading back the archived file failed"))?),

@@ -130,7 +130,8 @@ impl Registry {
             return Err(ServiceError::InvalidInput("a key's name is 1 to 100 characters, none of them control characters".into()));
         }
         if role == PrincipalRole::Furnisher {
-            FurnisherId::parse(name).map_err(|e| ServiceError::InvalidInput(format!("a furnisher key is named by its furnisher id: {e}")))?;
+            FurnisherId::parse(name)
+                .map_err(|e| ServiceError::InvalidInput(format!("a furnisher key is named by its furnisher id: {e}")))?;
         }
         let subject = match (role, subject) {
             (PrincipalRole::Consumer, Some((id_type, id))) => Some(

@@ -23,16 +23,19 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use ed25519_dalek::SigningKey;
 use registry_core::identity::check_id;
 use registry_core::model::{Date, FurnisherId, IdType, NationalId, Pii, ReportedIdentity};
 use registry_core::report::{Audience, Report, ReportedBy, SubjectFile, SubjectKey, build_report};
-use ed25519_dalek::SigningKey;
-use registry_store::{DumpRow, Governance, PostgresSettings, PostgresStore, RecordVersion, SqliteGovernance, SqliteStore, Store, StoreError, SubmissionSummary};
+use registry_store::{
+    DumpRow, Governance, PostgresSettings, PostgresStore, RecordVersion, SqliteGovernance, SqliteStore, Store, StoreError,
+    SubmissionSummary,
+};
 
 use crate::archive::Archive;
 use crate::audit::Access;
-use crate::profile::Profile;
 use crate::clock::Clock;
+use crate::profile::Profile;
 use crate::vault::{Keys, OpenError, Purpose, SecretKey, Vault};
 
 pub use ingest::{IngestOptions, IngestOutcome, IngestProgress, NoProgress};
@@ -256,7 +259,11 @@ impl Registry {
         let log_signer = SigningKey::from_bytes(
             keys.log_signing_key
                 .as_ref()
-                .ok_or_else(|| ServiceError::Keys("configure log_signing_key (the key that signs the access log); `credit-registry registry-keys` prints one".into()))?
+                .ok_or_else(|| {
+                    ServiceError::Keys(
+                        "configure log_signing_key (the key that signs the access log); `credit-registry registry-keys` prints one".into(),
+                    )
+                })?
                 .as_bytes(),
         );
         let vault = Vault::new(&keys);
@@ -302,8 +309,7 @@ impl Registry {
     /// The subject a national identifier belongs to, if the registry has seen it. An
     /// identifier that breaks its type's rules cannot belong to anyone: that is an input error.
     pub fn find_subject(&self, id_type: IdType, id: &str) -> Result<Option<SubjectKey>, ServiceError> {
-        check_id(id_type, id)
-            .map_err(|_| ServiceError::InvalidInput(format!("that is not a valid {id_type} identifier")))?;
+        check_id(id_type, id).map_err(|_| ServiceError::InvalidInput(format!("that is not a valid {id_type} identifier")))?;
         Ok(self.store.find_subject(&self.vault.id_hash(id_type, id))?)
     }
 
@@ -311,7 +317,13 @@ impl Registry {
     /// Reads a subject's report for someone, and logs the read before handing it over: if the
     /// access log cannot be written, the report is not given (`None` when there is no such
     /// subject: nothing was read, nothing is logged).
-    pub fn read_report(&self, access: &Access, subject: SubjectKey, as_of: Option<Date>, audience: Audience) -> Result<Option<Report>, ServiceError> {
+    pub fn read_report(
+        &self,
+        access: &Access,
+        subject: SubjectKey,
+        as_of: Option<Date>,
+        audience: Audience,
+    ) -> Result<Option<Report>, ServiceError> {
         let Some(report) = self.report_unlogged(subject, as_of, audience)? else { return Ok(None) };
         self.log_access(access, Some(subject))?;
         Ok(Some(report))
@@ -366,9 +378,7 @@ impl Registry {
 
     /// Deletes archived files past their retention; returns how many.
     pub fn purge_archive(&self) -> Result<u64, ServiceError> {
-        self.archive
-            .purge_expired(self.clock.now().into())
-            .map_err(io_error("purging the archive failed"))
+        self.archive.purge_expired(self.clock.now().into()).map_err(io_error("purging the archive failed"))
     }
 }
 
@@ -412,8 +422,7 @@ fn load_keys(settings: &RegistrySettings, database_existed: bool) -> Result<Keys
 
 fn read_keys_file(path: &Path) -> Result<Keys, ServiceError> {
     let text = fs::read_to_string(path).map_err(io_error("reading the keys file failed"))?;
-    toml::from_str(&text)
-        .map_err(|e| ServiceError::Keys(format!("{} is not a valid keys file: {}", path.display(), e.message())))
+    toml::from_str(&text).map_err(|e| ServiceError::Keys(format!("{} is not a valid keys file: {}", path.display(), e.message())))
 }
 
 fn keys_file_text(keys: &Keys) -> String {

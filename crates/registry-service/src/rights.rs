@@ -5,7 +5,9 @@
 use std::collections::BTreeSet;
 
 use registry_core::model::{Date, FurnisherId, IdType, NationalId};
-use registry_core::report::{AccountHistory, Alert, AlertKind, Audience, Inquiry, Report, ReportedBy, SubjectFile, SubjectKey, build_report};
+use registry_core::report::{
+    AccountHistory, Alert, AlertKind, Audience, Inquiry, Report, ReportedBy, SubjectFile, SubjectKey, build_report,
+};
 use registry_store::governance::{ConsentRow, DisputeRow, FlagRow, InquiryRow};
 use serde::{Deserialize, Serialize};
 
@@ -147,8 +149,23 @@ pub enum DisputeOutcome {
 
 /// Fields of an account a consumer may dispute one by one.
 pub const DISPUTABLE_FIELDS: &[&str] = &[
-    "product", "opened", "closed", "credit_limit", "original_amount", "term_months", "scheduled_payment", "actual_payment", "balance",
-    "past_due", "status", "payment_history", "first_delinquency", "last_payment", "special_comment", "funding", "subjects",
+    "product",
+    "opened",
+    "closed",
+    "credit_limit",
+    "original_amount",
+    "term_months",
+    "scheduled_payment",
+    "actual_payment",
+    "balance",
+    "past_due",
+    "status",
+    "payment_history",
+    "first_delinquency",
+    "last_payment",
+    "special_comment",
+    "funding",
+    "subjects",
 ];
 
 /// What the registry adds to a subject's report as of a date (`registry_view`).
@@ -162,7 +179,13 @@ pub(crate) struct RegistryView {
 impl RegistryView {
     /// The subject's file for a report: the stored accounts less those withheld, with the
     /// registry's inquiries and alerts. One place for it, whoever reads the file.
-    pub(crate) fn into_file(self, subject: SubjectKey, identifier: NationalId, identities: Vec<ReportedBy>, mut accounts: Vec<AccountHistory>) -> SubjectFile {
+    pub(crate) fn into_file(
+        self,
+        subject: SubjectKey,
+        identifier: NationalId,
+        identities: Vec<ReportedBy>,
+        mut accounts: Vec<AccountHistory>,
+    ) -> SubjectFile {
         if !self.withheld.is_empty() {
             accounts.retain(|history| {
                 let number = history.records.last().map_or("", |r| r.facts.account.as_str());
@@ -400,7 +423,14 @@ impl Registry {
 
     /// A consumer disputes one of their accounts (or one field of it), with a reason. It goes
     /// to the furnisher's queue with the jurisdiction's deadline and is marked on the report.
-    pub fn open_dispute(&self, subject: SubjectKey, furnisher: &str, account: &str, field: Option<&str>, reason: &str) -> Result<DisputeView, ServiceError> {
+    pub fn open_dispute(
+        &self,
+        subject: SubjectKey,
+        furnisher: &str,
+        account: &str,
+        field: Option<&str>,
+        reason: &str,
+    ) -> Result<DisputeView, ServiceError> {
         let reason = reason.trim();
         if reason.is_empty() || reason.chars().count() > 2000 {
             return Err(ServiceError::InvalidInput("the reason is 1 to 2,000 characters".into()));
@@ -413,7 +443,8 @@ impl Registry {
         let today = self.clock.today();
         // The account must be on the subject's report today (built, not scored: only its
         // accounts are looked at).
-        let file = self.subject_file(subject, today)?.ok_or_else(|| ServiceError::NotFound("the registry holds nothing about you".into()))?;
+        let file =
+            self.subject_file(subject, today)?.ok_or_else(|| ServiceError::NotFound("the registry holds nothing about you".into()))?;
         let report = build_report(&file, today, Audience::Subject);
         if !report.accounts.iter().any(|a| a.furnisher == furnisher && a.account == account) {
             return Err(ServiceError::NotFound("your report has no such account from that furnisher".into()));
@@ -445,7 +476,13 @@ impl Registry {
     }
 
     /// The furnisher answers: the data is right (`confirmed`) or it sent a correction (`corrected`).
-    pub fn resolve_dispute(&self, furnisher: &FurnisherId, dispute_id: &str, outcome: DisputeOutcome, note: &str) -> Result<(), ServiceError> {
+    pub fn resolve_dispute(
+        &self,
+        furnisher: &FurnisherId,
+        dispute_id: &str,
+        outcome: DisputeOutcome,
+        note: &str,
+    ) -> Result<(), ServiceError> {
         let note = note.trim();
         if note.chars().count() > 2000 {
             return Err(ServiceError::InvalidInput("the note is at most 2,000 characters".into()));
@@ -471,8 +508,13 @@ impl Registry {
         for flag in self.flags(subject)? {
             if flag.in_force_on(as_of) {
                 let (kind, message) = match flag.kind.as_str() {
-                    "freeze" => (AlertKind::SecurityFreeze, format!("security freeze since {}: no inquiry for new credit is answered", flag.starts)),
-                    _ => (AlertKind::FraudAlert, format!("fraud alert since {}: verify the applicant's identity before extending credit", flag.starts)),
+                    "freeze" => {
+                        (AlertKind::SecurityFreeze, format!("security freeze since {}: no inquiry for new credit is answered", flag.starts))
+                    }
+                    _ => (
+                        AlertKind::FraudAlert,
+                        format!("fraud alert since {}: verify the applicant's identity before extending credit", flag.starts),
+                    ),
                 };
                 alerts.push(Alert { kind, message, furnisher: None, account: None });
             }
@@ -487,11 +529,19 @@ impl Registry {
                 format!("disputed by the subject on {}{field}; the furnisher must answer by {}", dispute.opened_on, dispute.deadline)
             } else if self.profile.dispute.at_deadline == AtDeadline::Suppress {
                 withheld.insert((dispute.furnisher.clone(), dispute.account.clone()));
-                format!("disputed by the subject on {}{field} and not answered by {}: withheld from reports until answered", dispute.opened_on, dispute.deadline)
+                format!(
+                    "disputed by the subject on {}{field} and not answered by {}: withheld from reports until answered",
+                    dispute.opened_on, dispute.deadline
+                )
             } else {
                 format!("disputed by the subject on {}{field}; not answered by the deadline, {}", dispute.opened_on, dispute.deadline)
             };
-            alerts.push(Alert { kind: AlertKind::OpenDispute, message, furnisher: Some(dispute.furnisher), account: Some(dispute.account) });
+            alerts.push(Alert {
+                kind: AlertKind::OpenDispute,
+                message,
+                furnisher: Some(dispute.furnisher),
+                account: Some(dispute.account),
+            });
         }
         let inquiries = self
             .governance

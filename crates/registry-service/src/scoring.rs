@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 use std::ops::{ControlFlow, Range};
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
 use registry_core::model::{Date, IdType, NationalId, Pii};
 use registry_core::report::{Audience, Report, SubjectFile, SubjectKey, build_report};
@@ -72,7 +72,8 @@ impl ScoreModel {
     }
 
     pub fn load(path: &Path) -> Result<ScoreModel, ServiceError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ServiceError::Io { context: format!("reading the score model {}", path.display()), source })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ServiceError::Io { context: format!("reading the score model {}", path.display()), source })?;
         ScoreModel::from_json(&text).map_err(|e| ServiceError::InvalidInput(format!("the score model {}: {e}", path.display())))
     }
 
@@ -89,7 +90,12 @@ impl ScoreModel {
     pub fn score_attributes(&self, catalogue_values: &[Option<f64>]) -> ReportScore {
         let values: Vec<Option<f64>> = self.positions.iter().map(|&at| catalogue_values[at]).collect();
         let scored = self.card.score_against(&values, &self.best_points);
-        ReportScore { value: scored.score, model_id: self.card.model_id.clone(), model_version: self.version.clone(), reasons: scored.reasons }
+        ReportScore {
+            value: scored.score,
+            model_id: self.card.model_id.clone(),
+            model_version: self.version.clone(),
+            reasons: scored.reasons,
+        }
     }
 }
 
@@ -107,10 +113,17 @@ impl Registry {
     /// The file of every subject whose key is in `keys`, in key order, holding what a report as
     /// of `as_of` holds (inquiries, accounts withheld by unanswered disputes), without identities
     /// or identifier: batch work never shows who anyone is. Stops when `visit` breaks.
-    fn subject_files(&self, keys: Range<i64>, as_of: Date, visit: &mut dyn FnMut(&SubjectFile) -> ControlFlow<()>) -> Result<(), ServiceError> {
+    fn subject_files(
+        &self,
+        keys: Range<i64>,
+        as_of: Date,
+        visit: &mut dyn FnMut(&SubjectFile) -> ControlFlow<()>,
+    ) -> Result<(), ServiceError> {
         let mut failure = None;
         self.store.for_each_subject_accounts(keys, &mut |subject, accounts| match self.registry_view(subject, as_of) {
-            Ok(view) => visit(&view.into_file(subject, NationalId { id_type: IdType::Other, id: Pii(String::new()) }, Vec::new(), accounts)),
+            Ok(view) => {
+                visit(&view.into_file(subject, NationalId { id_type: IdType::Other, id: Pii(String::new()) }, Vec::new(), accounts))
+            }
             Err(e) => {
                 failure = Some(e);
                 ControlFlow::Break(())
@@ -214,9 +227,16 @@ impl Registry {
     /// attributes as of `as_of` and whether they went 90+ days past due (or worse) on any
     /// account in the next `horizon_months` (1 to 24). Subjects without an account on the date,
     /// and those already in default on it, are left out.
-    pub fn development_sample(&self, as_of: Date, horizon_months: u32, visit: &mut dyn FnMut(&[Option<f64>], bool)) -> Result<DevelopmentSample, ServiceError> {
+    pub fn development_sample(
+        &self,
+        as_of: Date,
+        horizon_months: u32,
+        visit: &mut dyn FnMut(&[Option<f64>], bool),
+    ) -> Result<DevelopmentSample, ServiceError> {
         if !(1..=24).contains(&horizon_months) {
-            return Err(ServiceError::InvalidInput(format!("the horizon is {horizon_months} months; it must be 1 to 24 (a report's payment grid)")));
+            return Err(ServiceError::InvalidInput(format!(
+                "the horizon is {horizon_months} months; it must be 1 to 24 (a report's payment grid)"
+            )));
         }
         let outcome_date = registry_core::report::YearMonth::of(as_of).plus(horizon_months as i32).last_day();
         let label = |file: &SubjectFile| {

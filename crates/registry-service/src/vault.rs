@@ -42,11 +42,9 @@ impl SecretKey {
     }
 
     pub fn from_base64(text: &str) -> Result<SecretKey, String> {
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(text.trim())
-            .map_err(|_| "a key is 32 bytes written in base64".to_string())?;
-        let bytes: [u8; KEY_BYTES] =
-            bytes.try_into().map_err(|_| "a key is 32 bytes written in base64".to_string())?;
+        let bytes =
+            base64::engine::general_purpose::STANDARD.decode(text.trim()).map_err(|_| "a key is 32 bytes written in base64".to_string())?;
+        let bytes: [u8; KEY_BYTES] = bytes.try_into().map_err(|_| "a key is 32 bytes written in base64".to_string())?;
         Ok(SecretKey(bytes))
     }
 
@@ -256,9 +254,7 @@ impl<W: Write> ArchiveWriter<W> {
 
     fn seal_chunk(&mut self) -> io::Result<()> {
         let encryptor = self.encryptor.as_mut().ok_or_else(|| io::Error::other("archive already finished"))?;
-        encryptor
-            .encrypt_next_in_place(ARCHIVE_AAD, &mut self.buffer)
-            .map_err(|_| io::Error::other("archive encryption failed"))?;
+        encryptor.encrypt_next_in_place(ARCHIVE_AAD, &mut self.buffer).map_err(|_| io::Error::other("archive encryption failed"))?;
         self.out.write_all(&self.buffer)?;
         self.buffer.clear();
         Ok(())
@@ -267,9 +263,7 @@ impl<W: Write> ArchiveWriter<W> {
     /// Writes the last chunk and returns the underlying writer.
     pub fn finish(mut self) -> io::Result<W> {
         let encryptor = self.encryptor.take().ok_or_else(|| io::Error::other("archive already finished"))?;
-        encryptor
-            .encrypt_last_in_place(ARCHIVE_AAD, &mut self.buffer)
-            .map_err(|_| io::Error::other("archive encryption failed"))?;
+        encryptor.encrypt_last_in_place(ARCHIVE_AAD, &mut self.buffer).map_err(|_| io::Error::other("archive encryption failed"))?;
         self.out.write_all(&self.buffer)?;
         self.out.flush()?;
         Ok(self.out)

@@ -267,12 +267,22 @@ mod tests {
         assert_eq!(date_number(date), 20260930);
         assert_eq!(date_from_number(20260930), Some(date));
         assert_eq!(date_from_number(20260231), None);
-        let links = [StoredLink { subject: 17, role: Role::Primary, identity: 31 }, StoredLink { subject: 18, role: Role::Deceased, identity: 2 }];
+        let links =
+            [StoredLink { subject: 17, role: Role::Primary, identity: 31 }, StoredLink { subject: 18, role: Role::Deceased, identity: 2 }];
         assert_eq!(encode_links(&links), "17:P:31;18:X:2");
-        assert_eq!(decode_links("17:P:31;18:X:2").unwrap(), vec![SubjectLink { subject: 17, role: Role::Primary, identity: 31 }, SubjectLink { subject: 18, role: Role::Deceased, identity: 2 }]);
+        assert_eq!(
+            decode_links("17:P:31;18:X:2").unwrap(),
+            vec![
+                SubjectLink { subject: 17, role: Role::Primary, identity: 31 },
+                SubjectLink { subject: 18, role: Role::Deceased, identity: 2 }
+            ]
+        );
         assert!(decode_links("17:Q:31").is_err());
         assert!(decode_links("").is_err());
-        let shares = vec![FundingShare { institution: "payplat".into(), share_bp: 3000 }, FundingShare { institution: "bank-x".into(), share_bp: 7000 }];
+        let shares = vec![
+            FundingShare { institution: "payplat".into(), share_bp: 3000 },
+            FundingShare { institution: "bank-x".into(), share_bp: 7000 },
+        ];
         assert_eq!(decode_funding(&encode_funding(&shares)).unwrap(), shares);
     }
 }

@@ -323,7 +323,9 @@ impl Governance for SqliteGovernance {
 
     fn has_live_key(&self, role: &str, name: &str) -> StoreResult<bool> {
         self.conn()
-            .query_row("SELECT EXISTS (SELECT 1 FROM api_key WHERE role = ?1 AND name = ?2 AND revoked_at IS NULL)", [role, name], |r| r.get(0))
+            .query_row("SELECT EXISTS (SELECT 1 FROM api_key WHERE role = ?1 AND name = ?2 AND revoked_at IS NULL)", [role, name], |r| {
+                r.get(0)
+            })
             .map_err(map_err)
     }
 
@@ -383,7 +385,11 @@ impl Governance for SqliteGovernance {
     }
 
     fn log_entries(&self, from: u64, limit: u32) -> StoreResult<Vec<LogEntryRow>> {
-        self.rows("SELECT seq, subject_key, entry FROM access_log WHERE seq >= ?1 ORDER BY seq LIMIT ?2", params![from as i64, limit], entry_from_row)
+        self.rows(
+            "SELECT seq, subject_key, entry FROM access_log WHERE seq >= ?1 ORDER BY seq LIMIT ?2",
+            params![from as i64, limit],
+            entry_from_row,
+        )
     }
 
     fn tree_head(&self, size: Option<u64>) -> StoreResult<Option<TreeHeadRow>> {
@@ -428,7 +434,11 @@ impl Governance for SqliteGovernance {
     }
 
     fn consents(&self, subject: SubjectKey) -> StoreResult<Vec<ConsentRow>> {
-        self.rows(&format!("SELECT {CONSENT_COLUMNS} FROM consent WHERE subject_key = ?1 ORDER BY granted_at, consent_id"), params![subject.0], consent_from_row)
+        self.rows(
+            &format!("SELECT {CONSENT_COLUMNS} FROM consent WHERE subject_key = ?1 ORDER BY granted_at, consent_id"),
+            params![subject.0],
+            consent_from_row,
+        )
     }
 
     fn revoke_consent(&self, subject: SubjectKey, consent_id: &str, at: &str) -> StoreResult<bool> {
@@ -453,7 +463,11 @@ impl Governance for SqliteGovernance {
     }
 
     fn inquiries(&self, subject: SubjectKey) -> StoreResult<Vec<InquiryRow>> {
-        self.rows(&format!("SELECT {INQUIRY_COLUMNS} FROM inquiry WHERE subject_key = ?1 ORDER BY inquiry_id"), params![subject.0], inquiry_from_row)
+        self.rows(
+            &format!("SELECT {INQUIRY_COLUMNS} FROM inquiry WHERE subject_key = ?1 ORDER BY inquiry_id"),
+            params![subject.0],
+            inquiry_from_row,
+        )
     }
 
     fn insert_flag(&self, f: &FlagRow) -> StoreResult<()> {
@@ -467,13 +481,20 @@ impl Governance for SqliteGovernance {
     }
 
     fn flags(&self, subject: SubjectKey) -> StoreResult<Vec<FlagRow>> {
-        self.rows(&format!("SELECT {FLAG_COLUMNS} FROM file_flag WHERE subject_key = ?1 ORDER BY created_at, flag_id"), params![subject.0], flag_from_row)
+        self.rows(
+            &format!("SELECT {FLAG_COLUMNS} FROM file_flag WHERE subject_key = ?1 ORDER BY created_at, flag_id"),
+            params![subject.0],
+            flag_from_row,
+        )
     }
 
     fn end_flag(&self, subject: SubjectKey, flag_id: &str, ends: &str) -> StoreResult<bool> {
         let changed = self
             .conn()
-            .execute("UPDATE file_flag SET ends = ?3 WHERE subject_key = ?1 AND flag_id = ?2 AND (ends IS NULL OR ends > ?3)", params![subject.0, flag_id, ends])
+            .execute(
+                "UPDATE file_flag SET ends = ?3 WHERE subject_key = ?1 AND flag_id = ?2 AND (ends IS NULL OR ends > ?3)",
+                params![subject.0, flag_id, ends],
+            )
             .map_err(map_err)?;
         Ok(changed == 1)
     }
@@ -482,19 +503,37 @@ impl Governance for SqliteGovernance {
         self.conn()
             .execute(
                 &format!("INSERT INTO dispute ({DISPUTE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
-                params![d.dispute_id, d.subject.0, d.furnisher, d.account, d.field, d.reason, d.opened_on, d.deadline, d.status, d.resolved_at, d.resolution],
+                params![
+                    d.dispute_id,
+                    d.subject.0,
+                    d.furnisher,
+                    d.account,
+                    d.field,
+                    d.reason,
+                    d.opened_on,
+                    d.deadline,
+                    d.status,
+                    d.resolved_at,
+                    d.resolution
+                ],
             )
             .map_err(map_err)?;
         Ok(())
     }
 
     fn subject_disputes(&self, subject: SubjectKey) -> StoreResult<Vec<DisputeRow>> {
-        self.rows(&format!("SELECT {DISPUTE_COLUMNS} FROM dispute WHERE subject_key = ?1 ORDER BY opened_on, dispute_id"), params![subject.0], dispute_from_row)
+        self.rows(
+            &format!("SELECT {DISPUTE_COLUMNS} FROM dispute WHERE subject_key = ?1 ORDER BY opened_on, dispute_id"),
+            params![subject.0],
+            dispute_from_row,
+        )
     }
 
     fn furnisher_disputes(&self, furnisher: &str, open_only: bool) -> StoreResult<Vec<DisputeRow>> {
         self.rows(
-            &format!("SELECT {DISPUTE_COLUMNS} FROM dispute WHERE furnisher = ?1 AND (status = 'open' OR NOT ?2) ORDER BY opened_on, dispute_id"),
+            &format!(
+                "SELECT {DISPUTE_COLUMNS} FROM dispute WHERE furnisher = ?1 AND (status = 'open' OR NOT ?2) ORDER BY opened_on, dispute_id"
+            ),
             params![furnisher, open_only],
             dispute_from_row,
         )
@@ -536,7 +575,9 @@ impl SqliteGovernance {
         for head in self.tree_heads()? {
             each(GovernanceRow::Head(head))?;
         }
-        for consent in self.rows(&format!("SELECT {CONSENT_COLUMNS} FROM consent ORDER BY subject_key, consent_id"), [], consent_from_row)? {
+        for consent in
+            self.rows(&format!("SELECT {CONSENT_COLUMNS} FROM consent ORDER BY subject_key, consent_id"), [], consent_from_row)?
+        {
             each(GovernanceRow::Consent(consent))?;
         }
         let inquiries = self.rows(&format!("SELECT {INQUIRY_COLUMNS} FROM inquiry ORDER BY inquiry_id"), [], inquiry_from_row)?;
@@ -547,13 +588,20 @@ impl SqliteGovernance {
         for flag in flags {
             each(GovernanceRow::Flag(flag))?;
         }
-        for dispute in self.rows(&format!("SELECT {DISPUTE_COLUMNS} FROM dispute ORDER BY subject_key, dispute_id"), [], dispute_from_row)? {
+        for dispute in
+            self.rows(&format!("SELECT {DISPUTE_COLUMNS} FROM dispute ORDER BY subject_key, dispute_id"), [], dispute_from_row)?
+        {
             each(GovernanceRow::Dispute(dispute))?;
         }
         Ok(())
     }
 
-    fn rows<T>(&self, sql: &str, params: impl rusqlite::Params, map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>) -> StoreResult<Vec<T>> {
+    fn rows<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> StoreResult<Vec<T>> {
         let conn = self.conn();
         let mut statement = conn.prepare_cached(sql).map_err(map_err)?;
         let rows = statement.query_map(params, map).map_err(map_err)?;
@@ -574,7 +622,13 @@ fn consent_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ConsentRow> {
 }
 
 fn inquiry_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<InquiryRow> {
-    Ok(InquiryRow { subject: SubjectKey(row.get(0)?), made_on: row.get(1)?, lender: row.get(2)?, purpose: row.get(3)?, consent_id: row.get(4)? })
+    Ok(InquiryRow {
+        subject: SubjectKey(row.get(0)?),
+        made_on: row.get(1)?,
+        lender: row.get(2)?,
+        purpose: row.get(3)?,
+        consent_id: row.get(4)?,
+    })
 }
 
 fn flag_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<FlagRow> {

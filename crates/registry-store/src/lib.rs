@@ -9,9 +9,9 @@ mod codec;
 pub mod governance;
 mod pg;
 mod pg_governance;
-mod writing;
 mod sqlite;
 pub mod testing;
+mod writing;
 
 use std::ops::{ControlFlow, Range};
 use std::sync::Arc;
@@ -22,8 +22,8 @@ use registry_core::report::{AccountHistory, StoredRecord, SubjectKey};
 use serde::Serialize;
 
 pub use codec::{RecordColumns, blank_unscanned};
-pub use pg::{PostgresSettings, PostgresStore};
 pub use governance::{Governance, SqliteGovernance};
+pub use pg::{PostgresSettings, PostgresStore};
 pub use sqlite::SqliteStore;
 
 /// Keyed hash of a national identifier or of an identity (HMAC-SHA-256 output).
@@ -69,7 +69,13 @@ pub struct NewSubmission {
 
 impl NewSubmission {
     /// This submission's outcome with the given status and counts.
-    pub fn summary(&self, status: SubmissionStatus, record_count: u64, counts: BatchCounts, error: Option<FileRejection>) -> SubmissionSummary {
+    pub fn summary(
+        &self,
+        status: SubmissionStatus,
+        record_count: u64,
+        counts: BatchCounts,
+        error: Option<FileRejection>,
+    ) -> SubmissionSummary {
         SubmissionSummary {
             submission_id: self.submission_id.clone(),
             furnisher: self.furnisher.to_string(),
@@ -200,17 +206,56 @@ pub struct SealedLink {
 // allocation per record.
 #[allow(clippy::large_enum_variant)]
 pub enum DumpRow {
-    Meta { name: String, value: String },
-    Submission { key: i64, summary: SubmissionSummary },
-    Rejection { submission_key: i64, seq: i64, error: RecordError },
-    Subject { key: i64, id_hash: Vec<u8>, id_type: String, id_sealed: Vec<u8> },
-    Identity { key: i64, subject_key: i64, furnisher: String, identity_hash: Vec<u8>, sealed: Vec<u8> },
+    Meta {
+        name: String,
+        value: String,
+    },
+    Submission {
+        key: i64,
+        summary: SubmissionSummary,
+    },
+    Rejection {
+        submission_key: i64,
+        seq: i64,
+        error: RecordError,
+    },
+    Subject {
+        key: i64,
+        id_hash: Vec<u8>,
+        id_type: String,
+        id_sealed: Vec<u8>,
+    },
+    Identity {
+        key: i64,
+        subject_key: i64,
+        furnisher: String,
+        identity_hash: Vec<u8>,
+        sealed: Vec<u8>,
+    },
     /// `members`: every subject ever on the account.
-    Account { key: i64, furnisher: String, account: String, subjects_sig: Vec<u8>, subjects: String, members: Vec<i64> },
-    Membership { subject_key: i64, account_key: i64, furnisher: String, account: String },
+    Account {
+        key: i64,
+        furnisher: String,
+        account: String,
+        subjects_sig: Vec<u8>,
+        subjects: String,
+        members: Vec<i64>,
+    },
+    Membership {
+        subject_key: i64,
+        account_key: i64,
+        furnisher: String,
+        account: String,
+    },
     /// A current record (`replaced: None`) or a replaced version: (replacing submission key,
     /// order of replacement).
-    Record { account_key: i64, submission_key: i64, line: i64, columns: RecordColumns<'static>, replaced: Option<(i64, i64)> },
+    Record {
+        account_key: i64,
+        submission_key: i64,
+        line: i64,
+        columns: RecordColumns<'static>,
+        replaced: Option<(i64, i64)>,
+    },
     /// API keys, the access log, consents, inquiries, flags, disputes.
     Governance(governance::GovernanceRow),
 }
@@ -261,11 +306,7 @@ pub trait Store: Send + Sync {
 
     /// Calls `visit` with each rejection of a submission, in file order, until it breaks.
     /// Streams: memory does not grow with the number of rejections.
-    fn for_each_rejection(
-        &self,
-        submission_id: &str,
-        visit: &mut dyn FnMut(RecordError) -> ControlFlow<()>,
-    ) -> StoreResult<()>;
+    fn for_each_rejection(&self, submission_id: &str, visit: &mut dyn FnMut(RecordError) -> ControlFlow<()>) -> StoreResult<()>;
 
     /// Every version of every record of one account, current and replaced, oldest `as_of`
     /// first and, within a date, in the order they were stored.
@@ -302,7 +343,11 @@ pub trait Store: Send + Sync {
     /// summary, grid or score reads (`blank_unscanned`), in one read snapshot, until it breaks.
     /// Streams: one subject in memory at a time. What batch scoring and training read, a range
     /// of keys per thread.
-    fn for_each_subject_accounts(&self, keys: Range<i64>, visit: &mut dyn FnMut(SubjectKey, Vec<AccountHistory>) -> ControlFlow<()>) -> StoreResult<()>;
+    fn for_each_subject_accounts(
+        &self,
+        keys: Range<i64>,
+        visit: &mut dyn FnMut(SubjectKey, Vec<AccountHistory>) -> ControlFlow<()>,
+    ) -> StoreResult<()>;
 
     /// Rewrites the current records in account order (on PostgreSQL, `CLUSTER` by subject), so
     /// that an account's records, appended a month apart, sit side by side again: what makes a
@@ -316,4 +361,3 @@ pub trait Store: Send + Sync {
     /// Cheap liveness check.
     fn ping(&self) -> StoreResult<()>;
 }
-

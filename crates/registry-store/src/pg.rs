@@ -26,8 +26,8 @@ use registry_core::report::{AccountHistory, StoredRecord, SubjectKey};
 use crate::codec::{self, StoredLink};
 use crate::writing::{LookupCaches, subjects_signature};
 use crate::{
-    BatchCounts, BatchItem, Begin, DumpRow, KeyedHash, NewSubmission, RecordVersion, SealedLink, SealedRecord, Store,
-    StoreError, StoreResult, StoredIdentity, StoredSubject, SubmissionStatus, SubmissionSummary, SubmissionWriter,
+    BatchCounts, BatchItem, Begin, DumpRow, KeyedHash, NewSubmission, RecordVersion, SealedLink, SealedRecord, Store, StoreError,
+    StoreResult, StoredIdentity, StoredSubject, SubmissionStatus, SubmissionSummary, SubmissionWriter,
 };
 
 /// Schema migrations, applied in order; `schema_migration` lists those applied.
@@ -68,9 +68,32 @@ static SUBJECT_RECORDS_SQL: LazyLock<String> = LazyLock::new(|| {
 });
 
 const RECORD_TYPES: &[Type] = &[
-    Type::INT8, Type::INT8, Type::INT4, Type::BOOL, Type::INT8, Type::INT8, Type::TEXT, Type::INT4, Type::INT4,
-    Type::TEXT, Type::INT8, Type::INT8, Type::INT4, Type::INT8, Type::INT8, Type::INT8, Type::INT8, Type::TEXT,
-    Type::TEXT, Type::INT4, Type::INT4, Type::TEXT, Type::TEXT, Type::TEXT, Type::TEXT, Type::TEXT,
+    Type::INT8,
+    Type::INT8,
+    Type::INT4,
+    Type::BOOL,
+    Type::INT8,
+    Type::INT8,
+    Type::TEXT,
+    Type::INT4,
+    Type::INT4,
+    Type::TEXT,
+    Type::INT8,
+    Type::INT8,
+    Type::INT4,
+    Type::INT8,
+    Type::INT8,
+    Type::INT8,
+    Type::INT8,
+    Type::TEXT,
+    Type::TEXT,
+    Type::INT4,
+    Type::INT4,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
 ];
 
 /// Connection and behaviour settings of the PostgreSQL backend.
@@ -217,10 +240,8 @@ impl PostgresStore {
     /// Connects (lazily: the pool opens connections as they are needed) to the database at
     /// `settings.url`. Fails at once if the URL is malformed or the server cannot be reached.
     pub fn open(settings: PostgresSettings) -> StoreResult<PostgresStore> {
-        let mut config: postgres::Config = settings
-            .url
-            .parse()
-            .map_err(|e: postgres::Error| StoreError::Unavailable(format!("the database URL is not valid: {e}")))?;
+        let mut config: postgres::Config =
+            settings.url.parse().map_err(|e: postgres::Error| StoreError::Unavailable(format!("the database URL is not valid: {e}")))?;
         config.options(&format!("-c statement_timeout={}", settings.statement_timeout_ms));
         config.connect_timeout(Duration::from_millis(settings.pool_wait_ms.max(1000)));
         config.application_name("credit-registry");
@@ -288,9 +309,7 @@ fn submission_from_row(row: &Row) -> StoreResult<SubmissionSummary> {
         accepted_count: get_u64(8)?,
         rejected_count: get_u64(9)?,
         error: match (error_code, error_message) {
-            (Some(code), Some(message)) => {
-                Some(FileRejection { code: code.parse().unwrap_or(FileErrorCode::InvalidJson), message })
-            }
+            (Some(code), Some(message)) => Some(FileRejection { code: code.parse().unwrap_or(FileErrorCode::InvalidJson), message }),
             _ => None,
         },
         format: format.parse().unwrap_or(Format::JsonLines),
@@ -334,9 +353,7 @@ fn insert_submission(
 
 fn find_applied_on(conn: &mut Client, furnisher: &str, content_sha256: &str) -> StoreResult<Option<SubmissionSummary>> {
     conn.query_opt(
-        &format!(
-            "SELECT {SUBMISSION_COLUMNS} FROM submission WHERE furnisher = $1 AND content_sha256 = $2 AND status = 'applied'"
-        ),
+        &format!("SELECT {SUBMISSION_COLUMNS} FROM submission WHERE furnisher = $1 AND content_sha256 = $2 AND status = 'applied'"),
         &[&furnisher, &content_sha256],
     )
     .map_err(map_err)?
@@ -345,7 +362,11 @@ fn find_applied_on(conn: &mut Client, furnisher: &str, content_sha256: &str) -> 
 }
 
 /// Runs `work` inside a transaction on `conn`, committing if it succeeds.
-pub(crate) fn in_transaction<T>(conn: &mut Connection, begin: &str, work: impl FnOnce(&mut Connection) -> StoreResult<T>) -> StoreResult<T> {
+pub(crate) fn in_transaction<T>(
+    conn: &mut Connection,
+    begin: &str,
+    work: impl FnOnce(&mut Connection) -> StoreResult<T>,
+) -> StoreResult<T> {
     conn.batch_execute(begin).map_err(map_err)?;
     match work(conn) {
         Ok(value) => {
@@ -372,10 +393,7 @@ impl Store for PostgresStore {
                 "CREATE TABLE IF NOT EXISTS schema_migration (version bigint PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())",
             )
             .map_err(map_err)?;
-            let version: i64 = conn
-                .query_one("SELECT coalesce(max(version), 0) FROM schema_migration", &[])
-                .map_err(map_err)?
-                .get(0);
+            let version: i64 = conn.query_one("SELECT coalesce(max(version), 0) FROM schema_migration", &[]).map_err(map_err)?.get(0);
             if version > supported {
                 return Err(StoreError::SchemaTooNew { found: version, supported });
             }
@@ -388,9 +406,7 @@ impl Store for PostgresStore {
     }
 
     fn meta(&self, name: &str) -> StoreResult<Option<String>> {
-        self.read(|conn| {
-            Ok(conn.query_opt("SELECT value FROM meta WHERE name = $1", &[&name]).map_err(map_err)?.map(|r| r.get(0)))
-        })
+        self.read(|conn| Ok(conn.query_opt("SELECT value FROM meta WHERE name = $1", &[&name]).map_err(map_err)?.map(|r| r.get(0))))
     }
 
     fn meta_init(&self, name: &str, value: &str) -> StoreResult<String> {
@@ -464,11 +480,7 @@ impl Store for PostgresStore {
         })
     }
 
-    fn for_each_rejection(
-        &self,
-        submission_id: &str,
-        visit: &mut dyn FnMut(RecordError) -> ControlFlow<()>,
-    ) -> StoreResult<()> {
+    fn for_each_rejection(&self, submission_id: &str, visit: &mut dyn FnMut(RecordError) -> ControlFlow<()>) -> StoreResult<()> {
         let mut conn = self.connection()?;
         let Some(row) = conn
             .query_opt("SELECT furnisher, submission_key FROM submission WHERE submission_id = $1", &[&submission_id])
@@ -480,10 +492,7 @@ impl Store for PostgresStore {
         // Streamed: the rows arrive as they are read, however many there are.
         let params: [&(dyn ToSql + Sync); 2] = [&furnisher, &submission_key];
         let mut rows = conn
-            .query_raw(
-                "SELECT line, field, code, message FROM rejection WHERE furnisher = $1 AND submission_key = $2 ORDER BY seq",
-                params,
-            )
+            .query_raw("SELECT line, field, code, message FROM rejection WHERE furnisher = $1 AND submission_key = $2 ORDER BY seq", params)
             .map_err(map_err)?;
         while let Some(row) = rows.next().map_err(map_err)? {
             let code: String = row.try_get(2).map_err(map_err)?;
@@ -504,7 +513,10 @@ impl Store for PostgresStore {
         let columns = &*RECORD_COLUMNS_R;
         self.read(|conn| {
             let Some(row) = conn
-                .query_opt("SELECT account_key, members FROM account WHERE account = $1 AND furnisher = $2", &[&account, &furnisher.as_str()])
+                .query_opt(
+                    "SELECT account_key, members FROM account WHERE account = $1 AND furnisher = $2",
+                    &[&account, &furnisher.as_str()],
+                )
                 .map_err(map_err)?
             else {
                 return Ok(Vec::new());
@@ -649,7 +661,11 @@ impl Store for PostgresStore {
         })
     }
 
-    fn for_each_subject_accounts(&self, keys: Range<i64>, visit: &mut dyn FnMut(SubjectKey, Vec<AccountHistory>) -> ControlFlow<()>) -> StoreResult<()> {
+    fn for_each_subject_accounts(
+        &self,
+        keys: Range<i64>,
+        visit: &mut dyn FnMut(SubjectKey, Vec<AccountHistory>) -> ControlFlow<()>,
+    ) -> StoreResult<()> {
         let mut conn = self.connection()?;
         in_transaction(&mut conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", |conn| {
             let columns = &*RECORD_COLUMNS_R;
@@ -844,17 +860,23 @@ impl PgWriterState {
         // 1. The batch's accounts, in one query.
         let numbers: Vec<&str> = unique(records.iter().map(|r| r.facts.account.as_str()));
         let mut accounts: HashMap<String, AccountState> = HashMap::with_capacity(numbers.len());
-        for row in conn
-            .prepared_query(
-                "SELECT account, account_key, subjects_sig, subjects, members FROM account WHERE furnisher = $1 AND account = ANY($2)",
-                &[&furnisher, &numbers],
-            )?
-        {
+        for row in conn.prepared_query(
+            "SELECT account, account_key, subjects_sig, subjects, members FROM account WHERE furnisher = $1 AND account = ANY($2)",
+            &[&furnisher, &numbers],
+        )? {
             let subjects: String = row.get(3);
             let copies = copies_of(&subjects)?.into();
             accounts.insert(
                 row.get(0),
-                AccountState { key: row.get(1), subjects_sig: row.get(2), subjects: subjects.into(), copies, members: row.get(4), new: false, changed: false },
+                AccountState {
+                    key: row.get(1),
+                    subjects_sig: row.get(2),
+                    subjects: subjects.into(),
+                    copies,
+                    members: row.get(4),
+                    new: false,
+                    changed: false,
+                },
             );
         }
         // Every subject each account ever had, as the batch found it: where its rows live.
@@ -893,8 +915,7 @@ impl PgWriterState {
             .zip(&kinds)
             .zip(&signatures)
             .filter(|((record, kind), signature)| {
-                !matches!(kind, Kind::DuplicateOf(_))
-                    && accounts.get(&record.facts.account).is_none_or(|a| a.subjects_sig != signature[..])
+                !matches!(kind, Kind::DuplicateOf(_)) && accounts.get(&record.facts.account).is_none_or(|a| a.subjects_sig != signature[..])
             })
             .map(|((record, _), _)| record.facts.account.as_str())
             .collect();
@@ -909,7 +930,11 @@ impl PgWriterState {
 
         // 5. Walk the batch in order, as SQLite applies it record by record.
         let new_accounts = unique(
-            records.iter().zip(&kinds).filter(|(r, k)| !matches!(k, Kind::DuplicateOf(_)) && !accounts.contains_key(&r.facts.account)).map(|(r, _)| r.facts.account.as_str()),
+            records
+                .iter()
+                .zip(&kinds)
+                .filter(|(r, k)| !matches!(k, Kind::DuplicateOf(_)) && !accounts.contains_key(&r.facts.account))
+                .map(|(r, _)| r.facts.account.as_str()),
         )
         .len();
         let mut account_keys = next_keys(conn, "account_key_seq", new_accounts)?.into_iter();
@@ -931,12 +956,18 @@ impl PgWriterState {
             let ((_, kind), signature) = accepted.next().ok_or_else(|| corrupt("batch walk out of step"))?;
             let facts = &record.facts;
             if let Kind::DuplicateOf(first_line) = *kind {
-                self.push_rejections(&mut rejections, &[RecordError {
-                    line: record.line,
-                    field: String::new(),
-                    code: RecordErrorCode::DuplicateRecord,
-                    message: format!("account {:?} as of {} already appears on line {first_line} of this file", facts.account, facts.as_of),
-                }]);
+                self.push_rejections(
+                    &mut rejections,
+                    &[RecordError {
+                        line: record.line,
+                        field: String::new(),
+                        code: RecordErrorCode::DuplicateRecord,
+                        message: format!(
+                            "account {:?} as of {} already appears on line {first_line} of this file",
+                            facts.account, facts.as_of
+                        ),
+                    }],
+                );
                 counts.rejected += 1;
                 continue;
             }
@@ -958,9 +989,8 @@ impl PgWriterState {
                 let mut links = Vec::with_capacity(record.subjects.len());
                 for subject in &record.subjects {
                     let subject_key = *subject_keys.get(&subject.id_hash).ok_or_else(|| corrupt("a subject was not resolved"))?;
-                    let identity = *identity_keys
-                        .get(&(subject_key, subject.identity_hash))
-                        .ok_or_else(|| corrupt("an identity was not resolved"))?;
+                    let identity =
+                        *identity_keys.get(&(subject_key, subject.identity_hash)).ok_or_else(|| corrupt("an identity was not resolved"))?;
                     links.push(StoredLink { subject: subject_key, role: subject.role, identity });
                     if !account.members.contains(&subject_key) {
                         account.members.push(subject_key);
@@ -980,7 +1010,14 @@ impl PgWriterState {
                 corrections.push((account.key, as_of));
             }
             for (index, &subject_key) in account.copies.iter().enumerate() {
-                rows.push(RecordRow { subject_key, account_key: account.key, as_of, primary: index == 0, record, subjects: account.subjects.clone() });
+                rows.push(RecordRow {
+                    subject_key,
+                    account_key: account.key,
+                    as_of,
+                    primary: index == 0,
+                    record,
+                    subjects: account.subjects.clone(),
+                });
             }
             counts.accepted += 1;
         }
@@ -1028,14 +1065,12 @@ impl PgWriterState {
         if subject_keys.is_empty() {
             return Ok(existing);
         }
-        for row in conn
-            .prepared_query(
-                "SELECT r.account_key, r.as_of, r.submission_key, r.line FROM record r \
+        for row in conn.prepared_query(
+            "SELECT r.account_key, r.as_of, r.submission_key, r.line FROM record r \
                  JOIN unnest($1::bigint[], $2::bigint[], $3::integer[]) AS k(s, a, d) \
                    ON r.subject_key = k.s AND r.account_key = k.a AND r.as_of = k.d",
-                &[&subject_keys, &account_keys, &dates],
-            )?
-        {
+            &[&subject_keys, &account_keys, &dates],
+        )? {
             existing.insert((row.get(0), row.get(1)), (row.get(2), row.get(3)));
         }
         Ok(existing)
@@ -1120,14 +1155,12 @@ impl PgWriterState {
         let subject_keys: Vec<i64> = wanted.iter().map(|(k, _)| *k).collect();
         let hashes: Vec<&[u8]> = wanted.iter().map(|(_, s)| &s.identity_hash[..]).collect();
         let mut found: HashMap<(i64, Vec<u8>), i64> = HashMap::new();
-        for row in conn
-            .prepared_query(
-                "SELECT i.subject_key, i.identity_hash, i.identity_key FROM identity i \
+        for row in conn.prepared_query(
+            "SELECT i.subject_key, i.identity_hash, i.identity_key FROM identity i \
                  JOIN unnest($1::bigint[], $2::bytea[]) AS k(s, h) ON i.subject_key = k.s AND i.identity_hash = k.h \
                  WHERE i.furnisher = $3",
-                &[&subject_keys, &hashes, &furnisher],
-            )?
-        {
+            &[&subject_keys, &hashes, &furnisher],
+        )? {
             found.insert((row.get(0), row.get(1)), row.get(2));
         }
         let missing: Vec<(i64, &crate::SealedSubject)> =
@@ -1147,7 +1180,8 @@ impl PgWriterState {
             found.insert((*subject_key, subject.identity_hash.to_vec()), *key);
         }
         for (subject_key, subject) in wanted {
-            let key = *found.get(&(subject_key, subject.identity_hash.to_vec())).ok_or_else(|| corrupt("an identity look-up lost a row"))?;
+            let key =
+                *found.get(&(subject_key, subject.identity_hash.to_vec())).ok_or_else(|| corrupt("an identity look-up lost a row"))?;
             self.cached.identities.insert((subject_key, subject.identity_hash), key);
             resolved.insert((subject_key, subject.identity_hash), key);
         }
@@ -1195,7 +1229,14 @@ impl PgWriterState {
         for row in rows {
             let facts = &row.record.facts;
             let funding = (!facts.funding.is_empty()).then(|| codec::encode_funding(&facts.funding));
-            let values = RecordValues::from_facts(facts, row.account_key, self.submission_key, row.record.line as i64, &row.subjects, funding.as_deref());
+            let values = RecordValues::from_facts(
+                facts,
+                row.account_key,
+                self.submission_key,
+                row.record.line as i64,
+                &row.subjects,
+                funding.as_deref(),
+            );
             values.write(&mut writer, row.subject_key, row.primary, &[])?;
         }
         writer.finish().map_err(map_err)?;
@@ -1209,7 +1250,8 @@ impl PgWriterState {
         let sink = conn
             .copy_in("COPY rejection (furnisher, submission_key, seq, line, field, code, message) FROM STDIN BINARY")
             .map_err(map_err)?;
-        let mut writer = BinaryCopyInWriter::new(sink, &[Type::TEXT, Type::INT8, Type::INT8, Type::INT8, Type::TEXT, Type::TEXT, Type::TEXT]);
+        let mut writer =
+            BinaryCopyInWriter::new(sink, &[Type::TEXT, Type::INT8, Type::INT8, Type::INT8, Type::TEXT, Type::TEXT, Type::TEXT]);
         for row in rows {
             writer
                 .write(&[
@@ -1334,7 +1376,13 @@ impl<'a> RecordValues<'a> {
     }
 
     /// Writes the copy of `subject_key`, then the `extra` columns a history row adds.
-    fn write(&self, writer: &mut BinaryCopyInWriter<'_>, subject_key: i64, primary: bool, extra: &[&(dyn ToSql + Sync)]) -> StoreResult<()> {
+    fn write(
+        &self,
+        writer: &mut BinaryCopyInWriter<'_>,
+        subject_key: i64,
+        primary: bool,
+        extra: &[&(dyn ToSql + Sync)],
+    ) -> StoreResult<()> {
         let columns: [&(dyn ToSql + Sync); RECORD_COLUMN_COUNT] = [
             &subject_key,
             &self.account_key,
@@ -1393,10 +1441,8 @@ fn write_accounts(conn: &mut Connection, furnisher: &str, accounts: &HashMap<Str
         let signatures: Vec<&[u8]> = changed.iter().map(|(_, a)| a.subjects_sig.as_slice()).collect();
         let subjects: Vec<&str> = changed.iter().map(|(_, a)| &*a.subjects).collect();
         // Arrays of arrays must be rectangular in PostgreSQL: members travel as text.
-        let members: Vec<String> = changed
-            .iter()
-            .map(|(_, a)| format!("{{{}}}", a.members.iter().map(i64::to_string).collect::<Vec<_>>().join(",")))
-            .collect();
+        let members: Vec<String> =
+            changed.iter().map(|(_, a)| format!("{{{}}}", a.members.iter().map(i64::to_string).collect::<Vec<_>>().join(","))).collect();
         let sql = if new {
             "INSERT INTO account (account, furnisher, account_key, subjects_sig, subjects, members) \
              SELECT n, $6, k, s, j, m::bigint[] FROM unnest($1::text[], $2::bigint[], $3::bytea[], $4::text[], $5::text[]) AS t(n, k, s, j, m)"
@@ -1542,7 +1588,11 @@ const LOAD_BATCH_ROWS: usize = 10_000;
 
 fn load_rows(conn: &mut Connection, rows: &[DumpRow], furnishers: &HashMap<i64, String>) -> StoreResult<()> {
     let Some(first) = rows.first() else { return Ok(()) };
-    let copy = |conn: &mut Client, sql: &str, types: &[Type], each: &mut dyn FnMut(&mut BinaryCopyInWriter<'_>, &DumpRow) -> StoreResult<()>| -> StoreResult<()> {
+    let copy = |conn: &mut Client,
+                sql: &str,
+                types: &[Type],
+                each: &mut dyn FnMut(&mut BinaryCopyInWriter<'_>, &DumpRow) -> StoreResult<()>|
+     -> StoreResult<()> {
         let sink = conn.copy_in(sql).map_err(map_err)?;
         let mut writer = BinaryCopyInWriter::new(sink, types);
         for row in rows {
@@ -1561,7 +1611,8 @@ fn load_rows(conn: &mut Connection, rows: &[DumpRow], furnishers: &HashMap<i64, 
                     DumpRow::Submission { key, summary } => {
                         let submission = NewSubmission {
                             submission_id: summary.submission_id.clone(),
-                            furnisher: FurnisherId::parse(&summary.furnisher).map_err(|_| corrupt(format!("bad furnisher {:?}", summary.furnisher)))?,
+                            furnisher: FurnisherId::parse(&summary.furnisher)
+                                .map_err(|_| corrupt(format!("bad furnisher {:?}", summary.furnisher)))?,
                             file_name: summary.file_name.clone(),
                             content_sha256: summary.content_sha256.clone(),
                             byte_count: summary.byte_count,
@@ -1587,7 +1638,8 @@ fn load_rows(conn: &mut Connection, rows: &[DumpRow], furnishers: &HashMap<i64, 
             &mut |w, row| {
                 let DumpRow::Rejection { submission_key, seq, error } = row else { return Err(corrupt("a dump mixed row kinds")) };
                 let furnisher = furnishers.get(submission_key).ok_or_else(|| corrupt("a rejection of an unknown submission"))?;
-                w.write(&[furnisher, submission_key, seq, &(error.line as i64), &error.field, &error.code.as_str(), &error.message]).map_err(map_err)
+                w.write(&[furnisher, submission_key, seq, &(error.line as i64), &error.field, &error.code.as_str(), &error.message])
+                    .map_err(map_err)
             },
         ),
         DumpRow::Subject { .. } => {
@@ -1595,17 +1647,24 @@ fn load_rows(conn: &mut Connection, rows: &[DumpRow], furnishers: &HashMap<i64, 
                 let DumpRow::Subject { key, id_hash, .. } = row else { return Err(corrupt("a dump mixed row kinds")) };
                 w.write(&[id_hash, key]).map_err(map_err)
             })?;
-            copy(conn, "COPY subject (subject_key, id_type, id_sealed) FROM STDIN BINARY", &[Type::INT8, Type::TEXT, Type::BYTEA], &mut |w, row| {
-                let DumpRow::Subject { key, id_type, id_sealed, .. } = row else { return Err(corrupt("a dump mixed row kinds")) };
-                w.write(&[key, id_type, id_sealed]).map_err(map_err)
-            })
+            copy(
+                conn,
+                "COPY subject (subject_key, id_type, id_sealed) FROM STDIN BINARY",
+                &[Type::INT8, Type::TEXT, Type::BYTEA],
+                &mut |w, row| {
+                    let DumpRow::Subject { key, id_type, id_sealed, .. } = row else { return Err(corrupt("a dump mixed row kinds")) };
+                    w.write(&[key, id_type, id_sealed]).map_err(map_err)
+                },
+            )
         }
         DumpRow::Identity { .. } => copy(
             conn,
             "COPY identity (subject_key, identity_key, furnisher, identity_hash, identity_sealed) FROM STDIN BINARY",
             &[Type::INT8, Type::INT8, Type::TEXT, Type::BYTEA, Type::BYTEA],
             &mut |w, row| {
-                let DumpRow::Identity { key, subject_key, furnisher, identity_hash, sealed } = row else { return Err(corrupt("a dump mixed row kinds")) };
+                let DumpRow::Identity { key, subject_key, furnisher, identity_hash, sealed } = row else {
+                    return Err(corrupt("a dump mixed row kinds"));
+                };
                 w.write(&[subject_key, key, furnisher, identity_hash, sealed]).map_err(map_err)
             },
         ),
@@ -1614,7 +1673,9 @@ fn load_rows(conn: &mut Connection, rows: &[DumpRow], furnishers: &HashMap<i64, 
             "COPY account (account, furnisher, account_key, subjects_sig, subjects, members) FROM STDIN BINARY",
             &[Type::TEXT, Type::TEXT, Type::INT8, Type::BYTEA, Type::TEXT, Type::INT8_ARRAY],
             &mut |w, row| {
-                let DumpRow::Account { key, furnisher, account, subjects_sig, subjects, members } = row else { return Err(corrupt("a dump mixed row kinds")) };
+                let DumpRow::Account { key, furnisher, account, subjects_sig, subjects, members } = row else {
+                    return Err(corrupt("a dump mixed row kinds"));
+                };
                 w.write(&[account, furnisher, key, subjects_sig, subjects, members]).map_err(map_err)
             },
         ),
@@ -1623,7 +1684,9 @@ fn load_rows(conn: &mut Connection, rows: &[DumpRow], furnishers: &HashMap<i64, 
             "COPY subject_account (subject_key, account_key, furnisher, account) FROM STDIN BINARY",
             &[Type::INT8, Type::INT8, Type::TEXT, Type::TEXT],
             &mut |w, row| {
-                let DumpRow::Membership { subject_key, account_key, furnisher, account } = row else { return Err(corrupt("a dump mixed row kinds")) };
+                let DumpRow::Membership { subject_key, account_key, furnisher, account } = row else {
+                    return Err(corrupt("a dump mixed row kinds"));
+                };
                 w.write(&[subject_key, account_key, furnisher, account]).map_err(map_err)
             },
         ),
@@ -1637,12 +1700,17 @@ fn load_rows(conn: &mut Connection, rows: &[DumpRow], furnishers: &HashMap<i64, 
         DumpRow::Record { replaced, .. } => {
             let history = replaced.is_some();
             let (sql, types) = if history {
-                (format!("COPY record_history ({RECORD_COLUMNS}, replaced_by, history_key) FROM STDIN BINARY"), [RECORD_TYPES, &[Type::INT8, Type::INT8]].concat())
+                (
+                    format!("COPY record_history ({RECORD_COLUMNS}, replaced_by, history_key) FROM STDIN BINARY"),
+                    [RECORD_TYPES, &[Type::INT8, Type::INT8]].concat(),
+                )
             } else {
                 (format!("COPY record ({RECORD_COLUMNS}) FROM STDIN BINARY"), RECORD_TYPES.to_vec())
             };
             copy(conn, &sql, &types, &mut |w, row| {
-                let DumpRow::Record { account_key, submission_key, line, columns: c, replaced } = row else { return Err(corrupt("a dump mixed row kinds")) };
+                let DumpRow::Record { account_key, submission_key, line, columns: c, replaced } = row else {
+                    return Err(corrupt("a dump mixed row kinds"));
+                };
                 if replaced.is_some() != history {
                     return Err(corrupt("a dump mixed current and replaced records"));
                 }

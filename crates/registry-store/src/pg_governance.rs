@@ -5,8 +5,8 @@ use postgres::Row;
 use registry_core::report::SubjectKey;
 
 use crate::governance::{
-    ApiKeyRow, CONSENT_COLUMNS, GovernanceRow, ConsentRow, DISPUTE_COLUMNS, DisputeRow, FLAG_COLUMNS, FlagRow, Governance, INQUIRY_COLUMNS, InquiryRow, LogAppend,
-    LogEntryRow, LogNode, LogTip, TreeHeadRow, frontier_ids, hash_from,
+    ApiKeyRow, CONSENT_COLUMNS, ConsentRow, DISPUTE_COLUMNS, DisputeRow, FLAG_COLUMNS, FlagRow, Governance, GovernanceRow, INQUIRY_COLUMNS,
+    InquiryRow, LogAppend, LogEntryRow, LogNode, LogTip, TreeHeadRow, frontier_ids, hash_from,
 };
 use crate::pg::{Connection, in_transaction, map_err};
 use crate::{PostgresStore, StoreResult};
@@ -124,12 +124,20 @@ impl Governance for PostgresStore {
     }
 
     fn keys(&self) -> StoreResult<Vec<ApiKeyRow>> {
-        self.read(|conn| conn.prepared_query(&format!("SELECT {KEY_COLUMNS} FROM api_key ORDER BY created_at, key_id"), &[])?.iter().map(key_from_row).collect())
+        self.read(|conn| {
+            conn.prepared_query(&format!("SELECT {KEY_COLUMNS} FROM api_key ORDER BY created_at, key_id"), &[])?
+                .iter()
+                .map(key_from_row)
+                .collect()
+        })
     }
 
     fn has_live_key(&self, role: &str, name: &str) -> StoreResult<bool> {
         self.read(|conn| {
-            conn.prepared_query("SELECT EXISTS (SELECT 1 FROM api_key WHERE role = $1 AND name = $2 AND revoked_at IS NULL)", &[&role, &name])?[0]
+            conn.prepared_query(
+                "SELECT EXISTS (SELECT 1 FROM api_key WHERE role = $1 AND name = $2 AND revoked_at IS NULL)",
+                &[&role, &name],
+            )?[0]
                 .try_get(0)
                 .map_err(map_err)
         })
@@ -137,7 +145,8 @@ impl Governance for PostgresStore {
 
     fn revoke_key(&self, key_id: &str, at: &str) -> StoreResult<bool> {
         let mut conn = self.connection()?;
-        let changed = conn.prepared_execute("UPDATE api_key SET revoked_at = $2 WHERE key_id = $1 AND revoked_at IS NULL", &[&key_id, &at])?;
+        let changed =
+            conn.prepared_execute("UPDATE api_key SET revoked_at = $2 WHERE key_id = $1 AND revoked_at IS NULL", &[&key_id, &at])?;
         Ok(changed == 1)
     }
 
@@ -195,15 +204,24 @@ impl Governance for PostgresStore {
     fn tree_head(&self, size: Option<u64>) -> StoreResult<Option<TreeHeadRow>> {
         self.read(|conn| {
             let row = match size {
-                Some(size) => conn.prepared_query_opt("SELECT size, root, signed_at, signature FROM tree_head WHERE size = $1", &[&(size as i64)])?,
-                None => conn.prepared_query_opt("SELECT size, root, signed_at, signature FROM tree_head ORDER BY size DESC LIMIT 1", &[])?,
+                Some(size) => {
+                    conn.prepared_query_opt("SELECT size, root, signed_at, signature FROM tree_head WHERE size = $1", &[&(size as i64)])?
+                }
+                None => {
+                    conn.prepared_query_opt("SELECT size, root, signed_at, signature FROM tree_head ORDER BY size DESC LIMIT 1", &[])?
+                }
             };
             row.as_ref().map(head_from_row).transpose()
         })
     }
 
     fn tree_heads(&self) -> StoreResult<Vec<TreeHeadRow>> {
-        self.read(|conn| conn.prepared_query("SELECT size, root, signed_at, signature FROM tree_head ORDER BY size", &[])?.iter().map(head_from_row).collect())
+        self.read(|conn| {
+            conn.prepared_query("SELECT size, root, signed_at, signature FROM tree_head ORDER BY size", &[])?
+                .iter()
+                .map(head_from_row)
+                .collect()
+        })
     }
 
     fn insert_consent(&self, c: &ConsentRow) -> StoreResult<()> {
@@ -212,19 +230,25 @@ impl Governance for PostgresStore {
 
     fn consent(&self, subject: SubjectKey, consent_id: &str) -> StoreResult<Option<ConsentRow>> {
         self.read(|conn| {
-            conn.prepared_query_opt(&format!("SELECT {CONSENT_COLUMNS} FROM consent WHERE subject_key = $1 AND consent_id = $2"), &[&subject.0, &consent_id])?
-                .as_ref()
-                .map(consent_from_row)
-                .transpose()
+            conn.prepared_query_opt(
+                &format!("SELECT {CONSENT_COLUMNS} FROM consent WHERE subject_key = $1 AND consent_id = $2"),
+                &[&subject.0, &consent_id],
+            )?
+            .as_ref()
+            .map(consent_from_row)
+            .transpose()
         })
     }
 
     fn consents(&self, subject: SubjectKey) -> StoreResult<Vec<ConsentRow>> {
         self.read(|conn| {
-            conn.prepared_query(&format!("SELECT {CONSENT_COLUMNS} FROM consent WHERE subject_key = $1 ORDER BY granted_at, consent_id"), &[&subject.0])?
-                .iter()
-                .map(consent_from_row)
-                .collect()
+            conn.prepared_query(
+                &format!("SELECT {CONSENT_COLUMNS} FROM consent WHERE subject_key = $1 ORDER BY granted_at, consent_id"),
+                &[&subject.0],
+            )?
+            .iter()
+            .map(consent_from_row)
+            .collect()
         })
     }
 
@@ -242,12 +266,21 @@ impl Governance for PostgresStore {
 
     fn inquiries(&self, subject: SubjectKey) -> StoreResult<Vec<InquiryRow>> {
         self.read(|conn| {
-            conn.prepared_query(&format!("SELECT {INQUIRY_COLUMNS} FROM inquiry WHERE subject_key = $1 ORDER BY inquiry_id"), &[&subject.0])?
-                .iter()
-                .map(|row| {
-                    Ok(InquiryRow { subject: subject_of(row, 0)?, made_on: text(row, 1)?, lender: text(row, 2)?, purpose: text(row, 3)?, consent_id: text(row, 4)? })
+            conn.prepared_query(
+                &format!("SELECT {INQUIRY_COLUMNS} FROM inquiry WHERE subject_key = $1 ORDER BY inquiry_id"),
+                &[&subject.0],
+            )?
+            .iter()
+            .map(|row| {
+                Ok(InquiryRow {
+                    subject: subject_of(row, 0)?,
+                    made_on: text(row, 1)?,
+                    lender: text(row, 2)?,
+                    purpose: text(row, 3)?,
+                    consent_id: text(row, 4)?,
                 })
-                .collect()
+            })
+            .collect()
         })
     }
 
@@ -257,26 +290,30 @@ impl Governance for PostgresStore {
 
     fn flags(&self, subject: SubjectKey) -> StoreResult<Vec<FlagRow>> {
         self.read(|conn| {
-            conn.prepared_query(&format!("SELECT {FLAG_COLUMNS} FROM file_flag WHERE subject_key = $1 ORDER BY created_at, flag_id"), &[&subject.0])?
-                .iter()
-                .map(|row| {
-                    Ok(FlagRow {
-                        flag_id: text(row, 0)?,
-                        subject: subject_of(row, 1)?,
-                        kind: text(row, 2)?,
-                        starts: text(row, 3)?,
-                        ends: maybe_text(row, 4)?,
-                        created_at: text(row, 5)?,
-                    })
+            conn.prepared_query(
+                &format!("SELECT {FLAG_COLUMNS} FROM file_flag WHERE subject_key = $1 ORDER BY created_at, flag_id"),
+                &[&subject.0],
+            )?
+            .iter()
+            .map(|row| {
+                Ok(FlagRow {
+                    flag_id: text(row, 0)?,
+                    subject: subject_of(row, 1)?,
+                    kind: text(row, 2)?,
+                    starts: text(row, 3)?,
+                    ends: maybe_text(row, 4)?,
+                    created_at: text(row, 5)?,
                 })
-                .collect()
+            })
+            .collect()
         })
     }
 
     fn end_flag(&self, subject: SubjectKey, flag_id: &str, ends: &str) -> StoreResult<bool> {
-        let changed = self
-            .connection()?
-            .prepared_execute("UPDATE file_flag SET ends = $3 WHERE subject_key = $1 AND flag_id = $2 AND (ends IS NULL OR ends > $3)", &[&subject.0, &flag_id, &ends])?;
+        let changed = self.connection()?.prepared_execute(
+            "UPDATE file_flag SET ends = $3 WHERE subject_key = $1 AND flag_id = $2 AND (ends IS NULL OR ends > $3)",
+            &[&subject.0, &flag_id, &ends],
+        )?;
         Ok(changed == 1)
     }
 
@@ -286,10 +323,13 @@ impl Governance for PostgresStore {
 
     fn subject_disputes(&self, subject: SubjectKey) -> StoreResult<Vec<DisputeRow>> {
         self.read(|conn| {
-            conn.prepared_query(&format!("SELECT {DISPUTE_COLUMNS} FROM dispute WHERE subject_key = $1 ORDER BY opened_on, dispute_id"), &[&subject.0])?
-                .iter()
-                .map(dispute_from_row)
-                .collect()
+            conn.prepared_query(
+                &format!("SELECT {DISPUTE_COLUMNS} FROM dispute WHERE subject_key = $1 ORDER BY opened_on, dispute_id"),
+                &[&subject.0],
+            )?
+            .iter()
+            .map(dispute_from_row)
+            .collect()
         })
     }
 
@@ -347,7 +387,19 @@ pub(crate) fn insert_row(conn: &mut Connection, row: &GovernanceRow) -> StoreRes
         ),
         GovernanceRow::Dispute(d) => conn.prepared_execute(
             &format!("INSERT INTO dispute ({DISPUTE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"),
-            &[&d.dispute_id, &d.subject.0, &d.furnisher, &d.account, &d.field, &d.reason, &d.opened_on, &d.deadline, &d.status, &d.resolved_at, &d.resolution],
+            &[
+                &d.dispute_id,
+                &d.subject.0,
+                &d.furnisher,
+                &d.account,
+                &d.field,
+                &d.reason,
+                &d.opened_on,
+                &d.deadline,
+                &d.status,
+                &d.resolved_at,
+                &d.resolution,
+            ],
         ),
     }
     .map(drop)

@@ -8,21 +8,16 @@ use std::sync::{LazyLock, Mutex, MutexGuard};
 use std::time::Duration;
 
 use r2d2_sqlite::SqliteConnectionManager;
-use registry_core::furnishing::{
-    FileErrorCode, FileRejection, Format, RecordError, RecordErrorCode,
-};
-use registry_core::model::{
-    AccountFacts, AmountMinor, Date, FurnisherId, IdType,
-};
+use registry_core::furnishing::{FileErrorCode, FileRejection, Format, RecordError, RecordErrorCode};
+use registry_core::model::{AccountFacts, AmountMinor, Date, FurnisherId, IdType};
 use registry_core::report::{AccountHistory, StoredRecord, SubjectKey, SubjectLink};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::codec;
 use crate::writing::{LookupCaches, subjects_signature};
 use crate::{
-    DumpRow, Begin, BatchCounts, BatchItem, KeyedHash, NewSubmission, SealedLink, SealedRecord, StoreError,
-    RecordVersion, StoreResult, StoredIdentity, StoredSubject, Store, SubmissionStatus, SubmissionSummary,
-    SubmissionWriter,
+    BatchCounts, BatchItem, Begin, DumpRow, KeyedHash, NewSubmission, RecordVersion, SealedLink, SealedRecord, Store, StoreError,
+    StoreResult, StoredIdentity, StoredSubject, SubmissionStatus, SubmissionSummary, SubmissionWriter,
 };
 
 /// The column list of `record` and `record_history`, as a literal for `concat!`.
@@ -35,10 +30,7 @@ macro_rules! record_columns {
 }
 
 /// Schema migrations, applied in order; `PRAGMA user_version` holds the last one applied.
-const MIGRATIONS: &[&str] = &[
-    include_str!("../migrations/sqlite/0001_initial.sql"),
-    include_str!("../migrations/sqlite/0002_metro2.sql"),
-];
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_initial.sql"), include_str!("../migrations/sqlite/0002_metro2.sql")];
 
 /// Page cache of the writer connection. Large enough that a big submission's index pages
 /// stay in memory, small enough to keep an ingest well under its memory budget.
@@ -88,20 +80,14 @@ impl SqliteStore {
         configure(&writer, busy_timeout, WRITER_CACHE_KIB).map_err(map_err)?;
         // WAL lets readers read while a submission is being written, and makes a commit one
         // append; it is a property of the file, so set it once here.
-        let mode: String = writer
-            .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
-            .map_err(map_err)?;
+        let mode: String = writer.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0)).map_err(map_err)?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(corrupt(format!("could not switch the database to WAL mode (got {mode})")));
         }
         let manager = SqliteConnectionManager::file(path)
             .with_flags(rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX)
             .with_init(move |c| configure(c, busy_timeout, READER_CACHE_KIB));
-        let readers = r2d2::Pool::builder()
-            .max_size(8)
-            .min_idle(Some(0))
-            .build(manager)
-            .map_err(pool_err)?;
+        let readers = r2d2::Pool::builder().max_size(8).min_idle(Some(0)).build(manager).map_err(pool_err)?;
         Ok(SqliteStore { path: path.to_owned(), readers, writer: Mutex::new(writer) })
     }
 
@@ -200,10 +186,7 @@ fn submission_from_row_at(row: &Row<'_>, at: usize) -> rusqlite::Result<Submissi
         accepted_count: row.get::<_, i64>(at + 8)? as u64,
         rejected_count: row.get::<_, i64>(at + 9)? as u64,
         error: match (error_code, error_message) {
-            (Some(code), Some(message)) => Some(FileRejection {
-                code: code.parse().unwrap_or(FileErrorCode::InvalidJson),
-                message,
-            }),
+            (Some(code), Some(message)) => Some(FileRejection { code: code.parse().unwrap_or(FileErrorCode::InvalidJson), message }),
             _ => None,
         },
         format: format.parse().unwrap_or(Format::JsonLines),
@@ -269,7 +252,9 @@ impl Store for SqliteStore {
         let conn = self.writer();
         in_immediate(&conn, || {
             let key: Option<i64> = conn
-                .query_row("SELECT account_key FROM account WHERE furnisher = ?1 AND account = ?2", [furnisher.as_str(), account], |r| r.get(0))
+                .query_row("SELECT account_key FROM account WHERE furnisher = ?1 AND account = ?2", [furnisher.as_str(), account], |r| {
+                    r.get(0)
+                })
                 .optional()
                 .map_err(map_err)?;
             let Some(key) = key else { return Ok(0) };
@@ -294,10 +279,7 @@ impl Store for SqliteStore {
     }
 
     fn meta(&self, name: &str) -> StoreResult<Option<String>> {
-        self.reader()?
-            .query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| r.get(0))
-            .optional()
-            .map_err(map_err)
+        self.reader()?.query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| r.get(0)).optional().map_err(map_err)
     }
 
     fn meta_init(&self, name: &str, value: &str) -> StoreResult<String> {
@@ -305,8 +287,7 @@ impl Store for SqliteStore {
             return Ok(existing);
         }
         let conn = self.writer();
-        conn.execute("INSERT INTO meta (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING", [name, value])
-            .map_err(map_err)?;
+        conn.execute("INSERT INTO meta (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING", [name, value]).map_err(map_err)?;
         conn.query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| r.get(0)).map_err(map_err)
     }
 
@@ -318,9 +299,8 @@ impl Store for SqliteStore {
                 return Ok(Err(applied));
             }
             let submission_key = insert_submission(&conn, submission, SubmissionStatus::Applied, 0, None)?;
-            let last_account_key: i64 = conn
-                .query_row("SELECT coalesce(max(account_key), 0) FROM account", [], |r| r.get(0))
-                .map_err(map_err)?;
+            let last_account_key: i64 =
+                conn.query_row("SELECT coalesce(max(account_key), 0) FROM account", [], |r| r.get(0)).map_err(map_err)?;
             Ok(Ok((submission_key, last_account_key)))
         })();
         match started {
@@ -365,18 +345,12 @@ impl Store for SqliteStore {
 
     fn submission(&self, furnisher: &FurnisherId, submission_id: &str) -> StoreResult<Option<SubmissionSummary>> {
         self.reader()?
-            .prepare_cached(&format!(
-                "SELECT {SUBMISSION_COLUMNS} FROM submission WHERE submission_id = ?1 AND furnisher = ?2"
-            ))
+            .prepare_cached(&format!("SELECT {SUBMISSION_COLUMNS} FROM submission WHERE submission_id = ?1 AND furnisher = ?2"))
             .and_then(|mut stmt| stmt.query_row(params![submission_id, furnisher.as_str()], submission_from_row).optional())
             .map_err(map_err)
     }
 
-    fn for_each_rejection(
-        &self,
-        submission_id: &str,
-        visit: &mut dyn FnMut(RecordError) -> ControlFlow<()>,
-    ) -> StoreResult<()> {
+    fn for_each_rejection(&self, submission_id: &str, visit: &mut dyn FnMut(RecordError) -> ControlFlow<()>) -> StoreResult<()> {
         let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached(
@@ -452,9 +426,7 @@ impl Store for SqliteStore {
                      WHERE a.furnisher = ?1 AND r.as_of BETWEEN ?2 AND ?3 ORDER BY a.account, r.as_of"
                 ))
                 .map_err(map_err)?;
-            let mut rows = stmt
-                .query(params![furnisher.as_str(), codec::date_number(from), codec::date_number(to)])
-                .map_err(map_err)?;
+            let mut rows = stmt.query(params![furnisher.as_str(), codec::date_number(from), codec::date_number(to)]).map_err(map_err)?;
             while let Some(row) = rows.next().map_err(map_err)? {
                 let (facts, subjects) = record_from_row(row, 1)?;
                 if visit(StoredRecord { facts, subjects }).is_break() {
@@ -475,10 +447,8 @@ impl Store for SqliteStore {
              WHERE s.subject_key = ?1 AND i.identity_key = ?2",
         )
         .and_then(|mut stmt| {
-            stmt.query_row(params![subject.0, identity], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, Vec<u8>>(2)?))
-            })
-            .optional()
+            stmt.query_row(params![subject.0, identity], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, Vec<u8>>(2)?)))
+                .optional()
         })
         .map_err(map_err)?
         .map(|(id_type, id_sealed, identity_sealed)| {
@@ -505,7 +475,11 @@ impl Store for SqliteStore {
         result
     }
 
-    fn for_each_subject_accounts(&self, keys: Range<i64>, visit: &mut dyn FnMut(SubjectKey, Vec<AccountHistory>) -> ControlFlow<()>) -> StoreResult<()> {
+    fn for_each_subject_accounts(
+        &self,
+        keys: Range<i64>,
+        visit: &mut dyn FnMut(SubjectKey, Vec<AccountHistory>) -> ControlFlow<()>,
+    ) -> StoreResult<()> {
         let conn = self.reader()?;
         // A scan touches most pages once: read them mapped rather than copied through the
         // reader's small page cache.
@@ -641,15 +615,19 @@ fn dump_on(conn: &Connection, visit: &mut dyn FnMut(DumpRow) -> StoreResult<()>)
             id_sealed: r.get(3).map_err(map_err)?,
         })
     })?;
-    each_row(conn, "SELECT identity_key, subject_key, furnisher, identity_hash, identity_sealed FROM identity ORDER BY identity_key", &mut |r| {
-        visit(DumpRow::Identity {
-            key: r.get(0).map_err(map_err)?,
-            subject_key: r.get(1).map_err(map_err)?,
-            furnisher: r.get(2).map_err(map_err)?,
-            identity_hash: r.get(3).map_err(map_err)?,
-            sealed: r.get(4).map_err(map_err)?,
-        })
-    })?;
+    each_row(
+        conn,
+        "SELECT identity_key, subject_key, furnisher, identity_hash, identity_sealed FROM identity ORDER BY identity_key",
+        &mut |r| {
+            visit(DumpRow::Identity {
+                key: r.get(0).map_err(map_err)?,
+                subject_key: r.get(1).map_err(map_err)?,
+                furnisher: r.get(2).map_err(map_err)?,
+                identity_hash: r.get(3).map_err(map_err)?,
+                sealed: r.get(4).map_err(map_err)?,
+            })
+        },
+    )?;
     each_row(
         conn,
         "SELECT a.account_key, a.furnisher, a.account, a.subjects_sig, a.subjects, g.members FROM account a \
@@ -663,7 +641,10 @@ fn dump_on(conn: &Connection, visit: &mut dyn FnMut(DumpRow) -> StoreResult<()>)
                 account: r.get(2).map_err(map_err)?,
                 subjects_sig: r.get(3).map_err(map_err)?,
                 subjects: r.get(4).map_err(map_err)?,
-                members: members.split(',').map(|m| m.parse().map_err(|_| corrupt(format!("bad member list {members:?}")))).collect::<StoreResult<_>>()?,
+                members: members
+                    .split(',')
+                    .map(|m| m.parse().map_err(|_| corrupt(format!("bad member list {members:?}"))))
+                    .collect::<StoreResult<_>>()?,
             })
         },
     )?;
@@ -704,9 +685,7 @@ fn dump_on(conn: &Connection, visit: &mut dyn FnMut(DumpRow) -> StoreResult<()>)
 fn read_subject(conn: &Connection, subject: SubjectKey) -> StoreResult<Option<StoredSubject>> {
     let Some((id_type, id_sealed)) = conn
         .prepare_cached("SELECT id_type, id_sealed FROM subject WHERE subject_key = ?1")
-        .and_then(|mut stmt| {
-            stmt.query_row([subject.0], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))).optional()
-        })
+        .and_then(|mut stmt| stmt.query_row([subject.0], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?))).optional())
         .map_err(map_err)?
     else {
         return Ok(None);
@@ -797,7 +776,9 @@ fn scan_columns_from_row<'r>(row: &'r Row<'_>, at: usize) -> StoreResult<codec::
     let get = |i: usize| row.get_ref(at + i).map_err(map_err);
     let int = |i: usize| -> StoreResult<i64> { get(i)?.as_i64().map_err(|e| map_err(e.into())) };
     let opt_int = |i: usize| -> StoreResult<Option<i64>> { get(i)?.as_i64_or_null().map_err(|e| map_err(e.into())) };
-    let code = |i: usize| -> StoreResult<std::borrow::Cow<'r, str>> { Ok(std::borrow::Cow::Borrowed(get(i)?.as_str().map_err(|e| map_err(e.into()))?)) };
+    let code = |i: usize| -> StoreResult<std::borrow::Cow<'r, str>> {
+        Ok(std::borrow::Cow::Borrowed(get(i)?.as_str().map_err(|e| map_err(e.into()))?))
+    };
     let opt_code = |i: usize| -> StoreResult<Option<std::borrow::Cow<'r, str>>> {
         Ok(get(i)?.as_str_or_null().map_err(|e| map_err(e.into()))?.map(std::borrow::Cow::Borrowed))
     };
@@ -871,22 +852,34 @@ struct Statements<'c> {
 impl<'c> Statements<'c> {
     fn prepare(conn: &'c Connection) -> rusqlite::Result<Statements<'c>> {
         Ok(Statements {
-            reject: conn.prepare_cached("INSERT INTO rejection (submission_key, seq, line, field, code, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?,
-            find_account: conn.prepare_cached("SELECT account_key, subjects_sig, subjects FROM account WHERE furnisher = ?1 AND account = ?2")?,
-            insert_account: conn.prepare_cached("INSERT INTO account (furnisher, account, account_key, subjects_sig, subjects) VALUES (?1, ?2, ?3, ?4, ?5)")?,
+            reject: conn.prepare_cached(
+                "INSERT INTO rejection (submission_key, seq, line, field, code, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?,
+            find_account: conn
+                .prepare_cached("SELECT account_key, subjects_sig, subjects FROM account WHERE furnisher = ?1 AND account = ?2")?,
+            insert_account: conn.prepare_cached(
+                "INSERT INTO account (furnisher, account, account_key, subjects_sig, subjects) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?,
             update_account: conn.prepare_cached("UPDATE account SET subjects_sig = ?2, subjects = ?3 WHERE account_key = ?1")?,
             find_subject: conn.prepare_cached("SELECT subject_key FROM subject WHERE id_hash = ?1")?,
             insert_subject: conn.prepare_cached("INSERT INTO subject (id_hash, id_type, id_sealed) VALUES (?1, ?2, ?3)")?,
-            find_identity: conn.prepare_cached("SELECT identity_key FROM identity WHERE subject_key = ?1 AND furnisher = ?2 AND identity_hash = ?3")?,
-            insert_identity: conn.prepare_cached("INSERT INTO identity (subject_key, furnisher, identity_hash, identity_sealed) VALUES (?1, ?2, ?3, ?4)")?,
+            find_identity: conn
+                .prepare_cached("SELECT identity_key FROM identity WHERE subject_key = ?1 AND furnisher = ?2 AND identity_hash = ?3")?,
+            insert_identity: conn
+                .prepare_cached("INSERT INTO identity (subject_key, furnisher, identity_hash, identity_sealed) VALUES (?1, ?2, ?3, ?4)")?,
             link: conn.prepare_cached("INSERT OR IGNORE INTO account_subject (subject_key, account_key) VALUES (?1, ?2)")?,
             find_record: conn.prepare_cached("SELECT submission_key, line FROM record WHERE account_key = ?1 AND as_of = ?2")?,
             insert_record: conn.prepare_cached(concat!(
-                "INSERT OR IGNORE INTO record (", record_columns!(), ") VALUES ",
+                "INSERT OR IGNORE INTO record (",
+                record_columns!(),
+                ") VALUES ",
                 "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)"
             ))?,
             keep_history: conn.prepare_cached(concat!(
-                "INSERT INTO record_history (", record_columns!(), ", replaced_by) SELECT ", record_columns!(),
+                "INSERT INTO record_history (",
+                record_columns!(),
+                ", replaced_by) SELECT ",
+                record_columns!(),
                 ", ?3 FROM record WHERE account_key = ?1 AND as_of = ?2"
             ))?,
             delete_record: conn.prepare_cached("DELETE FROM record WHERE account_key = ?1 AND as_of = ?2")?,
@@ -940,7 +933,13 @@ impl WriterState {
         Ok(key)
     }
 
-    fn identity_key(&mut self, sql: &mut Statements<'_>, conn: &Connection, subject_key: i64, subject: &crate::SealedSubject) -> StoreResult<i64> {
+    fn identity_key(
+        &mut self,
+        sql: &mut Statements<'_>,
+        conn: &Connection,
+        subject_key: i64,
+        subject: &crate::SealedSubject,
+    ) -> StoreResult<i64> {
         let cache_key = (subject_key, subject.identity_hash);
         if let Some(key) = self.cached.identities.get(&cache_key) {
             return Ok(key);
@@ -1011,7 +1010,13 @@ impl WriterState {
                     None => {
                         self.last_account_key += 1;
                         sql.insert_account
-                            .execute(params![self.submission.furnisher.as_str(), facts.account, self.last_account_key, &signature[..], subjects])
+                            .execute(params![
+                                self.submission.furnisher.as_str(),
+                                facts.account,
+                                self.last_account_key,
+                                &signature[..],
+                                subjects
+                            ])
                             .map_err(map_err)?;
                         self.last_account_key
                     }
@@ -1040,11 +1045,8 @@ impl WriterState {
 
     /// If this submission already stored the key, the line it came from.
     fn duplicate_line(&self, sql: &mut Statements<'_>, account_key: i64, as_of: i64) -> StoreResult<Option<u64>> {
-        let existing: Option<(i64, i64)> = sql
-            .find_record
-            .query_row(params![account_key, as_of], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()
-            .map_err(map_err)?;
+        let existing: Option<(i64, i64)> =
+            sql.find_record.query_row(params![account_key, as_of], |r| Ok((r.get(0)?, r.get(1)?))).optional().map_err(map_err)?;
         Ok(existing.filter(|(submission, _)| *submission == self.submission_key).map(|(_, line)| line as u64))
     }
 
@@ -1115,15 +1117,18 @@ impl SubmissionWriter for SqliteSubmission<'_> {
                 BatchItem::Accepted(record) => match state.apply(&mut sql, conn, record)? {
                     Applied::Stored => counts.accepted += 1,
                     Applied::DuplicateOf(first_line) => {
-                        state.reject(&mut sql, &[RecordError {
-                            line: record.line,
-                            field: String::new(),
-                            code: RecordErrorCode::DuplicateRecord,
-                            message: format!(
-                                "account {:?} as of {} already appears on line {first_line} of this file",
-                                record.facts.account, record.facts.as_of
-                            ),
-                        }])?;
+                        state.reject(
+                            &mut sql,
+                            &[RecordError {
+                                line: record.line,
+                                field: String::new(),
+                                code: RecordErrorCode::DuplicateRecord,
+                                message: format!(
+                                    "account {:?} as of {} already appears on line {first_line} of this file",
+                                    record.facts.account, record.facts.as_of
+                                ),
+                            }],
+                        )?;
                         counts.rejected += 1;
                     }
                 },
@@ -1155,4 +1160,3 @@ impl Drop for SqliteSubmission<'_> {
         }
     }
 }
-

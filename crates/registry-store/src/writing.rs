@@ -58,4 +58,3 @@ pub fn subjects_signature(record: &SealedRecord) -> [u8; 16] {
     signature.copy_from_slice(&digest[..16]);
     signature
 }
-

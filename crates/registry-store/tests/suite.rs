@@ -2,15 +2,11 @@
 //! cannot drift apart in behaviour.
 
 use registry_core::furnishing::{FileErrorCode, FileRejection, Format, RecordError, RecordErrorCode};
-use registry_core::model::{
-    AccountFacts, AmountMinor, Currency, Date, Dispute, FundingShare, FurnisherId, IdType, Product, Role, Status,
-};
+use registry_core::model::{AccountFacts, AmountMinor, Currency, Date, Dispute, FundingShare, FurnisherId, IdType, Product, Role, Status};
 use std::ops::ControlFlow;
 
 use registry_core::report::SubjectKey;
-use registry_store::{
-    BatchItem, Begin, KeyedHash, NewSubmission, SealedRecord, SealedSubject, SqliteStore, Store, SubmissionStatus,
-};
+use registry_store::{BatchItem, Begin, KeyedHash, NewSubmission, SealedRecord, SealedSubject, SqliteStore, Store, SubmissionStatus};
 
 fn d(s: &str) -> Date {
     s.parse().unwrap()
@@ -130,17 +126,21 @@ pub fn rejections_come_back_in_file_order(store: &dyn Store) {
     let sub = submission("bankx", "c2");
     apply(store, &sub, &[rejected(3), record(4, "A1", "2022-01-31", 1, vec![subject(1, Role::Primary)]), rejected(9)], 3);
     let mut seen = Vec::new();
-    store.for_each_rejection(&sub.submission_id, &mut |e| {
-        seen.push((e.line, e.field, e.code));
-        std::ops::ControlFlow::Continue(())
-    })
-    .unwrap();
-    assert_eq!(seen, vec![
-        (3, "balance".to_string(), RecordErrorCode::WrongType),
-        (3, "as_of".to_string(), RecordErrorCode::InvalidDate),
-        (9, "balance".to_string(), RecordErrorCode::WrongType),
-        (9, "as_of".to_string(), RecordErrorCode::InvalidDate),
-    ]);
+    store
+        .for_each_rejection(&sub.submission_id, &mut |e| {
+            seen.push((e.line, e.field, e.code));
+            std::ops::ControlFlow::Continue(())
+        })
+        .unwrap();
+    assert_eq!(
+        seen,
+        vec![
+            (3, "balance".to_string(), RecordErrorCode::WrongType),
+            (3, "as_of".to_string(), RecordErrorCode::InvalidDate),
+            (9, "balance".to_string(), RecordErrorCode::WrongType),
+            (9, "as_of".to_string(), RecordErrorCode::InvalidDate),
+        ]
+    );
 }
 
 pub fn an_unfinished_submission_leaves_nothing(store: &dyn Store) {
@@ -160,17 +160,23 @@ pub fn an_unfinished_submission_leaves_nothing(store: &dyn Store) {
 
 pub fn a_repeated_key_in_one_file_is_rejected(store: &dyn Store) {
     let sub = submission("bankx", "c4");
-    let summary = apply(store, &sub, &[
-        record(1, "A1", "2022-01-31", 100, vec![subject(1, Role::Primary)]),
-        record(2, "A1", "2022-01-31", 999, vec![subject(1, Role::Primary)]),
-    ], 2);
+    let summary = apply(
+        store,
+        &sub,
+        &[
+            record(1, "A1", "2022-01-31", 100, vec![subject(1, Role::Primary)]),
+            record(2, "A1", "2022-01-31", 999, vec![subject(1, Role::Primary)]),
+        ],
+        2,
+    );
     assert_eq!((summary.accepted_count, summary.rejected_count), (1, 1));
     let mut seen = Vec::new();
-    store.for_each_rejection(&sub.submission_id, &mut |e| {
-        seen.push(e);
-        std::ops::ControlFlow::Continue(())
-    })
-    .unwrap();
+    store
+        .for_each_rejection(&sub.submission_id, &mut |e| {
+            seen.push(e);
+            std::ops::ControlFlow::Continue(())
+        })
+        .unwrap();
     assert_eq!(seen.len(), 1);
     assert_eq!((seen[0].line, seen[0].code), (2, RecordErrorCode::DuplicateRecord));
     assert!(seen[0].message.contains("line 1"), "{}", seen[0].message);
@@ -195,10 +201,15 @@ pub fn a_correction_replaces_and_keeps_history(store: &dyn Store) {
 }
 
 pub fn subjects_are_shared_across_furnishers(store: &dyn Store) {
-    apply(store, &submission("bankx", "c7"), &[
-        record(1, "A1", "2022-01-31", 1, vec![subject(1, Role::Primary), subject(2, Role::Joint)]),
-        record(2, "A1", "2022-02-28", 2, vec![subject(1, Role::Primary), subject(2, Role::Joint)]),
-    ], 2);
+    apply(
+        store,
+        &submission("bankx", "c7"),
+        &[
+            record(1, "A1", "2022-01-31", 1, vec![subject(1, Role::Primary), subject(2, Role::Joint)]),
+            record(2, "A1", "2022-02-28", 2, vec![subject(1, Role::Primary), subject(2, Role::Joint)]),
+        ],
+        2,
+    );
     apply(store, &submission("banky", "c8"), &[record(1, "B1", "2022-01-31", 3, vec![subject(2, Role::Primary)])], 1);
     let one = store.find_subject(&hash(1)).unwrap().unwrap();
     let two = store.find_subject(&hash(2)).unwrap().unwrap();
@@ -211,8 +222,7 @@ pub fn subjects_are_shared_across_furnishers(store: &dyn Store) {
     furnishers.sort();
     assert_eq!(furnishers, ["bankx", "banky"]);
     assert!(stored.identities.iter().all(|i| i.sealed == vec![2, 2]));
-    let mut accounts: Vec<(String, usize)> =
-        stored.accounts.iter().map(|a| (a.furnisher.clone(), a.records.len())).collect();
+    let mut accounts: Vec<(String, usize)> = stored.accounts.iter().map(|a| (a.furnisher.clone(), a.records.len())).collect();
     accounts.sort();
     assert_eq!(accounts, vec![("bankx".to_string(), 2), ("banky".to_string(), 1)]);
     let bankx = stored.accounts.iter().find(|a| a.furnisher == "bankx").unwrap();
@@ -228,11 +238,16 @@ pub fn subjects_are_shared_across_furnishers(store: &dyn Store) {
 }
 
 pub fn every_subject_streams_as_it_reads_alone(store: &dyn Store) {
-    apply(store, &submission("bankx", "c11"), &[
-        record(1, "A1", "2022-01-31", 1, vec![subject(1, Role::Primary), subject(2, Role::Joint)]),
-        record(2, "A1", "2022-02-28", 2, vec![subject(1, Role::Primary), subject(2, Role::Joint)]),
-        record(3, "A2", "2022-01-31", 3, vec![subject(3, Role::Primary)]),
-    ], 3);
+    apply(
+        store,
+        &submission("bankx", "c11"),
+        &[
+            record(1, "A1", "2022-01-31", 1, vec![subject(1, Role::Primary), subject(2, Role::Joint)]),
+            record(2, "A1", "2022-02-28", 2, vec![subject(1, Role::Primary), subject(2, Role::Joint)]),
+            record(3, "A2", "2022-01-31", 3, vec![subject(3, Role::Primary)]),
+        ],
+        3,
+    );
     apply(store, &submission("banky", "c12"), &[record(1, "B1", "2022-01-31", 4, vec![subject(2, Role::Primary)])], 1);
     let mut streamed = Vec::new();
     store
@@ -285,10 +300,15 @@ pub fn every_subject_streams_as_it_reads_alone(store: &dyn Store) {
 pub fn compaction_changes_no_record(store: &dyn Store) {
     // Two accounts whose months arrive interleaved, one of them corrected.
     for (month, date) in ["2022-01-31", "2022-02-28", "2022-03-31"].iter().enumerate() {
-        apply(store, &submission("bankx", &format!("m{month}")), &[
-            record(1, "A1", date, 10 + month as u64, vec![subject(1, Role::Primary)]),
-            record(2, "B2", date, 20 + month as u64, vec![subject(1, Role::Primary), subject(2, Role::Joint)]),
-        ], 2);
+        apply(
+            store,
+            &submission("bankx", &format!("m{month}")),
+            &[
+                record(1, "A1", date, 10 + month as u64, vec![subject(1, Role::Primary)]),
+                record(2, "B2", date, 20 + month as u64, vec![subject(1, Role::Primary), subject(2, Role::Joint)]),
+            ],
+            2,
+        );
     }
     apply(store, &submission("bankx", "fix"), &[record(1, "A1", "2022-02-28", 99, vec![subject(1, Role::Primary)])], 1);
     let everything = |store: &dyn Store| {
@@ -310,10 +330,15 @@ pub fn compaction_changes_no_record(store: &dyn Store) {
     assert_eq!(store.compact().unwrap(), 6, "six current records");
     assert_eq!(everything(store), before, "compaction moves rows, changes nothing");
     // Submissions go on as before: a new month, a correction of a compacted record.
-    apply(store, &submission("bankx", "m3"), &[
-        record(1, "A1", "2022-04-30", 13, vec![subject(1, Role::Primary)]),
-        record(2, "A1", "2022-01-31", 77, vec![subject(1, Role::Primary)]),
-    ], 2);
+    apply(
+        store,
+        &submission("bankx", "m3"),
+        &[
+            record(1, "A1", "2022-04-30", 13, vec![subject(1, Role::Primary)]),
+            record(2, "A1", "2022-01-31", 77, vec![subject(1, Role::Primary)]),
+        ],
+        2,
+    );
     let key = store.find_subject(&hash(1)).unwrap().unwrap();
     let stored = store.subject(key).unwrap().unwrap();
     let a1 = stored.accounts.iter().find(|a| a.records[0].facts.account == "A1").unwrap();
@@ -323,12 +348,17 @@ pub fn compaction_changes_no_record(store: &dyn Store) {
 }
 
 pub fn a_furnishers_records_are_read_by_date(store: &dyn Store) {
-    apply(store, &submission("bankx", "c10"), &[
-        record(1, "B2", "2022-02-28", 22, vec![subject(1, Role::Primary), subject(2, Role::Joint)]),
-        record(2, "A1", "2022-01-31", 11, vec![subject(1, Role::Primary)]),
-        record(3, "A1", "2022-02-28", 12, vec![subject(1, Role::Primary)]),
-        record(4, "A1", "2022-03-31", 13, vec![subject(1, Role::Primary)]),
-    ], 4);
+    apply(
+        store,
+        &submission("bankx", "c10"),
+        &[
+            record(1, "B2", "2022-02-28", 22, vec![subject(1, Role::Primary), subject(2, Role::Joint)]),
+            record(2, "A1", "2022-01-31", 11, vec![subject(1, Role::Primary)]),
+            record(3, "A1", "2022-02-28", 12, vec![subject(1, Role::Primary)]),
+            record(4, "A1", "2022-03-31", 13, vec![subject(1, Role::Primary)]),
+        ],
+        4,
+    );
     apply(store, &submission("banky", "c11"), &[record(1, "A1", "2022-02-28", 99, vec![subject(1, Role::Primary)])], 1);
     let mut seen = Vec::new();
     store

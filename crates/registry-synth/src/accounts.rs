@@ -28,11 +28,26 @@ pub const BRIGHT: usize = 6;
 pub const SWIFT: usize = 7;
 
 pub const FURNISHERS: [Furnisher; 8] = [
-    Furnisher { id: "payplat", description: "payment platform: in-app revolving credit line and co-funded online microloans", cycle_day: 31, prefix: "PP" },
-    Furnisher { id: "bank-harbor", description: "large state-owned bank: credit cards, mortgages, instalment loans", cycle_day: 31, prefix: "HB" },
+    Furnisher {
+        id: "payplat",
+        description: "payment platform: in-app revolving credit line and co-funded online microloans",
+        cycle_day: 31,
+        prefix: "PP",
+    },
+    Furnisher {
+        id: "bank-harbor",
+        description: "large state-owned bank: credit cards, mortgages, instalment loans",
+        cycle_day: 31,
+        prefix: "HB",
+    },
     Furnisher { id: "bank-jade", description: "joint-stock bank: credit cards, auto loans, instalment loans", cycle_day: 31, prefix: "JD" },
     Furnisher { id: "bank-lotus", description: "city commercial bank: credit cards, mortgages", cycle_day: 25, prefix: "LT" },
-    Furnisher { id: "bank-summit", description: "joint-stock bank: credit cards, instalment and student loans", cycle_day: 31, prefix: "SM" },
+    Furnisher {
+        id: "bank-summit",
+        description: "joint-stock bank: credit cards, instalment and student loans",
+        cycle_day: 31,
+        prefix: "SM",
+    },
     Furnisher { id: "bank-river", description: "rural commercial bank: mortgages, instalment loans", cycle_day: 31, prefix: "RV" },
     Furnisher { id: "cfc-bright", description: "consumer-finance company: instalment loans and pay-later", cycle_day: 31, prefix: "BR" },
     Furnisher { id: "swiftloan", description: "online microlender", cycle_day: 20, prefix: "SW" },
@@ -195,9 +210,21 @@ impl Account {
             Product::StudentLoan => 0.0,
             Product::CreditCard => 0.0,
             Product::RevolvingLine => 0.2,
-            Product::InstallmentLoan => if self.furnisher == BRIGHT { 0.5 } else { -0.2 },
+            Product::InstallmentLoan => {
+                if self.furnisher == BRIGHT {
+                    0.5
+                } else {
+                    -0.2
+                }
+            }
             Product::Bnpl => 0.4,
-            Product::Microloan => if self.furnisher == SWIFT { 0.9 } else { 0.6 },
+            Product::Microloan => {
+                if self.furnisher == SWIFT {
+                    0.9
+                } else {
+                    0.6
+                }
+            }
             Product::Other => 0.0,
         };
         let hardship = if conditions.hardship { 1.0 } else { 0.0 };
@@ -441,7 +468,14 @@ pub fn initial_accounts(
 
     if rng.random_bool(if age < 40 { 0.85 } else { 0.6 }) || multi_lender {
         let limit = (person.income_yuan * 0.08).clamp(500.0, 50_000.0);
-        accounts.push(Account::revolving(PAYPLAT, numbers.next(PAYPLAT), Product::RevolvingLine, opened_before(start, person, 5.0, rng), limit, 0.2));
+        accounts.push(Account::revolving(
+            PAYPLAT,
+            numbers.next(PAYPLAT),
+            Product::RevolvingLine,
+            opened_before(start, person, 5.0, rng),
+            limit,
+            0.2,
+        ));
     }
     let card_count = if multi_lender { 3 } else { (rng.random::<f64>() * 2.2 + person.income_yuan / 200_000.0) as usize };
     let mut banks = CARD_BANKS.to_vec();
@@ -453,29 +487,62 @@ pub fn initial_accounts(
         let bank = [HARBOR, LOTUS, RIVER][rng.random_range(0..3usize)];
         let amount = (person.income_yuan * (4.0 + 4.0 * rng.random::<f64>())).clamp(200_000.0, 5_000_000.0);
         let term = [240, 300, 360][rng.random_range(0..3usize)];
-        let mut mortgage = Account::loan(bank, numbers.next(bank), Product::Mortgage, opened_before(start, person, 12.0, rng), amount, term, 0.0041);
+        let mut mortgage =
+            Account::loan(bank, numbers.next(bank), Product::Mortgage, opened_before(start, person, 12.0, rng), amount, term, 0.0041);
         mortgage.joint = spouse.map(|s| s.index);
         accounts.push(mortgage);
     }
     if rng.random_bool(0.1) {
         let amount = (person.income_yuan * (0.6 + rng.random::<f64>())).clamp(60_000.0, 400_000.0);
         let term = [36, 48, 60][rng.random_range(0..3usize)];
-        accounts.push(Account::loan(JADE, numbers.next(JADE), Product::AutoLoan, opened_before(start, person, 3.0, rng), amount, term, 0.005));
+        accounts.push(Account::loan(
+            JADE,
+            numbers.next(JADE),
+            Product::AutoLoan,
+            opened_before(start, person, 3.0, rng),
+            amount,
+            term,
+            0.005,
+        ));
     }
     if rng.random_bool(0.18) || multi_lender {
         let bank = [HARBOR, JADE, SUMMIT, RIVER][rng.random_range(0..4usize)];
         let amount = (person.income_yuan * (0.2 + 0.5 * rng.random::<f64>())).clamp(10_000.0, 300_000.0);
         let term = [12, 24, 36, 60][rng.random_range(0..4usize)];
-        accounts.push(Account::loan(bank, numbers.next(bank), Product::InstallmentLoan, opened_before(start, person, 2.0, rng), amount, term, 0.008));
+        accounts.push(Account::loan(
+            bank,
+            numbers.next(bank),
+            Product::InstallmentLoan,
+            opened_before(start, person, 2.0, rng),
+            amount,
+            term,
+            0.008,
+        ));
     }
     if age < 27 && rng.random_bool(0.15) {
         let amount = 30_000.0 + 50_000.0 * rng.random::<f64>();
-        accounts.push(Account::loan(SUMMIT, numbers.next(SUMMIT), Product::StudentLoan, opened_before(start, person, 4.0, rng), amount, 120, 0.0035));
+        accounts.push(Account::loan(
+            SUMMIT,
+            numbers.next(SUMMIT),
+            Product::StudentLoan,
+            opened_before(start, person, 4.0, rng),
+            amount,
+            120,
+            0.0035,
+        ));
     }
     if rng.random_bool(0.12 + 0.05 * person.risk.max(0.0)) || multi_lender {
         let amount = (8.5 + 0.6 * normal(rng)).exp().clamp(3_000.0, 80_000.0);
         let term = [6, 12, 18, 24][rng.random_range(0..4usize)];
-        accounts.push(Account::loan(BRIGHT, numbers.next(BRIGHT), Product::InstallmentLoan, opened_before(start, person, 1.5, rng), amount, term, 0.015));
+        accounts.push(Account::loan(
+            BRIGHT,
+            numbers.next(BRIGHT),
+            Product::InstallmentLoan,
+            opened_before(start, person, 1.5, rng),
+            amount,
+            term,
+            0.015,
+        ));
     }
     if multi_lender {
         accounts.push(microloan(SWIFT, numbers, opened_before(start, person, 0.5, rng), person, rng));

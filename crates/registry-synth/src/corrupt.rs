@@ -40,22 +40,61 @@ fn primary(record: &mut Value) -> &mut Value {
 /// Every kind; `line_too_long`, `duplicate_field`, `not_an_object` and `duplicate_record` are
 /// textual and handled by `corrupt`.
 pub const KINDS: &[Corruption] = &[
-    Corruption { code: "unknown_field", apply: |r, _| { let b = r["balance"].clone(); set(r, "balanse", b) } },
+    Corruption {
+        code: "unknown_field",
+        apply: |r, _| {
+            let b = r["balance"].clone();
+            set(r, "balanse", b)
+        },
+    },
     Corruption { code: "missing_field", apply: |r, _| remove(r, "as_of") },
-    Corruption { code: "wrong_type", apply: |r, _| { let b = balance(r).to_string(); set(r, "balance", json!(b)) } },
+    Corruption {
+        code: "wrong_type",
+        apply: |r, _| {
+            let b = balance(r).to_string();
+            set(r, "balance", json!(b))
+        },
+    },
     Corruption { code: "invalid_value", apply: |r, _| set(r, "product", json!("payday_loan")) },
     Corruption { code: "invalid_length", apply: |r, _| set(r, "account", json!("")) },
-    Corruption { code: "control_character", apply: |r, _| { let a = format!("{}\u{7}", r["account"].as_str().unwrap_or("A")); set(r, "account", json!(a)) } },
-    Corruption { code: "invalid_date", apply: |r, _| { let d = as_of(r); set(r, "opened", json!(format!("{}-02-30", chrono::Datelike::year(&d)))) } },
+    Corruption {
+        code: "control_character",
+        apply: |r, _| {
+            let a = format!("{}\u{7}", r["account"].as_str().unwrap_or("A"));
+            set(r, "account", json!(a))
+        },
+    },
+    Corruption {
+        code: "invalid_date",
+        apply: |r, _| {
+            let d = as_of(r);
+            set(r, "opened", json!(format!("{}-02-30", chrono::Datelike::year(&d))))
+        },
+    },
     Corruption { code: "date_in_future", apply: |r, _| set(r, "as_of", json!("2099-12-31")) },
-    Corruption { code: "date_order", apply: |r, _| { let d = as_of(r) + chrono::Duration::days(40); set(r, "opened", json!(d.to_string())) } },
+    Corruption {
+        code: "date_order",
+        apply: |r, _| {
+            let d = as_of(r) + chrono::Duration::days(40);
+            set(r, "opened", json!(d.to_string()))
+        },
+    },
     Corruption { code: "out_of_range", apply: |r, _| set(r, "balance", json!(-5)) },
     Corruption { code: "invalid_currency", apply: |r, _| set(r, "currency", json!("CNX")) },
-    Corruption { code: "invalid_country", apply: |r, _| primary(r)["address"] = json!({"line1": "1 Main St", "city": "Nowhere", "country": "XX"}) },
+    Corruption {
+        code: "invalid_country",
+        apply: |r, _| primary(r)["address"] = json!({"line1": "1 Main St", "city": "Nowhere", "country": "XX"}),
+    },
     Corruption { code: "invalid_phone", apply: |r, _| primary(r)["phone"] = json!("138-0013-8000") },
     Corruption { code: "invalid_payment_history", apply: |r, _| set(r, "payment_history", json!("00X0")) },
     Corruption { code: "invalid_institution", apply: |r, _| set(r, "funding", json!([{"institution": "bank harbor", "share_bp": 10000}])) },
-    Corruption { code: "invalid_identifier", apply: |r, _| { primary(r)["id_type"] = json!("cn_rid"); primary(r)["id"] = json!("12345") } },
+    Corruption {
+        code: "invalid_identifier",
+        apply: |r, _| {
+            primary(r)["id_type"] = json!("cn_rid");
+            primary(r)["id"] = json!("12345")
+        },
+    },
     Corruption {
         code: "identifier_checksum",
         apply: |r, rng| {
@@ -96,7 +135,13 @@ pub const KINDS: &[Corruption] = &[
     },
     Corruption { code: "subject_count", apply: |r, _| set(r, "subjects", json!([])) },
     Corruption { code: "primary_count", apply: |r, _| primary(r)["role"] = json!("joint") },
-    Corruption { code: "past_due_exceeds_balance", apply: |r, _| { let b = balance(r); set(r, "past_due", json!(b + 100)) } },
+    Corruption {
+        code: "past_due_exceeds_balance",
+        apply: |r, _| {
+            let b = balance(r);
+            set(r, "past_due", json!(b + 100))
+        },
+    },
     Corruption {
         code: "balance_not_zero",
         apply: |r, _| {
@@ -139,7 +184,13 @@ pub const KINDS: &[Corruption] = &[
             set(r, "past_due", json!(100));
         },
     },
-    Corruption { code: "credit_limit_required", apply: |r, _| { set(r, "product", json!("credit_card")); remove(r, "credit_limit") } },
+    Corruption {
+        code: "credit_limit_required",
+        apply: |r, _| {
+            set(r, "product", json!("credit_card"));
+            remove(r, "credit_limit")
+        },
+    },
     Corruption {
         code: "original_amount_required",
         apply: |r, _| {
@@ -166,7 +217,12 @@ pub const KINDS: &[Corruption] = &[
             set(r, "closed", opened);
         },
     },
-    Corruption { code: "funding_total", apply: |r, _| set(r, "funding", json!([{"institution": "payplat", "share_bp": 3000}, {"institution": "bank-jade", "share_bp": 6000}])) },
+    Corruption {
+        code: "funding_total",
+        apply: |r, _| {
+            set(r, "funding", json!([{"institution": "payplat", "share_bp": 3000}, {"institution": "bank-jade", "share_bp": 6000}]))
+        },
+    },
     Corruption {
         code: "too_many_errors",
         apply: |r, _| {
@@ -175,7 +231,12 @@ pub const KINDS: &[Corruption] = &[
             }
         },
     },
-    Corruption { code: "duplicate_funder", apply: |r, _| set(r, "funding", json!([{"institution": "bank-jade", "share_bp": 5000}, {"institution": "bank-jade", "share_bp": 5000}])) },
+    Corruption {
+        code: "duplicate_funder",
+        apply: |r, _| {
+            set(r, "funding", json!([{"institution": "bank-jade", "share_bp": 5000}, {"institution": "bank-jade", "share_bp": 5000}]))
+        },
+    },
 ];
 
 /// Kinds that work on the text rather than on the JSON value.

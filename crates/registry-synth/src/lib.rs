@@ -181,8 +181,7 @@ pub fn generate(params: &Params, out: &Path, progress: &mut dyn FnMut(u32)) -> i
 
     for index in 0..params.subjects {
         let person = Person::generate(params.seed, index, start, params.market);
-        let spouse = married(params.seed, index, params.subjects)
-            .then(|| Person::generate(params.seed, index + 1, start, params.market));
+        let spouse = married(params.seed, index, params.subjects).then(|| Person::generate(params.seed, index + 1, start, params.market));
         let mut rng = rng_for(params.seed, "simulate", u64::from(index));
         let mut numbers = AccountNumbers::new(index);
         let mut accounts = initial_accounts(&person, spouse.as_ref(), start, &mut numbers, &mut rng);
@@ -259,7 +258,14 @@ struct SubjectSeen {
 }
 
 impl SubjectSeen {
-    fn observe(&mut self, facts: &registry_core::model::AccountFacts, furnisher: usize, subjects: &[registry_core::model::SubjectDetails], person: &Person, last_month: bool) {
+    fn observe(
+        &mut self,
+        facts: &registry_core::model::AccountFacts,
+        furnisher: usize,
+        subjects: &[registry_core::model::SubjectDetails],
+        person: &Person,
+        last_month: bool,
+    ) {
         self.records += 1;
         if last_month && facts.status.is_open() {
             self.lenders_open_at_end.insert(furnisher);
@@ -344,7 +350,14 @@ impl Files {
 
     /// Writes `record`, or with probability `invalid_share` a broken version of it; returns
     /// whether the record was written as it is.
-    fn write(&mut self, furnisher: usize, month: YearMonth, record: &AccountRecord, invalid_share: f64, rng: &mut ChaCha8Rng) -> io::Result<bool> {
+    fn write(
+        &mut self,
+        furnisher: usize,
+        month: YearMonth,
+        record: &AccountRecord,
+        invalid_share: f64,
+        rng: &mut ChaCha8Rng,
+    ) -> io::Result<bool> {
         let key = match self.layout {
             FileLayout::PerFurnisher => (furnisher, month),
             FileLayout::Combined => (usize::MAX, month),

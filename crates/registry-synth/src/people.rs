@@ -37,48 +37,151 @@ const REGIONS: &[(&str, &str, &str)] = &[
 /// Common surnames in pinyin, with the older or Cantonese romanisation some furnishers
 /// still use (a real source of "same person, different spelling").
 const FAMILY_NAMES: &[(&str, &str)] = &[
-    ("Wang", "Wong"), ("Li", "Lee"), ("Zhang", "Chang"), ("Liu", "Lau"), ("Chen", "Chan"),
-    ("Yang", "Yeung"), ("Huang", "Wong"), ("Zhao", "Chao"), ("Wu", "Ng"), ("Zhou", "Chou"),
-    ("Xu", "Hsu"), ("Sun", "Suen"), ("Ma", "Mah"), ("Zhu", "Chu"), ("Hu", "Woo"),
-    ("Guo", "Kuo"), ("He", "Ho"), ("Gao", "Kao"), ("Lin", "Lam"), ("Luo", "Lo"),
-    ("Zheng", "Cheng"), ("Liang", "Leung"), ("Xie", "Tse"), ("Song", "Sung"), ("Tang", "Tong"),
-    ("Lü", "Lv"), ("Xu", "Tsui"), ("Han", "Hon"), ("Feng", "Fung"), ("Deng", "Tang"),
+    ("Wang", "Wong"),
+    ("Li", "Lee"),
+    ("Zhang", "Chang"),
+    ("Liu", "Lau"),
+    ("Chen", "Chan"),
+    ("Yang", "Yeung"),
+    ("Huang", "Wong"),
+    ("Zhao", "Chao"),
+    ("Wu", "Ng"),
+    ("Zhou", "Chou"),
+    ("Xu", "Hsu"),
+    ("Sun", "Suen"),
+    ("Ma", "Mah"),
+    ("Zhu", "Chu"),
+    ("Hu", "Woo"),
+    ("Guo", "Kuo"),
+    ("He", "Ho"),
+    ("Gao", "Kao"),
+    ("Lin", "Lam"),
+    ("Luo", "Lo"),
+    ("Zheng", "Cheng"),
+    ("Liang", "Leung"),
+    ("Xie", "Tse"),
+    ("Song", "Sung"),
+    ("Tang", "Tong"),
+    ("Lü", "Lv"),
+    ("Xu", "Tsui"),
+    ("Han", "Hon"),
+    ("Feng", "Fung"),
+    ("Deng", "Tang"),
 ];
 
 const GIVEN_SYLLABLES: &[&str] = &[
-    "Wei", "Fang", "Na", "Min", "Jing", "Li", "Qiang", "Lei", "Jun", "Yang", "Yong", "Yan",
-    "Jie", "Tao", "Ming", "Chao", "Xiu", "Xia", "Hui", "Hua", "Ping", "Gang", "Gui", "Ying",
-    "Xin", "Yu", "Hao", "Zi", "Han", "Chen", "Yi", "Kai", "Lan", "Mei", "Rui", "Ning",
+    "Wei", "Fang", "Na", "Min", "Jing", "Li", "Qiang", "Lei", "Jun", "Yang", "Yong", "Yan", "Jie", "Tao", "Ming", "Chao", "Xiu", "Xia",
+    "Hui", "Hua", "Ping", "Gang", "Gui", "Ying", "Xin", "Yu", "Hao", "Zi", "Han", "Chen", "Yi", "Kai", "Lan", "Mei", "Rui", "Ning",
 ];
 
 const STREETS: &[&str] = &[
-    "Renmin", "Jiefang", "Zhongshan", "Heping", "Jianshe", "Xinhua", "Changjiang", "Wenhua",
-    "Yingbin", "Dongfeng", "Huaihai", "Binjiang",
+    "Renmin",
+    "Jiefang",
+    "Zhongshan",
+    "Heping",
+    "Jianshe",
+    "Xinhua",
+    "Changjiang",
+    "Wenhua",
+    "Yingbin",
+    "Dongfeng",
+    "Huaihai",
+    "Binjiang",
 ];
 
 /// US surnames with a spelling some furnishers use instead.
 const US_FAMILY_NAMES: &[(&str, &str)] = &[
-    ("SMITH", "SMYTH"), ("JOHNSON", "JONSON"), ("WILLIAMS", "WILLIAMSON"), ("BROWN", "BROWNE"), ("JONES", "JONES-HALL"),
-    ("GARCIA", "GARCIA LOPEZ"), ("MILLER", "MILLAR"), ("DAVIS", "DAVIES"), ("RODRIGUEZ", "RODRIGUES"), ("MARTINEZ", "MARTINES"),
-    ("HERNANDEZ", "HERNANDES"), ("LOPEZ", "LOPES"), ("GONZALEZ", "GONZALES"), ("WILSON", "WILLSON"), ("ANDERSON", "ANDERSEN"),
-    ("TAYLOR", "TAILOR"), ("MOORE", "MOOR"), ("JACKSON", "JAKSON"), ("MARTIN", "MARTYN"), ("LEE", "LEIGH"),
-    ("PEREZ", "PERES"), ("THOMPSON", "THOMSON"), ("WHITE", "WHYTE"), ("HARRIS", "HARRISS"), ("CLARK", "CLARKE"),
-    ("LEWIS", "LEWES"), ("NGUYEN", "NGUEN"), ("CHEN", "CHAN"), ("KIM", "GIM"), ("PATEL", "PATTEL"),
+    ("SMITH", "SMYTH"),
+    ("JOHNSON", "JONSON"),
+    ("WILLIAMS", "WILLIAMSON"),
+    ("BROWN", "BROWNE"),
+    ("JONES", "JONES-HALL"),
+    ("GARCIA", "GARCIA LOPEZ"),
+    ("MILLER", "MILLAR"),
+    ("DAVIS", "DAVIES"),
+    ("RODRIGUEZ", "RODRIGUES"),
+    ("MARTINEZ", "MARTINES"),
+    ("HERNANDEZ", "HERNANDES"),
+    ("LOPEZ", "LOPES"),
+    ("GONZALEZ", "GONZALES"),
+    ("WILSON", "WILLSON"),
+    ("ANDERSON", "ANDERSEN"),
+    ("TAYLOR", "TAILOR"),
+    ("MOORE", "MOOR"),
+    ("JACKSON", "JAKSON"),
+    ("MARTIN", "MARTYN"),
+    ("LEE", "LEIGH"),
+    ("PEREZ", "PERES"),
+    ("THOMPSON", "THOMSON"),
+    ("WHITE", "WHYTE"),
+    ("HARRIS", "HARRISS"),
+    ("CLARK", "CLARKE"),
+    ("LEWIS", "LEWES"),
+    ("NGUYEN", "NGUEN"),
+    ("CHEN", "CHAN"),
+    ("KIM", "GIM"),
+    ("PATEL", "PATTEL"),
 ];
 
 const US_GIVEN_NAMES: &[&str] = &[
-    "JAMES", "MARY", "JOHN", "PATRICIA", "ROBERT", "JENNIFER", "MICHAEL", "LINDA", "WILLIAM", "ELIZABETH", "DAVID",
-    "BARBARA", "RICHARD", "SUSAN", "JOSEPH", "JESSICA", "THOMAS", "SARAH", "CHARLES", "KAREN", "CHRISTOPHER", "LISA",
-    "DANIEL", "NANCY", "MATTHEW", "BETTY", "ANTHONY", "MARGARET", "MARK", "SANDRA", "MARIA", "JOSE", "WEI", "AMIT",
+    "JAMES",
+    "MARY",
+    "JOHN",
+    "PATRICIA",
+    "ROBERT",
+    "JENNIFER",
+    "MICHAEL",
+    "LINDA",
+    "WILLIAM",
+    "ELIZABETH",
+    "DAVID",
+    "BARBARA",
+    "RICHARD",
+    "SUSAN",
+    "JOSEPH",
+    "JESSICA",
+    "THOMAS",
+    "SARAH",
+    "CHARLES",
+    "KAREN",
+    "CHRISTOPHER",
+    "LISA",
+    "DANIEL",
+    "NANCY",
+    "MATTHEW",
+    "BETTY",
+    "ANTHONY",
+    "MARGARET",
+    "MARK",
+    "SANDRA",
+    "MARIA",
+    "JOSE",
+    "WEI",
+    "AMIT",
 ];
 
 /// City, state, ZIP code.
 const US_CITIES: &[(&str, &str, &str)] = &[
-    ("SPRINGFIELD", "IL", "62701"), ("COLUMBUS", "OH", "43215"), ("AUSTIN", "TX", "78701"), ("DENVER", "CO", "80202"),
-    ("PORTLAND", "OR", "97201"), ("ATLANTA", "GA", "30303"), ("PHOENIX", "AZ", "85004"), ("SEATTLE", "WA", "98101"),
-    ("BOSTON", "MA", "02108"), ("MIAMI", "FL", "33130"), ("CHICAGO", "IL", "60601"), ("DALLAS", "TX", "75201"),
-    ("MADISON", "WI", "53703"), ("RALEIGH", "NC", "27601"), ("NASHVILLE", "TN", "37201"), ("SALT LAKE CITY", "UT", "84101"),
-    ("MINNEAPOLIS", "MN", "55401"), ("ALBANY", "NY", "12207"), ("RICHMOND", "VA", "23219"), ("SACRAMENTO", "CA", "95814"),
+    ("SPRINGFIELD", "IL", "62701"),
+    ("COLUMBUS", "OH", "43215"),
+    ("AUSTIN", "TX", "78701"),
+    ("DENVER", "CO", "80202"),
+    ("PORTLAND", "OR", "97201"),
+    ("ATLANTA", "GA", "30303"),
+    ("PHOENIX", "AZ", "85004"),
+    ("SEATTLE", "WA", "98101"),
+    ("BOSTON", "MA", "02108"),
+    ("MIAMI", "FL", "33130"),
+    ("CHICAGO", "IL", "60601"),
+    ("DALLAS", "TX", "75201"),
+    ("MADISON", "WI", "53703"),
+    ("RALEIGH", "NC", "27601"),
+    ("NASHVILLE", "TN", "37201"),
+    ("SALT LAKE CITY", "UT", "84101"),
+    ("MINNEAPOLIS", "MN", "55401"),
+    ("ALBANY", "NY", "12207"),
+    ("RICHMOND", "VA", "23219"),
+    ("SACRAMENTO", "CA", "95814"),
 ];
 
 const US_STREETS: &[&str] = &["MAIN", "OAK", "PINE", "MAPLE", "CEDAR", "ELM", "WASHINGTON", "LAKE", "HILL", "PARK", "SECOND", "THIRD"];
@@ -131,13 +234,8 @@ impl Person {
         };
         let (family, family_variant) = FAMILY_NAMES[rng.random_range(0..FAMILY_NAMES.len())];
         let syllables = if rng.random_bool(0.7) { 2 } else { 1 };
-        let given_parts: Vec<&'static str> =
-            (0..syllables).map(|_| GIVEN_SYLLABLES[rng.random_range(0..GIVEN_SYLLABLES.len())]).collect();
-        let given: String = given_parts
-            .iter()
-            .enumerate()
-            .map(|(i, s)| if i == 0 { s.to_string() } else { s.to_lowercase() })
-            .collect();
+        let given_parts: Vec<&'static str> = (0..syllables).map(|_| GIVEN_SYLLABLES[rng.random_range(0..GIVEN_SYLLABLES.len())]).collect();
+        let given: String = given_parts.iter().enumerate().map(|(i, s)| if i == 0 { s.to_string() } else { s.to_lowercase() }).collect();
         let phone = format!("+861{}{:09}", [3, 5, 7, 8, 9][rng.random_range(0..5usize)], rng.random_range(0..1_000_000_000u32));
         let address = Address {
             line1: format!("No. {} {} Road", rng.random_range(1..400u32), STREETS[rng.random_range(0..STREETS.len())]),
@@ -169,7 +267,21 @@ impl Person {
             country: "US".to_string(),
         };
         let given_variant = Some(format!("{given} {initial}"));
-        Person { index, risk, hunger, income_yuan: income, birth, id, family, family_variant, given, given_variant, phone, address, foreign: false }
+        Person {
+            index,
+            risk,
+            hunger,
+            income_yuan: income,
+            birth,
+            id,
+            family,
+            family_variant,
+            given,
+            given_variant,
+            phone,
+            address,
+            foreign: false,
+        }
     }
 
     pub fn family(&self) -> &'static str {

@@ -87,7 +87,16 @@ fn a_clean_population_is_all_valid_and_shaped_like_a_market() {
         *m.entry(r.facts.status).or_default() += 1;
         m
     });
-    for status in [Status::Current, Status::Dpd30, Status::Dpd60, Status::Dpd90, Status::Dpd180, Status::ChargedOff, Status::Paid, Status::PaidWasChargedOff] {
+    for status in [
+        Status::Current,
+        Status::Dpd30,
+        Status::Dpd60,
+        Status::Dpd90,
+        Status::Dpd180,
+        Status::ChargedOff,
+        Status::Paid,
+        Status::PaidWasChargedOff,
+    ] {
         assert!(statuses.get(&status).copied().unwrap_or(0) > 0, "no {status} in {statuses:?}");
     }
     let mut cured = false;

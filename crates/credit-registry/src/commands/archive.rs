@@ -23,7 +23,8 @@ pub fn run(config: &Config, command: ArchiveCommand) -> CommandResult {
                 })
                 .collect();
             if json {
-                let list: Vec<_> = rows.iter().map(|(h, b, at)| json!({"content_sha256": h, "stored_bytes": b, "archived_at": at})).collect();
+                let list: Vec<_> =
+                    rows.iter().map(|(h, b, at)| json!({"content_sha256": h, "stored_bytes": b, "archived_at": at})).collect();
                 return print_json(&json!({"files": list, "retention_days": config.registry.archive_retention_days}));
             }
             for (hash, bytes, at) in rows {
@@ -33,7 +34,10 @@ pub fn run(config: &Config, command: ArchiveCommand) -> CommandResult {
         }
         ArchiveCommand::Get { content_sha256, out } => {
             let mut reader = registry.archive().reader(&content_sha256, registry.vault()).map_err(|e| match e.kind() {
-                io::ErrorKind::NotFound => Failure::NotFound { code: "archive_not_found", message: format!("no archived file {content_sha256} (expired or never submitted)") },
+                io::ErrorKind::NotFound => Failure::NotFound {
+                    code: "archive_not_found",
+                    message: format!("no archived file {content_sha256} (expired or never submitted)"),
+                },
                 io::ErrorKind::InvalidInput => Failure::usage(e.to_string()),
                 _ => Failure::Internal(anyhow::Error::from(e).context("opening the archived file")),
             })?;

@@ -129,10 +129,7 @@ fn read_manifest(dir: &Path) -> Option<Manifest> {
 
 fn print_summary(manifest: &Manifest, tally: &Tally, data_dir: &Path) {
     println!("credit-registry demo");
-    println!(
-        "  population  {} people, {} to {}, seed {}",
-        manifest.subjects, manifest.first_month, manifest.end_month, manifest.seed
-    );
+    println!("  population  {} people, {} to {}, seed {}", manifest.subjects, manifest.first_month, manifest.end_month, manifest.seed);
     println!(
         "  ingested    {} files: {} applied, {} already applied before, {} rejected whole",
         manifest.files.len(),

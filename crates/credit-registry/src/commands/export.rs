@@ -61,13 +61,15 @@ pub fn run(config: &Config, args: ExportArgs) -> CommandResult {
         }));
     }
     let truncated = if summary.amounts_truncated > 0 {
-        format!(
-            "; {} amounts had minor units, dropped (Metro 2 carries whole units, as the CRRG says)",
-            summary.amounts_truncated
-        )
+        format!("; {} amounts had minor units, dropped (Metro 2 carries whole units, as the CRRG says)", summary.amounts_truncated)
     } else {
         String::new()
     };
-    eprintln!("exported {} records of {} for {}{truncated}", summary.records, args.furnisher, registry_core::report::YearMonth::of(args.as_of));
+    eprintln!(
+        "exported {} records of {} for {}{truncated}",
+        summary.records,
+        args.furnisher,
+        registry_core::report::YearMonth::of(args.as_of)
+    );
     Ok(())
 }

@@ -35,7 +35,12 @@ pub fn run(config: &Config, args: HistoryArgs) -> CommandResult {
         };
         println!(
             "  {}  {:<22} balance {:>14}  past due {:>12}  {} line {}  ({state})",
-            v.facts.as_of, v.facts.status.as_str(), v.facts.balance.0, v.facts.past_due.0, v.submission_id, v.line
+            v.facts.as_of,
+            v.facts.status.as_str(),
+            v.facts.balance.0,
+            v.facts.past_due.0,
+            v.submission_id,
+            v.line
         );
     }
     Ok(())

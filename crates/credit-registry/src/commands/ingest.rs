@@ -11,8 +11,8 @@ use std::path::Path;
 use anyhow::Context;
 use registry_core::furnishing::Format;
 use registry_core::furnishing::metro2::{Metro2Options, Mode};
-use registry_service::{IngestOptions, Registry};
 use registry_service::document::{DocumentStatus, SubmissionHead};
+use registry_service::{IngestOptions, Registry};
 use serde_json::json;
 
 use crate::cli::{IngestArgs, InputFormat};
@@ -126,12 +126,8 @@ fn write_text(registry: &Registry, head: &SubmissionHead, out: &mut dyn Write) -
         writeln!(out, "  {unit} {}{field}: {} — {}", error.line, error.code, error.message).context("writing the output")?;
     }
     if errors.len() > ERRORS_SHOWN {
-        writeln!(
-            out,
-            "  … and more; `credit-registry submission --furnisher {} {}` lists them all",
-            head.furnisher, head.submission_id
-        )
-        .context("writing the output")?;
+        writeln!(out, "  … and more; `credit-registry submission --furnisher {} {}` lists them all", head.furnisher, head.submission_id)
+            .context("writing the output")?;
     }
     Ok(())
 }

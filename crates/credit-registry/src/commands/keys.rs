@@ -17,7 +17,8 @@ pub fn run(config: &Config, command: KeysCommand) -> CommandResult {
             let subject = subject
                 .as_deref()
                 .map(|text| {
-                    let (id_type, id) = text.split_once(':').ok_or_else(|| Failure::usage("--subject is ID_TYPE:ID, like cn_rid:11010519491231002X"))?;
+                    let (id_type, id) =
+                        text.split_once(':').ok_or_else(|| Failure::usage("--subject is ID_TYPE:ID, like cn_rid:11010519491231002X"))?;
                     let id_type: IdType = id_type.parse().map_err(|()| Failure::usage(format!("{id_type:?} is not an id type")))?;
                     Ok::<_, Failure>((id_type, id.to_owned()))
                 })
@@ -65,7 +66,9 @@ pub fn audit(config: &Config, command: AuditCommand) -> CommandResult {
         AuditCommand::Verify { json } => match registry.verify_log()? {
             Ok(verified) => {
                 if json {
-                    print_json(&json!({ "status": "verified", "entries": verified.entries, "tree_heads": verified.tree_heads, "root": verified.root }))
+                    print_json(
+                        &json!({ "status": "verified", "entries": verified.entries, "tree_heads": verified.tree_heads, "root": verified.root }),
+                    )
                 } else {
                     println!(
                         "access log verified: {} entries, {} signed tree heads, root {}",
@@ -77,13 +80,13 @@ pub fn audit(config: &Config, command: AuditCommand) -> CommandResult {
                 }
             }
             // With --json, the error document carries it: {"error": {"code": "log_tampered", …}}.
-            Err(fault) => Err(Failure::Refused { code: "log_tampered", message: format!("access log entry {}: {}", fault.seq, fault.problem) }),
+            Err(fault) => {
+                Err(Failure::Refused { code: "log_tampered", message: format!("access log entry {}: {}", fault.seq, fault.problem) })
+            }
         },
         AuditCommand::Head => match registry.tree_head(None)? {
             Some(head) => print_json(&head),
-            None => {
-                print_json(&json!({ "size": 0, "public_key": registry.log_public_key() }))
-            }
+            None => print_json(&json!({ "size": 0, "public_key": registry.log_public_key() })),
         },
     }
 }

@@ -67,7 +67,16 @@ fn validate(args: &Metro2ValidateArgs) -> CommandResult {
         let segments = &summary.segments;
         let counts = format!(
             "{} data records (J1 {}, J2 {}, K1 {}, K2 {}, K3 {}, K4 {}, L1 {}, N1 {}), {} bytes",
-            summary.data_records, segments.j1, segments.j2, segments.k1, segments.k2, segments.k3, segments.k4, segments.l1, segments.n1, summary.bytes
+            summary.data_records,
+            segments.j1,
+            segments.j2,
+            segments.k1,
+            segments.k2,
+            segments.k3,
+            segments.k4,
+            segments.l1,
+            segments.n1,
+            summary.bytes
         );
         if summary.valid() {
             writeln!(out, "{shown}: valid: {counts}").context("writing the output")?;

@@ -51,7 +51,8 @@ pub fn copy(config: &Config, args: CopyArgs) -> Result<(), Failure> {
     let mut from = config.registry.clone();
     from.data_dir = args.from.clone();
     from.postgres = None;
-    let to = PostgresSettings { url: args.to.clone(), ..config.registry.postgres.clone().unwrap_or_else(|| PostgresSettings::new(&args.to)) };
+    let to =
+        PostgresSettings { url: args.to.clone(), ..config.registry.postgres.clone().unwrap_or_else(|| PostgresSettings::new(&args.to)) };
     let copied = match registry_service::copy_to_postgres(&from, to) {
         Err(registry_service::ServiceError::NotFound(message)) => return Err(Failure::NotFound { code: "not_found", message }),
         Err(registry_service::ServiceError::Store(registry_store::StoreError::NotEmpty)) => {

@@ -19,7 +19,10 @@ pub fn run(config: &Config, args: ReportArgs) -> CommandResult {
             Ok(None) => return Err(not_found()),
             // An identifier that breaks its type's rules belongs to no one: not found.
             Err(ServiceError::InvalidInput(message)) => {
-                return Err(Failure::NotFound { code: "subject_not_found", message: format!("the registry has never seen this subject: {message}") });
+                return Err(Failure::NotFound {
+                    code: "subject_not_found",
+                    message: format!("the registry has never seen this subject: {message}"),
+                });
             }
             Err(other) => return Err(other.into()),
         },

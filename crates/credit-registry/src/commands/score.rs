@@ -27,8 +27,13 @@ fn data_error(e: registry_score::ScoreError) -> Failure {
 
 fn monotone_of(names: &[String], specs: &[String], mut monotone: Vec<Monotone>) -> Result<Vec<Monotone>, Failure> {
     for spec in specs {
-        let (name, direction) = spec.split_once(':').ok_or_else(|| Failure::usage(format!("--monotone takes COL:increasing or COL:decreasing, not {spec:?}")))?;
-        let at = names.iter().position(|n| n == name).ok_or_else(|| Failure::usage(format!("--monotone names {name:?}, which is not an attribute")))?;
+        let (name, direction) = spec
+            .split_once(':')
+            .ok_or_else(|| Failure::usage(format!("--monotone takes COL:increasing or COL:decreasing, not {spec:?}")))?;
+        let at = names
+            .iter()
+            .position(|n| n == name)
+            .ok_or_else(|| Failure::usage(format!("--monotone names {name:?}, which is not an attribute")))?;
         monotone[at] = match direction {
             "increasing" => Monotone::Increasing,
             "decreasing" => Monotone::Decreasing,
@@ -53,7 +58,20 @@ const PROTECTED_WORDS: [&str; 9] = ["sex", "gender", "race", "ethnic", "religion
 
 pub fn run(config: &Config, command: ScoreCommand) -> CommandResult {
     match command {
-        ScoreCommand::Train { data, target, ignore, monotone, from_registry, as_of, horizon_months, sample_out, folds, model_id: chosen_id, out, json } => {
+        ScoreCommand::Train {
+            data,
+            target,
+            ignore,
+            monotone,
+            from_registry,
+            as_of,
+            horizon_months,
+            sample_out,
+            folds,
+            model_id: chosen_id,
+            out,
+            json,
+        } => {
             let started = std::time::Instant::now();
             let (dataset, target, model_id, data_text, period, excluded) = if from_registry {
                 let as_of = as_of.ok_or_else(|| Failure::usage("--from-registry needs --as-of DATE"))?;
@@ -69,7 +87,8 @@ pub fn run(config: &Config, command: ScoreCommand) -> CommandResult {
                     bar.inc(1);
                 })?;
                 bar.finish_and_clear();
-                registry.log_access(&Access::command_line(AccessAction::ScoreBatch, Some(format!("development sample as of {as_of}"))), None)?;
+                registry
+                    .log_access(&Access::command_line(AccessAction::ScoreBatch, Some(format!("development sample as of {as_of}"))), None)?;
                 let bads = dataset.target.iter().filter(|&&y| y == 1).count();
                 if bads == 0 || bads == dataset.rows() {
                     return Err(Failure::usage(format!(
@@ -92,7 +111,10 @@ pub fn run(config: &Config, command: ScoreCommand) -> CommandResult {
                     dataset,
                     "bad_90_in_horizon".to_owned(),
                     format!("registry-{as_of}-{horizon_months}m"),
-                    format!("the registry's own history: {} subjects with accounts, of whom those with an account on {as_of} and not already in default", sample.subjects_seen),
+                    format!(
+                        "the registry's own history: {} subjects with accounts, of whom those with an account on {as_of} and not already in default",
+                        sample.subjects_seen
+                    ),
                     Some(format!(
                         "attributes as of {as_of}; bad = 90+ days past due or worse on any account from {} to {} ({horizon_months} months)",
                         registry_core::report::YearMonth::of(as_of).plus(1),
@@ -101,7 +123,9 @@ pub fn run(config: &Config, command: ScoreCommand) -> CommandResult {
                     excluded,
                 )
             } else {
-                let (Some(data), Some(target)) = (data, target) else { return Err(Failure::usage("give --data FILE.csv and --target COLUMN, or --from-registry --as-of DATE")) };
+                let (Some(data), Some(target)) = (data, target) else {
+                    return Err(Failure::usage("give --data FILE.csv and --target COLUMN, or --from-registry --as-of DATE"));
+                };
                 let dataset = Dataset::read_csv(&data, &target, &ignore).map_err(data_error)?;
                 for name in &dataset.names {
                     let lower = name.to_lowercase();
@@ -125,7 +149,8 @@ pub fn run(config: &Config, command: ScoreCommand) -> CommandResult {
             }
             let text = serde_json::to_string_pretty(&card).context("writing the model")?;
             std::fs::write(&out, text).with_context(|| format!("writing {}", out.display()))?;
-            std::fs::write(card_path(&out), registry_score::card::render(&card)).with_context(|| format!("writing {}", card_path(&out).display()))?;
+            std::fs::write(card_path(&out), registry_score::card::render(&card))
+                .with_context(|| format!("writing {}", card_path(&out).display()))?;
             let seconds = started.elapsed().as_secs_f64();
             let facts = card.card.as_ref().expect("train fills the card");
             if json {
@@ -135,7 +160,13 @@ pub fn run(config: &Config, command: ScoreCommand) -> CommandResult {
                     "training": facts.training, "seconds": seconds,
                 }));
             }
-            println!("trained {} on {} rows ({:.2} % bad), {} attributes, in {seconds:.1} s", model_id, dataset.rows(), 100.0 * facts.bad_rate, dataset.names.len());
+            println!(
+                "trained {} on {} rows ({:.2} % bad), {} attributes, in {seconds:.1} s",
+                model_id,
+                dataset.rows(),
+                100.0 * facts.bad_rate,
+                dataset.names.len()
+            );
             println!("  compared on {}:", facts.validation);
             for candidate in &facts.candidates {
                 let kept = if candidate.kind == card.kind { "  ← kept" } else { "" };
@@ -165,7 +196,10 @@ pub fn run(config: &Config, command: ScoreCommand) -> CommandResult {
                     "bands": bands, "calibration": calibration,
                 }));
             }
-            println!("{}: AUC {:.4}, Gini {:.4}, KS {:.4} on {} rows\n", card.model_id, performance.auc, performance.gini, performance.ks, performance.rows);
+            println!(
+                "{}: AUC {:.4}, Gini {:.4}, KS {:.4} on {} rows\n",
+                card.model_id, performance.auc, performance.gini, performance.ks, performance.rows
+            );
             println!("{:>9}  {:>8}  {:>7}  {:>8}", "score", "rows", "bads", "bad rate");
             for band in &bands {
                 println!("{:>4}–{:<4}  {:>8}  {:>7}  {:>7.2} %", band.from, band.to - 1, band.rows, band.bads, 100.0 * band.bad_rate);
@@ -189,7 +223,10 @@ pub fn run(config: &Config, command: ScoreCommand) -> CommandResult {
                         columns[0]
                             .iter()
                             .enumerate()
-                            .map(|(i, v)| v.map(|s| s.round() as i64).ok_or_else(|| Failure::usage(format!("{}: line {}: no score", path.display(), i + 2))))
+                            .map(|(i, v)| {
+                                v.map(|s| s.round() as i64)
+                                    .ok_or_else(|| Failure::usage(format!("{}: line {}: no score", path.display(), i + 2)))
+                            })
                             .collect::<Result<_, _>>()?
                     }
                 })
@@ -200,14 +237,29 @@ pub fn run(config: &Config, command: ScoreCommand) -> CommandResult {
             }
             let (min, max) = card.as_ref().map_or((300, 900), |c| (c.scaling.min_score, c.scaling.max_score));
             let (psi, table) = evaluation::stability(&expected_scores, &actual_scores, min, max, band_width);
-            let verdict = if psi < 0.1 { "stable" } else if psi < 0.25 { "a shift worth watching" } else { "a shift that calls for review" };
+            let verdict = if psi < 0.1 {
+                "stable"
+            } else if psi < 0.25 {
+                "a shift worth watching"
+            } else {
+                "a shift that calls for review"
+            };
             if json {
-                return print_json(&json!({"psi": psi, "verdict": verdict, "expected_rows": expected_scores.len(), "actual_rows": actual_scores.len(), "bands": table}));
+                return print_json(
+                    &json!({"psi": psi, "verdict": verdict, "expected_rows": expected_scores.len(), "actual_rows": actual_scores.len(), "bands": table}),
+                );
             }
             println!("population stability index {psi:.4}: {verdict} ({} rows against {})\n", actual_scores.len(), expected_scores.len());
             println!("{:>9}  {:>8}  {:>8}  {:>7}", "score", "expected", "actual", "psi");
             for band in &table {
-                println!("{:>4}–{:<4}  {:>6.2} %  {:>6.2} %  {:>7.4}", band.from, band.to - 1, 100.0 * band.expected_share, 100.0 * band.actual_share, band.psi);
+                println!(
+                    "{:>4}–{:<4}  {:>6.2} %  {:>6.2} %  {:>7.4}",
+                    band.from,
+                    band.to - 1,
+                    100.0 * band.expected_share,
+                    100.0 * band.actual_share,
+                    band.psi
+                );
             }
             Ok(())
         }
@@ -257,7 +309,13 @@ fn write_value(out: &mut impl Write, value: Option<f64>) -> io::Result<()> {
     }
 }
 
-fn batch(config: &Config, as_of: Option<registry_core::model::Date>, out: Option<PathBuf>, with_attributes: bool, json: bool) -> CommandResult {
+fn batch(
+    config: &Config,
+    as_of: Option<registry_core::model::Date>,
+    out: Option<PathBuf>,
+    with_attributes: bool,
+    json: bool,
+) -> CommandResult {
     let registry = open_registry(config)?;
     let as_of = as_of.unwrap_or_else(|| registry.clock().today());
     let started = std::time::Instant::now();

@@ -27,7 +27,8 @@ fn run(data: &Path, args: &[&str]) -> Output {
 
 fn json_of(output: &Output) -> Value {
     let text = String::from_utf8_lossy(&output.stdout);
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}): {text}\nstderr: {}", String::from_utf8_lossy(&output.stderr)))
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}): {text}\nstderr: {}", String::from_utf8_lossy(&output.stderr)))
 }
 
 fn status(output: &Output) -> i32 {
@@ -67,7 +68,8 @@ fn ingest_and_report_the_spec_examples() {
         assert!(entry["submission_id"].as_str().unwrap().starts_with("sub_"));
         assert_eq!(entry["errors"], serde_json::json!([]));
 
-        let expected: Value = serde_json::from_str(&std::fs::read_to_string(examples().join(format!("{stem}.summary.json"))).unwrap()).unwrap();
+        let expected: Value =
+            serde_json::from_str(&std::fs::read_to_string(examples().join(format!("{stem}.summary.json"))).unwrap()).unwrap();
         let id_type = expected["subject"]["id_type"].as_str().unwrap();
         let id = expected["subject"]["id"].as_str().unwrap();
         let as_of = expected["as_of"].as_str().unwrap();
@@ -97,7 +99,10 @@ fn rejected_files_and_missing_subjects_exit_2() {
     std::fs::write(&broken, text).unwrap();
     let good = examples().join("history-example.jsonl");
     let missing = dir.path().join("missing.jsonl");
-    let output = run(dir.path(), &["ingest", "--furnisher", "payplat", broken.to_str().unwrap(), good.to_str().unwrap(), missing.to_str().unwrap(), "--json"]);
+    let output = run(
+        dir.path(),
+        &["ingest", "--furnisher", "payplat", broken.to_str().unwrap(), good.to_str().unwrap(), missing.to_str().unwrap(), "--json"],
+    );
     assert_eq!(status(&output), 2);
     let files = json_of(&output)["files"].as_array().unwrap().clone();
     let statuses: Vec<&str> = files.iter().map(|f| f["status"].as_str().unwrap()).collect();
@@ -170,7 +175,10 @@ fn the_demo_runs_from_an_empty_directory() {
     assert!(text.contains("applied") && text.contains("records accepted"), "{text}");
     assert!(text.contains("report --data-dir"), "{text}");
     // The registry id it prints gives a report.
-    let registry_id = text.split_whitespace().find(|w| w.starts_with('S') && w.len() == 10 && w[1..].bytes().all(|b| b.is_ascii_digit())).expect("a registry id");
+    let registry_id = text
+        .split_whitespace()
+        .find(|w| w.starts_with('S') && w.len() == 10 && w[1..].bytes().all(|b| b.is_ascii_digit()))
+        .expect("a registry id");
     let output = run(dir.path(), &["report", "--registry-id", registry_id, "--json"]);
     assert_eq!(status(&output), 0);
     assert!(json_of(&output)["summary"]["accounts_total"].as_u64().unwrap() > 0);
@@ -336,11 +344,14 @@ fn metro2_validate_lists_every_problem_and_exits_by_validity() {
         .iter()
         .map(|p| (p["record"].as_u64().unwrap(), p["segment"].as_str().unwrap(), p["field"].as_str().unwrap(), p["rule"].as_str().unwrap()))
         .collect();
-    assert_eq!(located, [
-        (2, "base", "date_opened", "date_order"),
-        (2, "base", "current_balance", "balance_on_paid_account"),
-        (2, "base", "date_closed", "date_order")
-    ]);
+    assert_eq!(
+        located,
+        [
+            (2, "base", "date_opened", "date_order"),
+            (2, "base", "current_balance", "balance_on_paid_account"),
+            (2, "base", "date_closed", "date_order")
+        ]
+    );
     assert_eq!((problems[0]["offset"].as_u64(), problems[0]["value"].as_str()), (Some(545), Some("11222019")));
 
     // The CFPB's placeholder record lengths: rejected strictly, read leniently.
@@ -382,7 +393,8 @@ fn metro2_files_are_ingested_by_content_and_exported_back() {
 
     let month = first["month"].as_str().unwrap();
     let exported = dir.path().join("exported.metro2");
-    let output = run(dir.path(), &["export", "--furnisher", furnisher, "--as-of", &format!("{month}-15"), "--out", exported.to_str().unwrap()]);
+    let output =
+        run(dir.path(), &["export", "--furnisher", furnisher, "--as-of", &format!("{month}-15"), "--out", exported.to_str().unwrap()]);
     assert_eq!(status(&output), 0, "{}", String::from_utf8_lossy(&output.stderr));
     let check = run(dir.path(), &["metro2", "validate", exported.to_str().unwrap(), "--json"]);
     assert_eq!(status(&check), 0, "{}", String::from_utf8_lossy(&check.stdout));
@@ -393,7 +405,8 @@ fn metro2_files_are_ingested_by_content_and_exported_back() {
     let spec = examples().join("spec-example.jsonl");
     run(dir.path(), &["ingest", "--furnisher", "payplat", spec.to_str().unwrap()]);
     let refused = dir.path().join("refused.metro2");
-    let output = run(dir.path(), &["export", "--furnisher", "payplat", "--as-of", "2021-06-30", "--out", refused.to_str().unwrap(), "--json"]);
+    let output =
+        run(dir.path(), &["export", "--furnisher", "payplat", "--as-of", "2021-06-30", "--out", refused.to_str().unwrap(), "--json"]);
     assert_eq!((status(&output), json_of(&output)["error"]["code"].as_str()), (2, Some("not_expressible")));
     assert!(!refused.exists());
     let output = run(dir.path(), &["export", "--furnisher", "payplat", "--as-of", "2021-06-30", "--format", "jsonl"]);
@@ -467,7 +480,8 @@ fn keys_and_the_audited_access_log_from_the_command_line() {
     let file = examples().join("spec-example.jsonl");
     assert_eq!(status(&run(dir.path(), &["ingest", "--furnisher", "payplat", file.to_str().unwrap()])), 0);
 
-    let created = run(dir.path(), &["keys", "create", "--role", "consumer", "--name", "me", "--subject", "cn_rid:11010519491231002X", "--json"]);
+    let created =
+        run(dir.path(), &["keys", "create", "--role", "consumer", "--name", "me", "--subject", "cn_rid:11010519491231002X", "--json"]);
     assert_eq!(status(&created), 0, "{}", String::from_utf8_lossy(&created.stderr));
     let created = json_of(&created);
     assert!(created["key"].as_str().unwrap().starts_with("crk_"));
@@ -590,11 +604,8 @@ fn no_personal_data_in_any_log_line_or_error_message() {
     let agent: ureq::Agent =
         ureq::Agent::config_builder().http_status_as_error(false).max_idle_connections(0).max_idle_connections_per_host(0).build().into();
     let post = |key: &str, path: &str, body: String| {
-        let mut response = agent
-            .post(&format!("http://{address}{path}"))
-            .header("authorization", &format!("Bearer {key}"))
-            .send(body.as_bytes())
-            .unwrap();
+        let mut response =
+            agent.post(&format!("http://{address}{path}")).header("authorization", &format!("Bearer {key}")).send(body.as_bytes()).unwrap();
         response.body_mut().read_to_string().unwrap()
     };
     let wrong_person = serde_json::json!({"subject": {"id_type": id_type, "id": id, "family_name": "Nobody", "given_name": "X", "birth_date": "1900-01-01"},
@@ -607,7 +618,8 @@ fn no_personal_data_in_any_log_line_or_error_message() {
         post(&consumer, "/v1/me/consents", format!(r#"{{"lender": "{id}", "purpose": "credit_application", "expires": "2099-01-01"}}"#)),
         post(&consumer, "/v1/me/disputes", format!(r#"{{"furnisher": "payplat", "account": "{id}", "reason": "{id}"}}"#)),
     ];
-    let broken = std::fs::read_to_string(out.join(manifest["files"][0]["path"].as_str().unwrap())).unwrap().replace("\"current\"", "\"bogus\"");
+    let broken =
+        std::fs::read_to_string(out.join(manifest["files"][0]["path"].as_str().unwrap())).unwrap().replace("\"current\"", "\"bogus\"");
     answers.push(post(&operator, "/v1/furnishers/payplat/submissions", broken));
     unsafe_kill(child.id(), "TERM");
     child.wait().unwrap();
@@ -636,17 +648,33 @@ fn the_registry_trains_on_its_own_history_and_scores_everyone() {
     }
     let model = dir.path().join("own.json");
     let sample = dir.path().join("sample.csv");
-    let trained = run(dir.path(), &[
-        "score", "train", "--from-registry", "--as-of", "2026-04-30", "--horizon-months", "6", "--out", model.to_str().unwrap(),
-        "--sample-out", sample.to_str().unwrap(), "--json",
-    ]);
+    let trained = run(
+        dir.path(),
+        &[
+            "score",
+            "train",
+            "--from-registry",
+            "--as-of",
+            "2026-04-30",
+            "--horizon-months",
+            "6",
+            "--out",
+            model.to_str().unwrap(),
+            "--sample-out",
+            sample.to_str().unwrap(),
+            "--json",
+        ],
+    );
     assert_eq!(status(&trained), 0, "{}", String::from_utf8_lossy(&trained.stderr));
     let trained = json_of(&trained);
     assert!(trained["rows"].as_u64().unwrap() > 300, "{trained}");
     let card = std::fs::read_to_string(dir.path().join("own.card.md")).unwrap();
     assert!(card.contains("attributes as of 2026-04-30") && card.contains("**sex**"), "the period and the profile's exclusions: {card}");
     // The sample is a labelled CSV of the catalogue: evaluate reads it.
-    let evaluated = run(dir.path(), &["score", "evaluate", "--model", model.to_str().unwrap(), "--data", sample.to_str().unwrap(), "--target", "bad", "--json"]);
+    let evaluated = run(
+        dir.path(),
+        &["score", "evaluate", "--model", model.to_str().unwrap(), "--data", sample.to_str().unwrap(), "--target", "bad", "--json"],
+    );
     assert_eq!(status(&evaluated), 0, "{}", String::from_utf8_lossy(&evaluated.stderr));
     assert!(json_of(&evaluated)["auc"].as_f64().unwrap() > 0.6);
     // Batch scores with the model in force (configured), one row per subject.
@@ -668,11 +696,15 @@ fn the_registry_trains_on_its_own_history_and_scores_everyone() {
     // Two batches a month apart: the stability index of their scores.
     let earlier = dir.path().join("earlier.csv");
     assert_eq!(status(&run(dir.path(), &["score", "batch", "--as-of", "2026-09-30", "--out", earlier.to_str().unwrap()])), 0);
-    let stability = run(dir.path(), &["score", "stability", "--expected", earlier.to_str().unwrap(), "--actual", scores.to_str().unwrap(), "--json"]);
+    let stability =
+        run(dir.path(), &["score", "stability", "--expected", earlier.to_str().unwrap(), "--actual", scores.to_str().unwrap(), "--json"]);
     assert_eq!(status(&stability), 0, "{}", String::from_utf8_lossy(&stability.stderr));
     assert!(json_of(&stability)["psi"].as_f64().unwrap() < 0.25, "a month apart, the same market");
     // Without history after the date there is nothing to learn from: said, exit 64.
-    let empty = run(dir.path(), &["score", "train", "--from-registry", "--as-of", "2026-10-31", "--horizon-months", "12", "--out", model.to_str().unwrap()]);
+    let empty = run(
+        dir.path(),
+        &["score", "train", "--from-registry", "--as-of", "2026-10-31", "--horizon-months", "12", "--out", model.to_str().unwrap()],
+    );
     assert_eq!(status(&empty), 64, "{}", String::from_utf8_lossy(&empty.stderr));
 }
 
@@ -690,7 +722,23 @@ fn a_scorecard_is_trained_on_a_csv_and_evaluated() {
     let data = dir.path().join("train.csv");
     std::fs::write(&data, csv).unwrap();
     let model = dir.path().join("model.json");
-    let args = ["score", "train", "--data", data.to_str().unwrap(), "--target", "bad", "--ignore", "Id", "--monotone", "late:increasing", "--folds", "3", "--out", model.to_str().unwrap(), "--json"];
+    let args = [
+        "score",
+        "train",
+        "--data",
+        data.to_str().unwrap(),
+        "--target",
+        "bad",
+        "--ignore",
+        "Id",
+        "--monotone",
+        "late:increasing",
+        "--folds",
+        "3",
+        "--out",
+        model.to_str().unwrap(),
+        "--json",
+    ];
     let trained = run(dir.path(), &args);
     assert_eq!(status(&trained), 0, "{}", String::from_utf8_lossy(&trained.stderr));
     let trained = json_of(&trained);
@@ -705,7 +753,10 @@ fn a_scorecard_is_trained_on_a_csv_and_evaluated() {
     let late = card["attributes"].as_array().unwrap().iter().find(|a| a["name"] == "late").unwrap();
     let points: Vec<f64> = late["points"].as_array().unwrap()[1..].iter().map(|p| p.as_f64().unwrap()).collect();
     assert!(points.windows(2).all(|w| w[0] >= w[1]), "more delinquency never raises the score: {points:?}");
-    let evaluated = run(dir.path(), &["score", "evaluate", "--model", model.to_str().unwrap(), "--data", data.to_str().unwrap(), "--target", "bad", "--json"]);
+    let evaluated = run(
+        dir.path(),
+        &["score", "evaluate", "--model", model.to_str().unwrap(), "--data", data.to_str().unwrap(), "--target", "bad", "--json"],
+    );
     assert_eq!(status(&evaluated), 0);
     let evaluated = json_of(&evaluated);
     for metric in ["auc", "gini", "ks"] {
@@ -720,7 +771,20 @@ fn a_scorecard_is_trained_on_a_csv_and_evaluated() {
     let observed: Vec<f64> = calibration.iter().map(|g| g["observed_bad_rate"].as_f64().unwrap()).collect();
     assert!(observed[0] < observed[9], "the riskiest tenth goes bad more often: {observed:?}");
     // A sample against itself is perfectly stable; against a riskier one it is not.
-    let stable = run(dir.path(), &["score", "stability", "--model", model.to_str().unwrap(), "--expected", data.to_str().unwrap(), "--actual", data.to_str().unwrap(), "--json"]);
+    let stable = run(
+        dir.path(),
+        &[
+            "score",
+            "stability",
+            "--model",
+            model.to_str().unwrap(),
+            "--expected",
+            data.to_str().unwrap(),
+            "--actual",
+            data.to_str().unwrap(),
+            "--json",
+        ],
+    );
     assert_eq!(status(&stable), 0, "{}", String::from_utf8_lossy(&stable.stderr));
     assert_eq!(json_of(&stable)["psi"].as_f64(), Some(0.0));
     let risky = dir.path().join("risky.csv");
@@ -729,14 +793,42 @@ fn a_scorecard_is_trained_on_a_csv_and_evaluated() {
         text.push_str(&format!("4,{}\n", i % 1000));
     }
     std::fs::write(&risky, text).unwrap();
-    let shifted = run(dir.path(), &["score", "stability", "--model", model.to_str().unwrap(), "--expected", data.to_str().unwrap(), "--actual", risky.to_str().unwrap(), "--json"]);
+    let shifted = run(
+        dir.path(),
+        &[
+            "score",
+            "stability",
+            "--model",
+            model.to_str().unwrap(),
+            "--expected",
+            data.to_str().unwrap(),
+            "--actual",
+            risky.to_str().unwrap(),
+            "--json",
+        ],
+    );
     assert!(json_of(&shifted)["psi"].as_f64().unwrap() > 0.25);
     // Bad input: named, exit 64.
     let broken = dir.path().join("broken.csv");
     std::fs::write(&broken, "late,bad\n1,0\nx,1\n").unwrap();
-    let output = run(dir.path(), &["score", "train", "--data", broken.to_str().unwrap(), "--target", "bad", "--out", model.to_str().unwrap()]);
+    let output =
+        run(dir.path(), &["score", "train", "--data", broken.to_str().unwrap(), "--target", "bad", "--out", model.to_str().unwrap()]);
     assert_eq!(status(&output), 64);
     assert!(String::from_utf8_lossy(&output.stderr).contains("line 3"), "{}", String::from_utf8_lossy(&output.stderr));
-    let output = run(dir.path(), &["score", "train", "--data", data.to_str().unwrap(), "--target", "bad", "--monotone", "late:sideways", "--out", model.to_str().unwrap()]);
+    let output = run(
+        dir.path(),
+        &[
+            "score",
+            "train",
+            "--data",
+            data.to_str().unwrap(),
+            "--target",
+            "bad",
+            "--monotone",
+            "late:sideways",
+            "--out",
+            model.to_str().unwrap(),
+        ],
+    );
     assert_eq!(status(&output), 64);
 }

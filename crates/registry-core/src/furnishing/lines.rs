@@ -9,7 +9,9 @@ pub enum Line<'a> {
     Text(&'a [u8]),
     /// The line was longer than the limit; its bytes were skipped (but checked to be UTF-8,
     /// so that a binary file without line breaks is still refused as not UTF-8).
-    TooLong { utf8: bool },
+    TooLong {
+        utf8: bool,
+    },
 }
 
 /// Checks that a byte stream is UTF-8, chunk by chunk, whatever the chunk boundaries. Written
@@ -69,14 +71,7 @@ pub struct LineReader<R> {
 
 impl<R: BufRead> LineReader<R> {
     pub fn new(inner: R, line_bytes_max: usize) -> LineReader<R> {
-        LineReader {
-            inner,
-            buf: Vec::with_capacity(4096),
-            line_bytes_max,
-            line_number: 0,
-            bytes_read: 0,
-            at_start: true,
-        }
+        LineReader { inner, buf: Vec::with_capacity(4096), line_bytes_max, line_number: 0, bytes_read: 0, at_start: true }
     }
 
     /// Bytes consumed from the input so far (for progress reporting).
@@ -157,10 +152,13 @@ mod tests {
         let mut lines = LineReader::new(reader, max);
         let mut out = Vec::new();
         while let Some((n, line)) = lines.next_line().unwrap() {
-            out.push((n, match line {
-                Line::Text(t) => Some(t.to_vec()),
-                Line::TooLong { .. } => None,
-            }));
+            out.push((
+                n,
+                match line {
+                    Line::Text(t) => Some(t.to_vec()),
+                    Line::TooLong { .. } => None,
+                },
+            ));
         }
         out
     }
@@ -169,12 +167,10 @@ mod tests {
     fn splits_on_lf_and_crlf_and_strips_a_leading_bom() {
         for capacity in [1, 2, 3, 64] {
             let got = lines(b"\xEF\xBB\xBFab\r\ncd\n\nef", 10, capacity);
-            assert_eq!(got, vec![
-                (1, Some(b"ab".to_vec())),
-                (2, Some(b"cd".to_vec())),
-                (3, Some(b"".to_vec())),
-                (4, Some(b"ef".to_vec())),
-            ]);
+            assert_eq!(
+                got,
+                vec![(1, Some(b"ab".to_vec())), (2, Some(b"cd".to_vec())), (3, Some(b"".to_vec())), (4, Some(b"ef".to_vec())),]
+            );
         }
     }
 
@@ -187,13 +183,17 @@ mod tests {
     fn long_lines_are_skipped_and_reading_goes_on() {
         for capacity in [1, 4, 1024] {
             let got = lines(b"12345\n123456\n1234567\r\nok\r\n12345\r\n", 6, capacity);
-            assert_eq!(got, vec![
-                (1, Some(b"12345".to_vec())),
-                (2, Some(b"123456".to_vec())),
-                (3, None),
-                (4, Some(b"ok".to_vec())),
-                (5, Some(b"12345".to_vec())),
-            ], "capacity {capacity}");
+            assert_eq!(
+                got,
+                vec![
+                    (1, Some(b"12345".to_vec())),
+                    (2, Some(b"123456".to_vec())),
+                    (3, None),
+                    (4, Some(b"ok".to_vec())),
+                    (5, Some(b"12345".to_vec())),
+                ],
+                "capacity {capacity}"
+            );
         }
     }
 

@@ -12,9 +12,7 @@ use std::io::Read;
 
 pub use metro2::Mode;
 use metro2::layout::{associated as assoc, base};
-use metro2::{
-    DataRecord, Problem, Rule, Segment, SegmentBuf, SegmentKind, Validator, Value, Verdict,
-};
+use metro2::{DataRecord, Problem, Rule, Segment, SegmentBuf, SegmentKind, Validator, Value, Verdict};
 
 use super::errors::{FileErrorCode, FileRejection, RecordError, RecordErrorCode};
 use super::json::Json;
@@ -34,10 +32,7 @@ pub struct Metro2Options {
 
 impl Default for Metro2Options {
     fn default() -> Metro2Options {
-        Metro2Options {
-            mode: Mode::Strict,
-            currency: Currency::from_code("USD").expect("USD is ISO 4217"),
-        }
+        Metro2Options { mode: Mode::Strict, currency: Currency::from_code("USD").expect("USD is ISO 4217") }
     }
 }
 
@@ -80,11 +75,7 @@ impl<R: Read> Entries for Metro2Reader<R> {
                 Ok(None) => {
                     self.finished = true;
                     if self.data_records == 0 {
-                        return Err(FileRejection::new(
-                            FileErrorCode::EmptySubmission,
-                            "the file holds no data record",
-                        )
-                        .into());
+                        return Err(FileRejection::new(FileErrorCode::EmptySubmission, "the file holds no data record").into());
                     }
                     return Ok(None);
                 }
@@ -113,11 +104,7 @@ impl<R: Read> Entries for Metro2Reader<R> {
                         metro2::Record::Data(data) => Some(data),
                         _ => None,
                     };
-                    let errors = self
-                        .problems
-                        .iter()
-                        .map(|p| record_error(p, located.offset, data))
-                        .collect();
+                    let errors = self.problems.iter().map(|p| record_error(p, located.offset, data)).collect();
                     return Ok(Some(Entry::Rejected { line, errors }));
                 }
             }
@@ -145,12 +132,7 @@ fn file_rejection(problems: &[Problem]) -> FileRejection {
         _ if problems[0].segment == Some(SegmentKind::Header) => FileErrorCode::InvalidHeader,
         _ => FileErrorCode::InvalidFraming,
     };
-    let mut message = problems
-        .iter()
-        .take(LISTED)
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ");
+    let mut message = problems.iter().take(LISTED).map(ToString::to_string).collect::<Vec<_>>().join("; ");
     if problems.len() > LISTED {
         message.push_str(&format!("; and {} more", problems.len() - LISTED));
     }
@@ -206,25 +188,15 @@ fn location(segment: SegmentKind, ordinal: usize, field: Option<&str>) -> String
     }
 }
 
-fn record_error(
-    problem: &Problem,
-    record_offset: u64,
-    record: Option<&DataRecord<'_>>,
-) -> RecordError {
+fn record_error(problem: &Problem, record_offset: u64, record: Option<&DataRecord<'_>>) -> RecordError {
     let field = match problem.segment {
         None => String::new(),
         Some(SegmentKind::Base) => location(SegmentKind::Base, 0, problem.field),
         Some(kind) => {
             // Which segment of its kind: counted from the problem's place in the record.
             let at = problem.offset.saturating_sub(record_offset) as usize;
-            let ordinal = record.map_or(1, |record| {
-                record
-                    .segment_ranges()
-                    .iter()
-                    .filter(|(k, range)| *k == kind && range.start <= at)
-                    .count()
-                    .max(1)
-            });
+            let ordinal = record
+                .map_or(1, |record| record.segment_ranges().iter().filter(|(k, range)| *k == kind && range.start <= at).count().max(1));
             location(kind, ordinal, problem.field)
         }
     };
@@ -233,19 +205,11 @@ fn record_error(
     // fields are shifted could fill with someone's name or number.
     let message = match &problem.value {
         Some(value) if !problem.personal && problem.field.is_some() && value.len() <= 3 => {
-            format!(
-                "{}: found \"{value}\" (Metro 2 rule {})",
-                problem.message, problem.rule
-            )
+            format!("{}: found \"{value}\" (Metro 2 rule {})", problem.message, problem.rule)
         }
         _ => format!("{} (Metro 2 rule {})", problem.message, problem.rule),
     };
-    RecordError {
-        line: problem.record,
-        field,
-        code: record_code(problem.rule),
-        message,
-    }
+    RecordError { line: problem.record, field, code: record_code(problem.rule), message }
 }
 
 /// The product of an account type (CRRG codes), and failing a known one, of the portfolio
@@ -257,10 +221,8 @@ pub fn product_of(account_type: &[u8], portfolio: &[u8]) -> Product {
         b"00" | b"3A" => Product::AutoLoan,
         b"12" => Product::StudentLoan,
         b"08" | b"19" | b"25" | b"26" | b"2C" | b"5A" | b"5B" | b"6B" | b"6D" => Product::Mortgage,
-        b"01" | b"02" | b"03" | b"04" | b"05" | b"06" | b"0A" | b"0F" | b"10" | b"11" | b"17"
-        | b"20" | b"65" | b"66" | b"67" | b"68" | b"6A" | b"7B" | b"91" | b"9A" => {
-            Product::InstallmentLoan
-        }
+        b"01" | b"02" | b"03" | b"04" | b"05" | b"06" | b"0A" | b"0F" | b"10" | b"11" | b"17" | b"20" | b"65" | b"66" | b"67" | b"68"
+        | b"6A" | b"7B" | b"91" | b"9A" => Product::InstallmentLoan,
         _ => match portfolio {
             b"R" | b"C" => Product::RevolvingLine,
             b"I" => Product::InstallmentLoan,
@@ -349,16 +311,7 @@ fn term_months(duration: u64, frequency: &[u8]) -> u64 {
 /// trailing B's (months before the account's history began) are dropped, so a 24-month profile
 /// and a shorter history that say the same are the same.
 fn payment_history_of(profile: &[u8]) -> String {
-    let mapped: String = profile
-        .iter()
-        .map(|c| {
-            if matches!(c, b' ' | b'Z') {
-                'D'
-            } else {
-                char::from(*c)
-            }
-        })
-        .collect();
+    let mapped: String = profile.iter().map(|c| if matches!(c, b' ' | b'Z') { 'D' } else { char::from(*c) }).collect();
     mapped.trim_end_matches('B').to_string()
 }
 
@@ -446,13 +399,8 @@ impl DateTexts {
     }
 }
 
-const BASE_DATES: [usize; 5] = [
-    base::DATE_OF_ACCOUNT_INFORMATION,
-    base::DATE_OPENED,
-    base::DATE_CLOSED,
-    base::DATE_OF_FIRST_DELINQUENCY,
-    base::DATE_OF_LAST_PAYMENT,
-];
+const BASE_DATES: [usize; 5] =
+    [base::DATE_OF_ACCOUNT_INFORMATION, base::DATE_OPENED, base::DATE_CLOSED, base::DATE_OF_FIRST_DELINQUENCY, base::DATE_OF_LAST_PAYMENT];
 
 /// The consumers of a record (base, then each J1 and J2 in order): the segment, where it
 /// starts in the record, and the ordinal of that segment among its kind.
@@ -612,7 +560,8 @@ fn subject_json<'j>(text: &RecordText<'j>, segment: &Segment<'j>, at: usize, rol
     fields.push((Cow::Borrowed("role"), borrowed(role.as_str())));
     fields.push((Cow::Borrowed("id_type"), borrowed(IdType::Ssn.as_str())));
     // Nine digits, zero-filled: the SSN as written.
-    fields.push((Cow::Borrowed("id"), borrowed(text.field(segment, at, index(base::SOCIAL_SECURITY_NUMBER, assoc::SOCIAL_SECURITY_NUMBER)))));
+    fields
+        .push((Cow::Borrowed("id"), borrowed(text.field(segment, at, index(base::SOCIAL_SECURITY_NUMBER, assoc::SOCIAL_SECURITY_NUMBER)))));
     let part = |base_index, associated_index| text.field(segment, at, index(base_index, associated_index));
     fields.push((Cow::Borrowed("family_name"), borrowed(part(base::SURNAME, assoc::SURNAME))));
     let first = part(base::FIRST_NAME, assoc::FIRST_NAME);
@@ -652,11 +601,7 @@ fn metro2_field(path: &str, sources: &[(SegmentKind, usize)]) -> String {
     let (segment, field) = match path.strip_prefix("subjects[") {
         Some(rest) => {
             let (index, field) = rest.split_once(']').unwrap_or((rest, ""));
-            let source = index
-                .parse::<usize>()
-                .ok()
-                .and_then(|i| sources.get(i))
-                .copied();
+            let source = index.parse::<usize>().ok().and_then(|i| sources.get(i)).copied();
             let Some((kind, ordinal)) = source else {
                 return path.to_string();
             };
@@ -794,41 +739,23 @@ fn compliance_code(dispute: Dispute) -> &'static str {
 
 fn metro2_date(date: crate::model::Date) -> Option<metro2::Date> {
     use chrono::Datelike;
-    metro2::Date::new(
-        u16::try_from(date.year()).ok()?,
-        date.month() as u8,
-        date.day() as u8,
-    )
+    metro2::Date::new(u16::try_from(date.year()).ok()?, date.month() as u8, date.day() as u8)
 }
 
 /// Writes one furnishing record as a Metro 2 data record. `identification_number` is the
 /// record's own when it came from Metro 2, else the caller's.
-pub fn export_record(
-    record: &AccountRecord,
-    identification_number: &str,
-) -> Result<ExportedRecord, ExportError> {
+pub fn export_record(record: &AccountRecord, identification_number: &str) -> Result<ExportedRecord, ExportError> {
     let facts = &record.facts;
-    let fail = |reason: String| ExportError {
-        account: facts.account.clone(),
-        as_of: facts.as_of.to_string(),
-        reason,
-    };
+    let fail = |reason: String| ExportError { account: facts.account.clone(), as_of: facts.as_of.to_string(), reason };
     let field = |e: metro2::FieldError| fail(format!("does not fit Metro 2: {e}"));
-    let date = |d: crate::model::Date| {
-        metro2_date(d).ok_or_else(|| fail(format!("date {d} cannot be written as MMDDYYYY")))
-    };
+    let date = |d: crate::model::Date| metro2_date(d).ok_or_else(|| fail(format!("date {d} cannot be written as MMDDYYYY")));
     let opt_date = |d: Option<crate::model::Date>| d.map(date).transpose();
 
     let Some((account_type, portfolio)) = account_type(facts.product) else {
-        return Err(fail(format!(
-            "product {} has no Metro 2 account type",
-            facts.product
-        )));
+        return Err(fail(format!("product {} has no Metro 2 account type", facts.product)));
     };
     if !facts.funding.is_empty() {
-        return Err(fail(
-            "co-funding shares cannot be expressed in Metro 2".into(),
-        ));
+        return Err(fail("co-funding shares cannot be expressed in Metro 2".into()));
     }
     let scale = 10u64.pow(u32::from(facts.currency.exponent().unwrap_or(0)));
     let mut truncated = 0;
@@ -845,53 +772,22 @@ pub fn export_record(
     let primary = &record.subjects[primary_index];
     let mut b = SegmentBuf::new(SegmentKind::Base, metro2::Encoding::Character);
     let as_of = date(facts.as_of)?;
-    b.set_timestamp(base::TIME_STAMP, Some((as_of, 0)))
-        .map_err(field)?;
-    b.set_text(
-        base::IDENTIFICATION_NUMBER,
-        facts
-            .reporter_id
-            .as_deref()
-            .unwrap_or(identification_number),
-    )
-    .map_err(field)?;
-    b.set_text(base::CONSUMER_ACCOUNT_NUMBER, &facts.account)
-        .map_err(field)?;
+    b.set_timestamp(base::TIME_STAMP, Some((as_of, 0))).map_err(field)?;
+    b.set_text(base::IDENTIFICATION_NUMBER, facts.reporter_id.as_deref().unwrap_or(identification_number)).map_err(field)?;
+    b.set_text(base::CONSUMER_ACCOUNT_NUMBER, &facts.account).map_err(field)?;
     b.set_text(base::PORTFOLIO_TYPE, portfolio).map_err(field)?;
-    b.set_text(base::ACCOUNT_TYPE, account_type)
-        .map_err(field)?;
-    b.set_date(base::DATE_OPENED, Some(date(facts.opened)?))
-        .map_err(field)?;
-    b.set_number(
-        base::CREDIT_LIMIT,
-        whole(facts.credit_limit.map_or(0, |a| a.0)),
-    )
-    .map_err(field)?;
-    b.set_number(
-        base::HIGHEST_CREDIT,
-        whole(facts.original_amount.map_or(0, |a| a.0)),
-    )
-    .map_err(field)?;
+    b.set_text(base::ACCOUNT_TYPE, account_type).map_err(field)?;
+    b.set_date(base::DATE_OPENED, Some(date(facts.opened)?)).map_err(field)?;
+    b.set_number(base::CREDIT_LIMIT, whole(facts.credit_limit.map_or(0, |a| a.0))).map_err(field)?;
+    b.set_number(base::HIGHEST_CREDIT, whole(facts.original_amount.map_or(0, |a| a.0))).map_err(field)?;
     match facts.term_months {
-        Some(months) => b
-            .set_text(base::TERMS_DURATION, &format!("{months:03}"))
-            .map_err(field)?,
-        None if facts.product.is_revolving() => {
-            b.set_text(base::TERMS_DURATION, "REV").map_err(field)?
-        }
+        Some(months) => b.set_text(base::TERMS_DURATION, &format!("{months:03}")).map_err(field)?,
+        None if facts.product.is_revolving() => b.set_text(base::TERMS_DURATION, "REV").map_err(field)?,
         None => b.set_text(base::TERMS_DURATION, "LOC").map_err(field)?,
     };
     b.set_text(base::TERMS_FREQUENCY, "M").map_err(field)?;
-    b.set_number(
-        base::SCHEDULED_MONTHLY_PAYMENT,
-        whole(facts.scheduled_payment.map_or(0, |a| a.0)),
-    )
-    .map_err(field)?;
-    b.set_number(
-        base::ACTUAL_PAYMENT,
-        whole(facts.actual_payment.map_or(0, |a| a.0)),
-    )
-    .map_err(field)?;
+    b.set_number(base::SCHEDULED_MONTHLY_PAYMENT, whole(facts.scheduled_payment.map_or(0, |a| a.0))).map_err(field)?;
+    b.set_number(base::ACTUAL_PAYMENT, whole(facts.actual_payment.map_or(0, |a| a.0))).map_err(field)?;
     let (status, rating) = status_code(facts.status);
     b.set_text(base::ACCOUNT_STATUS, status).map_err(field)?;
     b.set_text(base::PAYMENT_RATING, rating).map_err(field)?;
@@ -899,31 +795,17 @@ pub fn export_record(
     while profile.len() < 24 {
         profile.push('B');
     }
-    b.set_text(base::PAYMENT_HISTORY_PROFILE, &profile)
-        .map_err(field)?;
+    b.set_text(base::PAYMENT_HISTORY_PROFILE, &profile).map_err(field)?;
     if let Some(comment) = &facts.special_comment {
         b.set_text(base::SPECIAL_COMMENT, comment).map_err(field)?;
     }
-    b.set_text(
-        base::COMPLIANCE_CONDITION_CODE,
-        compliance_code(facts.dispute),
-    )
-    .map_err(field)?;
-    b.set_number(base::CURRENT_BALANCE, whole(facts.balance.0))
-        .map_err(field)?;
-    b.set_number(base::AMOUNT_PAST_DUE, whole(facts.past_due.0))
-        .map_err(field)?;
-    b.set_date(base::DATE_OF_ACCOUNT_INFORMATION, Some(as_of))
-        .map_err(field)?;
-    b.set_date(
-        base::DATE_OF_FIRST_DELINQUENCY,
-        opt_date(facts.first_delinquency)?,
-    )
-    .map_err(field)?;
-    b.set_date(base::DATE_CLOSED, opt_date(facts.closed)?)
-        .map_err(field)?;
-    b.set_date(base::DATE_OF_LAST_PAYMENT, opt_date(facts.last_payment)?)
-        .map_err(field)?;
+    b.set_text(base::COMPLIANCE_CONDITION_CODE, compliance_code(facts.dispute)).map_err(field)?;
+    b.set_number(base::CURRENT_BALANCE, whole(facts.balance.0)).map_err(field)?;
+    b.set_number(base::AMOUNT_PAST_DUE, whole(facts.past_due.0)).map_err(field)?;
+    b.set_date(base::DATE_OF_ACCOUNT_INFORMATION, Some(as_of)).map_err(field)?;
+    b.set_date(base::DATE_OF_FIRST_DELINQUENCY, opt_date(facts.first_delinquency)?).map_err(field)?;
+    b.set_date(base::DATE_CLOSED, opt_date(facts.closed)?).map_err(field)?;
+    b.set_date(base::DATE_OF_LAST_PAYMENT, opt_date(facts.last_payment)?).map_err(field)?;
     let subject_fields = [
         base::SURNAME,
         base::FIRST_NAME,
@@ -935,18 +817,10 @@ pub fn export_record(
     ];
     write_consumer(&mut b, subject_fields, primary, &fail)?;
     let Some(address) = &primary.address else {
-        return Err(fail(
-            "the primary subject has no address; Metro 2 requires one".into(),
-        ));
+        return Err(fail("the primary subject has no address; Metro 2 requires one".into()));
     };
-    let indexes = [
-        base::COUNTRY_CODE,
-        base::FIRST_LINE_OF_ADDRESS,
-        base::SECOND_LINE_OF_ADDRESS,
-        base::CITY,
-        base::STATE,
-        base::POSTAL_CODE,
-    ];
+    let indexes =
+        [base::COUNTRY_CODE, base::FIRST_LINE_OF_ADDRESS, base::SECOND_LINE_OF_ADDRESS, base::CITY, base::STATE, base::POSTAL_CODE];
     write_address(&mut b, indexes, &address.0, &fail)?;
 
     let mut appended = Vec::new();
@@ -956,11 +830,7 @@ pub fn export_record(
         }
         // J1: the associated consumer shares the base address (the registry holds none for
         // them); J2 carries their own.
-        let kind = if subject.address.is_some() {
-            SegmentKind::J2
-        } else {
-            SegmentKind::J1
-        };
+        let kind = if subject.address.is_some() { SegmentKind::J2 } else { SegmentKind::J1 };
         let mut segment = SegmentBuf::new(kind, metro2::Encoding::Character);
         let fields = [
             assoc::SURNAME,
@@ -985,11 +855,7 @@ pub fn export_record(
         }
         appended.push(segment);
     }
-    Ok(ExportedRecord {
-        base: b,
-        appended,
-        amounts_truncated: truncated,
-    })
+    Ok(ExportedRecord { base: b, appended, amounts_truncated: truncated })
 }
 
 /// Writes a consumer: `fields` are the segment's surname, first name, middle name, SSN, date
@@ -1007,42 +873,24 @@ fn write_consumer(
             subject.role, subject.id.id_type
         )));
     }
-    let number: u64 = subject
-        .id
-        .id
-        .parse()
-        .map_err(|_| fail("a social security number is not 9 digits".into()))?;
+    let number: u64 = subject.id.id.parse().map_err(|_| fail("a social security number is not 9 digits".into()))?;
     segment.set_number(ssn, number).map_err(field)?;
-    segment
-        .set_text(surname, &subject.family_name)
-        .map_err(field)?;
-    let (first_name, middle_name) = subject
-        .given_name
-        .split_once(' ')
-        .unwrap_or((&subject.given_name, ""));
+    segment.set_text(surname, &subject.family_name).map_err(field)?;
+    let (first_name, middle_name) = subject.given_name.split_once(' ').unwrap_or((&subject.given_name, ""));
     segment.set_text(first, first_name).map_err(field)?;
     segment.set_text(middle, middle_name).map_err(field)?;
     if let Some(date) = &subject.birth_date {
-        let date = metro2_date(date.0)
-            .ok_or_else(|| fail("a birth date cannot be written as MMDDYYYY".into()))?;
+        let date = metro2_date(date.0).ok_or_else(|| fail("a birth date cannot be written as MMDDYYYY".into()))?;
         segment.set_date(birth, Some(date)).map_err(field)?;
     }
     if let Some(number) = &subject.phone {
         let digits = number.0.as_str();
-        if digits.is_empty()
-            || digits.len() > 10
-            || !digits.bytes().all(|b| b.is_ascii_digit())
-            || digits.starts_with('0')
-        {
+        if digits.is_empty() || digits.len() > 10 || !digits.bytes().all(|b| b.is_ascii_digit()) || digits.starts_with('0') {
             return Err(fail("a telephone number is not up to 10 digits (Metro 2 has no room for a country code)".into()));
         }
-        segment
-            .set_number(phone, digits.parse().expect("digits"))
-            .map_err(field)?;
+        segment.set_number(phone, digits.parse().expect("digits")).map_err(field)?;
     }
-    segment
-        .set_text(ecoa, ecoa_code(subject.role))
-        .map_err(field)?;
+    segment.set_text(ecoa, ecoa_code(subject.role)).map_err(field)?;
     Ok(())
 }
 
@@ -1054,15 +902,11 @@ fn write_address(
 ) -> Result<(), ExportError> {
     let field = |e: metro2::FieldError| fail(format!("does not fit Metro 2: {e}"));
     let (Some(region), Some(postal_code)) = (&address.region, &address.postal_code) else {
-        return Err(fail(
-            "an address has no state or no postal code; Metro 2 requires both".into(),
-        ));
+        return Err(fail("an address has no state or no postal code; Metro 2 requires both".into()));
     };
     segment.set_text(country, &address.country).map_err(field)?;
     segment.set_text(line1, &address.line1).map_err(field)?;
-    segment
-        .set_text(line2, address.line2.as_deref().unwrap_or(""))
-        .map_err(field)?;
+    segment.set_text(line2, address.line2.as_deref().unwrap_or("")).map_err(field)?;
     segment.set_text(city, &address.city).map_err(field)?;
     segment.set_text(state, region).map_err(field)?;
     segment.set_text(postal, postal_code).map_err(field)?;

@@ -75,11 +75,7 @@ impl Format {
             return Format::JsonLines;
         }
         let packed = head.len() >= 4 && head[2..4] == [0, 0] && u16::from_be_bytes([head[0], head[1]]) >= 366;
-        if packed || (first.len() >= 4 && first[..4].iter().all(u8::is_ascii_digit)) {
-            Format::Metro2
-        } else {
-            Format::JsonLines
-        }
+        if packed || (first.len() >= 4 && first[..4].iter().all(u8::is_ascii_digit)) { Format::Metro2 } else { Format::JsonLines }
     }
 }
 
@@ -110,13 +106,7 @@ impl<R: BufRead> Entries for FurnishingReader<R> {
 
 impl<R: BufRead> FurnishingReader<R> {
     pub fn new(input: R, rules: Rules, line_bytes_max: usize) -> FurnishingReader<R> {
-        FurnishingReader {
-            lines: LineReader::new(input, line_bytes_max),
-            rules,
-            record_count: 0,
-            trailer: None,
-            finished: false,
-        }
+        FurnishingReader { lines: LineReader::new(input, line_bytes_max), rules, record_count: 0, trailer: None, finished: false }
     }
 
     /// Account-record lines read so far (accepted and rejected).
@@ -161,21 +151,14 @@ impl<R: BufRead> FurnishingReader<R> {
                 Line::Text(bytes) => bytes,
             };
             let text = std::str::from_utf8(text).map_err(|e| {
-                FileRejection::new(
-                    FileErrorCode::NotUtf8,
-                    format!("line {line_number} is not valid UTF-8 (byte {})", e.valid_up_to() + 1),
-                )
+                FileRejection::new(FileErrorCode::NotUtf8, format!("line {line_number} is not valid UTF-8 (byte {})", e.valid_up_to() + 1))
             })?;
             if text.bytes().all(|b| b.is_ascii_whitespace()) {
                 continue;
             }
             check_no_trailer_before(self.trailer, line_number)?;
-            let value = Json::parse(text).map_err(|e| {
-                FileRejection::new(
-                    FileErrorCode::InvalidJson,
-                    format!("line {line_number} is not JSON: {e}"),
-                )
-            })?;
+            let value = Json::parse(text)
+                .map_err(|e| FileRejection::new(FileErrorCode::InvalidJson, format!("line {line_number} is not JSON: {e}")))?;
             if let Some(declared) = trailer_count(&value, line_number)? {
                 self.trailer = Some((line_number, declared));
                 continue;
@@ -190,11 +173,7 @@ impl<R: BufRead> FurnishingReader<R> {
 
     fn finish(&self) -> Result<(), ReadError> {
         if self.record_count == 0 {
-            return Err(FileRejection::new(
-                FileErrorCode::EmptySubmission,
-                "the file holds no account record",
-            )
-            .into());
+            return Err(FileRejection::new(FileErrorCode::EmptySubmission, "the file holds no account record").into());
         }
         if let Some((line, declared)) = self.trailer
             && declared != self.record_count
@@ -217,7 +196,9 @@ fn check_no_trailer_before(trailer: Option<(u64, u64)>, line_number: u64) -> Res
     match trailer {
         Some((trailer_line, _)) => Err(FileRejection::new(
             FileErrorCode::TrailerNotLast,
-            format!("the trailer on line {trailer_line} is followed by more data on line {line_number}; a trailer may only be the last line"),
+            format!(
+                "the trailer on line {trailer_line} is followed by more data on line {line_number}; a trailer may only be the last line"
+            ),
         )),
         None => Ok(()),
     }

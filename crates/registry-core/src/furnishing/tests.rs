@@ -3,8 +3,8 @@
 
 use serde_json::{Value, json};
 
-use super::*;
 use super::validate::RECORD_ERRORS_MAX;
+use super::*;
 use crate::model::{Date, Status};
 
 fn today() -> Date {
@@ -146,8 +146,14 @@ fn dates() {
     check(with(revolving(), &[("as_of", json!("2022-07-01"))]), &[("as_of", "date_in_future")]);
     check(with(revolving(), &[("as_of", json!("2022-06-30"))]), &[]);
     check(with(revolving(), &[("opened", json!("2021-07-01"))]), &[("opened", "date_order")]);
-    check(with(revolving(), &[("status", json!("paid")), ("balance", json!(0)), ("closed", json!("2018-03-13"))]), &[("closed", "date_order")]);
-    check(with(revolving(), &[("status", json!("paid")), ("balance", json!(0)), ("closed", json!("2021-07-01"))]), &[("closed", "date_order")]);
+    check(
+        with(revolving(), &[("status", json!("paid")), ("balance", json!(0)), ("closed", json!("2018-03-13"))]),
+        &[("closed", "date_order")],
+    );
+    check(
+        with(revolving(), &[("status", json!("paid")), ("balance", json!(0)), ("closed", json!("2021-07-01"))]),
+        &[("closed", "date_order")],
+    );
     check(with(microloan(), &[("first_delinquency", json!("2021-07-05"))]), &[("first_delinquency", "date_order")]);
     check(with(revolving(), &[("last_payment", json!("2021-13-01"))]), &[("last_payment", "invalid_date")]);
 }
@@ -156,18 +162,30 @@ fn dates() {
 fn cross_field_rules() {
     check(with(microloan(), &[("past_due", json!(312001))]), &[("past_due", "past_due_exceeds_balance")]);
     // A record breaking two rules through one field gets both.
-    check(with(revolving(), &[("past_due", json!(231051))]), &[("past_due", "past_due_exceeds_balance"), ("past_due", "past_due_not_zero")]);
+    check(
+        with(revolving(), &[("past_due", json!(231051))]),
+        &[("past_due", "past_due_exceeds_balance"), ("past_due", "past_due_not_zero")],
+    );
     check(with(revolving(), &[("status", json!("paid"))]), &[("balance", "balance_not_zero")]);
-    check(with(microloan(), &[("status", json!("paid_was_charged_off")), ("balance", json!(0))]), &[("past_due", "past_due_exceeds_balance"), ("past_due", "balance_not_zero")]);
+    check(
+        with(microloan(), &[("status", json!("paid_was_charged_off")), ("balance", json!(0))]),
+        &[("past_due", "past_due_exceeds_balance"), ("past_due", "balance_not_zero")],
+    );
     check(with(revolving(), &[("status", json!("transferred")), ("balance", json!(0))]), &[]);
     check(with(revolving(), &[("past_due", json!(100))]), &[("past_due", "past_due_not_zero")]);
     check(with(microloan(), &[("first_delinquency", json!("<remove>"))]), &[("first_delinquency", "first_delinquency_required")]);
-    check(with(microloan(), &[("status", json!("charged_off")), ("first_delinquency", json!("<remove>"))]), &[("first_delinquency", "first_delinquency_required")]);
+    check(
+        with(microloan(), &[("status", json!("charged_off")), ("first_delinquency", json!("<remove>"))]),
+        &[("first_delinquency", "first_delinquency_required")],
+    );
     check(with(microloan(), &[("past_due", json!(0))]), &[("past_due", "past_due_required")]);
     check(with(revolving(), &[("credit_limit", json!("<remove>"))]), &[("credit_limit", "credit_limit_required")]);
     check(with(microloan(), &[("original_amount", json!("<remove>"))]), &[("original_amount", "original_amount_required")]);
     check(with(microloan(), &[("term_months", json!("<remove>"))]), &[("term_months", "term_months_required")]);
-    check(with(revolving(), &[("product", json!("mortgage"))]), &[("original_amount", "original_amount_required"), ("term_months", "term_months_required")]);
+    check(
+        with(revolving(), &[("product", json!("mortgage"))]),
+        &[("original_amount", "original_amount_required"), ("term_months", "term_months_required")],
+    );
     check(with(revolving(), &[("product", json!("other")), ("credit_limit", json!("<remove>"))]), &[]);
     check(with(revolving(), &[("closed", json!("2021-06-01"))]), &[("closed", "closed_with_open_status")]);
     check(with(microloan(), &[("closed", json!("2021-06-01"))]), &[("closed", "closed_with_open_status")]);
@@ -196,10 +214,16 @@ fn subject_rules() {
     check(with(revolving(), &[("subjects", json!([primary(), joint.clone()]))]), &[("subjects", "primary_count")]);
     let joint = with(joint, &[("role", json!("joint")), ("birth_date", json!("<remove>"))]);
     check(with(revolving(), &[("subjects", json!([primary(), joint]))]), &[]);
-    check(with(revolving(), &[("subjects", json!([primary(), primary()]))]), &[("subjects[1].id", "invalid_value"), ("subjects", "primary_count")]);
+    check(
+        with(revolving(), &[("subjects", json!([primary(), primary()]))]),
+        &[("subjects[1].id", "invalid_value"), ("subjects", "primary_count")],
+    );
     // A broken subject does not hide a second primary.
     let broken_primary = with(primary(), &[("id", json!("123")), ("id_type", json!("ssn"))]);
-    check(with(revolving(), &[("subjects", json!([primary(), broken_primary]))]), &[("subjects[1].id", "invalid_identifier"), ("subjects", "primary_count")]);
+    check(
+        with(revolving(), &[("subjects", json!([primary(), broken_primary]))]),
+        &[("subjects[1].id", "invalid_identifier"), ("subjects", "primary_count")],
+    );
     check(with(revolving(), &[("subjects.0.role", json!("business"))]), &[("subjects[0].role", "invalid_value")]);
     check(with(revolving(), &[("subjects.0.id_type", json!("passport"))]), &[("subjects[0].id_type", "invalid_value")]);
     check(with(revolving(), &[("subjects.0.birth_date", json!("<remove>"))]), &[("subjects[0].birth_date", "birth_date_required")]);
@@ -215,7 +239,10 @@ fn subject_rules() {
 fn identifier_rules() {
     check(with(revolving(), &[("subjects.0.id", json!("110105194912310021"))]), &[("subjects[0].id", "identifier_checksum")]);
     check(with(revolving(), &[("subjects.0.id", json!("11010519491231002"))]), &[("subjects[0].id", "invalid_identifier")]);
-    check(with(revolving(), &[("subjects.0.birth_date", json!("1949-12-30"))]), &[("subjects[0].birth_date", "identifier_birth_date_mismatch")]);
+    check(
+        with(revolving(), &[("subjects.0.birth_date", json!("1949-12-30"))]),
+        &[("subjects[0].birth_date", "identifier_birth_date_mismatch")],
+    );
     let ssn = |id: &str| with(revolving(), &[("subjects.0.id_type", json!("ssn")), ("subjects.0.id", json!(id))]);
     check(ssn("123456789"), &[]);
     check(ssn("666123456"), &[("subjects[0].id", "invalid_identifier")]);
@@ -230,7 +257,12 @@ fn identifier_rules() {
 
 #[test]
 fn age_rules() {
-    let aged = |birth: &str| with(revolving(), &[("subjects.0.id_type", json!("other")), ("subjects.0.id", json!("P1")), ("subjects.0.birth_date", json!(birth))]);
+    let aged = |birth: &str| {
+        with(
+            revolving(),
+            &[("subjects.0.id_type", json!("other")), ("subjects.0.id", json!("P1")), ("subjects.0.birth_date", json!(birth))],
+        )
+    };
     check(aged("2007-06-30"), &[]);
     check(aged("2007-07-01"), &[("subjects[0].birth_date", "age_out_of_range")]);
     check(aged("1901-06-30"), &[]);
@@ -241,9 +273,18 @@ fn age_rules() {
 fn address_rules() {
     let address = json!({"line1": "1 Chang'an Ave", "city": "Beijing", "country": "CN"});
     check(with(revolving(), &[("subjects.0.address", address.clone())]), &[]);
-    check(with(revolving(), &[("subjects.0.address", with(address.clone(), &[("country", json!("XX"))]))]), &[("subjects[0].address.country", "invalid_country")]);
-    check(with(revolving(), &[("subjects.0.address", with(address.clone(), &[("country", json!("cn"))]))]), &[("subjects[0].address.country", "invalid_country")]);
-    check(with(revolving(), &[("subjects.0.address", with(address.clone(), &[("city", json!("<remove>"))]))]), &[("subjects[0].address.city", "missing_field")]);
+    check(
+        with(revolving(), &[("subjects.0.address", with(address.clone(), &[("country", json!("XX"))]))]),
+        &[("subjects[0].address.country", "invalid_country")],
+    );
+    check(
+        with(revolving(), &[("subjects.0.address", with(address.clone(), &[("country", json!("cn"))]))]),
+        &[("subjects[0].address.country", "invalid_country")],
+    );
+    check(
+        with(revolving(), &[("subjects.0.address", with(address.clone(), &[("city", json!("<remove>"))]))]),
+        &[("subjects[0].address.city", "missing_field")],
+    );
     check(with(revolving(), &[("subjects.0.address", with(address, &[("floor", json!(3))]))]), &[("subjects[0].address", "unknown_field")]);
 }
 
@@ -263,12 +304,10 @@ fn delete_checks_only_its_fields() {
 
 #[test]
 fn every_broken_rule_is_listed() {
-    let broken = with(microloan(), &[
-        ("balance", json!("lots")),
-        ("currency", json!("ABC")),
-        ("subjects.0.id", json!("110105194912310021")),
-        ("extra", json!(1)),
-    ]);
+    let broken = with(
+        microloan(),
+        &[("balance", json!("lots")), ("currency", json!("ABC")), ("subjects.0.id", json!("110105194912310021")), ("extra", json!(1))],
+    );
     let codes: Vec<&str> = errors_of(&broken.to_string()).into_iter().map(|(_, c)| c).collect();
     for code in ["unknown_field", "invalid_currency", "wrong_type", "identifier_checksum"] {
         assert!(codes.contains(&code), "{code} missing from {codes:?}");
@@ -277,9 +316,11 @@ fn every_broken_rule_is_listed() {
 
 #[test]
 fn misspelt_fields_get_a_suggestion() {
-    let errors = validate_record(&json::Json::parse(&with(revolving(), &[("balanse", json!(1))]).to_string()).unwrap(), 1, &rules()).unwrap_err();
+    let errors =
+        validate_record(&json::Json::parse(&with(revolving(), &[("balanse", json!(1))]).to_string()).unwrap(), 1, &rules()).unwrap_err();
     assert!(errors[0].message.contains("did you mean `balance`"), "{}", errors[0].message);
-    let errors = validate_record(&json::Json::parse(&with(revolving(), &[("zzz", json!(1))]).to_string()).unwrap(), 1, &rules()).unwrap_err();
+    let errors =
+        validate_record(&json::Json::parse(&with(revolving(), &[("zzz", json!(1))]).to_string()).unwrap(), 1, &rules()).unwrap_err();
     assert!(errors[0].message.contains("the fields here are account, as_of"), "{}", errors[0].message);
 }
 
@@ -305,11 +346,14 @@ fn funding_total_is_judged_beside_other_funding_errors() {
 #[test]
 fn messages_never_echo_personal_values() {
     let secret = "11010519491231002X Wang Fang";
-    let broken = with(revolving(), &[
-        ("subjects.0.role", json!(secret)),
-        ("subjects.0.id_type", json!(secret)),
-        ("subjects.0.address", json!({"line1": "x", "city": "y", "country": "CN", secret: 1})),
-    ]);
+    let broken = with(
+        revolving(),
+        &[
+            ("subjects.0.role", json!(secret)),
+            ("subjects.0.id_type", json!(secret)),
+            ("subjects.0.address", json!({"line1": "x", "city": "y", "country": "CN", secret: 1})),
+        ],
+    );
     let mut record = broken;
     record["subjects"][0][secret] = json!("x");
     let value_text = record.to_string();
@@ -318,7 +362,10 @@ fn messages_never_echo_personal_values() {
     for e in &errors {
         assert!(!e.message.contains("Wang") && !e.field.contains("Wang"), "{e:?}");
     }
-    let young = with(revolving(), &[("subjects.0.id_type", json!("other")), ("subjects.0.id", json!("P1")), ("subjects.0.birth_date", json!("2015-06-30"))]);
+    let young = with(
+        revolving(),
+        &[("subjects.0.id_type", json!("other")), ("subjects.0.id", json!("P1")), ("subjects.0.birth_date", json!("2015-06-30"))],
+    );
     let errors = validate_record(&json::Json::parse(&young.to_string()).unwrap(), 1, &rules()).unwrap_err();
     assert!(!errors[0].message.contains('6'), "no age given away: {}", errors[0].message);
 }

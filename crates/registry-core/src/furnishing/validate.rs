@@ -10,9 +10,8 @@ use crate::furnishing::errors::{RecordError, RecordErrorCode as Code};
 use crate::furnishing::json::Json;
 use crate::identity::{IdProblem, check_id};
 use crate::model::{
-    AMOUNT_MAX_MINOR, AccountFacts, AccountRecord, Address, AmountMinor, Currency, Date, Dispute,
-    FundingShare, IdType, NationalId, Pii, Product, Rating, Role, Status, SubjectDetails,
-    age_years, is_institution_id,
+    AMOUNT_MAX_MINOR, AccountFacts, AccountRecord, Address, AmountMinor, Currency, Date, Dispute, FundingShare, IdType, NationalId, Pii,
+    Product, Rating, Role, Status, SubjectDetails, age_years, is_institution_id,
 };
 
 /// What validation needs from outside the record.
@@ -33,18 +32,10 @@ const AGE_YEARS_MIN: i32 = 14;
 const AGE_YEARS_MAX: i32 = 120;
 
 /// Validates one parsed line as an account record.
-pub fn validate_record(
-    value: &Json<'_>,
-    line: u64,
-    rules: &Rules,
-) -> Result<AccountRecord, Vec<RecordError>> {
+pub fn validate_record(value: &Json<'_>, line: u64, rules: &Rules) -> Result<AccountRecord, Vec<RecordError>> {
     let mut check = Check { line, errors: Vec::new(), unlisted: 0 };
     let Json::Object(entries) = value else {
-        check.fail(
-            Path::root(),
-            Code::NotAnObject,
-            format!("a record is a JSON object, got {}", value.kind()),
-        );
+        check.fail(Path::root(), Code::NotAnObject, format!("a record is a JSON object, got {}", value.kind()));
         return Err(check.into_errors());
     };
     let facts_and_subjects = check_record(entries, rules, &mut check);
@@ -234,13 +225,7 @@ impl Check {
         slot.value
     }
 
-    fn string<'j>(
-        &mut self,
-        at: Path<'_>,
-        value: &'j Json<'_>,
-        chars_min: usize,
-        chars_max: usize,
-    ) -> Option<&'j str> {
+    fn string<'j>(&mut self, at: Path<'_>, value: &'j Json<'_>, chars_min: usize, chars_max: usize) -> Option<&'j str> {
         let Json::Str(text) = value else {
             self.fail(at, Code::WrongType, format!("`{at}` must be a string, got {}", value.kind()));
             return None;
@@ -256,16 +241,8 @@ impl Check {
             return None;
         }
         if count < chars_min || count > chars_max {
-            let range = if chars_min == chars_max {
-                format!("exactly {chars_min}")
-            } else {
-                format!("{chars_min} to {chars_max}")
-            };
-            self.fail(
-                at,
-                Code::InvalidLength,
-                format!("`{at}` must be {range} characters long, got {count}"),
-            );
+            let range = if chars_min == chars_max { format!("exactly {chars_min}") } else { format!("{chars_min} to {chars_max}") };
+            self.fail(at, Code::InvalidLength, format!("`{at}` must be {range} characters long, got {count}"));
             return None;
         }
         Some(text)
@@ -304,8 +281,7 @@ impl Check {
     }
 
     fn amount(&mut self, at: Path<'_>, value: &Json<'_>) -> Option<AmountMinor> {
-        self.integer(at, value, 0, AMOUNT_MAX_MINOR, "an integer amount in minor units")
-            .map(AmountMinor)
+        self.integer(at, value, 0, AMOUNT_MAX_MINOR, "an integer amount in minor units").map(AmountMinor)
     }
 
     fn code<T: FromStr>(&mut self, at: Path<'_>, value: &Json<'_>, allowed: &[&str]) -> Option<T> {
@@ -331,16 +307,12 @@ impl Check {
 /// Parses exactly `YYYY-MM-DD` into a real calendar date.
 pub fn parse_date(text: &str) -> Option<Date> {
     let b = text.as_bytes();
-    let shape_ok = b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    let shape_ok =
+        b.len() == 10 && b[4] == b'-' && b[7] == b'-' && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
     if !shape_ok {
         return None;
     }
-    let number = |range: std::ops::Range<usize>| -> u32 {
-        b[range].iter().fold(0, |n, d| n * 10 + u32::from(d - b'0'))
-    };
+    let number = |range: std::ops::Range<usize>| -> u32 { b[range].iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')) };
     Date::from_ymd_opt(number(0..4) as i32, number(5..7), number(8..10))
 }
 
@@ -368,42 +340,67 @@ fn names<T: Copy>(all: &[T], as_str: fn(T) -> &'static str) -> Vec<&'static str>
 }
 
 const RECORD_FIELDS: [&str; 21] = [
-    "account", "as_of", "product", "opened", "closed", "currency", "credit_limit",
-    "original_amount", "term_months", "scheduled_payment", "actual_payment", "balance",
-    "past_due", "status", "payment_history", "first_delinquency", "last_payment",
-    "special_comment", "dispute", "subjects", "funding",
+    "account",
+    "as_of",
+    "product",
+    "opened",
+    "closed",
+    "currency",
+    "credit_limit",
+    "original_amount",
+    "term_months",
+    "scheduled_payment",
+    "actual_payment",
+    "balance",
+    "past_due",
+    "status",
+    "payment_history",
+    "first_delinquency",
+    "last_payment",
+    "special_comment",
+    "dispute",
+    "subjects",
+    "funding",
 ];
 
-fn check_record(
-    entries: &[(Cow<'_, str>, Json<'_>)],
-    rules: &Rules,
-    check: &mut Check,
-) -> Option<AccountRecord> {
+fn check_record(entries: &[(Cow<'_, str>, Json<'_>)], rules: &Rules, check: &mut Check) -> Option<AccountRecord> {
     let [
-        account, as_of, product, opened, closed, currency, credit_limit, original_amount,
-        term_months, scheduled_payment, actual_payment, balance, past_due, status,
-        payment_history, first_delinquency, last_payment, special_comment, dispute, subjects,
+        account,
+        as_of,
+        product,
+        opened,
+        closed,
+        currency,
+        credit_limit,
+        original_amount,
+        term_months,
+        scheduled_payment,
+        actual_payment,
+        balance,
+        past_due,
+        status,
+        payment_history,
+        first_delinquency,
+        last_payment,
+        special_comment,
+        dispute,
+        subjects,
         funding,
     ] = check.slots(entries, &RECORD_FIELDS, Prefix::default());
     let f = Path::field;
 
     // The fields checked for every record, `delete` included.
-    let status: Option<Status> = check
-        .required(f("status"), status)
-        .and_then(|v| check.code(f("status"), v, &names(Status::ALL, Status::as_str)));
-    let account = check
-        .required(f("account"), account)
-        .and_then(|v| check.string(f("account"), v, 1, 30))
-        .map(str::to_owned);
+    let status: Option<Status> =
+        check.required(f("status"), status).and_then(|v| check.code(f("status"), v, &names(Status::ALL, Status::as_str)));
+    let account = check.required(f("account"), account).and_then(|v| check.string(f("account"), v, 1, 30)).map(str::to_owned);
     let as_of = check.required(f("as_of"), as_of).and_then(|v| check.date(f("as_of"), v));
     if let Some(date) = as_of
         && date > rules.today
     {
         check.fail(f("as_of"), Code::DateInFuture, format!("`as_of` {date} is after today ({})", rules.today));
     }
-    let product: Option<Product> = check
-        .required(f("product"), product)
-        .and_then(|v| check.code(f("product"), v, &names(Product::ALL, Product::as_str)));
+    let product: Option<Product> =
+        check.required(f("product"), product).and_then(|v| check.code(f("product"), v, &names(Product::ALL, Product::as_str)));
     let opened = check.required(f("opened"), opened).and_then(|v| check.date(f("opened"), v));
     if let (Some(opened), Some(as_of)) = (opened, as_of)
         && opened > as_of
@@ -423,24 +420,27 @@ fn check_record(
     if let (Some(balance), Some(past_due)) = (balance, past_due)
         && past_due > balance
     {
-        check.fail(
-            f("past_due"),
-            Code::PastDueExceedsBalance,
-            format!("`past_due` {} is more than `balance` {}", past_due.0, balance.0),
-        );
+        check.fail(f("past_due"), Code::PastDueExceedsBalance, format!("`past_due` {} is more than `balance` {}", past_due.0, balance.0));
     }
-    let subjects = check
-        .required(f("subjects"), subjects)
-        .and_then(|v| check_subjects(v, as_of, check));
+    let subjects = check.required(f("subjects"), subjects).and_then(|v| check_subjects(v, as_of, check));
 
     let is_delete = status == Some(Status::Delete);
     let mut facts_rest = RestOfFacts::default();
     if !is_delete {
         facts_rest = check_rest(
             RestSlots {
-                closed, credit_limit, original_amount, term_months, scheduled_payment,
-                actual_payment, payment_history, first_delinquency, last_payment,
-                special_comment, dispute, funding,
+                closed,
+                credit_limit,
+                original_amount,
+                term_months,
+                scheduled_payment,
+                actual_payment,
+                payment_history,
+                first_delinquency,
+                last_payment,
+                special_comment,
+                dispute,
+                funding,
             },
             Known { status, product, opened, as_of, balance, past_due },
             check,
@@ -532,22 +532,19 @@ fn check_rest(slots: RestSlots<'_, '_>, known: Known, check: &mut Check) -> Opti
             check.fail(f("closed"), Code::DateOrder, format!("`closed` {closed} is after `as_of` {as_of}"));
         }
     }
-    let amount = |check: &mut Check, name: &'static str, slot: Slot<'_, '_>| {
-        slot.value.and_then(|v| check.amount(f(name), v))
-    };
+    let amount = |check: &mut Check, name: &'static str, slot: Slot<'_, '_>| slot.value.and_then(|v| check.amount(f(name), v));
     let credit_limit = amount(check, "credit_limit", slots.credit_limit);
     let original_amount = amount(check, "original_amount", slots.original_amount);
     let scheduled_payment = amount(check, "scheduled_payment", slots.scheduled_payment);
     let actual_payment = amount(check, "actual_payment", slots.actual_payment);
-    let term_months = slots.term_months.value.and_then(|v| {
-        check
-            .integer(f("term_months"), v, 1, TERM_MONTHS_MAX, "a whole number of months")
-            .map(|n| n as u16)
-    });
+    let term_months = slots
+        .term_months
+        .value
+        .and_then(|v| check.integer(f("term_months"), v, 1, TERM_MONTHS_MAX, "a whole number of months").map(|n| n as u16));
     let payment_history = match slots.payment_history.value {
         None => Some(String::new()),
-        Some(v) => check.string(f("payment_history"), v, 0, 24).and_then(|text| {
-            match text.bytes().position(|c| Rating::from_char(c).is_none()) {
+        Some(v) => {
+            check.string(f("payment_history"), v, 0, 24).and_then(|text| match text.bytes().position(|c| Rating::from_char(c).is_none()) {
                 None => Some(text.to_owned()),
                 Some(i) => {
                     check.fail(
@@ -562,8 +559,8 @@ fn check_rest(slots: RestSlots<'_, '_>, known: Known, check: &mut Check) -> Opti
                     );
                     None
                 }
-            }
-        }),
+            })
+        }
     };
     let first_delinquency = slots.first_delinquency.value.and_then(|v| check.date(f("first_delinquency"), v));
     if let (Some(first), Some(as_of)) = (first_delinquency, known.as_of)
@@ -572,11 +569,7 @@ fn check_rest(slots: RestSlots<'_, '_>, known: Known, check: &mut Check) -> Opti
         check.fail(f("first_delinquency"), Code::DateOrder, format!("`first_delinquency` {first} is after `as_of` {as_of}"));
     }
     let last_payment = slots.last_payment.value.and_then(|v| check.date(f("last_payment"), v));
-    let special_comment = slots
-        .special_comment
-        .value
-        .and_then(|v| check.string(f("special_comment"), v, 2, 2))
-        .map(str::to_owned);
+    let special_comment = slots.special_comment.value.and_then(|v| check.string(f("special_comment"), v, 2, 2)).map(str::to_owned);
     let dispute = match slots.dispute.value {
         None => Some(Dispute::None),
         Some(v) => check.code(f("dispute"), v, &names(Dispute::ALL, Dispute::as_str)),
@@ -604,7 +597,11 @@ fn check_rest(slots: RestSlots<'_, '_>, known: Known, check: &mut Check) -> Opti
             check.fail(f("past_due"), Code::PastDueNotZero, format!("`past_due` must be 0 when `status` is current, got {}", past_due.0));
         }
         if (status.is_delinquent() || status.is_derogatory()) && slots.first_delinquency.value.is_none() {
-            check.fail(f("first_delinquency"), Code::FirstDelinquencyRequired, format!("`first_delinquency` is required when `status` is {status}"));
+            check.fail(
+                f("first_delinquency"),
+                Code::FirstDelinquencyRequired,
+                format!("`first_delinquency` is required when `status` is {status}"),
+            );
         }
         if status.is_delinquent() && known.past_due == Some(AmountMinor(0)) {
             check.fail(f("past_due"), Code::PastDueRequired, format!("`past_due` must be more than 0 when `status` is {status}"));
@@ -619,7 +616,11 @@ fn check_rest(slots: RestSlots<'_, '_>, known: Known, check: &mut Check) -> Opti
         }
         if product.is_amortising() {
             if slots.original_amount.value.is_none() {
-                check.fail(f("original_amount"), Code::OriginalAmountRequired, format!("`original_amount` is required for product {product}"));
+                check.fail(
+                    f("original_amount"),
+                    Code::OriginalAmountRequired,
+                    format!("`original_amount` is required for product {product}"),
+                );
             }
             if slots.term_months.value.is_none() {
                 check.fail(f("term_months"), Code::TermMonthsRequired, format!("`term_months` is required for product {product}"));
@@ -662,7 +663,11 @@ fn check_funding(value: &Json<'_>, check: &mut Check) -> Option<Vec<FundingShare
         let institution = check.required(at("institution"), institution).and_then(|v| {
             let text = check.string(at("institution"), v, 1, 64)?;
             if !is_institution_id(text) {
-                check.fail(at("institution"), Code::InvalidInstitution, format!("`{prefix}.institution` must be 1 to 64 ASCII letters, digits, '.', '_' or '-'"));
+                check.fail(
+                    at("institution"),
+                    Code::InvalidInstitution,
+                    format!("`{prefix}.institution` must be 1 to 64 ASCII letters, digits, '.', '_' or '-'"),
+                );
                 return None;
             }
             Some(text.to_owned())
@@ -693,8 +698,7 @@ fn check_funding(value: &Json<'_>, check: &mut Check) -> Option<Vec<FundingShare
     Some(shares)
 }
 
-const SUBJECT_FIELDS: [&str; 8] =
-    ["role", "id_type", "id", "family_name", "given_name", "birth_date", "phone", "address"];
+const SUBJECT_FIELDS: [&str; 8] = ["role", "id_type", "id", "family_name", "given_name", "birth_date", "phone", "address"];
 
 fn check_subjects(value: &Json<'_>, as_of: Option<Date>, check: &mut Check) -> Option<Vec<SubjectDetails>> {
     let Json::Array(items) = value else {
@@ -703,7 +707,11 @@ fn check_subjects(value: &Json<'_>, as_of: Option<Date>, check: &mut Check) -> O
     };
     let before = check.errors.len();
     if items.is_empty() || items.len() > SUBJECTS_MAX {
-        check.fail(Path::field("subjects"), Code::SubjectCount, format!("a record lists 1 to {SUBJECTS_MAX} subjects, got {}", items.len()));
+        check.fail(
+            Path::field("subjects"),
+            Code::SubjectCount,
+            format!("a record lists 1 to {SUBJECTS_MAX} subjects, got {}", items.len()),
+        );
     }
     let mut subjects: Vec<SubjectDetails> = Vec::with_capacity(items.len());
     let mut roles = Vec::with_capacity(items.len());
@@ -712,7 +720,11 @@ fn check_subjects(value: &Json<'_>, as_of: Option<Date>, check: &mut Check) -> O
         roles.push(role);
         let Some(subject) = subject else { continue };
         if subjects.iter().any(|s| s.id == subject.id) {
-            check.fail(Path::nested(Prefix::item("subjects", i), "id"), Code::InvalidValue, "the same person is listed twice on one record".into());
+            check.fail(
+                Path::nested(Prefix::item("subjects", i), "id"),
+                Code::InvalidValue,
+                "the same person is listed twice on one record".into(),
+            );
         }
         subjects.push(subject);
     }
@@ -737,21 +749,13 @@ fn check_subject(value: &Json<'_>, index: usize, as_of: Option<Date>, check: &mu
         return (None, None);
     };
     let before = check.errors.len();
-    let [role, id_type, id, family_name, given_name, birth_date, phone, address] =
-        check.slots(entries, &SUBJECT_FIELDS, prefix);
-    let role: Option<Role> = check
-        .required(at("role"), role)
-        .and_then(|v| check.code(at("role"), v, &names(Role::ALL, Role::as_str)));
-    let id_type: Option<IdType> = check
-        .required(at("id_type"), id_type)
-        .and_then(|v| check.code(at("id_type"), v, &names(IdType::ALL, IdType::as_str)));
+    let [role, id_type, id, family_name, given_name, birth_date, phone, address] = check.slots(entries, &SUBJECT_FIELDS, prefix);
+    let role: Option<Role> = check.required(at("role"), role).and_then(|v| check.code(at("role"), v, &names(Role::ALL, Role::as_str)));
+    let id_type: Option<IdType> =
+        check.required(at("id_type"), id_type).and_then(|v| check.code(at("id_type"), v, &names(IdType::ALL, IdType::as_str)));
     let id = check.required(at("id"), id).and_then(|v| check.string(at("id"), v, 1, 64));
-    let family_name = check
-        .required(at("family_name"), family_name)
-        .and_then(|v| check.string(at("family_name"), v, 1, 50));
-    let given_name = check
-        .required(at("given_name"), given_name)
-        .and_then(|v| check.string(at("given_name"), v, 1, 50));
+    let family_name = check.required(at("family_name"), family_name).and_then(|v| check.string(at("family_name"), v, 1, 50));
+    let given_name = check.required(at("given_name"), given_name).and_then(|v| check.string(at("given_name"), v, 1, 50));
     let birth_date = match birth_date.value {
         Some(v) => check.date(at("birth_date"), v),
         None => {
@@ -764,7 +768,14 @@ fn check_subject(value: &Json<'_>, index: usize, as_of: Option<Date>, check: &mu
     if let (Some(birth), Some(as_of)) = (birth_date, as_of) {
         let age = age_years(birth, as_of);
         if !(AGE_YEARS_MIN..=AGE_YEARS_MAX).contains(&age) {
-            check.fail(at("birth_date"), Code::AgeOutOfRange, format!("`{prefix}` would be {} on `as_of`; a subject is {AGE_YEARS_MIN} to {AGE_YEARS_MAX} years old", if age < AGE_YEARS_MIN { "too young" } else { "too old" }));
+            check.fail(
+                at("birth_date"),
+                Code::AgeOutOfRange,
+                format!(
+                    "`{prefix}` would be {} on `as_of`; a subject is {AGE_YEARS_MIN} to {AGE_YEARS_MAX} years old",
+                    if age < AGE_YEARS_MIN { "too young" } else { "too old" }
+                ),
+            );
         }
     }
     if let (Some(id_type), Some(id)) = (id_type, id) {
@@ -773,7 +784,11 @@ fn check_subject(value: &Json<'_>, index: usize, as_of: Option<Date>, check: &mu
                 if let Some(birth) = birth_date
                     && birth != embedded
                 {
-                    check.fail(at("birth_date"), Code::IdentifierBirthDateMismatch, format!("`{prefix}.birth_date` differs from the birth date in the cn_rid (characters 7-14)"));
+                    check.fail(
+                        at("birth_date"),
+                        Code::IdentifierBirthDateMismatch,
+                        format!("`{prefix}.birth_date` differs from the birth date in the cn_rid (characters 7-14)"),
+                    );
                 }
             }
             Ok(None) => {}
@@ -784,7 +799,11 @@ fn check_subject(value: &Json<'_>, index: usize, as_of: Option<Date>, check: &mu
                 check.fail(at("id"), Code::IdentifierChecksum, format!("`{prefix}.id` fails the {id_type} check digit"));
             }
             Err(IdProblem::EmbeddedDate) => {
-                check.fail(at("id"), Code::InvalidIdentifier, format!("`{prefix}.id` is not a valid cn_rid: characters 7-14 are not a date YYYYMMDD"));
+                check.fail(
+                    at("id"),
+                    Code::InvalidIdentifier,
+                    format!("`{prefix}.id` is not a valid cn_rid: characters 7-14 are not a date YYYYMMDD"),
+                );
             }
         }
     }
@@ -847,7 +866,5 @@ fn check_address(value: &Json<'_>, subject: Prefix, check: &mut Check) -> Option
 }
 
 fn is_country_code(code: &str) -> bool {
-    code.len() == 2
-        && code.bytes().all(|b| b.is_ascii_uppercase())
-        && iso_currency::Country::from_str(code).is_ok()
+    code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase()) && iso_currency::Country::from_str(code).is_ok()
 }

@@ -93,9 +93,7 @@ pub struct GridMonth {
 /// `ascending` (sorted by `as_of`, oldest first).
 pub fn payment_grid(ascending: &[&StoredRecord], first: YearMonth) -> Vec<GridMonth> {
     let mut ratings: [Option<Rating>; WINDOW_MONTHS] = [None; WINDOW_MONTHS];
-    let slot = |month: YearMonth| -> Option<usize> {
-        usize::try_from(month.months_since(first)).ok().filter(|i| *i < WINDOW_MONTHS)
-    };
+    let slot = |month: YearMonth| -> Option<usize> { usize::try_from(month.months_since(first)).ok().filter(|i| *i < WINDOW_MONTHS) };
     // A record's status rates its own month; of two records in one month the later wins.
     for record in ascending {
         if let (Some(i), Some(rating)) = (slot(YearMonth::of(record.facts.as_of)), record.facts.status.rating()) {
@@ -113,9 +111,5 @@ pub fn payment_grid(ascending: &[&StoredRecord], first: YearMonth) -> Vec<GridMo
             }
         }
     }
-    ratings
-        .iter()
-        .enumerate()
-        .map(|(i, rating)| GridMonth { month: first.plus(i as i32), rating: *rating })
-        .collect()
+    ratings.iter().enumerate().map(|(i, rating)| GridMonth { month: first.plus(i as i32), rating: *rating }).collect()
 }

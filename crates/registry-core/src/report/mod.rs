@@ -11,8 +11,7 @@ use serde::Serialize;
 
 use crate::identity::mask_id;
 use crate::model::{
-    AccountFacts, AmountMinor, Currency, Date, Dispute, FundingShare, IdType, NationalId, Product,
-    ReportedIdentity, Role, Status,
+    AccountFacts, AmountMinor, Currency, Date, Dispute, FundingShare, IdType, NationalId, Product, ReportedIdentity, Role, Status,
 };
 
 pub use grid::{GridMonth, YearMonth, payment_grid};
@@ -238,15 +237,10 @@ pub fn build_report(file: &SubjectFile, as_of: Date, audience: Audience) -> Repo
         if history.records.iter().any(|r| r.facts.status == Status::Delete) {
             continue;
         }
-        let mut visible: Vec<&StoredRecord> =
-            history.records.iter().filter(|r| r.facts.as_of <= as_of).collect();
+        let mut visible: Vec<&StoredRecord> = history.records.iter().filter(|r| r.facts.as_of <= as_of).collect();
         visible.sort_by_key(|r| r.facts.as_of);
         let Some(latest) = visible.last().copied() else { continue };
-        let Some(link) = latest
-            .subjects
-            .iter()
-            .find(|link| link.subject == file.subject.0 && link.role != Role::Terminated)
-        else {
+        let Some(link) = latest.subjects.iter().find(|link| link.subject == file.subject.0 && link.role != Role::Terminated) else {
             continue;
         };
         if link.role == Role::Deceased {
@@ -267,8 +261,7 @@ pub fn build_report(file: &SubjectFile, as_of: Date, audience: Audience) -> Repo
             open_lenders.insert(history.furnisher.as_str());
             *summary.balance_open.entry(facts.currency).or_default() += u128::from(facts.balance.0);
             if facts.product.is_revolving() {
-                *summary.revolving_limit.entry(facts.currency).or_default() +=
-                    u128::from(facts.credit_limit.unwrap_or_default().0);
+                *summary.revolving_limit.entry(facts.currency).or_default() += u128::from(facts.credit_limit.unwrap_or_default().0);
                 *revolving_balance.entry(facts.currency).or_default() += u128::from(facts.balance.0);
             }
         }
@@ -324,29 +317,30 @@ pub fn build_report(file: &SubjectFile, as_of: Date, audience: Audience) -> Repo
         summary.revolving_utilization.insert(*currency, utilization(balance, *limit));
     }
     summary.inquiries_6m = count_recent_applications(&file.inquiries, as_of, 6);
-    accounts.sort_by(|a, b| {
-        b.as_of
-            .cmp(&a.as_of)
-            .then_with(|| a.furnisher.cmp(&b.furnisher))
-            .then_with(|| a.account.cmp(&b.account))
-    });
+    accounts.sort_by(|a, b| b.as_of.cmp(&a.as_of).then_with(|| a.furnisher.cmp(&b.furnisher)).then_with(|| a.account.cmp(&b.account)));
 
     let subject = subject_section(file, &identities_used, audience);
     if subject.name_mismatch {
-        alerts.insert(0, Alert {
-            kind: AlertKind::NameMismatch,
-            message: "furnishers report different names for this identifier".into(),
-            furnisher: None,
-            account: None,
-        });
+        alerts.insert(
+            0,
+            Alert {
+                kind: AlertKind::NameMismatch,
+                message: "furnishers report different names for this identifier".into(),
+                furnisher: None,
+                account: None,
+            },
+        );
     }
     if subject.birth_date_mismatch {
-        alerts.insert(0, Alert {
-            kind: AlertKind::BirthDateMismatch,
-            message: "furnishers report different birth dates for this identifier".into(),
-            furnisher: None,
-            account: None,
-        });
+        alerts.insert(
+            0,
+            Alert {
+                kind: AlertKind::BirthDateMismatch,
+                message: "furnishers report different birth dates for this identifier".into(),
+                furnisher: None,
+                account: None,
+            },
+        );
     }
     for furnisher in deceased_by {
         alerts.push(Alert {
@@ -375,17 +369,13 @@ fn utilization(balance: u128, limit: u128) -> Option<f64> {
 /// `inquiries_6m`; scoring counts 12 months too).
 pub fn count_recent_applications(inquiries: &[Inquiry], as_of: Date, months: u32) -> u64 {
     let since = as_of.checked_sub_months(chrono::Months::new(months)).unwrap_or(Date::MIN);
-    inquiries
-        .iter()
-        .filter(|i| i.purpose == "credit_application" && i.date > since && i.date <= as_of)
-        .count() as u64
+    inquiries.iter().filter(|i| i.purpose == "credit_application" && i.date > since && i.date <= as_of).count() as u64
 }
 
 /// Inquiries of the last 24 months up to `as_of`, newest first.
 fn recent_inquiries(inquiries: &[Inquiry], as_of: Date) -> Vec<Inquiry> {
     let since = as_of.checked_sub_months(chrono::Months::new(24)).unwrap_or(Date::MIN);
-    let mut recent: Vec<Inquiry> =
-        inquiries.iter().filter(|i| i.date > since && i.date <= as_of).cloned().collect();
+    let mut recent: Vec<Inquiry> = inquiries.iter().filter(|i| i.date > since && i.date <= as_of).cloned().collect();
     recent.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.lender.cmp(&b.lender)));
     recent
 }
@@ -399,18 +389,13 @@ fn subject_section(file: &SubjectFile, identities_used: &BTreeSet<i64>, audience
     let mut birth_dates: BTreeMap<Date, BTreeSet<String>> = BTreeMap::new();
     for reported in file.identities.iter().filter(|r| identities_used.contains(&r.key)) {
         let identity = &reported.identity;
-        names
-            .entry((identity.family_name.0.clone(), identity.given_name.0.clone()))
-            .or_default()
-            .insert(reported.furnisher.clone());
+        names.entry((identity.family_name.0.clone(), identity.given_name.0.clone())).or_default().insert(reported.furnisher.clone());
         if let Some(birth) = &identity.birth_date {
             birth_dates.entry(birth.0).or_default().insert(reported.furnisher.clone());
         }
     }
-    let distinct_names: BTreeSet<(String, String)> = names
-        .keys()
-        .map(|(family, given)| (normalize_name(family), normalize_name(given)))
-        .collect();
+    let distinct_names: BTreeSet<(String, String)> =
+        names.keys().map(|(family, given)| (normalize_name(family), normalize_name(given))).collect();
     SubjectSection {
         registry_id: file.subject.registry_id(),
         identifiers: vec![IdentifierView { id_type: file.identifier.id_type, id }],
@@ -418,11 +403,7 @@ fn subject_section(file: &SubjectFile, identities_used: &BTreeSet<i64>, audience
         birth_date_mismatch: birth_dates.len() > 1,
         names: names
             .into_iter()
-            .map(|((family_name, given_name), by)| NameView {
-                family_name,
-                given_name,
-                reported_by: by.into_iter().collect(),
-            })
+            .map(|((family_name, given_name), by)| NameView { family_name, given_name, reported_by: by.into_iter().collect() })
             .collect(),
         birth_dates: birth_dates
             .into_iter()
@@ -434,10 +415,7 @@ fn subject_section(file: &SubjectFile, identities_used: &BTreeSet<i64>, audience
 /// Spelling-insensitive form of a name: case, spaces and punctuation do not make two names
 /// different ("Xiao-Ming" is "xiao ming"); letters do ("Lu" is not "Lv").
 fn normalize_name(name: &str) -> String {
-    name.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
+    name.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
 }
 
 #[cfg(test)]

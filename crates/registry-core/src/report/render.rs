@@ -102,9 +102,18 @@ fn per_currency(amounts: &std::collections::BTreeMap<Currency, u128>) -> String 
 }
 
 fn render_account(out: &mut String, a: &AccountView) {
-    let _ = writeln!(out, "\n  {} {}  {} ({})  opened {}{}", a.furnisher, a.account, a.product, a.role, a.opened,
-        a.closed.map(|c| format!(", closed {c}")).unwrap_or_default());
-    let mut line = format!("    {}  {}  balance {}  past due {}", a.as_of, a.status, amount(a.currency, a.balance), amount(a.currency, a.past_due));
+    let _ = writeln!(
+        out,
+        "\n  {} {}  {} ({})  opened {}{}",
+        a.furnisher,
+        a.account,
+        a.product,
+        a.role,
+        a.opened,
+        a.closed.map(|c| format!(", closed {c}")).unwrap_or_default()
+    );
+    let mut line =
+        format!("    {}  {}  balance {}  past due {}", a.as_of, a.status, amount(a.currency, a.balance), amount(a.currency, a.past_due));
     if let Some(limit) = a.credit_limit {
         let _ = write!(line, "  limit {}", amount(a.currency, limit));
     }

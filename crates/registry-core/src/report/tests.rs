@@ -114,11 +114,21 @@ fn utilization_rounds_half_up_to_four_decimals() {
 
 #[test]
 fn per_currency_fields_hold_only_their_own_currencies() {
-    let report = report_of(vec![
-        ("a", card("C1", "2022-01-31", json!({}))),
-        ("b", card("C2", "2022-01-31", json!({"currency": "USD", "credit_limit": 0, "balance": 0}))),
-        ("b", card("L1", "2022-01-31", json!({"product": "auto_loan", "credit_limit": null, "original_amount": 900000, "term_months": 36, "currency": "EUR", "balance": 0, "status": "paid", "closed": "2022-01-15"}))),
-    ], "2022-02-15");
+    let report = report_of(
+        vec![
+            ("a", card("C1", "2022-01-31", json!({}))),
+            ("b", card("C2", "2022-01-31", json!({"currency": "USD", "credit_limit": 0, "balance": 0}))),
+            (
+                "b",
+                card(
+                    "L1",
+                    "2022-01-31",
+                    json!({"product": "auto_loan", "credit_limit": null, "original_amount": 900000, "term_months": 36, "currency": "EUR", "balance": 0, "status": "paid", "closed": "2022-01-15"}),
+                ),
+            ),
+        ],
+        "2022-02-15",
+    );
     let summary = serde_json::to_value(&report.summary).unwrap();
     assert_eq!(summary["balance_open"], json!({"CNY": 33333, "USD": 0}));
     assert_eq!(summary["revolving_limit"], json!({"CNY": 100000, "USD": 0}));
@@ -142,28 +152,29 @@ fn an_unknown_date_gives_an_empty_report_and_later_records_do_not_count() {
 fn the_latest_record_decides_membership_and_terminated_subjects_lose_the_account() {
     let other = json!({"role": "primary", "id_type": "ssn", "id": "387654321", "family_name": "Roe", "given_name": "Al", "birth_date": "1981-01-01"});
     let me_terminated = json!({"role": "terminated", "id_type": "ssn", "id": "123456789", "family_name": "Doe", "given_name": "Jo"});
-    let report = report_of(vec![
-        ("a", card("C1", "2022-01-31", json!({}))),
-        ("a", card("C1", "2022-02-28", json!({"subjects": [other, me_terminated]}))),
-    ], "2022-03-15");
+    let report = report_of(
+        vec![("a", card("C1", "2022-01-31", json!({}))), ("a", card("C1", "2022-02-28", json!({"subjects": [other, me_terminated]})))],
+        "2022-03-15",
+    );
     assert_eq!(report.summary.accounts_total, 0);
     // As of January the subject was still on it.
-    let report = report_of(vec![
-        ("a", card("C1", "2022-01-31", json!({}))),
-    ], "2022-01-31");
+    let report = report_of(vec![("a", card("C1", "2022-01-31", json!({})))], "2022-01-31");
     assert_eq!(report.summary.accounts_total, 1);
 }
 
 #[test]
 fn grid_prefers_record_statuses_then_the_newest_covering_history() {
-    let report = report_of(vec![
-        // Says months Dec, Nov, Oct were 1, 2, 3.
-        ("a", card("C1", "2022-01-31", json!({"payment_history": "123"}))),
-        // Newer: says Jan was 0, Dec was 0 (overrides the older profile for Dec).
-        ("a", card("C1", "2022-02-28", json!({"payment_history": "00"}))),
-        // A record in Dec rates Dec itself, beating both profiles.
-        ("a", card("C1", "2021-12-31", json!({"status": "dpd60", "past_due": 10, "first_delinquency": "2021-11-01"}))),
-    ], "2022-02-28");
+    let report = report_of(
+        vec![
+            // Says months Dec, Nov, Oct were 1, 2, 3.
+            ("a", card("C1", "2022-01-31", json!({"payment_history": "123"}))),
+            // Newer: says Jan was 0, Dec was 0 (overrides the older profile for Dec).
+            ("a", card("C1", "2022-02-28", json!({"payment_history": "00"}))),
+            // A record in Dec rates Dec itself, beating both profiles.
+            ("a", card("C1", "2021-12-31", json!({"status": "dpd60", "past_due": 10, "first_delinquency": "2021-11-01"}))),
+        ],
+        "2022-02-28",
+    );
     let grid = &report.accounts[0].payment_grid;
     let tail: String = grid[grid.len() - 5..].iter().map(|m| m.rating.map_or('.', |r| r.as_char())).collect();
     // Oct from the January profile (3), Nov from it (2), Dec from its record (2), Jan rated by its record (0), Feb (0).
@@ -176,21 +187,24 @@ fn grid_prefers_record_statuses_then_the_newest_covering_history() {
 
 #[test]
 fn a_deleted_account_is_gone_at_every_date() {
-    let report = report_of(vec![
-        ("a", card("C1", "2021-01-31", json!({}))),
-        ("a", card("C1", "2022-01-31", json!({"status": "delete", "balance": 0}))),
-    ], "2021-06-30");
+    let report = report_of(
+        vec![("a", card("C1", "2021-01-31", json!({}))), ("a", card("C1", "2022-01-31", json!({"status": "delete", "balance": 0})))],
+        "2021-06-30",
+    );
     assert_eq!(report.summary.accounts_total, 0);
 }
 
 #[test]
 fn accounts_sort_newest_first_then_by_furnisher_and_account() {
-    let report = report_of(vec![
-        ("b", card("B2", "2022-01-31", json!({}))),
-        ("a", card("A9", "2021-12-31", json!({}))),
-        ("b", card("B1", "2022-01-31", json!({}))),
-        ("a", card("Z1", "2022-01-31", json!({}))),
-    ], "2022-02-15");
+    let report = report_of(
+        vec![
+            ("b", card("B2", "2022-01-31", json!({}))),
+            ("a", card("A9", "2021-12-31", json!({}))),
+            ("b", card("B1", "2022-01-31", json!({}))),
+            ("a", card("Z1", "2022-01-31", json!({}))),
+        ],
+        "2022-02-15",
+    );
     let order: Vec<&str> = report.accounts.iter().map(|a| a.account.as_str()).collect();
     assert_eq!(order, ["Z1", "B1", "B2", "A9"]);
 }
@@ -219,10 +233,8 @@ fn name_and_birth_date_disagreements_are_kept_and_flagged() {
 #[test]
 fn a_deleted_account_takes_its_reported_name_with_it() {
     let misreported = json!([{"role": "primary", "id_type": "ssn", "id": "123456789", "family_name": "Li", "given_name": "Jo", "birth_date": "1980-01-01"}]);
-    let records = vec![
-        ("a", card("C1", "2022-01-31", json!({}))),
-        ("b", card("Z", "2022-01-31", json!({"subjects": misreported.clone()}))),
-    ];
+    let records =
+        vec![("a", card("C1", "2022-01-31", json!({}))), ("b", card("Z", "2022-01-31", json!({"subjects": misreported.clone()})))];
     let report = report_of(records.clone(), "2022-02-15");
     assert!(report.subject.name_mismatch);
     let mut records = records;

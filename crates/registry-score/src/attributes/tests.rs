@@ -38,20 +38,43 @@ fn subject() -> SubjectFile {
             _ => "current",
         };
         let past_due = if status == "current" { 0 } else { 20_000 };
-        card.push(record("C1", "credit_card", &date, status, 500_000, json!({"credit_limit": 1_000_000, "past_due": past_due, "scheduled_payment": 50_000})));
+        card.push(record(
+            "C1",
+            "credit_card",
+            &date,
+            status,
+            500_000,
+            json!({"credit_limit": 1_000_000, "past_due": past_due, "scheduled_payment": 50_000}),
+        ));
     }
     let loan: Vec<StoredRecord> = month_ends(2, 12, 2024)
         .iter()
         .map(|date| {
-            record("L1", "installment_loan", date, "current", 600_000, json!({
-                "opened": "2024-02-20", "original_amount": 1_200_000, "term_months": 24, "scheduled_payment": 55_000,
-                "funding": [{"institution": "bank-a", "share_bp": 3000}, {"institution": "bank-b", "share_bp": 7000}],
-            }))
+            record(
+                "L1",
+                "installment_loan",
+                date,
+                "current",
+                600_000,
+                json!({
+                    "opened": "2024-02-20", "original_amount": 1_200_000, "term_months": 24, "scheduled_payment": 55_000,
+                    "funding": [{"institution": "bank-a", "share_bp": 3000}, {"institution": "bank-b", "share_bp": 7000}],
+                }),
+            )
         })
         .collect();
     let micro: Vec<StoredRecord> = month_ends(10, 12, 2024)
         .iter()
-        .map(|date| record("M1", "microloan", date, "current", 100_000, json!({"opened": "2024-10-05", "original_amount": 150_000, "term_months": 6})))
+        .map(|date| {
+            record(
+                "M1",
+                "microloan",
+                date,
+                "current",
+                100_000,
+                json!({"opened": "2024-10-05", "original_amount": 150_000, "term_months": 6}),
+            )
+        })
         .collect();
     let inquiry = |date: &str, purpose: &str| Inquiry { date: d(date), lender: "bank-c".into(), purpose: purpose.into() };
     SubjectFile {
@@ -63,7 +86,11 @@ fn subject() -> SubjectFile {
             AccountHistory { furnisher: "bank-a".into(), records: loan },
             AccountHistory { furnisher: "lender-m".into(), records: micro },
         ],
-        inquiries: vec![inquiry("2024-03-10", "credit_application"), inquiry("2024-09-10", "credit_application"), inquiry("2024-11-10", "account_review")],
+        inquiries: vec![
+            inquiry("2024-03-10", "credit_application"),
+            inquiry("2024-09-10", "credit_application"),
+            inquiry("2024-11-10", "account_review"),
+        ],
         registry_alerts: vec![],
     }
 }
@@ -150,8 +177,18 @@ fn a_record_dated_after_the_date_changes_nothing() {
     let before = attributes_of(&subject(), "2024-12-31");
     let mut later = subject();
     // The card goes 90 days late, a new card opens, another application: all in 2025.
-    later.accounts[0].records.push(record("C1", "credit_card", "2025-01-31", "dpd90", 900_000, json!({"credit_limit": 1_000_000, "past_due": 90_000})));
-    later.accounts.push(AccountHistory { furnisher: "bank-d".into(), records: vec![record("C2", "credit_card", "2025-01-31", "current", 0, json!({"opened": "2025-01-02", "credit_limit": 500_000}))] });
+    later.accounts[0].records.push(record(
+        "C1",
+        "credit_card",
+        "2025-01-31",
+        "dpd90",
+        900_000,
+        json!({"credit_limit": 1_000_000, "past_due": 90_000}),
+    ));
+    later.accounts.push(AccountHistory {
+        furnisher: "bank-d".into(),
+        records: vec![record("C2", "credit_card", "2025-01-31", "current", 0, json!({"opened": "2025-01-02", "credit_limit": 500_000}))],
+    });
     later.inquiries.push(Inquiry { date: d("2025-01-02"), lender: "bank-d".into(), purpose: "credit_application".into() });
     assert_eq!(attributes_of(&later, "2024-12-31"), before);
     let after = attributes_of(&later, "2025-01-31");
@@ -166,7 +203,14 @@ fn the_label_is_ninety_days_late_within_the_horizon() {
     let observed = d("2024-12-31");
     let outcome = build_report(&file, d("2025-12-31"), Audience::Masked);
     assert_eq!(went_bad_after(&outcome, observed), Some(false), "30 and 60 days late before the date do not count");
-    file.accounts[0].records.push(record("C1", "credit_card", "2025-05-31", "dpd90", 900_000, json!({"credit_limit": 1_000_000, "past_due": 90_000})));
+    file.accounts[0].records.push(record(
+        "C1",
+        "credit_card",
+        "2025-05-31",
+        "dpd90",
+        900_000,
+        json!({"credit_limit": 1_000_000, "past_due": 90_000}),
+    ));
     let outcome = build_report(&file, d("2025-12-31"), Audience::Masked);
     assert_eq!(went_bad_after(&outcome, observed), Some(true));
     assert!(!already_bad(&build_report(&file, observed, Audience::Masked)));

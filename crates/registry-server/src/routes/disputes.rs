@@ -1,19 +1,19 @@
 //! A furnisher's dispute queue and its answers. Roles: operator, or the furnisher itself.
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::Json;
 use registry_service::rights::DisputeOutcome;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::me::Disputes;
 use super::submissions::{allow_furnisher, furnisher_id};
+use crate::AppState;
 use crate::caller::Caller;
 use crate::error::{ApiError, ErrorDocument};
-use crate::AppState;
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

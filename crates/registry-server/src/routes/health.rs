@@ -1,17 +1,17 @@
 //! Liveness and metrics.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use registry_service::keys::PrincipalRole;
 
+use crate::AppState;
 use crate::caller::Caller;
 use crate::error::{ApiError, ErrorCode, ErrorDocument};
-use crate::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {

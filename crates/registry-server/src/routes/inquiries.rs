@@ -1,16 +1,16 @@
 //! A lender's inquiry, under a consumer's consent. Role: lender.
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::State;
 use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
 use registry_core::report::Report;
 use registry_service::keys::PrincipalRole;
 use registry_service::rights::InquiryRequest;
 
+use crate::AppState;
 use crate::caller::Caller;
 use crate::error::{ApiError, ErrorDocument};
-use crate::AppState;
 
 /// A lender's inquiry about a consumer who consented to it.
 ///
@@ -31,10 +31,8 @@ use crate::AppState;
     ))]
 pub async fn inquire(State(state): State<AppState>, caller: Caller, body: Result<Bytes, BytesRejection>) -> Result<Json<Report>, ApiError> {
     let lender = caller.allow(&[PrincipalRole::Lender])?.clone();
-    let request: InquiryRequest = super::json_body(
-        body,
-        r#"{"subject": {"id_type", "id", "family_name", "given_name", "birth_date"}, "purpose", "consent_id"}"#,
-    )?;
+    let request: InquiryRequest =
+        super::json_body(body, r#"{"subject": {"id_type", "id", "family_name", "given_name", "birth_date"}, "purpose", "consent_id"}"#)?;
     let registry = state.registry.clone();
     let report = super::blocking(move || registry.inquire(&lender, &request)).await?;
     state.metrics.reports.inc();

@@ -1,17 +1,17 @@
 //! The access log's public face: its signed head and consistency proofs between heads, for any
 //! key holder who wants to check that the log only ever grows.
 
+use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::Json;
 use registry_service::audit::{ConsistencyProofDoc, SignedTreeHead};
 use registry_service::keys::PrincipalRole;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use crate::AppState;
 use crate::caller::Caller;
 use crate::error::{ApiError, ErrorCode, ErrorDocument};
-use crate::AppState;
 
 /// The latest signed tree head of the access log. Roles: all.
 #[utoipa::path(get, path = "/v1/log/head", tag = "access log",

@@ -1,11 +1,11 @@
 //! A consumer's own file: their report (unmasked, free), every read of their data, and the
 //! proof that each read is in the signed access log. Role: consumer (the key's subject).
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::Json;
 use registry_core::model::Date;
 use registry_core::report::{Audience, Report, SubjectKey};
 use registry_service::audit::{Access, AccessAction, AccessEntry, InclusionProofDoc};
@@ -15,9 +15,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::reports::AsOfQuery;
+use crate::AppState;
 use crate::caller::Caller;
 use crate::error::{ApiError, ErrorCode, ErrorDocument};
-use crate::AppState;
 
 /// The consumer's subject: a consumer key always has one.
 fn own_subject(caller: &Caller) -> Result<SubjectKey, ApiError> {
@@ -169,7 +169,11 @@ pub async fn list_consents(State(state): State<AppState>, caller: Caller) -> Res
         (status = 403, body = ErrorDocument, description = "Not a consumer key"),
         (status = 404, body = ErrorDocument, description = "The consumer has no such consent"),
     ))]
-pub async fn revoke_consent(State(state): State<AppState>, caller: Caller, id: Result<Path<String>, PathRejection>) -> Result<StatusCode, ApiError> {
+pub async fn revoke_consent(
+    State(state): State<AppState>,
+    caller: Caller,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<StatusCode, ApiError> {
     let subject = own_subject(&caller)?;
     let id = super::path(id)?;
     let registry = state.registry.clone();
@@ -243,7 +247,12 @@ pub struct Flags {
     pub flags: Vec<FlagView>,
 }
 
-async fn place(state: AppState, caller: Caller, kind: FlagKind, body: Result<Bytes, BytesRejection>) -> Result<(StatusCode, Json<FlagView>), ApiError> {
+async fn place(
+    state: AppState,
+    caller: Caller,
+    kind: FlagKind,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<FlagView>), ApiError> {
     let subject = own_subject(&caller)?;
     let request: NewFlag = match &body {
         Ok(bytes) if bytes.is_empty() => NewFlag::default(),
@@ -268,7 +277,11 @@ async fn lift(state: AppState, caller: Caller, kind: FlagKind) -> Result<StatusC
         (status = 400, body = ErrorDocument, description = "Already frozen, or an end in the past"),
         (status = 403, body = ErrorDocument, description = "Not a consumer key"),
     ))]
-pub async fn place_freeze(State(state): State<AppState>, caller: Caller, body: Result<Bytes, BytesRejection>) -> Result<(StatusCode, Json<FlagView>), ApiError> {
+pub async fn place_freeze(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<FlagView>), ApiError> {
     place(state, caller, FlagKind::Freeze, body).await
 }
 
@@ -291,7 +304,11 @@ pub async fn lift_freeze(State(state): State<AppState>, caller: Caller) -> Resul
         (status = 400, body = ErrorDocument, description = "Already in force, or an end in the past"),
         (status = 403, body = ErrorDocument, description = "Not a consumer key"),
     ))]
-pub async fn place_fraud_alert(State(state): State<AppState>, caller: Caller, body: Result<Bytes, BytesRejection>) -> Result<(StatusCode, Json<FlagView>), ApiError> {
+pub async fn place_fraud_alert(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<FlagView>), ApiError> {
     place(state, caller, FlagKind::FraudAlert, body).await
 }
 

@@ -29,8 +29,7 @@ where
 
 /// Turns axum's path rejection (say, a percent-encoding that is not UTF-8) into an error document.
 pub(crate) fn path<T>(path: Result<Path<T>, PathRejection>) -> Result<T, ApiError> {
-    path.map(|Path(value)| value)
-        .map_err(|rejection| ApiError::new(ErrorCode::InvalidRequest, rejection.body_text()))
+    path.map(|Path(value)| value).map_err(|rejection| ApiError::new(ErrorCode::InvalidRequest, rejection.body_text()))
 }
 
 /// Turns axum's body rejection (too large, unreadable) into an error document.
@@ -46,9 +45,13 @@ pub(crate) fn body(body: Result<axum::body::Bytes, BytesRejection>) -> Result<ax
 }
 
 /// A JSON request body read whole; `shape` tells the caller what was expected.
-pub(crate) fn json_body<T: serde::de::DeserializeOwned>(body: Result<axum::body::Bytes, BytesRejection>, shape: &str) -> Result<T, ApiError> {
+pub(crate) fn json_body<T: serde::de::DeserializeOwned>(
+    body: Result<axum::body::Bytes, BytesRejection>,
+    shape: &str,
+) -> Result<T, ApiError> {
     let body = self::body(body)?;
-    serde_json::from_slice(&body).map_err(|e| ApiError::new(ErrorCode::InvalidRequest, format!("the body must be {shape}: {}", json_problem(&e))))
+    serde_json::from_slice(&body)
+        .map_err(|e| ApiError::new(ErrorCode::InvalidRequest, format!("the body must be {shape}: {}", json_problem(&e))))
 }
 
 /// What is wrong with a JSON body, without repeating any value from it (a body may carry an
@@ -72,16 +75,11 @@ pub(crate) fn json_problem(error: &serde_json::Error) -> String {
 /// A date in the API: exactly `YYYY-MM-DD`, as in furnishing files (no extended years).
 pub(crate) fn strict_date<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Date>, D::Error> {
     let text: Option<String> = Option::deserialize(deserializer)?;
-    text.map(|text| {
-        registry_core::furnishing::parse_date(&text)
-            .ok_or_else(|| serde::de::Error::custom("a date must be YYYY-MM-DD"))
-    })
-    .transpose()
+    text.map(|text| registry_core::furnishing::parse_date(&text).ok_or_else(|| serde::de::Error::custom("a date must be YYYY-MM-DD")))
+        .transpose()
 }
 
 /// Turns axum's query-string rejection into the API's error document.
 pub(crate) fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
-    query
-        .map(|Query(value)| value)
-        .map_err(|rejection| ApiError::new(ErrorCode::InvalidRequest, rejection.body_text()))
+    query.map(|Query(value)| value).map_err(|rejection| ApiError::new(ErrorCode::InvalidRequest, rejection.body_text()))
 }

@@ -1,9 +1,9 @@
 //! Credit reports, by national identifier or by registry id.
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::Json;
 use registry_core::model::{Date, IdType};
 use registry_core::report::{Audience, Report, SubjectKey};
 use serde::Deserialize;
@@ -12,9 +12,9 @@ use utoipa::{IntoParams, ToSchema};
 use registry_service::audit::{Access, AccessAction};
 use registry_service::keys::PrincipalRole;
 
+use crate::AppState;
 use crate::caller::Caller;
 use crate::error::{ApiError, ErrorCode, ErrorDocument};
-use crate::AppState;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -17,10 +17,10 @@ use serde::Deserialize;
 use tokio_util::io::{StreamReader, SyncIoBridge};
 use utoipa::IntoParams;
 
+use crate::AppState;
 use crate::caller::Caller;
 use crate::error::{ApiError, BodyTooLarge, ErrorCode, ErrorDocument};
 use crate::metrics::{OutcomeLabel, StatusLabel};
-use crate::AppState;
 use crate::stream::blocking_body;
 
 #[derive(Deserialize, IntoParams)]
@@ -84,8 +84,8 @@ pub async fn submit(
         options.metro2.mode = Mode::Lenient;
     }
     if let Some(code) = currency {
-        options.metro2.currency = Currency::from_code(&code)
-            .ok_or_else(|| ApiError::new(ErrorCode::InvalidRequest, "currency is an ISO 4217 code, like USD"))?;
+        options.metro2.currency =
+            Currency::from_code(&code).ok_or_else(|| ApiError::new(ErrorCode::InvalidRequest, "currency is an ISO 4217 code, like USD"))?;
     }
     if let Some(name) = &file_name
         && (name.is_empty() || name.chars().count() > 255 || name.chars().any(char::is_control))
@@ -93,10 +93,7 @@ pub async fn submit(
         return Err(ApiError::new(ErrorCode::InvalidRequest, "file_name is 1 to 255 characters, none of them control characters"));
     }
     let limit = state.settings.request_body_bytes_max;
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|bytes| bytes > limit) {
         return Err(ApiError::new(ErrorCode::PayloadTooLarge, format!("the file is larger than this server accepts ({limit} bytes)")));
     }

@@ -27,8 +27,17 @@ enum Who {
     Forged,
 }
 
-const EVERYONE: [Who; 9] =
-    [Who::Operator, Who::OwnFurnisher, Who::OtherFurnisher, Who::Lender, Who::Consumer, Who::Supervisor, Who::Revoked, Who::NoKey, Who::Forged];
+const EVERYONE: [Who; 9] = [
+    Who::Operator,
+    Who::OwnFurnisher,
+    Who::OtherFurnisher,
+    Who::Lender,
+    Who::Consumer,
+    Who::Supervisor,
+    Who::Revoked,
+    Who::NoKey,
+    Who::Forged,
+];
 
 struct Keys {
     operator: String,
@@ -102,7 +111,11 @@ fn every_endpoint_admits_exactly_its_roles() {
         ("GET", "/v1/furnishers/payplat/disputes", vec![Who::Operator, Who::OwnFurnisher]),
         ("POST", "/v1/furnishers/payplat/disputes/dsp_x/resolution", vec![Who::Operator, Who::OwnFurnisher]),
         ("GET", "/v1/log/head", vec![Who::Operator, Who::OwnFurnisher, Who::OtherFurnisher, Who::Lender, Who::Consumer, Who::Supervisor]),
-        ("GET", "/v1/log/consistency?from=1&to=1", vec![Who::Operator, Who::OwnFurnisher, Who::OtherFurnisher, Who::Lender, Who::Consumer, Who::Supervisor]),
+        (
+            "GET",
+            "/v1/log/consistency?from=1&to=1",
+            vec![Who::Operator, Who::OwnFurnisher, Who::OtherFurnisher, Who::Lender, Who::Consumer, Who::Supervisor],
+        ),
     ];
     for (method, path, allowed) in &calls {
         for who in EVERYONE {
@@ -236,7 +249,8 @@ fn a_consumer_sees_every_read_of_their_data_and_can_prove_each() {
     assert_eq!(server.submit("payplat", &example("spec-example.jsonl")).status, 201);
     assert_eq!(server.submit("bank", &example("history-example.jsonl")).status, 201);
     let consumer = server.registry.create_key(PrincipalRole::Consumer, "me", Some((IdType::CnRid, SUBJECT_ID))).unwrap().key;
-    let other = server.registry.create_key(PrincipalRole::Consumer, "someone else", Some((IdType::CnRid, "320102198706153316"))).unwrap().key;
+    let other =
+        server.registry.create_key(PrincipalRole::Consumer, "someone else", Some((IdType::CnRid, "320102198706153316"))).unwrap().key;
 
     // The operator looks twice, the consumer once, someone else at their own file.
     let body = format!(r#"{{"id_type":"cn_rid","id":"{SUBJECT_ID}"}}"#);
@@ -307,10 +321,17 @@ fn a_lender_inquires_under_consent_over_http() {
     let code = |reply: &super::Reply| (reply.status, reply.body["error"]["code"].as_str().unwrap_or("").to_string());
 
     assert_eq!(code(&inquiry("cns_1_000000000000000000000000", "1949-12-31", "credit_application")), (403, "consent_required".into()));
-    let granted = server.post_as(Some(&consumer), "/v1/me/consents", br#"{"lender": "bank-a", "purpose": "credit_application", "expires": "2099-12-31"}"#);
+    let granted = server.post_as(
+        Some(&consumer),
+        "/v1/me/consents",
+        br#"{"lender": "bank-a", "purpose": "credit_application", "expires": "2099-12-31"}"#,
+    );
     assert_eq!(granted.status, 201, "{}", granted.text);
     let consent = granted.body["consent_id"].as_str().unwrap().to_owned();
-    assert_eq!(server.post_as(Some(&consumer), "/v1/me/consents", br#"{"lender": "bank-a", "purpose": "x", "expires": "2099-12-31"}"#).status, 400);
+    assert_eq!(
+        server.post_as(Some(&consumer), "/v1/me/consents", br#"{"lender": "bank-a", "purpose": "x", "expires": "2099-12-31"}"#).status,
+        400
+    );
 
     let answered = inquiry(&consent, "1949-12-31", "credit_application");
     assert_eq!(answered.status, 200, "{}", answered.text);
@@ -337,7 +358,11 @@ fn a_lender_inquires_under_consent_over_http() {
     assert_eq!(inquiries[0]["consent_id"], consent.as_str());
 
     // A dispute reaches the furnisher's queue and is answered there.
-    let opened = server.post_as(Some(&consumer), "/v1/me/disputes", br#"{"furnisher": "payplat", "account": "JB-778", "field": "past_due", "reason": "paid"}"#);
+    let opened = server.post_as(
+        Some(&consumer),
+        "/v1/me/disputes",
+        br#"{"furnisher": "payplat", "account": "JB-778", "field": "past_due", "reason": "paid"}"#,
+    );
     assert_eq!(opened.status, 201, "{}", opened.text);
     let furnisher = server.key(PrincipalRole::Furnisher, "payplat");
     let queue = server.get_as(Some(&furnisher), "/v1/furnishers/payplat/disputes");

@@ -56,8 +56,12 @@ impl TestServer {
         let addr = addr_rx.recv().unwrap();
         // A connection per request: a refusal answers before reading the request's body, and
         // the server then closes the connection, which a pooled client might try to reuse.
-        let agent: ureq::Agent =
-            ureq::Agent::config_builder().http_status_as_error(false).max_idle_connections(0).max_idle_connections_per_host(0).build().into();
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_idle_connections(0)
+            .max_idle_connections_per_host(0)
+            .build()
+            .into();
         TestServer { base: format!("http://{addr}"), registry, operator, agent, shutdown: Some(shutdown), thread: Some(thread), _dir: dir }
     }
 
@@ -203,7 +207,8 @@ fn a_submission_reads_back_and_repeats_are_recognised() {
 fn every_rejection_comes_back_however_many() {
     let server = TestServer::start();
     // 5,000 rejections make a response of several chunks.
-    let lines = "[\"not a record\"]\n".repeat(5000) + &String::from_utf8(example("spec-example.jsonl")).unwrap().replace("{\"trailer\":{\"records\":2}}", "");
+    let lines = "[\"not a record\"]\n".repeat(5000)
+        + &String::from_utf8(example("spec-example.jsonl")).unwrap().replace("{\"trailer\":{\"records\":2}}", "");
     let reply = server.submit("payplat", lines.as_bytes());
     assert_eq!(reply.status, 201, "{}", &reply.text[..200.min(reply.text.len())]);
     assert_eq!(reply.body["accepted"], 2);
@@ -273,42 +278,47 @@ fn the_openapi_document_describes_every_route() {
     let reply = server.get("/openapi.json");
     assert_eq!(reply.status, 200);
     let paths = reply.body["paths"].as_object().unwrap();
-    let mut operations: Vec<(String, String)> = paths
-        .iter()
-        .flat_map(|(path, item)| item.as_object().unwrap().keys().map(move |method| (method.clone(), path.clone())))
-        .collect();
+    let mut operations: Vec<(String, String)> =
+        paths.iter().flat_map(|(path, item)| item.as_object().unwrap().keys().map(move |method| (method.clone(), path.clone()))).collect();
     operations.sort();
-    assert_eq!(operations, vec![
-        ("delete".to_string(), "/v1/me/consents/{consent_id}".to_string()),
-        ("delete".into(), "/v1/me/fraud-alert".into()),
-        ("delete".into(), "/v1/me/freeze".into()),
-        ("get".into(), "/health".into()),
-        ("get".into(), "/metrics".into()),
-        ("get".into(), "/v1/furnishers/{furnisher}/disputes".into()),
-        ("get".into(), "/v1/furnishers/{furnisher}/submissions/{submission_id}".into()),
-        ("get".into(), "/v1/log/consistency".into()),
-        ("get".into(), "/v1/log/head".into()),
-        ("get".into(), "/v1/me/accesses".into()),
-        ("get".into(), "/v1/me/accesses/{seq}/proof".into()),
-        ("get".into(), "/v1/me/consents".into()),
-        ("get".into(), "/v1/me/disputes".into()),
-        ("get".into(), "/v1/me/flags".into()),
-        ("get".into(), "/v1/me/report".into()),
-        ("get".into(), "/v1/subjects/{registry_id}/report".into()),
-        ("post".into(), "/v1/furnishers/{furnisher}/disputes/{dispute_id}/resolution".into()),
-        ("post".into(), "/v1/furnishers/{furnisher}/submissions".into()),
-        ("post".into(), "/v1/inquiries".into()),
-        ("post".into(), "/v1/me/consents".into()),
-        ("post".into(), "/v1/me/disputes".into()),
-        ("post".into(), "/v1/me/fraud-alert".into()),
-        ("post".into(), "/v1/me/freeze".into()),
-        ("post".into(), "/v1/reports".into()),
-    ]);
+    assert_eq!(
+        operations,
+        vec![
+            ("delete".to_string(), "/v1/me/consents/{consent_id}".to_string()),
+            ("delete".into(), "/v1/me/fraud-alert".into()),
+            ("delete".into(), "/v1/me/freeze".into()),
+            ("get".into(), "/health".into()),
+            ("get".into(), "/metrics".into()),
+            ("get".into(), "/v1/furnishers/{furnisher}/disputes".into()),
+            ("get".into(), "/v1/furnishers/{furnisher}/submissions/{submission_id}".into()),
+            ("get".into(), "/v1/log/consistency".into()),
+            ("get".into(), "/v1/log/head".into()),
+            ("get".into(), "/v1/me/accesses".into()),
+            ("get".into(), "/v1/me/accesses/{seq}/proof".into()),
+            ("get".into(), "/v1/me/consents".into()),
+            ("get".into(), "/v1/me/disputes".into()),
+            ("get".into(), "/v1/me/flags".into()),
+            ("get".into(), "/v1/me/report".into()),
+            ("get".into(), "/v1/subjects/{registry_id}/report".into()),
+            ("post".into(), "/v1/furnishers/{furnisher}/disputes/{dispute_id}/resolution".into()),
+            ("post".into(), "/v1/furnishers/{furnisher}/submissions".into()),
+            ("post".into(), "/v1/inquiries".into()),
+            ("post".into(), "/v1/me/consents".into()),
+            ("post".into(), "/v1/me/disputes".into()),
+            ("post".into(), "/v1/me/fraud-alert".into()),
+            ("post".into(), "/v1/me/freeze".into()),
+            ("post".into(), "/v1/reports".into()),
+        ]
+    );
     // Every documented operation is served (not the router's 404/405 fallbacks).
     for (method, path) in &operations {
-        let concrete =
-            path.replace("{furnisher}", "payplat").replace("{submission_id}", "sub_1").replace("{registry_id}", "S1").replace("{seq}", "0")
-                .replace("{consent_id}", "c").replace("{dispute_id}", "d");
+        let concrete = path
+            .replace("{furnisher}", "payplat")
+            .replace("{submission_id}", "sub_1")
+            .replace("{registry_id}", "S1")
+            .replace("{seq}", "0")
+            .replace("{consent_id}", "c")
+            .replace("{dispute_id}", "d");
         let reply = match method.as_str() {
             "get" => server.get(&concrete),
             "delete" => server.delete_as(Some(&server.operator), &concrete),
@@ -337,7 +347,10 @@ fn metro2_files_are_submitted_like_json_lines() {
     let reply = server.submit("bankm", &metro2_sample("moov-io/unpacked_fixed_request.dat"));
     assert_eq!(reply.status, 201, "{}", reply.text);
     let document = &reply.body;
-    assert_eq!((document["format"].as_str(), document["records"].as_u64(), document["rejected"].as_u64()), (Some("metro2"), Some(1), Some(1)));
+    assert_eq!(
+        (document["format"].as_str(), document["records"].as_u64(), document["rejected"].as_u64()),
+        (Some("metro2"), Some(1), Some(1))
+    );
     assert_eq!(document["errors"][0]["field"], "base.date_opened");
     // The CFPB's sample has placeholder record lengths: rejected whole unless read leniently.
     let small = metro2_sample("cfpb/m2_file_small.txt");

@@ -26,7 +26,10 @@ fn ingest_all(registry: &Registry, dir: &Path, manifest: &registry_synth::Manife
         let furnisher = FurnisherId::parse(&file.furnisher).unwrap();
         let outcome = registry.ingest(&furnisher, Some(&file.path), &mut &bytes[..], &IngestOptions::default(), &NoProgress).unwrap();
         let summary = outcome.summary();
-        out.push(format!("{} {:?} {} {} {}", file.path, summary.status, summary.record_count, summary.accepted_count, summary.rejected_count));
+        out.push(format!(
+            "{} {:?} {} {} {}",
+            file.path, summary.status, summary.record_count, summary.accepted_count, summary.rejected_count
+        ));
         registry
             .store()
             .for_each_rejection(&summary.submission_id, &mut |e| {
@@ -56,9 +59,7 @@ fn read_all(registry: &Registry, manifest: &registry_synth::Manifest) -> Vec<Str
     for file in &manifest.files {
         let furnisher = FurnisherId::parse(&file.furnisher).unwrap();
         let mut exported = Vec::new();
-        registry
-            .export(&furnisher, YearMonth::parse(&file.month).unwrap().day(1), ExportFormat::JsonLines, None, &mut exported)
-            .unwrap();
+        registry.export(&furnisher, YearMonth::parse(&file.month).unwrap().day(1), ExportFormat::JsonLines, None, &mut exported).unwrap();
         out.push(String::from_utf8(exported).unwrap());
     }
     out

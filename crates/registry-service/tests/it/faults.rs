@@ -44,7 +44,11 @@ fn running_as_root() -> bool {
 
 impl PrivateCluster {
     fn start() -> Option<PrivateCluster> {
-        let bin = std::fs::read_dir("/usr/lib/postgresql").ok()?.filter_map(|e| e.ok()).map(|e| e.path().join("bin")).find(|b| b.join("initdb").exists());
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .filter_map(|e| e.ok())
+            .map(|e| e.path().join("bin"))
+            .find(|b| b.join("initdb").exists());
         let Some(bin) = bin else {
             eprintln!("PostgreSQL server binaries not found: skipping the private-cluster fault test");
             return None;
@@ -185,16 +189,18 @@ fn a_full_pool_is_a_clear_error_and_frees_up() {
 fn two_servers_migrating_at_once_both_succeed_once() {
     let Some(database) = registry_store::testing::TestDatabase::create() else { return };
     let results: Vec<_> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..3)
-            .map(|_| scope.spawn(|| PostgresStore::open(PostgresSettings::new(database.url())).and_then(|s| s.migrate())))
-            .collect();
+        let handles: Vec<_> =
+            (0..3).map(|_| scope.spawn(|| PostgresStore::open(PostgresSettings::new(database.url())).and_then(|s| s.migrate()))).collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
     assert!(results.iter().all(Result::is_ok), "{results:?}");
     let mut client = postgres::Client::connect(database.url(), postgres::NoTls).unwrap();
     let row = client.query_one("SELECT count(*), count(DISTINCT version), max(version) FROM schema_migration", &[]).unwrap();
     let (applied, distinct, latest): (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
-    assert!(applied == distinct && applied == latest && applied >= 3, "each migration once: {applied} rows, {distinct} versions, latest {latest}");
+    assert!(
+        applied == distinct && applied == latest && applied >= 3,
+        "each migration once: {applied} rows, {distinct} versions, latest {latest}"
+    );
     // And again later: nothing to do.
     PostgresStore::open(PostgresSettings::new(database.url())).unwrap().migrate().unwrap();
 }

@@ -35,7 +35,9 @@ fn keys_are_created_authenticated_and_revoked(backend: Backend) {
     assert!(refused(registry.create_key(PrincipalRole::Consumer, "me", None)).contains("--subject"));
     // A valid identifier the registry has not seen (the history example's, not ingested here).
     assert!(refused(registry.create_key(PrincipalRole::Consumer, "x", Some((IdType::CnRid, "320102198706153316")))).contains("no subject"));
-    assert!(refused(registry.create_key(PrincipalRole::Consumer, "x", Some((IdType::CnRid, "110105194912310021")))).contains("not a valid"));
+    assert!(
+        refused(registry.create_key(PrincipalRole::Consumer, "x", Some((IdType::CnRid, "110105194912310021")))).contains("not a valid")
+    );
     assert!(refused(registry.create_key(PrincipalRole::Lender, "x", Some((IdType::CnRid, SUBJECT_ID)))).contains("only a consumer"));
     assert!(refused(registry.create_key(PrincipalRole::Furnisher, "Not An Id!", None)).contains("furnisher id"));
     assert!(refused(registry.create_key(PrincipalRole::Operator, "", None)).contains("1 to 100"));

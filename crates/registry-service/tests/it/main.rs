@@ -114,7 +114,8 @@ fn spec_examples_through_the_store_give_their_summaries(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let Some(registry) = open_on(backend, dir.path()) else { return };
     for stem in ["spec-example", "history-example"] {
-        let expected: Value = serde_json::from_str(&std::fs::read_to_string(examples().join(format!("{stem}.summary.json"))).unwrap()).unwrap();
+        let expected: Value =
+            serde_json::from_str(&std::fs::read_to_string(examples().join(format!("{stem}.summary.json"))).unwrap()).unwrap();
         let bytes = std::fs::read(examples().join(format!("{stem}.jsonl"))).unwrap();
         let outcome = ingest(&registry, expected["furnisher"].as_str().unwrap(), &bytes);
         assert!(matches!(outcome, IngestOutcome::Applied(ref s) if s.rejected_count == 0), "{outcome:?}");
@@ -163,15 +164,21 @@ fn rejections_are_listed_with_the_submission(backend: Backend) {
     let summary = outcome.summary();
     assert_eq!((summary.record_count, summary.accepted_count, summary.rejected_count), (4, 2, 2));
     let mut errors = Vec::new();
-    registry.store().for_each_rejection(&summary.submission_id, &mut |e| {
-        errors.push((e.line, e.field, e.code));
-        std::ops::ControlFlow::Continue(())
-    }).unwrap();
-    assert_eq!(errors, vec![
-        (3, "balanse".into(), RecordErrorCode::UnknownField),
-        (3, "balance".into(), RecordErrorCode::MissingField),
-        (4, String::new(), RecordErrorCode::DuplicateRecord),
-    ]);
+    registry
+        .store()
+        .for_each_rejection(&summary.submission_id, &mut |e| {
+            errors.push((e.line, e.field, e.code));
+            std::ops::ControlFlow::Continue(())
+        })
+        .unwrap();
+    assert_eq!(
+        errors,
+        vec![
+            (3, "balanse".into(), RecordErrorCode::UnknownField),
+            (3, "balance".into(), RecordErrorCode::MissingField),
+            (4, String::new(), RecordErrorCode::DuplicateRecord),
+        ]
+    );
 }
 
 fn a_correction_replaces_the_record_and_keeps_the_old_version(backend: Backend) {

@@ -50,7 +50,8 @@ fn negative_information_is_deleted_when_its_retention_ends(backend: Backend) {
             assert_eq!(accounts(), remaining, "{jurisdiction} on {day}");
         }
         assert_eq!(registry.run_retention().unwrap().accounts_purged, 0, "{jurisdiction}: a second run finds nothing");
-        let purges: Vec<_> = registry.subject_accesses(subject).unwrap().into_iter().filter(|a| a.action == AccessAction::RetentionPurge).collect();
+        let purges: Vec<_> =
+            registry.subject_accesses(subject).unwrap().into_iter().filter(|a| a.action == AccessAction::RetentionPurge).collect();
         assert_eq!(purges.len(), 2, "{jurisdiction}: one access-log entry per deletion");
         assert!(purges[0].purpose.as_deref().unwrap().contains(jurisdiction), "{:?}", purges[0].purpose);
         assert!(registry.verify_log().unwrap().is_ok());

@@ -84,7 +84,10 @@ fn a_consent_is_granted_used_expired_and_revoked(backend: Backend) {
     let again = registry.inquire(&bank_a, &request(&consent.consent_id, "credit_application")).unwrap();
     assert_eq!(again.summary.inquiries_6m, 1);
     let own = registry.report_unlogged(subject, None, Audience::Subject).unwrap().unwrap();
-    assert_eq!(own.inquiries.iter().map(|i| (i.lender.as_str(), i.purpose.as_str())).collect::<Vec<_>>(), [("bank-a", "credit_application"); 2]);
+    assert_eq!(
+        own.inquiries.iter().map(|i| (i.lender.as_str(), i.purpose.as_str())).collect::<Vec<_>>(),
+        [("bank-a", "credit_application"); 2]
+    );
     let logged = registry.subject_accesses(subject).unwrap();
     assert_eq!(logged.len(), 2);
     assert_eq!(logged[0].actor.name, "bank-a");
@@ -120,8 +123,15 @@ fn a_consent_is_granted_used_expired_and_revoked(backend: Backend) {
 
     // What cannot be granted.
     let today = "2022-07-11".parse().unwrap();
-    for (lender, purpose, expires) in [("bank-z", "credit_application", today), ("bank-a", "marketing", today), ("bank-a", "credit_application", "2022-07-10".parse().unwrap())] {
-        assert!(matches!(registry.grant_consent(subject, lender, purpose, expires), Err(ServiceError::InvalidInput(_))), "{lender} {purpose} {expires}");
+    for (lender, purpose, expires) in [
+        ("bank-z", "credit_application", today),
+        ("bank-a", "marketing", today),
+        ("bank-a", "credit_application", "2022-07-10".parse().unwrap()),
+    ] {
+        assert!(
+            matches!(registry.grant_consent(subject, lender, purpose, expires), Err(ServiceError::InvalidInput(_))),
+            "{lender} {purpose} {expires}"
+        );
     }
 }
 
@@ -147,7 +157,9 @@ fn inquiries_without_a_match_say_nothing_about_who_exists(backend: Backend) {
     wrong_id.subject.id = "320102198706153316".into();
     let mut invalid_id = request(&consent.consent_id, "credit_application");
     invalid_id.subject.id = "110105194912310021".into();
-    for (what, attempt) in [("birth date", wrong_birth), ("family name", wrong_family), ("identifier", wrong_id), ("invalid identifier", invalid_id)] {
+    for (what, attempt) in
+        [("birth date", wrong_birth), ("family name", wrong_family), ("identifier", wrong_id), ("invalid identifier", invalid_id)]
+    {
         assert_eq!(refusal(registry.inquire(&bank_a, &attempt)), Refusal::SubjectNotFound, "{what}");
     }
     // Case and given name do not matter.
@@ -226,9 +238,15 @@ fn a_dispute_is_answered_or_its_deadline_acts_per_jurisdiction(backend: Backend)
         assert_eq!(accounts(&registry, subject), if withheld_after_deadline { 1 } else { 2 }, "{jurisdiction}");
 
         // Answered: off the queue and the report; the account is back.
-        assert!(matches!(registry.resolve_dispute(&furnisher("otherbank"), &dispute.dispute_id, DisputeOutcome::Confirmed, ""), Err(ServiceError::NotFound(_))));
+        assert!(matches!(
+            registry.resolve_dispute(&furnisher("otherbank"), &dispute.dispute_id, DisputeOutcome::Confirmed, ""),
+            Err(ServiceError::NotFound(_))
+        ));
         registry.resolve_dispute(&payplat, &dispute.dispute_id, DisputeOutcome::Corrected, "past due corrected").unwrap();
-        assert!(matches!(registry.resolve_dispute(&payplat, &dispute.dispute_id, DisputeOutcome::Confirmed, ""), Err(ServiceError::InvalidInput(_))));
+        assert!(matches!(
+            registry.resolve_dispute(&payplat, &dispute.dispute_id, DisputeOutcome::Confirmed, ""),
+            Err(ServiceError::InvalidInput(_))
+        ));
         assert!(registry.furnisher_disputes(&payplat, true).unwrap().is_empty());
         let all = registry.furnisher_disputes(&payplat, false).unwrap();
         assert_eq!((all[0].status.as_str(), all[0].resolution.as_deref()), ("corrected", Some("past due corrected")));

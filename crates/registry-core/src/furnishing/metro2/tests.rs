@@ -8,9 +8,7 @@ use crate::furnishing::Format;
 use crate::furnishing::json::Json;
 
 fn rules() -> Rules {
-    Rules {
-        today: "2024-12-31".parse().unwrap(),
-    }
+    Rules { today: "2024-12-31".parse().unwrap() }
 }
 
 fn primary() -> Value {
@@ -34,12 +32,8 @@ fn record(value: &Value) -> AccountRecord {
 fn header() -> SegmentBuf {
     use metro2::layout::header::*;
     let mut header = SegmentBuf::new(SegmentKind::Header, metro2::Encoding::Character);
-    header
-        .set_date(ACTIVITY_DATE, metro2::Date::new(2024, 10, 31))
-        .unwrap();
-    header
-        .set_date(DATE_CREATED, metro2::Date::new(2024, 11, 1))
-        .unwrap();
+    header.set_date(ACTIVITY_DATE, metro2::Date::new(2024, 10, 31)).unwrap();
+    header.set_date(DATE_CREATED, metro2::Date::new(2024, 11, 1)).unwrap();
     header.set_text(REPORTER_NAME, "EXAMPLE BANK").unwrap();
     header.set_text(REPORTER_ADDRESS, "1 BANK PLAZA").unwrap();
     header
@@ -47,10 +41,7 @@ fn header() -> SegmentBuf {
 
 /// A Metro 2 file of `header` and these records' segments.
 fn file(header: &SegmentBuf, records: &[(SegmentBuf, Vec<SegmentBuf>)]) -> Vec<u8> {
-    let framing = metro2::Framing {
-        encoding: metro2::Encoding::Character,
-        blocked: false,
-    };
+    let framing = metro2::Framing { encoding: metro2::Encoding::Character, blocked: false };
     let mut writer = metro2::Writer::new(Vec::new(), framing, true, header).unwrap();
     for (base_segment, appended) in records {
         writer.record(base_segment, appended).unwrap();
@@ -70,10 +61,7 @@ fn round_trip(records: &[AccountRecord]) -> Vec<Entry> {
 }
 
 fn read(bytes: &[u8], mode: Mode) -> Vec<Entry> {
-    let options = Metro2Options {
-        mode,
-        ..Metro2Options::default()
-    };
+    let options = Metro2Options { mode, ..Metro2Options::default() };
     let mut reader = Metro2Reader::new(bytes, rules(), options);
     let mut entries = Vec::new();
     while let Some(entry) = reader.next_entry().unwrap() {
@@ -91,10 +79,7 @@ fn accepted(entry: &Entry) -> &AccountRecord {
 
 fn rejected(entry: &Entry) -> Vec<(String, &'static str)> {
     match entry {
-        Entry::Rejected { errors, .. } => errors
-            .iter()
-            .map(|e| (e.field.clone(), e.code.as_str()))
-            .collect(),
+        Entry::Rejected { errors, .. } => errors.iter().map(|e| (e.field.clone(), e.code.as_str())).collect(),
         Entry::Accepted { .. } => panic!("accepted"),
     }
 }
@@ -115,11 +100,7 @@ fn records_survive_metro2_and_back() {
         }
         if status.is_delinquent() || status.is_derogatory() {
             value["first_delinquency"] = json!("2024-06-05");
-            value["past_due"] = json!(if status.requires_zero_balance() {
-                0
-            } else {
-                50000
-            });
+            value["past_due"] = json!(if status.requires_zero_balance() { 0 } else { 50000 });
         }
         originals.push(record(&value));
     }
@@ -135,18 +116,9 @@ fn records_survive_metro2_and_back() {
     originals.push(record(&loan));
     for (product, fields) in [
         ("revolving_line", json!({"credit_limit": 100000})),
-        (
-            "auto_loan",
-            json!({"original_amount": 2000000, "term_months": 60}),
-        ),
-        (
-            "student_loan",
-            json!({"original_amount": 2000000, "term_months": 120}),
-        ),
-        (
-            "mortgage",
-            json!({"original_amount": 30000000, "term_months": 360}),
-        ),
+        ("auto_loan", json!({"original_amount": 2000000, "term_months": 60})),
+        ("student_loan", json!({"original_amount": 2000000, "term_months": 120})),
+        ("mortgage", json!({"original_amount": 30000000, "term_months": 360})),
         ("other", json!({})),
     ] {
         let mut value = card();
@@ -168,11 +140,7 @@ fn records_survive_metro2_and_back() {
         // The primary is written in the base segment, so it comes back first.
         expected.subjects.sort_by_key(|s| s.role != Role::Primary);
         assert_eq!(read.facts, expected.facts, "{}", original.facts.account);
-        assert_eq!(
-            read.subjects, expected.subjects,
-            "{}",
-            original.facts.account
-        );
+        assert_eq!(read.subjects, expected.subjects, "{}", original.facts.account);
     }
 }
 
@@ -183,12 +151,7 @@ fn what_metro2_cannot_express_is_named() {
     value["original_amount"] = json!(1000);
     value["term_months"] = json!(6);
     let error = export_record(&record(&value), "X").err().unwrap();
-    assert!(
-        error
-            .reason
-            .contains("product microloan has no Metro 2 account type"),
-        "{error}"
-    );
+    assert!(error.reason.contains("product microloan has no Metro 2 account type"), "{error}");
 
     let mut value = card();
     value["subjects"][0]["id_type"] = json!("cn_rid");
@@ -199,36 +162,15 @@ fn what_metro2_cannot_express_is_named() {
 
     let mut value = card();
     value["subjects"][0]["phone"] = json!("+8613912345678");
-    assert!(
-        export_record(&record(&value), "X")
-            .err()
-            .unwrap()
-            .reason
-            .contains("telephone")
-    );
+    assert!(export_record(&record(&value), "X").err().unwrap().reason.contains("telephone"));
 
     let mut value = card();
-    value["subjects"][0]["address"]
-        .as_object_mut()
-        .unwrap()
-        .remove("postal_code");
-    assert!(
-        export_record(&record(&value), "X")
-            .err()
-            .unwrap()
-            .reason
-            .contains("postal code")
-    );
+    value["subjects"][0]["address"].as_object_mut().unwrap().remove("postal_code");
+    assert!(export_record(&record(&value), "X").err().unwrap().reason.contains("postal code"));
 
     let mut value = card();
     value["balance"] = json!(123456);
-    assert_eq!(
-        export_record(&record(&value), "X")
-            .unwrap()
-            .amounts_truncated,
-        1,
-        "cents are dropped, and counted"
-    );
+    assert_eq!(export_record(&record(&value), "X").unwrap().amounts_truncated, 1, "cents are dropped, and counted");
 }
 
 #[test]
@@ -242,11 +184,7 @@ fn codes_map_as_documented() {
     assert_eq!(product_of(b"3A", b"I"), Product::AutoLoan);
     assert_eq!(product_of(b"6D", b"M"), Product::Mortgage);
     assert_eq!(product_of(b"48", b"O"), Product::Other);
-    assert_eq!(
-        product_of(b"95", b"I"),
-        Product::InstallmentLoan,
-        "an unlisted type goes by its portfolio"
-    );
+    assert_eq!(product_of(b"95", b"I"), Product::InstallmentLoan, "an unlisted type goes by its portfolio");
     assert_eq!(term_months(52, b"W"), 12);
     assert_eq!(term_months(27, b"B"), 13);
     assert_eq!(term_months(8, b"Q"), 24);
@@ -282,25 +220,16 @@ fn broken(edit: impl FnOnce(&mut SegmentBuf)) -> Vec<(String, &'static str)> {
 fn rejections_name_metro2_fields() {
     let field = |f: &str, code: &'static str| (f.to_string(), code);
     // The format's own rules.
-    assert_eq!(
-        broken(|b| drop(b.set_text(base::ACCOUNT_TYPE, "14"))),
-        [field("base.account_type", "invalid_value")]
-    );
+    assert_eq!(broken(|b| drop(b.set_text(base::ACCOUNT_TYPE, "14"))), [field("base.account_type", "invalid_value")]);
     // The registry's rules on a valid Metro 2 record.
     assert_eq!(
         broken(|b| drop(b.set_number(base::SOCIAL_SECURITY_NUMBER, 0))),
         [field("base.social_security_number", "invalid_identifier")]
     );
-    assert_eq!(
-        broken(|b| drop(b.set_date(base::DATE_OF_BIRTH, None))),
-        [field("base.date_of_birth", "birth_date_required")]
-    );
+    assert_eq!(broken(|b| drop(b.set_date(base::DATE_OF_BIRTH, None))), [field("base.date_of_birth", "birth_date_required")]);
     assert_eq!(
         broken(|b| drop(b.set_text(base::ECOA_CODE, "W"))),
-        [
-            field("base.ecoa_code", "invalid_value"),
-            field("base.ecoa_code", "subject_count")
-        ]
+        [field("base.ecoa_code", "invalid_value"), field("base.ecoa_code", "subject_count")]
     );
     let later = metro2::Date::new(2025, 6, 30);
     assert_eq!(
@@ -312,31 +241,15 @@ fn rejections_name_metro2_fields() {
 #[test]
 fn messages_keep_personal_values_out() {
     let entry = broken_entry(|b| {
-        b.set_raw(base::SOCIAL_SECURITY_NUMBER, b"12345678X")
-            .unwrap();
+        b.set_raw(base::SOCIAL_SECURITY_NUMBER, b"12345678X").unwrap();
         b.set_text(base::ACCOUNT_TYPE, "14").unwrap();
     });
-    let Entry::Rejected { errors, line } = &entry else {
-        panic!("accepted")
-    };
-    assert_eq!(
-        *line, 2,
-        "a data record's line is its record number; the header is record 1"
-    );
-    let by_field = |f: &str| {
-        errors
-            .iter()
-            .find(|e| e.field == f)
-            .unwrap()
-            .message
-            .clone()
-    };
+    let Entry::Rejected { errors, line } = &entry else { panic!("accepted") };
+    assert_eq!(*line, 2, "a data record's line is its record number; the header is record 1");
+    let by_field = |f: &str| errors.iter().find(|e| e.field == f).unwrap().message.clone();
     assert!(by_field("base.account_type").contains("found \"14\""));
     let ssn = by_field("base.social_security_number");
-    assert!(
-        !ssn.contains("12345678X") && ssn.contains("not_numeric"),
-        "{ssn}"
-    );
+    assert!(!ssn.contains("12345678X") && ssn.contains("not_numeric"), "{ssn}");
 }
 
 #[test]
@@ -356,29 +269,17 @@ fn broken_files_are_rejected_whole_with_a_code() {
     assert_eq!(rejection(b"").code, FileErrorCode::EmptySubmission);
     let exported = export_record(&record(&card()), "EXAMPLEBANK01").unwrap();
     let valid = file(&header(), &[(exported.base.clone(), vec![])]);
-    assert_eq!(
-        rejection(&valid[..valid.len() - 427]).code,
-        FileErrorCode::TrailerMissing
-    );
+    assert_eq!(rejection(&valid[..valid.len() - 427]).code, FileErrorCode::TrailerMissing);
     let mut trailer_wrong = valid.clone();
     let trailer = valid.len() - 427;
     trailer_wrong[trailer + 11..trailer + 20].copy_from_slice(b"000000009");
-    assert_eq!(
-        rejection(&trailer_wrong).code,
-        FileErrorCode::TrailerMismatch
-    );
+    assert_eq!(rejection(&trailer_wrong).code, FileErrorCode::TrailerMismatch);
 
     let mut undated = SegmentBuf::new(SegmentKind::Header, metro2::Encoding::Character);
-    undated
-        .set_text(metro2::layout::header::REPORTER_NAME, "EXAMPLE BANK")
-        .unwrap();
+    undated.set_text(metro2::layout::header::REPORTER_NAME, "EXAMPLE BANK").unwrap();
     let header_rejected = rejection(&file(&undated, &[(exported.base, vec![])]));
     assert_eq!(header_rejected.code, FileErrorCode::InvalidHeader);
-    assert!(
-        header_rejected.message.contains("activity_date"),
-        "{}",
-        header_rejected.message
-    );
+    assert!(header_rejected.message.contains("activity_date"), "{}", header_rejected.message);
 }
 
 #[test]
@@ -387,15 +288,8 @@ fn formats_are_told_apart_by_content() {
     assert_eq!(Format::detect(b"\xEF\xBB\xBF\r\n  {"), Format::JsonLines);
     assert_eq!(Format::detect(b"0426HEADER"), Format::Metro2);
     assert_eq!(Format::detect(b"\n04300426HEADER"), Format::Metro2);
-    assert_eq!(
-        Format::detect(b"1xxxHEADER"),
-        Format::JsonLines,
-        "no descriptor word: read as JSON Lines, which says what is wrong"
-    );
-    assert_eq!(
-        Format::detect(&[0x01, 0x72, 0, 0, 0x01, 0x6e, 0, 0]),
-        Format::Metro2
-    );
+    assert_eq!(Format::detect(b"1xxxHEADER"), Format::JsonLines, "no descriptor word: read as JSON Lines, which says what is wrong");
+    assert_eq!(Format::detect(&[0x01, 0x72, 0, 0, 0x01, 0x6e, 0, 0]), Format::Metro2);
     assert_eq!(Format::detect(b""), Format::JsonLines);
 }
 
