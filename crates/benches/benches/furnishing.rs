@@ -41,7 +41,7 @@ fn bench(c: &mut Criterion) {
                 }
             }
             accepted
-        })
+        });
     });
     group.finish();
 }

@@ -51,7 +51,8 @@ fn bench(c: &mut Criterion) {
     let furnisher = FurnisherId::parse("bank").unwrap();
     registry.ingest(&furnisher, None, &mut file.as_bytes(), &IngestOptions::default(), &NoProgress).unwrap();
     let subject = registry.find_subject(IdType::CnRid, ID).unwrap().unwrap();
-    let as_of = Some("2026-11-01".parse().unwrap());
+    let day: registry_core::model::Date = "2026-11-01".parse().unwrap();
+    let as_of = Some(day);
     let report = registry.report_unlogged(subject, as_of, Audience::Masked).unwrap().unwrap();
     assert_eq!(report.accounts.len(), 10);
 
@@ -76,16 +77,16 @@ fn bench(c: &mut Criterion) {
         inquiries: vec![],
         registry_alerts: vec![],
     };
-    assert_eq!(build_report(&subject_file, as_of.unwrap(), Audience::Masked).accounts.len(), 10);
+    assert_eq!(build_report(&subject_file, day, Audience::Masked).accounts.len(), 10);
 
     let mut group = c.benchmark_group("report_10_accounts_24_months");
-    group.bench_function("build_only", |b| b.iter(|| build_report(black_box(&subject_file), as_of.unwrap(), Audience::Masked)));
+    group.bench_function("build_only", |b| b.iter(|| build_report(black_box(&subject_file), day, Audience::Masked)));
     group.bench_function("from_store", |b| b.iter(|| registry.report_unlogged(black_box(subject), as_of, Audience::Masked).unwrap()));
     group.bench_function("find_subject_and_report", |b| {
         b.iter(|| {
             let subject = registry.find_subject(IdType::CnRid, black_box(ID)).unwrap().unwrap();
             registry.report_unlogged(subject, as_of, Audience::Masked).unwrap()
-        })
+        });
     });
     group.finish();
 }

@@ -165,15 +165,14 @@ pub fn check_database_url(what: &str, url: &str) -> Result<(), Failure> {
 }
 
 fn read_file_config(explicit: Option<&Path>, data_dir: &Path) -> Result<FileConfig, Failure> {
-    let path = match explicit {
-        Some(path) => path.to_owned(),
-        None => {
-            let default = data_dir.join(CONFIG_FILE);
-            if !default.exists() {
-                return Ok(FileConfig::default());
-            }
-            default
+    let path = if let Some(path) = explicit {
+        path.to_owned()
+    } else {
+        let default = data_dir.join(CONFIG_FILE);
+        if !default.exists() {
+            return Ok(FileConfig::default());
         }
+        default
     };
     let text = std::fs::read_to_string(&path)
         .map_err(|e| Failure::usage(format!("cannot read the configuration file {}: {e}", path.display())))?;

@@ -84,6 +84,7 @@ fn run(config: &Config, command: Command) -> Result<(), Failure> {
 
 /// Output piped into `head` ends the process quietly, as for any Unix tool, instead of
 /// panicking on the closed pipe (Rust ignores SIGPIPE by default).
+#[allow(unsafe_code)]
 fn restore_default_sigpipe() {
     #[cfg(unix)]
     // SAFETY: called first thing in main, before any thread exists; sets a signal disposition.

@@ -520,7 +520,12 @@ pub fn check_data(record: &DataRecord<'_>, sink: &mut Sink<'_>) -> bool {
 }
 
 fn check_base(base: &Segment<'_>, reported: Reported, sink: &mut Sink<'_>) {
-    use base::*;
+    use base::{
+        ACCOUNT_STATUS, ACCOUNT_TYPE, ADDRESS_INDICATOR, AMOUNT_PAST_DUE, COMPLIANCE_CONDITION_CODE, CORRECTION_INDICATOR, CURRENT_BALANCE,
+        DATE_CLOSED, DATE_OF_ACCOUNT_INFORMATION, DATE_OF_BIRTH, DATE_OF_FIRST_DELINQUENCY, DATE_OF_LAST_PAYMENT, DATE_OPENED, ECOA_CODE,
+        GENERATION_CODE, IDENTIFICATION_NUMBER, INTEREST_TYPE_INDICATOR, PAYMENT_HISTORY_PROFILE, PAYMENT_RATING, PORTFOLIO_TYPE,
+        RESIDENCE_CODE, SOCIAL_SECURITY_NUMBER, SPECIAL_COMMENT, TERMS_DURATION, TERMS_FREQUENCY,
+    };
     check_code(base, 0, reported, CORRECTION_INDICATOR, &codes::CORRECTION_INDICATORS, "0 (original) or 1 (correction)", sink);
     check_code(base, 0, reported, PORTFOLIO_TYPE, &codes::PORTFOLIO_TYPES, "a portfolio type (C, I, M, O, R, L)", sink);
     check_code(base, 0, reported, ACCOUNT_TYPE, &codes::ACCOUNT_TYPES, "an account type of the CRRG", sink);
@@ -711,7 +716,7 @@ fn check_identifiers(segment: &Segment<'_>, at: usize, [ssn, dob, ecoa]: [usize;
 fn check_appended(segment: &Segment<'_>, at: usize, reported: Reported, sink: &mut Sink<'_>) {
     match segment.kind {
         SegmentKind::J1 | SegmentKind::J2 => {
-            use associated::*;
+            use associated::{ADDRESS_INDICATOR, DATE_OF_BIRTH, ECOA_CODE, GENERATION_CODE, RESIDENCE_CODE, SOCIAL_SECURITY_NUMBER};
             check_code(segment, at, reported, GENERATION_CODE, &codes::GENERATION_CODES, "a generation code (J, S, 2-9 or blank)", sink);
             check_code(segment, at, reported, ECOA_CODE, &codes::ECOA_CODES, "an ECOA code (1, 2, 3, 5, 7, T, W, X, Z)", sink);
             if segment.kind == SegmentKind::J2 {
@@ -729,14 +734,14 @@ fn check_appended(segment: &Segment<'_>, at: usize, reported: Reported, sink: &m
             check_identifiers(segment, at, [SOCIAL_SECURITY_NUMBER, DATE_OF_BIRTH, ECOA_CODE], sink);
         }
         SegmentKind::K1 => {
-            check_code(segment, at, reported, 2, &codes::CREDITOR_CLASSIFICATIONS, "a creditor classification (01-15)", sink)
+            check_code(segment, at, reported, 2, &codes::CREDITOR_CLASSIFICATIONS, "a creditor classification (01-15)", sink);
         }
         SegmentKind::K2 => {
-            check_code(segment, at, reported, 1, &codes::PURCHASE_INDICATORS, "a purchased from / sold to indicator (1, 2, 9)", sink)
+            check_code(segment, at, reported, 1, &codes::PURCHASE_INDICATORS, "a purchased from / sold to indicator (1, 2, 9)", sink);
         }
         SegmentKind::K3 => check_code(segment, at, reported, 1, &codes::AGENCY_IDENTIFIERS, "an agency identifier (00, 01, 02)", sink),
         SegmentKind::K4 => {
-            check_code(segment, at, reported, 1, &codes::SPECIALIZED_PAYMENT_INDICATORS, "a specialized payment indicator (01, 02)", sink)
+            check_code(segment, at, reported, 1, &codes::SPECIALIZED_PAYMENT_INDICATORS, "a specialized payment indicator (01, 02)", sink);
         }
         SegmentKind::L1 => check_code(segment, at, reported, 1, &codes::CHANGE_INDICATORS, "a change indicator (1, 2, 3)", sink),
         SegmentKind::N1 | SegmentKind::Header | SegmentKind::Base | SegmentKind::Trailer => {}

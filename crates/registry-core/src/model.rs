@@ -355,6 +355,8 @@ code_list! {
     }
 }
 
+// `code_list!` declares the enum and takes no `#[default]` variant.
+#[allow(clippy::derivable_impls)]
 impl Default for Dispute {
     fn default() -> Self {
         Dispute::None
@@ -506,6 +508,8 @@ pub struct AccountFacts {
     pub reporter_id: Option<String>,
 }
 
+// serde's `skip_serializing_if` hands over a reference.
+#[allow(clippy::trivially_copy_pass_by_ref)]
 fn is_no_dispute(dispute: &Dispute) -> bool {
     *dispute == Dispute::None
 }

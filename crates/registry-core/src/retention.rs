@@ -91,7 +91,7 @@ mod tests {
             first_delinquency: first_delinquency.map(|d| d.parse().unwrap()),
             last_payment: None,
             special_comment: None,
-            dispute: Default::default(),
+            dispute: crate::model::Dispute::default(),
             funding: vec![],
             reporter_id: None,
         }

@@ -276,7 +276,7 @@ fn count(n: usize) -> Option<f64> {
 pub fn compute(report: &Report) -> Vec<Option<f64>> {
     let as_of = report.as_of;
     let summary = &report.summary;
-    let months_ago = |date| registry_core::model::months_between(date, as_of).max(0) as f64;
+    let months_ago = |date| f64::from(registry_core::model::months_between(date, as_of).max(0));
     let sum_major =
         |map: &std::collections::BTreeMap<Currency, u128>| map.iter().map(|(currency, minor)| major(*currency, *minor)).sum::<f64>();
 

@@ -167,9 +167,13 @@ fn constrain(scores: &mut [f64], counts: &[f64], monotone: Monotone) {
         Monotone::Free => {}
         Monotone::Increasing => isotonic(values, weights),
         Monotone::Decreasing => {
-            values.iter_mut().for_each(|v| *v = -*v);
+            for v in values.iter_mut() {
+                *v = -*v;
+            }
             isotonic(values, weights);
-            values.iter_mut().for_each(|v| *v = -*v);
+            for v in values.iter_mut() {
+                *v = -*v;
+            }
         }
     }
 }

@@ -46,7 +46,7 @@ impl Dataset {
         let file = std::fs::File::open(path).map_err(|source| ScoreError::Io { context: format!("opening {}", path.display()), source })?;
         Dataset::from_reader(file, target, ignore).map_err(|e| match e {
             ScoreError::Data(message) => ScoreError::Data(format!("{}: {message}", path.display())),
-            other => other,
+            other @ ScoreError::Io { .. } => other,
         })
     }
 

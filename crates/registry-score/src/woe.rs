@@ -198,6 +198,7 @@ pub fn logistic_regression(rows: &[Vec<f64>], target: &[u8], l2: f64) -> (f64, V
 /// Solves A·x = b for a symmetric positive-definite `a` (row-major, `dim`×`dim`) by Cholesky.
 /// Written here rather than taken from a linear-algebra crate: one small solve per Newton step
 /// (at most a few dozen unknowns) does not justify the dependency.
+#[allow(clippy::many_single_char_names)] // the textbook's names: A = L·Lᵀ, L·y = b, Lᵀ·x = y
 fn solve_symmetric(a: &[f64], b: &[f64], dim: usize) -> Option<Vec<f64>> {
     let mut l = vec![0.0; dim * dim];
     for i in 0..dim {

@@ -71,7 +71,7 @@ impl RateLimiter {
         let capacity = f64::from(self.per_minute);
         let per_second = capacity / 60.0;
         let now = Instant::now();
-        let mut buckets = self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         // Keys are few (one per institution or person); a bucket that has refilled is
         // indistinguishable from none, so the map is pruned of those when it grows.
         if buckets.len() > 100_000 {

@@ -183,7 +183,7 @@ async fn count_requests(State(state): State<AppState>, request: Request, next: N
         known @ ("GET" | "POST" | "HEAD" | "PUT" | "DELETE") => known.to_string(),
         _ => "other".to_string(),
     };
-    let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
+    let route = request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".into(), |p| p.as_str().to_owned());
     let response = next.run(request).await;
     state.metrics.http_requests.get_or_create(&HttpLabels { method, route, status: response.status().as_u16() }).inc();
     response.into_response()
@@ -200,7 +200,7 @@ pub async fn serve(
     let state = AppState::new(registry.clone(), settings);
     let (router, _) = api(state);
     let purger = tokio::spawn(async move {
-        let mut daily = tokio::time::interval(Duration::from_secs(24 * 3600));
+        let mut daily = tokio::time::interval(Duration::from_hours(24));
         loop {
             daily.tick().await;
             let archive = registry.clone();
@@ -217,7 +217,7 @@ pub async fn serve(
                         accounts = outcome.accounts_purged,
                         records = outcome.records_purged,
                         "retention deleted expired negative information"
-                    )
+                    );
                 }
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => tracing::warn!(error = %e, "the retention run failed"),

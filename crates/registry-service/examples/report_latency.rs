@@ -21,7 +21,7 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let data_dir = args.next().expect("usage: report_latency DATA_DIR [POSTGRES_URL] [N]");
     let url = args.next().filter(|a| a.contains("://"));
-    let count: i64 = args.next().map(|n| n.parse().expect("N is a number")).unwrap_or(2000);
+    let count: i64 = args.next().map_or(2000, |n| n.parse().expect("N is a number"));
     let mut settings = RegistrySettings::new(&data_dir);
     if let Some(url) = url {
         let config = std::fs::read_to_string(format!("{data_dir}/config.toml")).expect("DATA_DIR/config.toml with the keys");

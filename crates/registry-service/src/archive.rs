@@ -19,7 +19,7 @@ use crate::vault::{NonceSource, Vault};
 const EXTENSION: &str = "cra";
 const TEMP_PREFIX: &str = ".incoming-";
 /// Temporary files older than this were left by a process that died mid-upload.
-const TEMP_AGE_MAX: Duration = Duration::from_secs(24 * 3600);
+const TEMP_AGE_MAX: Duration = Duration::from_hours(24);
 const COPY_BUFFER_BYTES: usize = 256 * 1024;
 /// Chunks queued for the hashing thread.
 const CHUNKS_IN_FLIGHT: usize = 8;
@@ -48,7 +48,7 @@ impl ArchiveWriter {
     /// Flushes everything to disk; the archive is not in place until `Archive::persist`.
     fn finish(self, content_sha256: String) -> io::Result<PendingArchive> {
         let file = self.compressed.finish().map_err(io::Error::other)?.finish()?;
-        let file = file.into_inner().map_err(|e| e.into_error())?;
+        let file = file.into_inner().map_err(std::io::IntoInnerError::into_error)?;
         file.sync_all()?;
         let archived = Archived { content_sha256, byte_count: self.byte_count };
         Ok(PendingArchive { temp: self.temp, archived })
@@ -216,8 +216,8 @@ mod tests {
         let mut rng = NonceSource::new().unwrap();
         archive.store(&mut &b"x\n"[..], &vault, &mut rng, &mut |_| {}).unwrap();
         let now = SystemTime::now();
-        assert_eq!(archive.purge_expired(now + Duration::from_secs(89 * 24 * 3600)).unwrap(), 0);
-        assert_eq!(archive.purge_expired(now + Duration::from_secs(91 * 24 * 3600)).unwrap(), 1);
+        assert_eq!(archive.purge_expired(now + Duration::from_hours(2136)).unwrap(), 0);
+        assert_eq!(archive.purge_expired(now + Duration::from_hours(2184)).unwrap(), 1);
         assert!(archive.list().unwrap().is_empty());
     }
 

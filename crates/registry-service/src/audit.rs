@@ -209,7 +209,7 @@ fn cover(lo: u64, hi: u64, out: &mut Vec<(u32, u64)>) {
         out.push((size.trailing_zeros(), lo >> size.trailing_zeros()));
         return;
     }
-    let split = 1u64 << (63 - (size - 1).leading_zeros());
+    let split = 1u64 << (size - 1).ilog2();
     cover(lo, lo + split, out);
     cover(lo + split, hi, out);
 }
@@ -220,7 +220,7 @@ fn range_hash(lo: u64, hi: u64, nodes: &HashMap<(u32, u64), LogHash>) -> Result<
         let id = (size.trailing_zeros(), lo >> size.trailing_zeros());
         return nodes.get(&id).copied().ok_or_else(|| ServiceError::Internal(format!("the access log is missing its node {id:?}")));
     }
-    let split = 1u64 << (63 - (size - 1).leading_zeros());
+    let split = 1u64 << (size - 1).ilog2();
     Ok(parent_hash(&range_hash(lo, lo + split, nodes)?, &range_hash(lo + split, hi, nodes)?))
 }
 
@@ -246,7 +246,7 @@ impl Registry {
             at: at.clone(),
             actor: access.actor.clone(),
             action: access.action,
-            subject: subject.map(|s| s.registry_id()),
+            subject: subject.map(registry_core::report::SubjectKey::registry_id),
             purpose: access.purpose.clone(),
             consent_id: access.consent_id.clone(),
         };
@@ -368,9 +368,7 @@ impl Registry {
             next = last.seq + 1;
             for row in page {
                 let expected = tip.size;
-                let problem = if row.seq != expected {
-                    Some(format!("entry {expected} is missing (the next stored entry is numbered {})", row.seq))
-                } else {
+                let problem = if row.seq == expected {
                     match serde_json::from_str::<AccessEntry>(&row.entry) {
                         Err(_) => Some("the entry is not a readable log entry".to_string()),
                         Ok(entry) if entry.seq != expected => {
@@ -378,6 +376,8 @@ impl Registry {
                         }
                         Ok(_) => None,
                     }
+                } else {
+                    Some(format!("entry {expected} is missing (the next stored entry is numbered {})", row.seq))
                 };
                 if let Some(problem) = problem {
                     fault = Some(LogFault { seq: expected, problem });

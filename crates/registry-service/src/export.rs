@@ -132,7 +132,9 @@ impl Registry {
     /// A Metro 2 header for a furnisher's cycle: the registry does not hold the furnisher's
     /// postal address, so the reporter address says where the file came from.
     fn metro2_header(&self, furnisher: &FurnisherId, as_of: Date) -> Result<metro2::SegmentBuf, ServiceError> {
-        use metro2::layout::header::*;
+        use metro2::layout::header::{
+            ACTIVITY_DATE, DATE_CREATED, REPORTER_ADDRESS, REPORTER_NAME, SOFTWARE_VENDOR_NAME, SOFTWARE_VERSION_NUMBER,
+        };
         let date = |d: Date| {
             use chrono::Datelike;
             metro2::Date::new(d.year() as u16, d.month() as u8, d.day() as u8)

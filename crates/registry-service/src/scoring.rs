@@ -144,7 +144,7 @@ impl Registry {
     ) -> Result<(), ServiceError> {
         let Some(max_key) = self.store.subject_key_max()? else { return Ok(()) };
         let chunks = max_key / CHUNK_KEYS + 1;
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get()) as i64;
+        let workers = std::thread::available_parallelism().map_or(1, std::num::NonZero::get) as i64;
         let next_chunk = AtomicI64::new(0);
         let emitted = AtomicI64::new(0);
         let stop = AtomicBool::new(false);
@@ -179,7 +179,7 @@ impl Registry {
             drop(sender);
             let mut waiting: BTreeMap<i64, Vec<T>> = BTreeMap::new();
             let mut outcome = Ok(());
-            for (chunk, result) in receiver.iter() {
+            for (chunk, result) in &receiver {
                 if stop.load(Ordering::Relaxed) {
                     continue;
                 }

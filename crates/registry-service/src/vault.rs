@@ -181,7 +181,7 @@ impl Vault {
         if sealed.len() < 1 + NONCE_BYTES || sealed[0] != SEAL_VERSION {
             return Err(OpenError);
         }
-        let nonce_bytes: [u8; NONCE_BYTES] = sealed[1..1 + NONCE_BYTES].try_into().map_err(|_| OpenError)?;
+        let nonce_bytes: [u8; NONCE_BYTES] = sealed[1..=NONCE_BYTES].try_into().map_err(|_| OpenError)?;
         self.cipher
             .decrypt(&Nonce::from(nonce_bytes), Payload { msg: &sealed[1 + NONCE_BYTES..], aad: purpose.label() })
             .map_err(|_| OpenError)

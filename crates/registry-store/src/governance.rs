@@ -248,7 +248,7 @@ impl SqliteGovernance {
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
-        let guard = self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let guard = self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if !guard.is_autocommit() {
             let _ = guard.execute_batch("ROLLBACK");
         }

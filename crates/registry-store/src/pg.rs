@@ -211,7 +211,7 @@ pub(crate) fn map_err(error: postgres::Error) -> StoreError {
         }
         return StoreError::Database(Box::new(error));
     }
-    if error.is_closed() || std::error::Error::source(&error).is_some_and(|s| s.is::<std::io::Error>()) {
+    if error.is_closed() || std::error::Error::source(&error).is_some_and(<dyn std::error::Error + 'static>::is::<std::io::Error>) {
         return StoreError::Unavailable("the connection to the database was lost".into());
     }
     StoreError::Database(Box::new(error))
@@ -883,7 +883,7 @@ impl PgWriterState {
         let members_before: HashMap<i64, Vec<i64>> = accounts.values().map(|a| (a.key, a.members.clone())).collect();
 
         // 2. Which of the batch's keys are stored already (and by which submission).
-        let existing = self.existing_records(conn, &records, &accounts)?;
+        let existing = Self::existing_records(conn, &records, &accounts)?;
 
         // 3. Classify in file order: a repeat of a key earlier in this submission is rejected
         //    before anyone is looked up or created, so it leaves no trace.
@@ -1046,7 +1046,6 @@ impl PgWriterState {
     /// `(account_key, as_of)` → `(submission_key, line)` of the batch's keys already stored,
     /// probing every subject each account ever had (where its copies live).
     fn existing_records(
-        &self,
         conn: &mut Connection,
         records: &[&SealedRecord],
         accounts: &HashMap<String, AccountState>,

@@ -97,7 +97,7 @@ impl SqliteStore {
 
     /// The writer connection, with any transaction a panicking holder left behind rolled back.
     fn writer(&self) -> MutexGuard<'_, Connection> {
-        let guard = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let guard = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if !guard.is_autocommit() {
             let _ = guard.execute_batch("ROLLBACK");
         }
@@ -920,14 +920,11 @@ impl WriterState {
             return Ok(key);
         }
         let found: Option<i64> = sql.find_subject.query_row([&subject.id_hash[..]], |r| r.get(0)).optional().map_err(map_err)?;
-        let key = match found {
-            Some(key) => key,
-            None => {
-                sql.insert_subject
-                    .execute(params![&subject.id_hash[..], subject.id_type.as_str(), &subject.id_sealed[..]])
-                    .map_err(map_err)?;
-                conn.last_insert_rowid()
-            }
+        let key = if let Some(key) = found {
+            key
+        } else {
+            sql.insert_subject.execute(params![&subject.id_hash[..], subject.id_type.as_str(), &subject.id_sealed[..]]).map_err(map_err)?;
+            conn.last_insert_rowid()
         };
         self.cached.subjects.insert(subject.id_hash, key);
         Ok(key)
@@ -950,14 +947,13 @@ impl WriterState {
             .query_row(params![subject_key, furnisher, &subject.identity_hash[..]], |r| r.get(0))
             .optional()
             .map_err(map_err)?;
-        let key = match found {
-            Some(key) => key,
-            None => {
-                sql.insert_identity
-                    .execute(params![subject_key, furnisher, &subject.identity_hash[..], &subject.identity_sealed[..]])
-                    .map_err(map_err)?;
-                conn.last_insert_rowid()
-            }
+        let key = if let Some(key) = found {
+            key
+        } else {
+            sql.insert_identity
+                .execute(params![subject_key, furnisher, &subject.identity_hash[..], &subject.identity_sealed[..]])
+                .map_err(map_err)?;
+            conn.last_insert_rowid()
         };
         self.cached.identities.insert(cache_key, key);
         Ok(key)
@@ -1002,24 +998,21 @@ impl WriterState {
                     new_members.push(subject_key);
                 }
                 let subjects = codec::encode_links(&links);
-                let account_key = match account {
-                    Some(existing) => {
-                        sql.update_account.execute(params![existing.key, &signature[..], subjects]).map_err(map_err)?;
-                        existing.key
-                    }
-                    None => {
-                        self.last_account_key += 1;
-                        sql.insert_account
-                            .execute(params![
-                                self.submission.furnisher.as_str(),
-                                facts.account,
-                                self.last_account_key,
-                                &signature[..],
-                                subjects
-                            ])
-                            .map_err(map_err)?;
-                        self.last_account_key
-                    }
+                let account_key = if let Some(existing) = account {
+                    sql.update_account.execute(params![existing.key, &signature[..], subjects]).map_err(map_err)?;
+                    existing.key
+                } else {
+                    self.last_account_key += 1;
+                    sql.insert_account
+                        .execute(params![
+                            self.submission.furnisher.as_str(),
+                            facts.account,
+                            self.last_account_key,
+                            &signature[..],
+                            subjects
+                        ])
+                        .map_err(map_err)?;
+                    self.last_account_key
                 };
                 for subject_key in new_members {
                     self.link(sql, subject_key, account_key)?;

@@ -20,7 +20,7 @@ impl TestDatabase {
     pub fn create() -> Option<TestDatabase> {
         let admin_url = std::env::var(DATABASE_URL_VAR).ok().filter(|v| !v.is_empty())?;
         static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
         let name = format!("credit_registry_test_{}_{}_{}", std::process::id(), nanos, COUNTER.fetch_add(1, Ordering::Relaxed));
         let mut client = postgres::Client::connect(&admin_url, postgres::NoTls)
             .unwrap_or_else(|e| panic!("{DATABASE_URL_VAR} is set but its server cannot be reached: {e}"));

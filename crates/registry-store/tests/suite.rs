@@ -219,7 +219,7 @@ pub fn subjects_are_shared_across_furnishers(store: &dyn Store) {
     assert_eq!(stored.id_sealed, vec![2, 1]);
     // One identity per furnisher that reported it.
     let mut furnishers: Vec<&str> = stored.identities.iter().map(|i| i.furnisher.as_str()).collect();
-    furnishers.sort();
+    furnishers.sort_unstable();
     assert_eq!(furnishers, ["bankx", "banky"]);
     assert!(stored.identities.iter().all(|i| i.sealed == vec![2, 2]));
     let mut accounts: Vec<(String, usize)> = stored.accounts.iter().map(|a| (a.furnisher.clone(), a.records.len())).collect();

@@ -44,7 +44,7 @@ pub const KINDS: &[Corruption] = &[
         code: "unknown_field",
         apply: |r, _| {
             let b = r["balance"].clone();
-            set(r, "balanse", b)
+            set(r, "balanse", b);
         },
     },
     Corruption { code: "missing_field", apply: |r, _| remove(r, "as_of") },
@@ -52,7 +52,7 @@ pub const KINDS: &[Corruption] = &[
         code: "wrong_type",
         apply: |r, _| {
             let b = balance(r).to_string();
-            set(r, "balance", json!(b))
+            set(r, "balance", json!(b));
         },
     },
     Corruption { code: "invalid_value", apply: |r, _| set(r, "product", json!("payday_loan")) },
@@ -61,14 +61,14 @@ pub const KINDS: &[Corruption] = &[
         code: "control_character",
         apply: |r, _| {
             let a = format!("{}\u{7}", r["account"].as_str().unwrap_or("A"));
-            set(r, "account", json!(a))
+            set(r, "account", json!(a));
         },
     },
     Corruption {
         code: "invalid_date",
         apply: |r, _| {
             let d = as_of(r);
-            set(r, "opened", json!(format!("{}-02-30", chrono::Datelike::year(&d))))
+            set(r, "opened", json!(format!("{}-02-30", chrono::Datelike::year(&d))));
         },
     },
     Corruption { code: "date_in_future", apply: |r, _| set(r, "as_of", json!("2099-12-31")) },
@@ -76,7 +76,7 @@ pub const KINDS: &[Corruption] = &[
         code: "date_order",
         apply: |r, _| {
             let d = as_of(r) + chrono::Duration::days(40);
-            set(r, "opened", json!(d.to_string()))
+            set(r, "opened", json!(d.to_string()));
         },
     },
     Corruption { code: "out_of_range", apply: |r, _| set(r, "balance", json!(-5)) },
@@ -92,7 +92,7 @@ pub const KINDS: &[Corruption] = &[
         code: "invalid_identifier",
         apply: |r, _| {
             primary(r)["id_type"] = json!("cn_rid");
-            primary(r)["id"] = json!("12345")
+            primary(r)["id"] = json!("12345");
         },
     },
     Corruption {
@@ -139,7 +139,7 @@ pub const KINDS: &[Corruption] = &[
         code: "past_due_exceeds_balance",
         apply: |r, _| {
             let b = balance(r);
-            set(r, "past_due", json!(b + 100))
+            set(r, "past_due", json!(b + 100));
         },
     },
     Corruption {
@@ -188,7 +188,7 @@ pub const KINDS: &[Corruption] = &[
         code: "credit_limit_required",
         apply: |r, _| {
             set(r, "product", json!("credit_card"));
-            remove(r, "credit_limit")
+            remove(r, "credit_limit");
         },
     },
     Corruption {
@@ -220,7 +220,7 @@ pub const KINDS: &[Corruption] = &[
     Corruption {
         code: "funding_total",
         apply: |r, _| {
-            set(r, "funding", json!([{"institution": "payplat", "share_bp": 3000}, {"institution": "bank-jade", "share_bp": 6000}]))
+            set(r, "funding", json!([{"institution": "payplat", "share_bp": 3000}, {"institution": "bank-jade", "share_bp": 6000}]));
         },
     },
     Corruption {
@@ -234,7 +234,7 @@ pub const KINDS: &[Corruption] = &[
     Corruption {
         code: "duplicate_funder",
         apply: |r, _| {
-            set(r, "funding", json!([{"institution": "bank-jade", "share_bp": 5000}, {"institution": "bank-jade", "share_bp": 5000}]))
+            set(r, "funding", json!([{"institution": "bank-jade", "share_bp": 5000}, {"institution": "bank-jade", "share_bp": 5000}]));
         },
     },
 ];

@@ -152,7 +152,7 @@ pub(crate) fn normal(rng: &mut ChaCha8Rng) -> f64 {
 
 /// Whether person `index` (even) is married to `index + 1`: they share a mortgage.
 fn married(seed: u64, index: u32, subjects: u32) -> bool {
-    index % 2 == 0 && index + 1 < subjects && rng_for(seed, "marriage", u64::from(index)).random_bool(0.35)
+    index.is_multiple_of(2) && index + 1 < subjects && rng_for(seed, "marriage", u64::from(index)).random_bool(0.35)
 }
 
 /// Generates the population into `out` and returns (and writes) its manifest. `progress` is

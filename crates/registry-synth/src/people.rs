@@ -303,12 +303,15 @@ impl Person {
             && let Some(variant) = &self.given_variant
         {
             // "Xiaoming" as "Xiao Ming": kept as reported, but not a disagreement.
-            given = variant.clone();
+            given.clone_from(variant);
         }
-        if self.foreign && roll > 0.8 && birth.day() <= 12 && birth.day() != birth.month() {
-            if let Some(swapped) = Date::from_ymd_opt(birth.year(), birth.day(), birth.month()) {
-                birth = swapped;
-            }
+        if self.foreign
+            && roll > 0.8
+            && birth.day() <= 12
+            && birth.day() != birth.month()
+            && let Some(swapped) = Date::from_ymd_opt(birth.year(), birth.day(), birth.month())
+        {
+            birth = swapped;
         }
         // Metro 2 requires the primary consumer's address: in the US market they always have one.
         let with_contact = rng.random_bool(0.7) || (market == Market::Us && role == Role::Primary);

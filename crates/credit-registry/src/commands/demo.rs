@@ -42,15 +42,12 @@ pub fn run(config: &Config, args: DemoArgs) -> CommandResult {
         params.end_month,
         params.invalid_share
     ));
-    let manifest = match read_manifest(&input) {
-        Some(manifest) => {
-            eprintln!("reusing the population generated earlier in {}", input.display());
-            manifest
-        }
-        None => {
-            eprintln!("generating {} people over {} months …", params.subjects, params.months);
-            generate(&params, &input)?
-        }
+    let manifest = if let Some(manifest) = read_manifest(&input) {
+        eprintln!("reusing the population generated earlier in {}", input.display());
+        manifest
+    } else {
+        eprintln!("generating {} people over {} months …", params.subjects, params.months);
+        generate(&params, &input)?
     };
 
     let total_bytes: u64 = manifest.files.iter().filter_map(|f| std::fs::metadata(input.join(&f.path)).ok()).map(|m| m.len()).sum();
@@ -79,7 +76,7 @@ pub fn run(config: &Config, args: DemoArgs) -> CommandResult {
                 tally.with_rejections = Some((head.furnisher.clone(), head.submission_id.clone()));
             }
         }
-        bar.finish_file(std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0), file.records);
+        bar.finish_file(std::fs::metadata(&path).map_or(0, |m| m.len()), file.records);
     }
     bar.finish();
 

@@ -40,18 +40,15 @@ pub fn run(config: &Config, args: ExportArgs) -> CommandResult {
     // before it is handed over.
     let access = Access::command_line(AccessAction::Export, Some(format!("export of {} as of {}", args.furnisher, args.as_of)));
     registry.log_access(&access, None)?;
-    match &args.out {
-        Some(path) => {
-            temp.persist(path).with_context(|| format!("writing {}", path.display()))?;
-        }
-        None => {
-            let file: &mut File = temp.as_file_mut();
-            file.rewind().context("reading back the export")?;
-            let stdout = io::stdout();
-            let mut out = stdout.lock();
-            io::copy(file, &mut out).context("writing the export")?;
-            out.flush().context("writing the export")?;
-        }
+    if let Some(path) = &args.out {
+        temp.persist(path).with_context(|| format!("writing {}", path.display()))?;
+    } else {
+        let file: &mut File = temp.as_file_mut();
+        file.rewind().context("reading back the export")?;
+        let stdout = io::stdout();
+        let mut out = stdout.lock();
+        io::copy(file, &mut out).context("writing the export")?;
+        out.flush().context("writing the export")?;
     }
     if args.json {
         return print_json(&serde_json::json!({

@@ -33,7 +33,7 @@ fn validate(args: &Metro2ValidateArgs) -> CommandResult {
         (Box::new(file), size)
     };
     let mode = if args.lenient { Mode::Lenient } else { Mode::Strict };
-    let threads = args.threads.map_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()), usize::from);
+    let threads = args.threads.map_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get), usize::from);
     let bar = bytes_bar(size, "checking", &shown);
     let input = bar.wrap_read(input);
 

@@ -49,7 +49,7 @@ pub fn registry_keys(args: RegistryKeysArgs) -> Result<(), Failure> {
 pub fn copy(config: &Config, args: CopyArgs) -> Result<(), Failure> {
     check_database_url("--to", &args.to)?;
     let mut from = config.registry.clone();
-    from.data_dir = args.from.clone();
+    from.data_dir.clone_from(&args.from);
     from.postgres = None;
     let to =
         PostgresSettings { url: args.to.clone(), ..config.registry.postgres.clone().unwrap_or_else(|| PostgresSettings::new(&args.to)) };

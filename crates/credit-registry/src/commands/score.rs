@@ -21,7 +21,7 @@ use crate::progress;
 fn data_error(e: registry_score::ScoreError) -> Failure {
     match e {
         registry_score::ScoreError::Data(message) => Failure::Usage { code: "invalid_data", message },
-        other => Failure::Internal(other.into()),
+        other @ registry_score::ScoreError::Io { .. } => Failure::Internal(other.into()),
     }
 }
 
@@ -213,22 +213,19 @@ pub fn run(config: &Config, command: ScoreCommand) -> CommandResult {
         ScoreCommand::Stability { expected, actual, model, band_width, json } => {
             let card = model.as_deref().map(read_model).transpose()?;
             let scores_of = |path: &Path| -> Result<Vec<i64>, Failure> {
-                Ok(match &card {
-                    Some(card) => {
-                        let columns = Dataset::read_columns(path, &card.attribute_names()).map_err(data_error)?;
-                        card.points_of_columns(&columns.iter().collect::<Vec<_>>()).into_iter().map(|p| card.clamp(p)).collect()
-                    }
-                    None => {
-                        let columns = Dataset::read_columns(path, &["score".to_owned()]).map_err(data_error)?;
-                        columns[0]
-                            .iter()
-                            .enumerate()
-                            .map(|(i, v)| {
-                                v.map(|s| s.round() as i64)
-                                    .ok_or_else(|| Failure::usage(format!("{}: line {}: no score", path.display(), i + 2)))
-                            })
-                            .collect::<Result<_, _>>()?
-                    }
+                Ok(if let Some(card) = &card {
+                    let columns = Dataset::read_columns(path, &card.attribute_names()).map_err(data_error)?;
+                    card.points_of_columns(&columns.iter().collect::<Vec<_>>()).into_iter().map(|p| card.clamp(p)).collect()
+                } else {
+                    let columns = Dataset::read_columns(path, &["score".to_owned()]).map_err(data_error)?;
+                    columns[0]
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| {
+                            v.map(|s| s.round() as i64)
+                                .ok_or_else(|| Failure::usage(format!("{}: line {}: no score", path.display(), i + 2)))
+                        })
+                        .collect::<Result<_, _>>()?
                 })
             };
             let (expected_scores, actual_scores) = (scores_of(&expected)?, scores_of(&actual)?);

@@ -36,7 +36,7 @@ pub async fn serve(registry: Arc<Registry>, config: &Config, listener: tokio::ne
             let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
             tokio::select! {
                 _ = ctrl_c => {}
-                _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
+                () = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
             }
         }
         #[cfg(not(unix))]

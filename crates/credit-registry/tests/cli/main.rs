@@ -192,14 +192,15 @@ fn serve_answers_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let (mut child, address, _stderr, _) = serve(dir.path(), "info");
     let mut response = ureq::get(&format!("http://{address}/health")).call().unwrap();
-    assert_eq!(response.body_mut().read_to_string().unwrap().contains("\"ok\""), true);
+    assert!(response.body_mut().read_to_string().unwrap().contains("\"ok\""));
     unsafe_kill(child.id(), "TERM");
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");
 }
 
 /// Starts `serve` on a free port with the given log filter: the child, its address, the rest of
-/// its stderr and the lines it printed up to the address.
+/// its stderr and the lines it printed up to the address. The caller stops and waits for it.
+#[allow(clippy::zombie_processes)]
 fn serve(data: &Path, log: &str) -> (std::process::Child, String, BufReader<std::process::ChildStderr>, String) {
     let mut child = Command::new(BIN)
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir", data.to_str().unwrap()])
@@ -385,7 +386,7 @@ fn metro2_files_are_ingested_by_content_and_exported_back() {
     assert!(rejected > 0, "some records were broken on purpose");
     for error in file["errors"].as_array().unwrap() {
         let field = error["field"].as_str().unwrap();
-        assert!(field.starts_with("base") || field.starts_with("J"), "errors name Metro 2 segments and fields: {field}");
+        assert!(field.starts_with("base") || field.starts_with('J'), "errors name Metro 2 segments and fields: {field}");
     }
     // Text output counts records, not lines.
     let again = run(dir.path(), &["ingest", "--furnisher", furnisher, path.to_str().unwrap(), "--format", "metro2"]);

@@ -89,14 +89,14 @@ impl<R: Read> Entries for Metro2Reader<R> {
             let verdict = self.validator.check(&located, &mut self.problems);
             let line = located.number;
             match (verdict, &located.record) {
-                (Verdict::File, _) if self.problems.is_empty() => continue,
+                (Verdict::File, _) if self.problems.is_empty() => {}
                 (Verdict::File, _) => {
                     self.finished = true;
                     return Err(file_rejection(&self.problems).into());
                 }
                 (Verdict::Data { valid: true }, metro2::Record::Data(record)) => {
                     self.data_records += 1;
-                    return Ok(Some(map_record(record, line, &self.rules, &self.options, &mut self.dates)));
+                    return Ok(Some(map_record(record, line, self.rules, self.options, &mut self.dates)));
                 }
                 (_, record) => {
                     self.data_records += 1;
@@ -360,7 +360,7 @@ fn date_digits(segment: &Segment<'_>, index: usize) -> [u8; 8] {
     }
 }
 
-fn borrowed<'j>(text: &'j str) -> Json<'j> {
+fn borrowed(text: &str) -> Json<'_> {
     Json::Str(Cow::Borrowed(text))
 }
 
@@ -432,7 +432,7 @@ fn field_index(segment: &Segment<'_>, base_index: usize, associated_index: usize
 
 /// Maps a valid Metro 2 data record to a furnishing record and checks it by the registry's
 /// rules. The furnishing record borrows the record's bytes and `dates`: nothing is copied.
-fn map_record(record: &DataRecord<'_>, line: u64, rules: &Rules, options: &Metro2Options, dates: &mut DateTexts) -> Entry {
+fn map_record(record: &DataRecord<'_>, line: u64, rules: Rules, options: Metro2Options, dates: &mut DateTexts) -> Entry {
     let b = record.base();
     dates.clear();
     for index in BASE_DATES {
@@ -534,7 +534,7 @@ fn map_record(record: &DataRecord<'_>, line: u64, rules: &Rules, options: &Metro
     fields.push((Cow::Borrowed("subjects"), Json::Array(subjects)));
 
     let value = Json::Object(fields);
-    match validate_record(&value, line, rules) {
+    match validate_record(&value, line, &rules) {
         Ok(mut account) if refused.is_empty() => {
             account.facts.reporter_id = Some(text.field(&b, 0, base::IDENTIFICATION_NUMBER).to_string());
             Entry::Accepted { line, record: account }
@@ -598,58 +598,55 @@ fn subject_json<'j>(text: &RecordText<'j>, segment: &Segment<'j>, at: usize, rol
 /// The Metro 2 field a furnishing-record path stands for: `subjects[1].birth_date` of a record
 /// whose second consumer came from its first J1 is `J1[1].date_of_birth`.
 fn metro2_field(path: &str, sources: &[(SegmentKind, usize)]) -> String {
-    let (segment, field) = match path.strip_prefix("subjects[") {
-        Some(rest) => {
-            let (index, field) = rest.split_once(']').unwrap_or((rest, ""));
-            let source = index.parse::<usize>().ok().and_then(|i| sources.get(i)).copied();
-            let Some((kind, ordinal)) = source else {
-                return path.to_string();
-            };
-            let field = field.trim_start_matches('.');
-            let name = match field {
-                "role" => "ecoa_code",
-                "id" | "id_type" => "social_security_number",
-                "family_name" => "surname",
-                "given_name" => "first_name",
-                "birth_date" => "date_of_birth",
-                "phone" => "telephone_number",
-                "address.line2" => "second_line_of_address",
-                "address.city" => "city",
-                "address.region" => "state",
-                "address.postal_code" => "postal_code",
-                "address.country" => "country_code",
-                "" => return location(kind, ordinal, None),
-                _ => "first_line_of_address",
-            };
-            ((kind, ordinal), name)
-        }
-        None => {
-            let name = match path {
-                "account" => "consumer_account_number",
-                "as_of" => "date_of_account_information",
-                "product" => "account_type",
-                "opened" => "date_opened",
-                "closed" => "date_closed",
-                "currency" => return "currency".into(),
-                "credit_limit" => "credit_limit",
-                "original_amount" => "highest_credit",
-                "term_months" => "terms_duration",
-                "scheduled_payment" => "scheduled_monthly_payment",
-                "actual_payment" => "actual_payment",
-                "balance" => "current_balance",
-                "past_due" => "amount_past_due",
-                "status" => "account_status",
-                "payment_history" => "payment_history_profile",
-                "first_delinquency" => "date_of_first_delinquency",
-                "last_payment" => "date_of_last_payment",
-                "special_comment" => "special_comment",
-                "dispute" => "compliance_condition_code",
-                "subjects" => "ecoa_code",
-                "" => return String::new(),
-                other => return other.to_string(),
-            };
-            ((SegmentKind::Base, 0), name)
-        }
+    let (segment, field) = if let Some(rest) = path.strip_prefix("subjects[") {
+        let (index, field) = rest.split_once(']').unwrap_or((rest, ""));
+        let source = index.parse::<usize>().ok().and_then(|i| sources.get(i)).copied();
+        let Some((kind, ordinal)) = source else {
+            return path.to_string();
+        };
+        let field = field.trim_start_matches('.');
+        let name = match field {
+            "role" => "ecoa_code",
+            "id" | "id_type" => "social_security_number",
+            "family_name" => "surname",
+            "given_name" => "first_name",
+            "birth_date" => "date_of_birth",
+            "phone" => "telephone_number",
+            "address.line2" => "second_line_of_address",
+            "address.city" => "city",
+            "address.region" => "state",
+            "address.postal_code" => "postal_code",
+            "address.country" => "country_code",
+            "" => return location(kind, ordinal, None),
+            _ => "first_line_of_address",
+        };
+        ((kind, ordinal), name)
+    } else {
+        let name = match path {
+            "account" => "consumer_account_number",
+            "as_of" => "date_of_account_information",
+            "product" => "account_type",
+            "opened" => "date_opened",
+            "closed" => "date_closed",
+            "currency" => return "currency".into(),
+            "credit_limit" => "credit_limit",
+            "original_amount" => "highest_credit",
+            "term_months" => "terms_duration",
+            "scheduled_payment" => "scheduled_monthly_payment",
+            "actual_payment" => "actual_payment",
+            "balance" => "current_balance",
+            "past_due" => "amount_past_due",
+            "status" => "account_status",
+            "payment_history" => "payment_history_profile",
+            "first_delinquency" => "date_of_first_delinquency",
+            "last_payment" => "date_of_last_payment",
+            "special_comment" => "special_comment",
+            "dispute" => "compliance_condition_code",
+            "subjects" => "ecoa_code",
+            "" => return String::new(),
+            other => return other.to_string(),
+        };
+        ((SegmentKind::Base, 0), name)
     };
     location(segment.0, segment.1, Some(field))
 }

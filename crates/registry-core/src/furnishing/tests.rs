@@ -404,7 +404,7 @@ fn file_error(input: &[u8]) -> FileErrorCode {
 }
 
 fn lines(records: &[Value]) -> String {
-    records.iter().map(|r| format!("{r}\n")).collect()
+    records.iter().fold(String::new(), |text, r| text + &r.to_string() + "\n")
 }
 
 #[test]

@@ -38,7 +38,7 @@ pub fn validate_record(value: &Json<'_>, line: u64, rules: &Rules) -> Result<Acc
         check.fail(Path::root(), Code::NotAnObject, format!("a record is a JSON object, got {}", value.kind()));
         return Err(check.into_errors());
     };
-    let facts_and_subjects = check_record(entries, rules, &mut check);
+    let facts_and_subjects = check_record(entries, *rules, &mut check);
     match facts_and_subjects {
         Some(record) if check.errors.is_empty() => Ok(record),
         _ => {
@@ -203,7 +203,7 @@ impl Check {
                             "field number {position} of `{prefix}` is not one of {}; its name is not repeated here because subject details are personal data",
                             names.join(", ")
                         ),
-                    )
+                    );
                 }
                 None => {
                     let shown = printable(key);
@@ -211,7 +211,7 @@ impl Check {
                         Some(name) => format!("unknown field `{shown}`; did you mean `{name}`?"),
                         None => format!("unknown field `{shown}`; the fields here are {}", names.join(", ")),
                     };
-                    self.fail(Path::nested(prefix, &shown), Code::UnknownField, message)
+                    self.fail(Path::nested(prefix, &shown), Code::UnknownField, message);
                 }
             }
         }
@@ -253,13 +253,12 @@ impl Check {
             self.fail(at, Code::WrongType, format!("`{at}` must be a date string YYYY-MM-DD, got {}", value.kind()));
             return None;
         };
-        match parse_date(text) {
-            Some(date) => Some(date),
-            None => {
-                let shown = if at.is_personal() { String::new() } else { format!(", got {:?}", printable(text)) };
-                self.fail(at, Code::InvalidDate, format!("`{at}` must be a real date written YYYY-MM-DD{shown}"));
-                None
-            }
+        if let Some(date) = parse_date(text) {
+            Some(date)
+        } else {
+            let shown = if at.is_personal() { String::new() } else { format!(", got {:?}", printable(text)) };
+            self.fail(at, Code::InvalidDate, format!("`{at}` must be a real date written YYYY-MM-DD{shown}"));
+            None
         }
     }
 
@@ -289,17 +288,16 @@ impl Check {
             self.fail(at, Code::WrongType, format!("`{at}` must be a string, got {}", value.kind()));
             return None;
         };
-        match text.parse() {
-            Ok(parsed) => Some(parsed),
-            Err(_) => {
-                let message = if at.is_personal() {
-                    format!("`{at}` is not one of {}", allowed.join(", "))
-                } else {
-                    format!("`{at}` is {:?}; allowed: {}", printable(text), allowed.join(", "))
-                };
-                self.fail(at, Code::InvalidValue, message);
-                None
-            }
+        if let Ok(parsed) = text.parse() {
+            Some(parsed)
+        } else {
+            let message = if at.is_personal() {
+                format!("`{at}` is not one of {}", allowed.join(", "))
+            } else {
+                format!("`{at}` is {:?}; allowed: {}", printable(text), allowed.join(", "))
+            };
+            self.fail(at, Code::InvalidValue, message);
+            None
         }
     }
 }
@@ -363,7 +361,7 @@ const RECORD_FIELDS: [&str; 21] = [
     "funding",
 ];
 
-fn check_record(entries: &[(Cow<'_, str>, Json<'_>)], rules: &Rules, check: &mut Check) -> Option<AccountRecord> {
+fn check_record(entries: &[(Cow<'_, str>, Json<'_>)], rules: Rules, check: &mut Check) -> Option<AccountRecord> {
     let [
         account,
         as_of,
@@ -756,14 +754,13 @@ fn check_subject(value: &Json<'_>, index: usize, as_of: Option<Date>, check: &mu
     let id = check.required(at("id"), id).and_then(|v| check.string(at("id"), v, 1, 64));
     let family_name = check.required(at("family_name"), family_name).and_then(|v| check.string(at("family_name"), v, 1, 50));
     let given_name = check.required(at("given_name"), given_name).and_then(|v| check.string(at("given_name"), v, 1, 50));
-    let birth_date = match birth_date.value {
-        Some(v) => check.date(at("birth_date"), v),
-        None => {
-            if role == Some(Role::Primary) {
-                check.fail(at("birth_date"), Code::BirthDateRequired, format!("`{prefix}.birth_date` is required for the primary subject"));
-            }
-            None
+    let birth_date = if let Some(v) = birth_date.value {
+        check.date(at("birth_date"), v)
+    } else {
+        if role == Some(Role::Primary) {
+            check.fail(at("birth_date"), Code::BirthDateRequired, format!("`{prefix}.birth_date` is required for the primary subject"));
         }
+        None
     };
     if let (Some(birth), Some(as_of)) = (birth_date, as_of) {
         let age = age_years(birth, as_of);

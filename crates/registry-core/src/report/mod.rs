@@ -270,7 +270,7 @@ pub fn build_report(file: &SubjectFile, as_of: Date, audience: Audience) -> Repo
             summary.derogatory_accounts += 1;
         }
         for month in &grid {
-            match month.rating.map(|r| r.lateness()) {
+            match month.rating.map(super::model::Rating::lateness) {
                 Some(crate::model::Lateness::Days30) => summary.late_30_59_24m += 1,
                 Some(crate::model::Lateness::Days60) => summary.late_60_89_24m += 1,
                 Some(crate::model::Lateness::Days90Plus) => summary.late_90_plus_24m += 1,

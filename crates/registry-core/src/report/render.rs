@@ -130,7 +130,8 @@ fn render_account(out: &mut String, a: &AccountView) {
     }
     let (Some(first), Some(last)) = (a.payment_grid.first(), a.payment_grid.last()) else { return };
     let initials: String = a.payment_grid.iter().map(|m| month_initial(m.month.month())).collect::<Vec<_>>().join(" ");
-    let ratings: String = a.payment_grid.iter().map(|m| m.rating.map_or('.', |r| r.as_char()).to_string()).collect::<Vec<_>>().join(" ");
+    let ratings: String =
+        a.payment_grid.iter().map(|m| m.rating.map_or('.', super::super::model::Rating::as_char).to_string()).collect::<Vec<_>>().join(" ");
     let _ = writeln!(out, "    {} to {}", first.month, last.month);
     let _ = writeln!(out, "    {initials}");
     let _ = writeln!(out, "    {ratings}");

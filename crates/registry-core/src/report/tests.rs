@@ -176,7 +176,7 @@ fn grid_prefers_record_statuses_then_the_newest_covering_history() {
         "2022-02-28",
     );
     let grid = &report.accounts[0].payment_grid;
-    let tail: String = grid[grid.len() - 5..].iter().map(|m| m.rating.map_or('.', |r| r.as_char())).collect();
+    let tail: String = grid[grid.len() - 5..].iter().map(|m| m.rating.map_or('.', super::super::model::Rating::as_char)).collect();
     // Oct from the January profile (3), Nov from it (2), Dec from its record (2), Jan rated by its record (0), Feb (0).
     assert_eq!(tail, "32200");
     assert_eq!(grid.len(), 24);

@@ -38,15 +38,14 @@ fn as_postgres_user(program: &Path) -> Command {
 
 fn running_as_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
-        .map(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")))
-        .unwrap_or(false)
+        .is_ok_and(|s| s.lines().any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0")))
 }
 
 impl PrivateCluster {
     fn start() -> Option<PrivateCluster> {
         let bin = std::fs::read_dir("/usr/lib/postgresql")
             .ok()?
-            .filter_map(|e| e.ok())
+            .filter_map(std::result::Result::ok)
             .map(|e| e.path().join("bin"))
             .find(|b| b.join("initdb").exists());
         let Some(bin) = bin else {

@@ -64,7 +64,7 @@ fn keys_are_created_authenticated_and_revoked(backend: Backend) {
 /// The message of a refusal (bad input or not found).
 fn refused<T: std::fmt::Debug>(result: Result<T, ServiceError>) -> String {
     match result {
-        Err(ServiceError::InvalidInput(message)) | Err(ServiceError::NotFound(message)) => message,
+        Err(ServiceError::InvalidInput(message) | ServiceError::NotFound(message)) => message,
         other => panic!("expected a refusal, got {other:?}"),
     }
 }
@@ -102,15 +102,12 @@ fn every_read_is_logged_and_the_log_verifies(backend: Backend) {
 
 /// Runs SQL on the registry's governance tables, wherever they are.
 fn tamper(registry: &Registry, sql: &str) {
-    match &registry.settings().postgres {
-        Some(settings) => {
-            let mut client = ::postgres::Client::connect(&settings.url, ::postgres::NoTls).unwrap();
-            client.batch_execute(sql).unwrap();
-        }
-        None => {
-            let conn = rusqlite::Connection::open(registry.settings().data_dir.join(registry_service::GOVERNANCE_FILE)).unwrap();
-            conn.execute_batch(sql).unwrap();
-        }
+    if let Some(settings) = &registry.settings().postgres {
+        let mut client = ::postgres::Client::connect(&settings.url, ::postgres::NoTls).unwrap();
+        client.batch_execute(sql).unwrap();
+    } else {
+        let conn = rusqlite::Connection::open(registry.settings().data_dir.join(registry_service::GOVERNANCE_FILE)).unwrap();
+        conn.execute_batch(sql).unwrap();
     }
 }
 

@@ -59,7 +59,7 @@ fn open_on(backend: Backend, dir: &Path) -> Option<Opened> {
 /// `open_on` with a clock and a jurisdiction profile of the test's choosing.
 fn open_on_with(backend: Backend, dir: &Path, clock: Arc<dyn registry_service::clock::Clock>, jurisdiction: &str) -> Option<Opened> {
     let mut settings = RegistrySettings::new(dir);
-    settings.jurisdiction = jurisdiction.to_owned();
+    jurisdiction.clone_into(&mut settings.jurisdiction);
     let database = match backend {
         Backend::Sqlite => None,
         Backend::Postgres => {

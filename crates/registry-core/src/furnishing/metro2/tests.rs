@@ -258,7 +258,7 @@ fn broken_files_are_rejected_whole_with_a_code() {
         let mut reader = Metro2Reader::new(bytes, rules(), Metro2Options::default());
         loop {
             match reader.next_entry() {
-                Ok(Some(_)) => continue,
+                Ok(Some(_)) => {}
                 Ok(None) => panic!("accepted"),
                 Err(ReadError::Rejected(rejection)) => return rejection,
                 Err(e) => panic!("{e}"),
