@@ -28,8 +28,7 @@ use registry_core::identity::check_id;
 use registry_core::model::{Date, FurnisherId, IdType, NationalId, Pii, ReportedIdentity};
 use registry_core::report::{Audience, Report, ReportedBy, SubjectFile, SubjectKey, build_report};
 use registry_store::{
-    DumpRow, Governance, PostgresSettings, PostgresStore, RecordVersion, SqliteGovernance, SqliteStore, Store, StoreError,
-    SubmissionSummary,
+    DumpRow, Governance, PostgresSettings, RecordVersion, SqliteGovernance, SqliteStore, Store, StoreError, Stores, SubmissionSummary,
 };
 
 use crate::archive::Archive;
@@ -157,9 +156,6 @@ pub fn compact_store(settings: &RegistrySettings) -> Result<u64, ServiceError> {
     Ok(store.compact()?)
 }
 
-/// The registry's data and its governance tables (the same PostgreSQL store, or two files).
-type Stores = (Arc<dyn Store>, Arc<dyn Governance>);
-
 /// Opens the configured store (the embedded file in the data directory, or PostgreSQL) and
 /// brings its schema to this build's version. The data directory must exist.
 fn open_store(settings: &RegistrySettings) -> Result<Stores, ServiceError> {
@@ -169,10 +165,7 @@ fn open_store(settings: &RegistrySettings) -> Result<Stores, ServiceError> {
             Arc::new(SqliteStore::open(&settings.data_dir.join(DATABASE_FILE), lock_wait)?),
             Arc::new(SqliteGovernance::open(&settings.data_dir.join(GOVERNANCE_FILE), lock_wait)?),
         ),
-        Some(postgres) => {
-            let store = Arc::new(PostgresStore::open(PostgresSettings { lock_wait_ms: settings.lock_wait_ms, ..postgres.clone() })?);
-            (store.clone(), store)
-        }
+        Some(postgres) => registry_store::open_postgres(PostgresSettings { lock_wait_ms: settings.lock_wait_ms, ..postgres.clone() })?,
     };
     store.migrate()?;
     governance.migrate_governance()?;
@@ -207,8 +200,6 @@ pub fn copy_to_postgres(from: &RegistrySettings, to: PostgresSettings) -> Result
     } else {
         None
     };
-    let destination = PostgresStore::open(to)?;
-    destination.migrate()?;
     // The dump streams on its own thread into the load's single transaction: memory holds a
     // bounded queue, not the registry.
     let (sender, receiver) = std::sync::mpsc::sync_channel(4096);
@@ -224,7 +215,7 @@ pub fn copy_to_postgres(from: &RegistrySettings, to: PostgresSettings) -> Result
             }
             Ok::<(), StoreError>(())
         });
-        let loaded = destination.load(&mut receiver.iter().map(Ok));
+        let loaded = registry_store::load_into_postgres(to, &mut receiver.iter().map(Ok));
         drop(receiver);
         let dumped = dumping.join().map_err(|_| ServiceError::Internal("the dump thread panicked".into()))?;
         // The load's error is the cause when both failed (a closed channel stops the dump).

@@ -1,15 +1,16 @@
 //! The storage boundary: the `Store` trait every backend implements, the rows that cross it,
-//! and its two backends: the embedded SQLite file (`sqlite.rs`) and PostgreSQL (`pg.rs`), laid
-//! out for Citus. Both pass the same suite (`tests/suite.rs`).
+//! and its two backends: the embedded SQLite file (`sqlite/`) and PostgreSQL (`postgres/`, laid
+//! out for Citus, behind the `postgres` feature). Both pass the same suite (`tests/suite.rs`).
 //!
 //! The store never sees a national identifier or a name in the clear: callers pass keyed
 //! hashes for look-up and sealed (encrypted) blobs for display, and get the same blobs back.
 
 mod codec;
 pub mod governance;
-mod pg;
-mod pg_governance;
-mod sqlite;
+#[cfg(feature = "postgres")]
+pub mod postgres;
+pub mod sqlite;
+#[cfg(feature = "postgres")]
 pub mod testing;
 mod writing;
 
@@ -22,9 +23,67 @@ use registry_core::report::{AccountHistory, StoredRecord, SubjectKey};
 use serde::Serialize;
 
 pub use codec::{RecordColumns, blank_unscanned};
-pub use governance::{Governance, SqliteGovernance};
-pub use pg::{PostgresSettings, PostgresStore};
-pub use sqlite::SqliteStore;
+pub use governance::Governance;
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStore;
+pub use sqlite::{SqliteGovernance, SqliteStore};
+
+/// Connection and behaviour settings of the PostgreSQL backend.
+#[derive(Clone, Debug)]
+pub struct PostgresSettings {
+    /// `postgres://user@host:port/database` (libpq-style key=value strings work too).
+    pub url: String,
+    /// Connections in the pool: one per concurrent request or submission.
+    pub pool_size: u32,
+    /// How long a caller waits for a free connection before `Unavailable`.
+    pub pool_wait_ms: u64,
+    /// Any one statement is cancelled after this long.
+    pub statement_timeout_ms: u64,
+    /// How long a submission waits for another one to finish before `Busy`.
+    pub lock_wait_ms: u64,
+}
+
+impl PostgresSettings {
+    pub fn new(url: impl Into<String>) -> PostgresSettings {
+        PostgresSettings { url: url.into(), pool_size: 8, pool_wait_ms: 30_000, statement_timeout_ms: 120_000, lock_wait_ms: 600_000 }
+    }
+}
+
+/// A registry's data and its governance tables, on one backend.
+pub type Stores = (Arc<dyn Store>, Arc<dyn Governance>);
+
+/// The registry and its governance tables in the PostgreSQL database `settings` names (one
+/// database holds both). Fails at once if the URL is malformed or the server cannot be
+/// reached; in a build without the `postgres` feature, says so.
+pub fn open_postgres(settings: PostgresSettings) -> StoreResult<Stores> {
+    #[cfg(feature = "postgres")]
+    {
+        let store = Arc::new(PostgresStore::open(settings)?);
+        Ok((store.clone(), store))
+    }
+    #[cfg(not(feature = "postgres"))]
+    {
+        let _ = settings;
+        Err(StoreError::NotBuiltIn("PostgreSQL"))
+    }
+}
+
+/// Loads a dumped registry (`SqliteStore::dump`, `SqliteGovernance::dump`) into the empty
+/// PostgreSQL database `settings` names, migrating it first: `copy`'s far end. Returns the
+/// rows read.
+pub fn load_into_postgres(settings: PostgresSettings, rows: &mut dyn Iterator<Item = StoreResult<DumpRow>>) -> StoreResult<u64> {
+    #[cfg(feature = "postgres")]
+    {
+        let destination = PostgresStore::open(settings)?;
+        destination.migrate()?;
+        destination.load(rows)
+    }
+    #[cfg(not(feature = "postgres"))]
+    {
+        let _ = (settings, rows);
+        Err(StoreError::NotBuiltIn("PostgreSQL"))
+    }
+}
 
 /// Keyed hash of a national identifier or of an identity (HMAC-SHA-256 output).
 pub type KeyedHash = [u8; 32];
@@ -48,6 +107,9 @@ pub enum StoreError {
     /// A registry cannot be copied into a database that already holds one.
     #[error("the destination database already holds a registry; copy needs an empty one")]
     NotEmpty,
+    /// This build was made without the backend (`cargo build --no-default-features`).
+    #[error("this build of credit-registry has no {0} support; build it with the `postgres` feature (the default)")]
+    NotBuiltIn(&'static str),
     #[error("database error")]
     Database(#[source] Box<dyn std::error::Error + Send + Sync>),
 }

@@ -4,15 +4,12 @@
 use postgres::Row;
 use registry_core::report::SubjectKey;
 
+use super::connection::{Connection, LOG_LOCK, PostgresStore, in_transaction, map_err};
+use crate::StoreResult;
 use crate::governance::{
     ApiKeyRow, CONSENT_COLUMNS, ConsentRow, DISPUTE_COLUMNS, DisputeRow, FLAG_COLUMNS, FlagRow, Governance, GovernanceRow, INQUIRY_COLUMNS,
     InquiryRow, LogAppend, LogEntryRow, LogNode, LogTip, TreeHeadRow, frontier_ids, hash_from,
 };
-use crate::pg::{Connection, in_transaction, map_err};
-use crate::{PostgresStore, StoreResult};
-
-/// Advisory lock that serialises appends to the access log (one sequence of leaves).
-const LOG_LOCK: i64 = 0x6372_6c6f_6761_7070; // "crlogapp"
 
 const KEY_COLUMNS: &str = "key_id, name, role, subject_key, secret_sha256, created_at, revoked_at";
 
@@ -355,7 +352,7 @@ impl Governance for PostgresStore {
 }
 
 /// Inserts one governance row: the live writes and `copy` (inside the load's transaction) alike.
-pub(crate) fn insert_row(conn: &mut Connection, row: &GovernanceRow) -> StoreResult<()> {
+pub(super) fn insert_row(conn: &mut Connection, row: &GovernanceRow) -> StoreResult<()> {
     match row {
         GovernanceRow::Key(key) => conn.prepared_execute(
             &format!("INSERT INTO api_key ({KEY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"),
