@@ -64,3 +64,4 @@ pub mod model;
 mod openapi;
 pub mod report;
 pub mod retention;
+pub mod submission;

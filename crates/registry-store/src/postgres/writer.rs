@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::Type;
-use registry_core::furnishing::{RecordError, RecordErrorCode};
+use registry_core::furnishing::RecordError;
 use registry_core::model::Date;
+use registry_core::submission::{Fate, Holder, fate};
 
 use crate::codec::{self, StoredLink};
 use crate::writing::{LookupCaches, subjects_signature};
@@ -59,16 +60,6 @@ struct AccountState {
     /// Whether the account row must be inserted (true) or updated (`changed`).
     new: bool,
     changed: bool,
-}
-
-/// What one accepted record of a batch turned out to be.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    New,
-    /// Replaces a record an earlier submission stored.
-    Correction,
-    /// The same key came earlier in this submission, on this line.
-    DuplicateOf(u64),
 }
 
 /// Rejection rows waiting for `COPY`.
@@ -129,16 +120,16 @@ impl PgWriterState {
         let mut kinds = Vec::with_capacity(records.len());
         for record in &records {
             let facts = &record.facts;
-            let kind = if let Some(&line) = seen.get(&(facts.account.as_str(), facts.as_of)) {
-                Kind::DuplicateOf(line)
-            } else {
-                match accounts.get(&facts.account).and_then(|a| existing.get(&(a.key, codec::date_number(facts.as_of) as i32))) {
-                    Some(&(submission_key, line)) if submission_key == self.submission_key => Kind::DuplicateOf(line as u64),
-                    Some(_) => Kind::Correction,
-                    None => Kind::New,
-                }
+            let holder = match seen.get(&(facts.account.as_str(), facts.as_of)) {
+                Some(&line) => Holder::ThisSubmission { line },
+                None => match accounts.get(&facts.account).and_then(|a| existing.get(&(a.key, codec::date_number(facts.as_of) as i32))) {
+                    Some(&(submission_key, line)) if submission_key == self.submission_key => Holder::ThisSubmission { line: line as u64 },
+                    Some(_) => Holder::EarlierSubmission,
+                    None => Holder::Nobody,
+                },
             };
-            if !matches!(kind, Kind::DuplicateOf(_)) {
+            let kind = fate(facts, record.line, holder);
+            if !matches!(kind, Fate::Repeat(_)) {
                 seen.insert((facts.account.as_str(), facts.as_of), record.line);
             }
             kinds.push(kind);
@@ -153,14 +144,14 @@ impl PgWriterState {
             .zip(&kinds)
             .zip(&signatures)
             .filter(|((record, kind), signature)| {
-                !matches!(kind, Kind::DuplicateOf(_)) && accounts.get(&record.facts.account).is_none_or(|a| a.subjects_sig != signature[..])
+                !matches!(kind, Fate::Repeat(_)) && accounts.get(&record.facts.account).is_none_or(|a| a.subjects_sig != signature[..])
             })
             .map(|((record, _), _)| record.facts.account.as_str())
             .collect();
         let needs_people: Vec<&SealedRecord> = records
             .iter()
             .zip(&kinds)
-            .filter(|(record, kind)| !matches!(kind, Kind::DuplicateOf(_)) && changing.contains(record.facts.account.as_str()))
+            .filter(|(record, kind)| !matches!(kind, Fate::Repeat(_)) && changing.contains(record.facts.account.as_str()))
             .map(|(record, _)| *record)
             .collect();
         let subject_keys = self.resolve_subjects(conn, &needs_people)?;
@@ -171,7 +162,7 @@ impl PgWriterState {
             records
                 .iter()
                 .zip(&kinds)
-                .filter(|(r, k)| !matches!(k, Kind::DuplicateOf(_)) && !accounts.contains_key(&r.facts.account))
+                .filter(|(r, k)| !matches!(k, Fate::Repeat(_)) && !accounts.contains_key(&r.facts.account))
                 .map(|(r, _)| r.facts.account.as_str()),
         )
         .len();
@@ -193,19 +184,8 @@ impl PgWriterState {
             };
             let ((_, kind), signature) = accepted.next().ok_or_else(|| corrupt("batch walk out of step"))?;
             let facts = &record.facts;
-            if let Kind::DuplicateOf(first_line) = *kind {
-                self.push_rejections(
-                    &mut rejections,
-                    &[RecordError {
-                        line: record.line,
-                        field: String::new(),
-                        code: RecordErrorCode::DuplicateRecord,
-                        message: format!(
-                            "account {:?} as of {} already appears on line {first_line} of this file",
-                            facts.account, facts.as_of
-                        ),
-                    }],
-                );
+            if let Fate::Repeat(error) = kind {
+                self.push_rejections(&mut rejections, std::slice::from_ref(error));
                 counts.rejected += 1;
                 continue;
             }
@@ -244,7 +224,7 @@ impl PgWriterState {
                 account.changed = true;
             }
             let as_of = codec::date_number(facts.as_of) as i32;
-            if *kind == Kind::Correction {
+            if *kind == Fate::Correction {
                 corrections.push((account.key, as_of));
             }
             for (index, &subject_key) in account.copies.iter().enumerate() {

@@ -3,8 +3,9 @@
 
 use std::sync::MutexGuard;
 
-use registry_core::furnishing::{RecordError, RecordErrorCode};
+use registry_core::furnishing::RecordError;
 use registry_core::model::{AmountMinor, Date};
+use registry_core::submission::{Fate, Holder, fate};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::codec;
@@ -75,8 +76,8 @@ struct WriterState {
 /// What happened to one accepted record.
 enum Applied {
     Stored,
-    /// The same key already came earlier in this submission, on this line.
-    DuplicateOf(u64),
+    /// The same key already came earlier in this submission (`submission::fate`).
+    Rejected(RecordError),
 }
 
 /// The writer's statements, prepared once per batch rather than looked up per record.
@@ -231,10 +232,10 @@ impl WriterState {
             }
             account => {
                 if let Some(existing) = &account
-                    && let Some(line) = self.duplicate_line(sql, existing.key, as_of)?
+                    && let Fate::Repeat(error) = fate(facts, record.line, self.holder(sql, existing.key, as_of)?)
                 {
                     // Checked before anyone is created, so a repeated record leaves no trace.
-                    return Ok(Applied::DuplicateOf(line));
+                    return Ok(Applied::Rejected(error));
                 }
                 let mut links = Vec::with_capacity(record.subjects.len());
                 let mut new_members = Vec::with_capacity(record.subjects.len());
@@ -270,9 +271,11 @@ impl WriterState {
                 (account_key, subjects)
             }
         };
-        // The key exists already: the same key earlier in this file, or a correction.
-        if let Some(line) = self.duplicate_line(sql, account_key, as_of)? {
-            return Ok(Applied::DuplicateOf(line));
+        // The key is held already: by an earlier line of this file, or by an earlier submission.
+        match fate(facts, record.line, self.holder(sql, account_key, as_of)?) {
+            Fate::Repeat(error) => return Ok(Applied::Rejected(error)),
+            Fate::New => return Err(corrupt("a record's key was held, and then was not")),
+            Fate::Correction => {}
         }
         // A correction: keep the replaced version in the history, then overwrite.
         sql.keep_history.execute(params![account_key, as_of, self.submission_key]).map_err(map_err)?;
@@ -283,11 +286,15 @@ impl WriterState {
         Ok(Applied::Stored)
     }
 
-    /// If this submission already stored the key, the line it came from.
-    fn duplicate_line(&self, sql: &mut Statements<'_>, account_key: i64, as_of: i64) -> StoreResult<Option<u64>> {
+    /// Who holds the key already: nobody, an earlier submission, or this one (from which line).
+    fn holder(&self, sql: &mut Statements<'_>, account_key: i64, as_of: i64) -> StoreResult<Holder> {
         let existing: Option<(i64, i64)> =
             sql.find_record.query_row(params![account_key, as_of], |r| Ok((r.get(0)?, r.get(1)?))).optional().map_err(map_err)?;
-        Ok(existing.filter(|(submission, _)| *submission == self.submission_key).map(|(_, line)| line as u64))
+        Ok(match existing {
+            None => Holder::Nobody,
+            Some((submission, line)) if submission == self.submission_key => Holder::ThisSubmission { line: line as u64 },
+            Some(_) => Holder::EarlierSubmission,
+        })
     }
 
     /// Inserts the record unless its key exists; returns whether it was inserted.
@@ -356,19 +363,8 @@ impl SubmissionWriter for SqliteSubmission<'_> {
                 }
                 BatchItem::Accepted(record) => match state.apply(&mut sql, conn, record)? {
                     Applied::Stored => counts.accepted += 1,
-                    Applied::DuplicateOf(first_line) => {
-                        state.reject(
-                            &mut sql,
-                            &[RecordError {
-                                line: record.line,
-                                field: String::new(),
-                                code: RecordErrorCode::DuplicateRecord,
-                                message: format!(
-                                    "account {:?} as of {} already appears on line {first_line} of this file",
-                                    record.facts.account, record.facts.as_of
-                                ),
-                            }],
-                        )?;
+                    Applied::Rejected(error) => {
+                        state.reject(&mut sql, &[error])?;
                         counts.rejected += 1;
                     }
                 },
