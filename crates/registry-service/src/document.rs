@@ -98,32 +98,25 @@ impl Registry {
         text.push_str(if text.ends_with('{') { "\"errors\":[" } else { ",\"errors\":[" });
         out.write_all(text.as_bytes()).map_err(&write_failed)?;
         let mut first = true;
-        let mut failure = None;
         self.for_each_rejection(&head.submission_id, &mut |error| {
-            let written = (if first { Ok(()) } else { out.write_all(b",") })
-                .and_then(|()| serde_json::to_writer(&mut *out, &error).map_err(std::io::Error::other));
-            first = false;
-            match written {
-                Ok(()) => ControlFlow::Continue(()),
-                Err(e) => {
-                    failure = Some(e);
-                    ControlFlow::Break(())
-                }
+            if !first {
+                out.write_all(b",").map_err(&write_failed)?;
             }
+            first = false;
+            serde_json::to_writer(&mut *out, &error).map_err(|e| write_failed(std::io::Error::other(e)))?;
+            Ok(ControlFlow::Continue(()))
         })?;
-        if let Some(e) = failure {
-            return Err(write_failed(e));
-        }
         out.write_all(b"]}").map_err(write_failed)
     }
 
-    /// Calls `visit` with each rejection of a submission, in file order, until it breaks.
+    /// Calls `visit` with each rejection of a submission, in file order, until it stops or
+    /// fails (its error is returned).
     pub fn for_each_rejection(
         &self,
         submission_id: &str,
-        visit: &mut dyn FnMut(RecordError) -> ControlFlow<()>,
+        visit: &mut dyn FnMut(RecordError) -> Result<ControlFlow<()>, ServiceError>,
     ) -> Result<(), ServiceError> {
-        Ok(self.store().for_each_rejection(submission_id, visit)?)
+        Ok(self.store.for_each_rejection(submission_id, &mut |error| visit(error).map_err(crate::visit_error))?)
     }
 
     /// The first `limit` rejections of a submission.
@@ -131,7 +124,7 @@ impl Registry {
         let mut errors = Vec::new();
         self.for_each_rejection(submission_id, &mut |error| {
             errors.push(error);
-            if errors.len() < limit { ControlFlow::Continue(()) } else { ControlFlow::Break(()) }
+            Ok(if errors.len() < limit { ControlFlow::Continue(()) } else { ControlFlow::Break(()) })
         })?;
         Ok(errors)
     }

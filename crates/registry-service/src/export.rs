@@ -53,7 +53,6 @@ impl Registry {
         let mut summary = ExportSummary::default();
         let mut failures: Vec<ExportError> = Vec::new();
         let mut failed = 0u64;
-        let mut stopped: Option<ServiceError> = None;
         let mut output = match format {
             ExportFormat::Metro2 => Output::Metro2(Box::new(
                 metro2::Writer::new(out, METRO2_FRAMING, true, &self.metro2_header(furnisher, as_of)?)
@@ -63,13 +62,7 @@ impl Registry {
         };
         let mut line = Vec::new();
         self.store.for_each_record(furnisher, month.day(1), month.last_day(), &mut |stored| {
-            let record = match self.open_record(stored, &mut people) {
-                Ok(record) => record,
-                Err(e) => {
-                    stopped = Some(e);
-                    return ControlFlow::Break(());
-                }
-            };
+            let record = self.open_record(stored, &mut people).map_err(crate::visit_error)?;
             let written = match &mut output {
                 Output::Metro2(writer) => match export_record(&record, identification) {
                     Ok(exported) if failed == 0 => {
@@ -95,16 +88,10 @@ impl Registry {
                     out.write_all(&line)
                 }
             };
-            if let Err(e) = written {
-                stopped = Some(crate::io_error("writing the export failed")(e));
-                return ControlFlow::Break(());
-            }
+            written.map_err(|e| crate::visit_error(crate::io_error("writing the export failed")(e)))?;
             summary.records += 1;
-            ControlFlow::Continue(())
+            Ok(ControlFlow::Continue(()))
         })?;
-        if let Some(e) = stopped {
-            return Err(e);
-        }
         if failed > 0 {
             let listed: Vec<String> = failures.iter().map(ToString::to_string).collect();
             let more = if failed > listed.len() as u64 { format!("; and {} more", failed - listed.len() as u64) } else { String::new() };

@@ -88,7 +88,7 @@ impl RegistrySettings {
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(StoreError),
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -114,6 +114,26 @@ pub enum ServiceError {
     Refused(rights::Refusal, String),
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl From<StoreError> for ServiceError {
+    /// A store error, or, when a visitor of a store's stream failed (`visit_error`), the
+    /// visitor's own error as it was.
+    fn from(error: StoreError) -> ServiceError {
+        match error {
+            StoreError::Visitor(inner) => match inner.downcast::<ServiceError>() {
+                Ok(service) => *service,
+                Err(other) => ServiceError::Internal(other.to_string()),
+            },
+            other => ServiceError::Store(other),
+        }
+    }
+}
+
+/// A service error as a store visitor's failure (`registry_store::Visit`): the store's method
+/// returns it, and `From<StoreError>` gives it back as it was.
+pub(crate) fn visit_error(error: impl Into<ServiceError>) -> registry_store::VisitError {
+    Box::new(error.into())
 }
 
 pub(crate) fn io_error(context: &'static str) -> impl Fn(io::Error) -> ServiceError {

@@ -82,7 +82,7 @@ impl Registry {
                 judge(&mut current);
             }
             current.push(record);
-            ControlFlow::Continue(())
+            Ok(ControlFlow::Continue(()))
         })?;
         judge(&mut current);
         Ok(expired)

@@ -119,17 +119,11 @@ impl Registry {
         as_of: Date,
         visit: &mut dyn FnMut(&SubjectFile) -> ControlFlow<()>,
     ) -> Result<(), ServiceError> {
-        let mut failure = None;
-        self.store.for_each_subject_accounts(keys, &mut |subject, accounts| match self.registry_view(subject, as_of) {
-            Ok(view) => {
-                visit(&view.into_file(subject, NationalId { id_type: IdType::Other, id: Pii(String::new()) }, Vec::new(), accounts))
-            }
-            Err(e) => {
-                failure = Some(e);
-                ControlFlow::Break(())
-            }
+        self.store.for_each_subject_accounts(keys, &mut |subject, accounts| {
+            let view = self.registry_view(subject, as_of).map_err(crate::visit_error)?;
+            Ok(visit(&view.into_file(subject, NationalId { id_type: IdType::Other, id: Pii(String::new()) }, Vec::new(), accounts)))
         })?;
-        failure.map_or(Ok(()), Err)
+        Ok(())
     }
 
     /// Maps every subject's file (as `subject_files` gives it) on every core, and hands the

@@ -8,7 +8,9 @@ use std::ops::ControlFlow;
 use registry_core::model::{AccountFacts, AmountMinor, Currency, Date, Dispute, FundingShare, Role};
 use registry_core::report::{AccountHistory, StoredRecord, SubjectKey, SubjectLink};
 
-use crate::{StoreError, StoreResult};
+use registry_core::furnishing::RecordError;
+
+use crate::{StoreError, StoreResult, Visit};
 
 /// `a, b, c` as `r.a, r.b, r.c`: a column list for a query that joins several tables.
 pub fn qualified(columns: &str, alias: &str) -> String {
@@ -97,6 +99,12 @@ pub fn decode_funding(text: &str) -> StoreResult<Vec<FundingShare>> {
             Ok(FundingShare { institution: institution.to_owned(), share_bp: share.parse().map_err(|_| corrupt("funding", text))? })
         })
         .collect()
+}
+
+/// A stored rejection, from its columns (`line, field, code, message`).
+pub fn rejection(line: i64, field: String, code: &str, message: String) -> StoreResult<RecordError> {
+    let code = code.parse().map_err(|()| StoreError::Corrupt(format!("unknown rejection code {code:?}")))?;
+    Ok(RecordError { line: line as u64, field, code, message })
 }
 
 /// A stored record's columns as the database returns them, before they are checked and turned
@@ -214,14 +222,14 @@ impl RecordColumns<'_> {
 /// accounts and hands each subject, whole, to the scan's visitor: one place for the grouping both
 /// backends' whole-registry scans do.
 pub(crate) struct SubjectRows<'v> {
-    visit: &'v mut dyn FnMut(SubjectKey, Vec<AccountHistory>) -> ControlFlow<()>,
+    visit: &'v mut dyn FnMut(SubjectKey, Vec<AccountHistory>) -> Visit,
     /// (subject, account) of the last row.
     current: Option<(i64, i64)>,
     accounts: Vec<AccountHistory>,
 }
 
 impl<'v> SubjectRows<'v> {
-    pub fn new(visit: &'v mut dyn FnMut(SubjectKey, Vec<AccountHistory>) -> ControlFlow<()>) -> SubjectRows<'v> {
+    pub fn new(visit: &'v mut dyn FnMut(SubjectKey, Vec<AccountHistory>) -> Visit) -> SubjectRows<'v> {
         SubjectRows { visit, current: None, accounts: Vec::new() }
     }
 
@@ -235,7 +243,7 @@ impl<'v> SubjectRows<'v> {
         record: StoredRecord,
     ) -> StoreResult<ControlFlow<()>> {
         if let Some((previous, _)) = self.current.filter(|(s, _)| *s != subject)
-            && (self.visit)(SubjectKey(previous), std::mem::take(&mut self.accounts)).is_break()
+            && (self.visit)(SubjectKey(previous), std::mem::take(&mut self.accounts)).map_err(StoreError::Visitor)?.is_break()
         {
             return Ok(ControlFlow::Break(()));
         }
@@ -250,10 +258,12 @@ impl<'v> SubjectRows<'v> {
     }
 
     /// Hands over the last subject, once the rows are done.
-    pub fn finish(self) {
+    pub fn finish(self) -> StoreResult<()> {
         if let Some((subject, _)) = self.current {
-            let _ = (self.visit)(SubjectKey(subject), self.accounts);
+            // The last subject: whether the visitor wanted more no longer matters.
+            let _ = (self.visit)(SubjectKey(subject), self.accounts).map_err(StoreError::Visitor)?;
         }
+        Ok(())
     }
 }
 

@@ -110,11 +110,22 @@ pub enum StoreError {
     /// This build was made without the backend (`cargo build --no-default-features`).
     #[error("this build of credit-registry has no {0} support; build it with the `postgres` feature (the default)")]
     NotBuiltIn(&'static str),
+    /// A stream's visitor failed (`Visit`); its error is inside.
+    #[error(transparent)]
+    Visitor(VisitError),
     #[error("database error")]
     Database(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// What a visitor of a stream says after each item: go on (`Continue`), stop early (`Break`), or
+/// fail. A failure stops the stream too, and the store's method returns it, unchanged inside
+/// `StoreError::Visitor`, once its read is closed: the caller's own error needs no side channel.
+pub type Visit = Result<ControlFlow<()>, VisitError>;
+
+/// A visitor's own error, carried through the store's method.
+pub type VisitError = Box<dyn std::error::Error + Send + Sync>;
 
 /// A submission about to be applied (or recorded as rejected).
 #[derive(Clone, Debug)]
@@ -366,22 +377,22 @@ pub trait Store: Send + Sync {
 
     fn submission(&self, furnisher: &FurnisherId, submission_id: &str) -> StoreResult<Option<SubmissionSummary>>;
 
-    /// Calls `visit` with each rejection of a submission, in file order, until it breaks.
+    /// Calls `visit` with each rejection of a submission, in file order, until it stops.
     /// Streams: memory does not grow with the number of rejections.
-    fn for_each_rejection(&self, submission_id: &str, visit: &mut dyn FnMut(RecordError) -> ControlFlow<()>) -> StoreResult<()>;
+    fn for_each_rejection(&self, submission_id: &str, visit: &mut dyn FnMut(RecordError) -> Visit) -> StoreResult<()>;
 
     /// Every version of every record of one account, current and replaced, oldest `as_of`
     /// first and, within a date, in the order they were stored.
     fn record_versions(&self, furnisher: &FurnisherId, account: &str) -> StoreResult<Vec<RecordVersion>>;
 
     /// Calls `visit` with each current record of `furnisher` dated `from` to `to` (inclusive),
-    /// by account number then date, until it breaks. Streams, in one read snapshot.
+    /// by account number then date, until it stops. Streams, in one read snapshot.
     fn for_each_record(
         &self,
         furnisher: &FurnisherId,
         from: Date,
         to: Date,
-        visit: &mut dyn FnMut(StoredRecord) -> ControlFlow<()>,
+        visit: &mut dyn FnMut(StoredRecord) -> Visit,
     ) -> StoreResult<()>;
 
     /// The sealed identifier of `subject` and the sealed identity `identity` (a record's
@@ -402,13 +413,13 @@ pub trait Store: Send + Sync {
 
     /// Calls `visit` with every subject whose key is in `keys` and who has an account, by
     /// subject key, with the accounts and current records `subject` would return less what no
-    /// summary, grid or score reads (`blank_unscanned`), in one read snapshot, until it breaks.
+    /// summary, grid or score reads (`blank_unscanned`), in one read snapshot, until it stops.
     /// Streams: one subject in memory at a time. What batch scoring and training read, a range
     /// of keys per thread.
     fn for_each_subject_accounts(
         &self,
         keys: Range<i64>,
-        visit: &mut dyn FnMut(SubjectKey, Vec<AccountHistory>) -> ControlFlow<()>,
+        visit: &mut dyn FnMut(SubjectKey, Vec<AccountHistory>) -> Visit,
     ) -> StoreResult<()>;
 
     /// Rewrites the current records in account order (on PostgreSQL, `CLUSTER` by subject), so

@@ -129,7 +129,7 @@ pub fn rejections_come_back_in_file_order(store: &dyn Store) {
     store
         .for_each_rejection(&sub.submission_id, &mut |e| {
             seen.push((e.line, e.field, e.code));
-            std::ops::ControlFlow::Continue(())
+            Ok(std::ops::ControlFlow::Continue(()))
         })
         .unwrap();
     assert_eq!(
@@ -174,7 +174,7 @@ pub fn a_repeated_key_in_one_file_is_rejected(store: &dyn Store) {
     store
         .for_each_rejection(&sub.submission_id, &mut |e| {
             seen.push(e);
-            std::ops::ControlFlow::Continue(())
+            Ok(std::ops::ControlFlow::Continue(()))
         })
         .unwrap();
     assert_eq!(seen.len(), 1);
@@ -253,7 +253,7 @@ pub fn every_subject_streams_as_it_reads_alone(store: &dyn Store) {
     store
         .for_each_subject_accounts(0..i64::MAX, &mut |key, accounts| {
             streamed.push((key, accounts));
-            ControlFlow::Continue(())
+            Ok(ControlFlow::Continue(()))
         })
         .unwrap();
     let keys: Vec<SubjectKey> = streamed.iter().map(|(k, _)| *k).collect();
@@ -280,7 +280,7 @@ pub fn every_subject_streams_as_it_reads_alone(store: &dyn Store) {
     store
         .for_each_subject_accounts(0..i64::MAX, &mut |_, _| {
             seen += 1;
-            ControlFlow::Break(())
+            Ok(ControlFlow::Break(()))
         })
         .unwrap();
     assert_eq!(seen, 1);
@@ -291,10 +291,49 @@ pub fn every_subject_streams_as_it_reads_alone(store: &dyn Store) {
     store
         .for_each_subject_accounts(keys[1].0..max, &mut |key, _| {
             ranged.push(key);
-            ControlFlow::Continue(())
+            Ok(ControlFlow::Continue(()))
         })
         .unwrap();
     assert_eq!(ranged, vec![keys[1]]);
+}
+
+/// A visitor's own error stops a stream and comes back out of the store's method unchanged,
+/// also when it fails on a scan's last subject.
+pub fn a_visitors_error_comes_back_out(store: &dyn Store) {
+    apply(
+        store,
+        &submission("bankx", "c13"),
+        &[
+            record(1, "A1", "2022-01-31", 1, vec![subject(1, Role::Primary)]),
+            record(2, "A2", "2022-01-31", 2, vec![subject(2, Role::Primary)]),
+        ],
+        2,
+    );
+    #[derive(Debug)]
+    struct Refused(usize);
+    impl std::fmt::Display for Refused {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "refused at item {}", self.0)
+        }
+    }
+    impl std::error::Error for Refused {}
+    let refused_at = |error: registry_store::StoreError| match error {
+        registry_store::StoreError::Visitor(inner) => inner.downcast::<Refused>().map(|r| r.0).ok(),
+        _ => None,
+    };
+    for fail_at in [1, 2] {
+        let mut seen = 0;
+        let error = store
+            .for_each_subject_accounts(0..i64::MAX, &mut |_, _| {
+                seen += 1;
+                if seen == fail_at { Err(Box::new(Refused(seen))) } else { Ok(ControlFlow::Continue(())) }
+            })
+            .unwrap_err();
+        assert_eq!((refused_at(error), seen), (Some(fail_at), fail_at), "a scan failing on subject {fail_at} of 2");
+    }
+    let error =
+        store.for_each_record(&furnisher("bankx"), d("2022-01-01"), d("2022-12-31"), &mut |_| Err(Box::new(Refused(1)))).unwrap_err();
+    assert_eq!(refused_at(error), Some(1));
 }
 
 pub fn compaction_changes_no_record(store: &dyn Store) {
@@ -318,7 +357,7 @@ pub fn compaction_changes_no_record(store: &dyn Store) {
                 let mut accounts: Vec<String> = accounts.iter().map(|a| format!("{} {:?}", a.furnisher, a.records)).collect();
                 accounts.sort();
                 out.push(format!("{key:?} {accounts:?}"));
-                ControlFlow::Continue(())
+                Ok(ControlFlow::Continue(()))
             })
             .unwrap();
         for account in ["A1", "B2"] {
@@ -364,7 +403,7 @@ pub fn a_furnishers_records_are_read_by_date(store: &dyn Store) {
     store
         .for_each_record(&furnisher("bankx"), d("2022-02-01"), d("2022-02-28"), &mut |r| {
             seen.push(r);
-            std::ops::ControlFlow::Continue(())
+            Ok(std::ops::ControlFlow::Continue(()))
         })
         .unwrap();
     let keys: Vec<(&str, u64)> = seen.iter().map(|r| (r.facts.account.as_str(), r.facts.balance.0)).collect();
@@ -379,7 +418,7 @@ pub fn a_furnishers_records_are_read_by_date(store: &dyn Store) {
     store
         .for_each_record(&furnisher("bankx"), d("2022-01-01"), d("2022-12-31"), &mut |_| {
             count += 1;
-            std::ops::ControlFlow::Break(())
+            Ok(std::ops::ControlFlow::Break(()))
         })
         .unwrap();
     assert_eq!(count, 1);
@@ -410,7 +449,7 @@ macro_rules! backend_suite {
                 a_repeated_key_in_one_file_is_rejected, a_correction_replaces_and_keeps_history,
                 subjects_are_shared_across_furnishers, a_rejected_file_is_recorded,
                 a_furnishers_records_are_read_by_date, every_subject_streams_as_it_reads_alone,
-                compaction_changes_no_record);
+                a_visitors_error_comes_back_out, compaction_changes_no_record);
         }
     };
     (@cases $make:expr; $($case:ident),+) => {

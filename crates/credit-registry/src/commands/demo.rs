@@ -70,7 +70,7 @@ pub fn run(config: &Config, args: DemoArgs) -> CommandResult {
             tally.rejected += head.rejected.unwrap_or(0);
             registry.for_each_rejection(&head.submission_id, &mut |error| {
                 *tally.codes.entry(error.code.as_str().to_string()).or_default() += 1;
-                std::ops::ControlFlow::Continue(())
+                Ok(std::ops::ControlFlow::Continue(()))
             })?;
             if tally.with_rejections.is_none() && head.rejected.unwrap_or(0) > 0 {
                 tally.with_rejections = Some((head.furnisher.clone(), head.submission_id.clone()));

@@ -45,20 +45,12 @@ pub fn run(config: &Config, args: SubmissionArgs) -> CommandResult {
         writeln!(out, "{line}").context("writing the output")?;
     }
     let unit = if head.format == registry_core::furnishing::Format::Metro2 { "record" } else { "line" };
-    let mut failure = None;
     registry.for_each_rejection(&head.submission_id, &mut |error| {
         let field = if error.field.is_empty() { String::new() } else { format!(" {}", error.field) };
-        match writeln!(out, "  {unit} {}{field}: {} — {}", error.line, error.code, error.message) {
-            Ok(()) => ControlFlow::Continue(()),
-            Err(e) => {
-                failure = Some(e);
-                ControlFlow::Break(())
-            }
-        }
+        writeln!(out, "  {unit} {}{field}: {} — {}", error.line, error.code, error.message)
+            .map_err(|source| registry_service::ServiceError::Io { context: "writing the output".into(), source })?;
+        Ok(ControlFlow::Continue(()))
     })?;
-    if let Some(e) = failure {
-        return Err(Failure::Internal(anyhow::Error::from(e).context("writing the output")));
-    }
     out.flush().context("writing the output")?;
     Ok(())
 }

@@ -31,10 +31,9 @@ fn ingest_all(registry: &Registry, dir: &Path, manifest: &registry_synth::Manife
             file.path, summary.status, summary.record_count, summary.accepted_count, summary.rejected_count
         ));
         registry
-            .store()
             .for_each_rejection(&summary.submission_id, &mut |e| {
                 out.push(format!("{} {} {} {}", e.line, e.field, e.code.as_str(), e.message));
-                std::ops::ControlFlow::Continue(())
+                Ok(std::ops::ControlFlow::Continue(()))
             })
             .unwrap();
     }

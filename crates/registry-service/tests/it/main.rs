@@ -165,10 +165,9 @@ fn rejections_are_listed_with_the_submission(backend: Backend) {
     assert_eq!((summary.record_count, summary.accepted_count, summary.rejected_count), (4, 2, 2));
     let mut errors = Vec::new();
     registry
-        .store()
         .for_each_rejection(&summary.submission_id, &mut |e| {
             errors.push((e.line, e.field, e.code));
-            std::ops::ControlFlow::Continue(())
+            Ok(std::ops::ControlFlow::Continue(()))
         })
         .unwrap();
     assert_eq!(

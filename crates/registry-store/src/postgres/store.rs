@@ -1,7 +1,7 @@
 //! The `Store` trait on PostgreSQL: reads of one subject from that subject's rows, scans,
 //! retention's purge, compaction.
 
-use std::ops::{ControlFlow, Range};
+use std::ops::Range;
 use std::sync::LazyLock;
 
 use postgres::fallible_iterator::FallibleIterator;
@@ -13,7 +13,7 @@ use registry_core::report::{AccountHistory, StoredRecord, SubjectKey};
 use crate::codec::{self};
 use crate::{
     BatchCounts, Begin, KeyedHash, NewSubmission, RecordVersion, SealedLink, Store, StoreError, StoreResult, StoredIdentity, StoredSubject,
-    SubmissionStatus, SubmissionSummary,
+    SubmissionStatus, SubmissionSummary, Visit,
 };
 
 use super::connection::{Connection, MIGRATION_LOCK, PostgresStore, WRITER_LOCK, corrupt, in_transaction, map_err};
@@ -130,7 +130,7 @@ impl Store for PostgresStore {
         })
     }
 
-    fn for_each_rejection(&self, submission_id: &str, visit: &mut dyn FnMut(RecordError) -> ControlFlow<()>) -> StoreResult<()> {
+    fn for_each_rejection(&self, submission_id: &str, visit: &mut dyn FnMut(RecordError) -> Visit) -> StoreResult<()> {
         let mut conn = self.connection()?;
         let Some(row) = conn
             .query_opt("SELECT furnisher, submission_key FROM submission WHERE submission_id = $1", &[&submission_id])
@@ -145,14 +145,14 @@ impl Store for PostgresStore {
             .query_raw("SELECT line, field, code, message FROM rejection WHERE furnisher = $1 AND submission_key = $2 ORDER BY seq", params)
             .map_err(map_err)?;
         while let Some(row) = rows.next().map_err(map_err)? {
-            let code: String = row.try_get(2).map_err(map_err)?;
-            let error = RecordError {
-                line: row.try_get::<_, i64>(0).map_err(map_err)? as u64,
-                field: row.try_get(1).map_err(map_err)?,
-                code: code.parse().map_err(|()| corrupt(format!("unknown rejection code {code:?}")))?,
-                message: row.try_get(3).map_err(map_err)?,
-            };
-            if visit(error).is_break() {
+            let code: &str = row.try_get(2).map_err(map_err)?;
+            let error = codec::rejection(
+                row.try_get(0).map_err(map_err)?,
+                row.try_get(1).map_err(map_err)?,
+                code,
+                row.try_get(3).map_err(map_err)?,
+            )?;
+            if visit(error).map_err(StoreError::Visitor)?.is_break() {
                 break;
             }
         }
@@ -211,7 +211,7 @@ impl Store for PostgresStore {
         furnisher: &FurnisherId,
         from: Date,
         to: Date,
-        visit: &mut dyn FnMut(StoredRecord) -> ControlFlow<()>,
+        visit: &mut dyn FnMut(StoredRecord) -> Visit,
     ) -> StoreResult<()> {
         let mut conn = self.connection()?;
         in_transaction(&mut conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", |conn| {
@@ -235,7 +235,7 @@ impl Store for PostgresStore {
             while let Some(row) = rows.next().map_err(map_err)? {
                 let account: String = row.try_get(account_at).map_err(map_err)?;
                 let (facts, subjects) = record_from_row(&row, &account)?;
-                if visit(StoredRecord { facts, subjects }).is_break() {
+                if visit(StoredRecord { facts, subjects }).map_err(StoreError::Visitor)?.is_break() {
                     break;
                 }
             }
@@ -314,7 +314,7 @@ impl Store for PostgresStore {
     fn for_each_subject_accounts(
         &self,
         keys: Range<i64>,
-        visit: &mut dyn FnMut(SubjectKey, Vec<AccountHistory>) -> ControlFlow<()>,
+        visit: &mut dyn FnMut(SubjectKey, Vec<AccountHistory>) -> Visit,
     ) -> StoreResult<()> {
         let mut conn = self.connection()?;
         in_transaction(&mut conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", |conn| {
@@ -343,7 +343,7 @@ impl Store for PostgresStore {
                     return Ok(());
                 }
             }
-            grouped.finish();
+            grouped.finish()?;
             Ok(())
         })
     }

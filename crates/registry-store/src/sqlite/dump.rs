@@ -1,6 +1,6 @@
 //! `copy`'s near end: every row of an embedded registry, table by table, in one read snapshot.
 
-use registry_core::furnishing::RecordError;
+use crate::codec;
 use rusqlite::{Connection, Row};
 
 use crate::{DumpRow, StoreResult};
@@ -44,12 +44,7 @@ fn dump_on(conn: &Connection, visit: &mut dyn FnMut(DumpRow) -> StoreResult<()>)
         visit(DumpRow::Rejection {
             submission_key: r.get(0).map_err(map_err)?,
             seq: r.get(1).map_err(map_err)?,
-            error: RecordError {
-                line: r.get::<_, i64>(2).map_err(map_err)? as u64,
-                field: r.get(3).map_err(map_err)?,
-                code: code.parse().map_err(|()| corrupt(format!("unknown rejection code {code:?}")))?,
-                message: r.get(5).map_err(map_err)?,
-            },
+            error: codec::rejection(r.get(2).map_err(map_err)?, r.get(3).map_err(map_err)?, &code, r.get(5).map_err(map_err)?)?,
         })
     })?;
     each_row(conn, "SELECT subject_key, id_hash, id_type, id_sealed FROM subject ORDER BY subject_key", &mut |r| {

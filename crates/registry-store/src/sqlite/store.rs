@@ -2,7 +2,7 @@
 //! one writer at a time anyway) and a pool of readers, so reports are served while a
 //! submission is being applied.
 
-use std::ops::{ControlFlow, Range};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{LazyLock, Mutex, MutexGuard};
 use std::time::Duration;
@@ -16,7 +16,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use crate::codec;
 use crate::{
     BatchCounts, Begin, KeyedHash, NewSubmission, RecordVersion, SealedLink, Store, StoreError, StoreResult, StoredIdentity, StoredSubject,
-    SubmissionStatus, SubmissionSummary,
+    SubmissionStatus, SubmissionSummary, Visit,
 };
 
 use super::connection::{READER_CACHE_KIB, WRITER_CACHE_KIB, apply_migrations, configure, corrupt, in_immediate, map_err, pool_err};
@@ -168,7 +168,7 @@ impl Store for SqliteStore {
             .map_err(map_err)
     }
 
-    fn for_each_rejection(&self, submission_id: &str, visit: &mut dyn FnMut(RecordError) -> ControlFlow<()>) -> StoreResult<()> {
+    fn for_each_rejection(&self, submission_id: &str, visit: &mut dyn FnMut(RecordError) -> Visit) -> StoreResult<()> {
         let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached(
@@ -180,13 +180,8 @@ impl Store for SqliteStore {
         let mut rows = stmt.query([submission_id]).map_err(map_err)?;
         while let Some(row) = rows.next().map_err(map_err)? {
             let code: String = row.get(2).map_err(map_err)?;
-            let error = RecordError {
-                line: row.get::<_, i64>(0).map_err(map_err)? as u64,
-                field: row.get(1).map_err(map_err)?,
-                code: code.parse().map_err(|()| corrupt(format!("unknown rejection code {code:?}")))?,
-                message: row.get(3).map_err(map_err)?,
-            };
-            if visit(error).is_break() {
+            let error = codec::rejection(row.get(0).map_err(map_err)?, row.get(1).map_err(map_err)?, &code, row.get(3).map_err(map_err)?)?;
+            if visit(error).map_err(StoreError::Visitor)?.is_break() {
                 break;
             }
         }
@@ -232,7 +227,7 @@ impl Store for SqliteStore {
         furnisher: &FurnisherId,
         from: Date,
         to: Date,
-        visit: &mut dyn FnMut(StoredRecord) -> ControlFlow<()>,
+        visit: &mut dyn FnMut(StoredRecord) -> Visit,
     ) -> StoreResult<()> {
         let conn = self.reader()?;
         conn.execute_batch("BEGIN").map_err(map_err)?;
@@ -247,7 +242,7 @@ impl Store for SqliteStore {
             let mut rows = stmt.query(params![furnisher.as_str(), codec::date_number(from), codec::date_number(to)]).map_err(map_err)?;
             while let Some(row) = rows.next().map_err(map_err)? {
                 let (facts, subjects) = record_from_row(row, 1)?;
-                if visit(StoredRecord { facts, subjects }).is_break() {
+                if visit(StoredRecord { facts, subjects }).map_err(StoreError::Visitor)?.is_break() {
                     break;
                 }
             }
@@ -296,7 +291,7 @@ impl Store for SqliteStore {
     fn for_each_subject_accounts(
         &self,
         keys: Range<i64>,
-        visit: &mut dyn FnMut(SubjectKey, Vec<AccountHistory>) -> ControlFlow<()>,
+        visit: &mut dyn FnMut(SubjectKey, Vec<AccountHistory>) -> Visit,
     ) -> StoreResult<()> {
         let conn = self.reader()?;
         // A scan touches most pages once: read them mapped rather than copied through the
@@ -314,7 +309,7 @@ impl Store for SqliteStore {
                     return Ok(());
                 }
             }
-            grouped.finish();
+            grouped.finish()?;
             Ok(())
         })();
         let _ = conn.execute_batch("COMMIT; PRAGMA mmap_size = 0");
