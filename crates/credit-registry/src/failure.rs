@@ -1,5 +1,7 @@
-//! How a command fails: a documented exit status and, with `--json`, an error document.
+//! How a command fails: a documented exit status and, with `--json`, an error document whose
+//! code is from the registry's one table (`registry_service::ErrorCode`).
 
+use registry_service::{ErrorCode, ServiceError};
 use serde_json::json;
 
 /// Exit statuses (shared/spec/report.md, command-line contract).
@@ -10,12 +12,8 @@ pub const EXIT_USAGE: u8 = 64;
 
 #[derive(Debug)]
 pub enum Failure {
-    /// A flag or value the command cannot work with.
-    Usage { code: &'static str, message: String },
-    /// The subject (or submission) does not exist.
-    NotFound { code: &'static str, message: String },
-    /// The request cannot be met by the data (an export Metro 2 has no room for).
-    Refused { code: &'static str, message: String },
+    /// The registry's answer to what was asked, with its code: the code decides the exit status.
+    Coded { code: ErrorCode, message: String },
     /// At least one input file was rejected whole; the per-file document is already printed.
     FilesRejected,
     /// Anything else.
@@ -24,15 +22,55 @@ pub enum Failure {
     InternalReported(anyhow::Error),
 }
 
+/// The exit status of a code: what the command line makes of each code in the table. Every
+/// code is decided here, so a new code cannot be left without one.
+fn exit_status_of(code: ErrorCode) -> u8 {
+    match code {
+        ErrorCode::Usage | ErrorCode::InvalidRequest | ErrorCode::InvalidFurnisher | ErrorCode::InvalidData => EXIT_USAGE,
+        ErrorCode::NotFound
+        | ErrorCode::SubjectNotFound
+        | ErrorCode::SubmissionNotFound
+        | ErrorCode::AccountNotFound
+        | ErrorCode::ArchiveNotFound
+        | ErrorCode::FileUnreadable
+        | ErrorCode::NotExpressible
+        | ErrorCode::DestinationNotEmpty
+        | ErrorCode::LogTampered
+        | ErrorCode::ConsentRequired
+        | ErrorCode::FileFrozen => EXIT_REJECTED_OR_NOT_FOUND,
+        ErrorCode::Unauthenticated
+        | ErrorCode::Forbidden
+        | ErrorCode::RateLimited
+        | ErrorCode::MethodNotAllowed
+        | ErrorCode::PayloadTooLarge
+        | ErrorCode::StoreBusy
+        | ErrorCode::Unavailable
+        | ErrorCode::Internal => EXIT_INTERNAL,
+    }
+}
+
 impl Failure {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Failure {
+        Failure::Coded { code, message: message.into() }
+    }
+
+    /// A flag or value the command cannot work with.
     pub fn usage(message: impl Into<String>) -> Failure {
-        Failure::Usage { code: "usage", message: message.into() }
+        Failure::new(ErrorCode::Usage, message)
+    }
+
+    /// The registry's not-found, named more precisely by what the command asked for.
+    pub fn not_found_as(code: ErrorCode) -> impl Fn(ServiceError) -> Failure {
+        move |error| match error {
+            ServiceError::NotFound(message) => Failure::new(code, message),
+            other => other.into(),
+        }
     }
 
     pub fn exit_status(&self) -> u8 {
         match self {
-            Failure::Usage { .. } => EXIT_USAGE,
-            Failure::NotFound { .. } | Failure::Refused { .. } | Failure::FilesRejected => EXIT_REJECTED_OR_NOT_FOUND,
+            Failure::Coded { code, .. } => exit_status_of(*code),
+            Failure::FilesRejected => EXIT_REJECTED_OR_NOT_FOUND,
             Failure::Internal(_) | Failure::InternalReported(_) => EXIT_INTERNAL,
         }
     }
@@ -40,18 +78,16 @@ impl Failure {
     /// Tells the user: the error document on stdout with `--json`, a message on stderr always.
     pub fn report(&self, json_output: bool) {
         let (code, message) = match self {
-            Failure::Usage { code, message } | Failure::NotFound { code, message } | Failure::Refused { code, message } => {
-                (*code, message.clone())
-            }
+            Failure::Coded { code, message } => (*code, message.clone()),
             Failure::FilesRejected => return,
             Failure::InternalReported(error) => {
                 eprintln!("error: {error:#}");
                 return;
             }
-            Failure::Internal(error) => ("internal", format!("{error:#}")),
+            Failure::Internal(error) => (ErrorCode::Internal, format!("{error:#}")),
         };
         if json_output {
-            println!("{}", json!({"error": {"code": code, "message": message}}));
+            println!("{}", json!({"error": {"code": code.as_str(), "message": message}}));
         }
         eprintln!("error: {message}");
     }
@@ -63,14 +99,11 @@ impl From<anyhow::Error> for Failure {
     }
 }
 
-impl From<registry_service::ServiceError> for Failure {
-    fn from(error: registry_service::ServiceError) -> Failure {
-        match error {
-            registry_service::ServiceError::InvalidInput(message) => Failure::Usage { code: "invalid_input", message },
-            registry_service::ServiceError::NotFound(message) => Failure::NotFound { code: "not_found", message },
-            registry_service::ServiceError::NotExpressible(message) => Failure::Refused { code: "not_expressible", message },
-            registry_service::ServiceError::Refused(refusal, message) => Failure::Refused { code: refusal.code(), message },
-            other => Failure::Internal(other.into()),
+impl From<ServiceError> for Failure {
+    fn from(error: ServiceError) -> Failure {
+        match error.code() {
+            ErrorCode::Internal => Failure::Internal(error.into()),
+            code => Failure::new(code, error.to_string()),
         }
     }
 }

@@ -4,10 +4,10 @@
 
 /// Declares a closed code list: a fieldless enum with its spec spelling, parsing and serde.
 macro_rules! code_list {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident { $($(#[$variant_meta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $($(#[$variant_meta])* $variant),+ }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -22,6 +22,13 @@ macro_rules! code_list {
             type Err = ();
             fn from_str(s: &str) -> Result<Self, ()> {
                 match s { $($text => Ok($name::$variant),)+ _ => Err(()) }
+            }
+        }
+
+        /// Compares with the spelling, so a test or a filter can say `status == "active"`.
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
             }
         }
 
@@ -58,6 +65,7 @@ macro_rules! code_list {
 }
 
 pub mod furnishing;
+pub mod governance;
 pub mod identity;
 pub mod model;
 #[cfg(feature = "openapi")]

@@ -13,6 +13,50 @@ use serde::{Deserialize, Serialize};
 /// A calendar date (no time zone): furnishing dates are dates of account information.
 pub type Date = chrono::NaiveDate;
 
+/// A moment as the registry writes it: UTC, to the second, RFC 3339 (`2026-12-06T02:35:12Z`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(chrono::DateTime<chrono::Utc>);
+
+impl Timestamp {
+    /// `at`, to the second.
+    pub fn new(at: chrono::DateTime<chrono::Utc>) -> Timestamp {
+        use chrono::Timelike;
+        Timestamp(at.with_nanosecond(0).unwrap_or(at))
+    }
+
+    pub fn date(self) -> Date {
+        self.0.date_naive()
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.format("%Y-%m-%dT%H:%M:%SZ"))
+    }
+}
+
+impl FromStr for Timestamp {
+    type Err = chrono::ParseError;
+
+    /// Any RFC 3339 time, kept to the second in UTC.
+    fn from_str(text: &str) -> Result<Timestamp, chrono::ParseError> {
+        Ok(Timestamp::new(chrono::DateTime::parse_from_rfc3339(text)?.with_timezone(&chrono::Utc)))
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Timestamp, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// Personal data (names, identifiers, birth dates, contact details). `Debug` never shows the
 /// value, so a stray `{:?}` in a log line or error cannot leak it.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]

@@ -23,6 +23,13 @@ macro_rules! string_schema {
     };
 }
 
+string_schema!(
+    crate::model::Timestamp,
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(utoipa::openapi::schema::SchemaFormat::KnownFormat(utoipa::openapi::schema::KnownFormat::DateTime)))
+        .into()
+);
 string_schema!(crate::model::Currency, string_pattern("^[A-Z]{3}$", "ISO 4217 currency code"));
 string_schema!(crate::model::Rating, {
     let characters: Vec<String> = crate::model::Rating::CHARACTERS.chars().map(String::from).collect();

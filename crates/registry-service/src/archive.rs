@@ -14,7 +14,10 @@ use std::time::{Duration, SystemTime};
 
 use sha2::{Digest, Sha256};
 
+use crate::audit::Access;
+use crate::disclosure::{Destination, Staged, Unlogged};
 use crate::vault::{NonceSource, Vault};
+use crate::{Registry, ServiceError, io_error};
 
 const EXTENSION: &str = "cra";
 const TEMP_PREFIX: &str = ".incoming-";
@@ -178,6 +181,31 @@ impl Archive {
             }
         }
         Ok(purged)
+    }
+}
+
+impl Registry {
+    /// The archived files, oldest first: content hashes, sizes and times, nothing personal.
+    pub fn archived_files(&self) -> Result<Vec<ArchiveEntry>, ServiceError> {
+        self.archive.list().map_err(io_error("listing the archive failed"))
+    }
+
+    /// An archived file, decrypted, to `destination` (a file is created readable by its owner
+    /// only), for the reader `access` names: decrypted privately first and handed over only
+    /// once the read is logged (one entry naming nobody: a file holds a furnisher's cycle).
+    /// `NotFound` when it expired or never was; nothing is logged then. Returns its size.
+    pub fn archived_file(&self, access: &Access, content_sha256: &str, destination: Destination<'_>) -> Result<u64, ServiceError> {
+        let reader = self.archive.reader(content_sha256, &self.vault).map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => ServiceError::NotFound(format!("no archived file {content_sha256} (expired or never submitted)")),
+            io::ErrorKind::InvalidInput => ServiceError::InvalidInput(e.to_string()),
+            _ => io_error("opening the archived file failed")(e),
+        })?;
+        let mut staged = Unlogged::new(Staged::for_destination(&destination)?, Vec::new());
+        let bytes = staged
+            .absorb(Unlogged::new(reader, Vec::new()), |staged, mut reader| io::copy(&mut reader, staged.file()))
+            .map_err(io_error("decrypting the archived file failed"))?;
+        self.deliver(access, staged, destination)?;
+        Ok(bytes)
     }
 }
 

@@ -70,6 +70,9 @@ pub enum AccessAction {
     /// The operator scored every subject (`score batch`, `score train --from-registry`): one
     /// entry per run, its date in `purpose`.
     ScoreBatch,
+    /// The operator decrypted an archived furnishing file (`archive get`): one entry, the
+    /// file's content hash in `purpose`.
+    ArchiveRead,
 }
 
 /// One entry of the access log, exactly as hashed (its JSON, fields in this order).
@@ -238,33 +241,39 @@ impl Registry {
         b64(self.log_signer.verifying_key().as_bytes())
     }
 
-    /// Appends one entry (under the log's lock) and signs the new head. Returns its number.
-    pub fn log_access(&self, access: &Access, subject: Option<SubjectKey>) -> Result<u64, ServiceError> {
-        let at = self.now_text();
-        let mut entry = AccessEntry {
-            seq: 0,
-            at: at.clone(),
-            actor: access.actor.clone(),
-            action: access.action,
-            subject: subject.map(registry_core::report::SubjectKey::registry_id),
-            purpose: access.purpose.clone(),
-            consent_id: access.consent_id.clone(),
-        };
+    /// Appends one entry for `access` per subject named (one naming nobody when `subjects` is
+    /// empty), all in one transaction under the log's lock, each new size with its signed
+    /// head. Returns the entries' numbers.
+    pub(crate) fn log_reads(&self, access: &Access, subjects: &[SubjectKey]) -> Result<Vec<u64>, ServiceError> {
+        let at = self.now().to_string();
+        let named: Vec<Option<SubjectKey>> = if subjects.is_empty() { vec![None] } else { subjects.iter().copied().map(Some).collect() };
         let appended = self.governance.append_log(&mut |tip| {
-            entry.seq = tip.size;
-            let text = serde_json::to_string(&entry).map_err(|e| registry_store::StoreError::Corrupt(e.to_string()))?;
-            let (nodes, frontier) = push_leaf(tip, leaf_hash(text.as_bytes()));
-            let hashes: Vec<LogHash> = frontier.iter().map(|n| n.hash).collect();
-            let root = root_of(&hashes).unwrap_or_default();
-            let size = tip.size + 1;
-            let signature = self.log_signer.sign(&tree_head_message(size, &root, &at));
-            Ok(LogAppend {
-                entry: LogEntryRow { seq: tip.size, subject, entry: text },
-                nodes,
-                head: TreeHeadRow { size, root, signed_at: at.clone(), signature: signature.to_bytes().to_vec() },
-            })
+            let mut tip = tip.clone();
+            let mut append =
+                LogAppend { entries: Vec::with_capacity(named.len()), nodes: Vec::new(), heads: Vec::with_capacity(named.len()) };
+            for &subject in &named {
+                let entry = AccessEntry {
+                    seq: tip.size,
+                    at: at.clone(),
+                    actor: access.actor.clone(),
+                    action: access.action,
+                    subject: subject.map(SubjectKey::registry_id),
+                    purpose: access.purpose.clone(),
+                    consent_id: access.consent_id.clone(),
+                };
+                let text = serde_json::to_string(&entry).map_err(|e| registry_store::StoreError::Corrupt(e.to_string()))?;
+                let (nodes, frontier) = push_leaf(&tip, leaf_hash(text.as_bytes()));
+                let root = root_of(&frontier.iter().map(|n| n.hash).collect::<Vec<_>>()).unwrap_or_default();
+                let size = tip.size + 1;
+                let signature = self.log_signer.sign(&tree_head_message(size, &root, &at));
+                append.entries.push(LogEntryRow { seq: tip.size, subject, entry: text });
+                append.nodes.extend(nodes);
+                append.heads.push(TreeHeadRow { size, root, signed_at: at.clone(), signature: signature.to_bytes().to_vec() });
+                tip = LogTip { size, frontier };
+            }
+            Ok(append)
         })?;
-        Ok(appended.entry.seq)
+        Ok(appended.entries.iter().map(|e| e.seq).collect())
     }
 
     fn published(&self, head: &TreeHeadRow) -> SignedTreeHead {

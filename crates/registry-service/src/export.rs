@@ -1,17 +1,20 @@
 //! Export: what the registry holds for one furnisher and one monthly cycle, written back as a
 //! furnishing file, Metro 2 or JSON Lines. Identifiers and identities are opened from the vault
-//! only to be written out.
+//! only to be written out, and handed over only once the read is logged.
 
 use std::collections::HashMap;
-use std::io::Write;
+use std::fs::File;
+use std::io::{BufWriter, Write};
 use std::ops::ControlFlow;
 
 use registry_core::furnishing::metro2::{ExportError, export_record};
 use registry_core::model::{AccountRecord, Date, FurnisherId, NationalId, Pii, ReportedIdentity, SubjectDetails};
 use registry_core::report::{StoredRecord, SubjectKey, YearMonth};
 
+use crate::audit::Access;
+use crate::disclosure::{Destination, Staged, Unlogged};
 use crate::vault::Purpose;
-use crate::{Registry, ServiceError};
+use crate::{Registry, ServiceError, io_error};
 
 /// Export formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,36 +37,46 @@ const FAILURES_LISTED: usize = 5;
 /// People remembered while exporting, so one on many records is opened once.
 const PEOPLE_CACHED_MAX: usize = 16_384;
 
+/// A furnisher's monthly cycle to export.
+#[derive(Clone, Debug)]
+pub struct ExportRequest {
+    pub furnisher: FurnisherId,
+    /// Any day of the cycle's month.
+    pub as_of: Date,
+    pub format: ExportFormat,
+    /// Metro 2: goes in records that came without one (default: the furnisher id).
+    pub identification_number: Option<String>,
+}
+
 impl Registry {
-    /// Writes every current record of `furnisher` dated in the month of `as_of`. For Metro 2,
-    /// `identification_number` goes in records that came without one (default: the furnisher
-    /// id). Nothing is written unless every record can be: a record Metro 2 cannot express (a
-    /// non-SSN subject, a co-funded loan, a microloan) fails the export, named.
-    pub fn export(
-        &self,
-        furnisher: &FurnisherId,
-        as_of: Date,
-        format: ExportFormat,
-        identification_number: Option<&str>,
-        out: &mut dyn Write,
-    ) -> Result<ExportSummary, ServiceError> {
-        let month = YearMonth::of(as_of);
-        let identification = identification_number.unwrap_or(furnisher.as_str());
+    /// Writes every current record of the furnisher dated in the month of `as_of` to
+    /// `destination`, for the reader `access` names. The file is written privately first and
+    /// handed over only once the read is logged (one entry for the whole cycle): nothing is
+    /// written, and nothing logged, unless every record can be. A record Metro 2 cannot
+    /// express (a non-SSN subject, a co-funded loan, a microloan) fails the export, named.
+    pub fn export(&self, access: &Access, request: &ExportRequest, destination: Destination<'_>) -> Result<ExportSummary, ServiceError> {
+        let month = YearMonth::of(request.as_of);
+        let furnisher = &request.furnisher;
+        let identification = request.identification_number.as_deref().unwrap_or(furnisher.as_str());
+        let mut staged = Staged::for_destination(&destination)?;
+        let file = BufWriter::new(staged.file().try_clone().map_err(io_error("opening the output failed"))?);
+        let output = match request.format {
+            ExportFormat::Metro2 => Output::Metro2(Box::new(
+                metro2::Writer::new(file, METRO2_FRAMING, true, &self.metro2_header(furnisher, request.as_of)?)
+                    .map_err(io_error("writing the export failed"))?,
+            )),
+            ExportFormat::JsonLines => Output::JsonLines(file),
+        };
+        // The cycle's people, in one entry naming nobody: a furnisher's cycle is thousands.
+        let mut output = Unlogged::new(output, Vec::new());
         let mut people: HashMap<(i64, i64), (NationalId, ReportedIdentity)> = HashMap::new();
         let mut summary = ExportSummary::default();
         let mut failures: Vec<ExportError> = Vec::new();
         let mut failed = 0u64;
-        let mut output = match format {
-            ExportFormat::Metro2 => Output::Metro2(Box::new(
-                metro2::Writer::new(out, METRO2_FRAMING, true, &self.metro2_header(furnisher, as_of)?)
-                    .map_err(crate::io_error("writing the export failed"))?,
-            )),
-            ExportFormat::JsonLines => Output::JsonLines(out),
-        };
         let mut line = Vec::new();
         self.store.for_each_record(furnisher, month.day(1), month.last_day(), &mut |stored| {
             let record = self.open_record(stored, &mut people).map_err(crate::visit_error)?;
-            let written = match &mut output {
+            let written = output.absorb(record, |output, record| match output {
                 Output::Metro2(writer) => match export_record(&record, identification) {
                     Ok(exported) if failed == 0 => {
                         summary.amounts_truncated += u64::from(exported.amounts_truncated);
@@ -87,8 +100,8 @@ impl Registry {
                     line.push(b'\n');
                     out.write_all(&line)
                 }
-            };
-            written.map_err(|e| crate::visit_error(crate::io_error("writing the export failed")(e)))?;
+            });
+            written.map_err(|e| crate::visit_error(io_error("writing the export failed")(e)))?;
             summary.records += 1;
             Ok(ControlFlow::Continue(()))
         })?;
@@ -104,15 +117,19 @@ impl Registry {
         if summary.records == 0 {
             return Err(ServiceError::NotFound(format!("{furnisher} has no records dated in {month}")));
         }
-        match output {
-            Output::Metro2(writer) => {
-                writer.finish().map_err(crate::io_error("writing the export failed"))?;
-            }
-            Output::JsonLines(out) => {
-                writeln!(out, "{{\"trailer\":{{\"records\":{}}}}}", summary.records)
-                    .map_err(crate::io_error("writing the export failed"))?;
-            }
-        }
+        let records = summary.records;
+        let staged = output.try_map(|output| {
+            let mut file = match output {
+                Output::Metro2(writer) => writer.finish()?,
+                Output::JsonLines(mut out) => {
+                    writeln!(out, "{{\"trailer\":{{\"records\":{records}}}}}")?;
+                    out
+                }
+            };
+            file.flush()?;
+            Ok(staged)
+        });
+        self.deliver(access, staged.map_err(io_error("writing the export failed"))?, destination)?;
         Ok(summary)
     }
 
@@ -141,12 +158,12 @@ impl Registry {
         Ok(header)
     }
 
-    /// A stored record with its people opened.
+    /// A stored record with its people opened (not yet anyone's).
     fn open_record(
         &self,
         stored: StoredRecord,
         people: &mut HashMap<(i64, i64), (NationalId, ReportedIdentity)>,
-    ) -> Result<AccountRecord, ServiceError> {
+    ) -> Result<Unlogged<AccountRecord>, ServiceError> {
         let mut subjects = Vec::with_capacity(stored.subjects.len());
         for link in &stored.subjects {
             let key = (link.subject, link.identity);
@@ -175,13 +192,15 @@ impl Registry {
                 address: identity.address.clone(),
             });
         }
-        Ok(AccountRecord { facts: stored.facts, subjects })
+        // Folded into the cycle's file, whose one log entry names nobody.
+        Ok(Unlogged::new(AccountRecord { facts: stored.facts, subjects }, Vec::new()))
     }
 }
 
-enum Output<'o> {
-    Metro2(Box<metro2::Writer<&'o mut dyn Write>>),
-    JsonLines(&'o mut dyn Write),
+/// The export being written, into the staged file.
+enum Output {
+    Metro2(Box<metro2::Writer<BufWriter<File>>>),
+    JsonLines(BufWriter<File>),
 }
 
 /// Exports are character files, one record per line (lengths still rule).

@@ -3,14 +3,11 @@
 //! A plain hash is enough for a 256-bit random secret (nothing to brute-force); a slow password
 //! hash would only slow every request.
 
-use std::fmt;
-use std::str::FromStr;
-
 use base64::Engine;
-use registry_core::model::{FurnisherId, IdType};
+use registry_core::model::{FurnisherId, IdType, Timestamp};
 use registry_core::report::SubjectKey;
 use registry_store::governance::ApiKeyRow;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::audit::Actor;
@@ -18,54 +15,7 @@ use crate::{Registry, ServiceError};
 
 const KEY_PREFIX: &str = "crk_";
 
-/// What a key may do; every endpoint names the roles it admits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum PrincipalRole {
-    /// Runs the registry: submissions of every furnisher, audited drill-down.
-    Operator,
-    /// Submits its own files and reads its own submissions (the key's name is its furnisher id).
-    Furnisher,
-    /// Makes inquiries under consumers' consent.
-    Lender,
-    /// One subject: their own report, accesses, consents, disputes.
-    Consumer,
-    /// Market-wide figures, no one's personal data.
-    Supervisor,
-}
-
-impl PrincipalRole {
-    pub const ALL: [PrincipalRole; 5] =
-        [PrincipalRole::Operator, PrincipalRole::Furnisher, PrincipalRole::Lender, PrincipalRole::Consumer, PrincipalRole::Supervisor];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PrincipalRole::Operator => "operator",
-            PrincipalRole::Furnisher => "furnisher",
-            PrincipalRole::Lender => "lender",
-            PrincipalRole::Consumer => "consumer",
-            PrincipalRole::Supervisor => "supervisor",
-        }
-    }
-}
-
-impl fmt::Display for PrincipalRole {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for PrincipalRole {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, String> {
-        PrincipalRole::ALL
-            .into_iter()
-            .find(|role| role.as_str() == text)
-            .ok_or_else(|| format!("{text:?} is not a role (operator, furnisher, lender, consumer, supervisor)"))
-    }
-}
+pub use registry_core::governance::PrincipalRole;
 
 /// An authenticated caller.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -92,9 +42,9 @@ pub struct KeyInfo {
     /// A consumer key's subject (registry id).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
-    pub created_at: String,
+    pub created_at: Timestamp,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub revoked_at: Option<String>,
+    pub revoked_at: Option<Timestamp>,
 }
 
 /// A new key: `key` is shown once and never stored.
@@ -111,15 +61,15 @@ pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], ServiceError> {
     Ok(bytes)
 }
 
-fn info(row: ApiKeyRow) -> Result<KeyInfo, ServiceError> {
-    Ok(KeyInfo {
-        role: row.role.parse().map_err(|_| ServiceError::Internal(format!("key {} has an unknown role", row.key_id)))?,
+fn info(row: ApiKeyRow) -> KeyInfo {
+    KeyInfo {
+        role: row.role,
         key_id: row.key_id,
         name: row.name,
         subject: row.subject.map(SubjectKey::registry_id),
         created_at: row.created_at,
         revoked_at: row.revoked_at,
-    })
+    }
 }
 
 impl Registry {
@@ -149,24 +99,23 @@ impl Registry {
         let row = ApiKeyRow {
             key_id: key_id.clone(),
             name: name.to_owned(),
-            role: role.as_str().to_owned(),
+            role,
             subject,
             secret_sha256: Sha256::digest(secret.as_bytes()).into(),
-            created_at: self.now_text(),
+            created_at: self.now(),
             revoked_at: None,
         };
         self.governance.insert_key(&row)?;
-        Ok(CreatedKey { key: format!("{KEY_PREFIX}{key_id}_{secret}"), info: info(row)? })
+        Ok(CreatedKey { key: format!("{KEY_PREFIX}{key_id}_{secret}"), info: info(row) })
     }
 
     pub fn keys(&self) -> Result<Vec<KeyInfo>, ServiceError> {
-        self.governance.keys()?.into_iter().map(info).collect()
+        Ok(self.governance.keys()?.into_iter().map(info).collect())
     }
 
     /// Revokes a key at once: its next request is refused.
     pub fn revoke_key(&self, key_id: &str) -> Result<(), ServiceError> {
-        let at = self.now_text();
-        if self.governance.revoke_key(key_id, &at)? {
+        if self.governance.revoke_key(key_id, self.now())? {
             return Ok(());
         }
         match self.governance.key(key_id)? {
@@ -191,7 +140,6 @@ impl Registry {
         if presented_hash != row.secret_sha256 || row.revoked_at.is_some() {
             return Ok(None);
         }
-        let role = row.role.parse().map_err(|_| ServiceError::Internal(format!("key {key_id} has an unknown role")))?;
-        Ok(Some(Principal { key_id: row.key_id, name: row.name, role, subject: row.subject }))
+        Ok(Some(Principal { key_id: row.key_id, name: row.name, role: row.role, subject: row.subject }))
     }
 }

@@ -7,7 +7,9 @@
 pub mod archive;
 pub mod audit;
 pub mod clock;
+pub mod disclosure;
 pub mod document;
+pub mod error;
 pub mod export;
 pub mod ingest;
 pub mod keys;
@@ -15,6 +17,7 @@ pub mod profile;
 pub mod retention;
 pub mod rights;
 pub mod scoring;
+pub mod training;
 pub mod vault;
 
 use std::fs;
@@ -25,7 +28,7 @@ use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
 use registry_core::identity::check_id;
-use registry_core::model::{Date, FurnisherId, IdType, NationalId, Pii, ReportedIdentity};
+use registry_core::model::{Date, FurnisherId, IdType, NationalId, Pii, ReportedIdentity, Timestamp};
 use registry_core::report::{Audience, Report, ReportedBy, SubjectFile, SubjectKey, build_report};
 use registry_store::{
     DumpRow, Governance, PostgresSettings, RecordVersion, SqliteGovernance, SqliteStore, Store, StoreError, Stores, SubmissionSummary,
@@ -34,9 +37,12 @@ use registry_store::{
 use crate::archive::Archive;
 use crate::audit::Access;
 use crate::clock::Clock;
+use crate::disclosure::Unlogged;
 use crate::profile::Profile;
-use crate::vault::{Keys, OpenError, Purpose, SecretKey, Vault};
+use crate::vault::{Keys, Purpose, SecretKey, Vault};
 
+pub use error::{ErrorCode, ServiceError};
+pub(crate) use error::{io_error, visit_error};
 pub use ingest::{IngestOptions, IngestOutcome, IngestProgress, NoProgress};
 
 /// File names inside a data directory.
@@ -83,61 +89,6 @@ impl RegistrySettings {
             score_model: None,
         }
     }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ServiceError {
-    #[error(transparent)]
-    Store(StoreError),
-    #[error("{context}: {source}")]
-    Io {
-        context: String,
-        #[source]
-        source: io::Error,
-    },
-    #[error("{0}")]
-    Keys(String),
-    /// The caller's input is wrong (an identifier that cannot exist, say).
-    #[error("{0}")]
-    InvalidInput(String),
-    /// What was asked for does not exist.
-    #[error("{0}")]
-    NotFound(String),
-    /// What was asked for cannot be written in the requested format (an export to Metro 2 of
-    /// records it has no room for).
-    #[error("{0}")]
-    NotExpressible(String),
-    #[error(transparent)]
-    Sealed(#[from] OpenError),
-    /// A request about someone's file that the rules refuse (no consent, no match, frozen).
-    #[error("{1}")]
-    Refused(rights::Refusal, String),
-    #[error("internal error: {0}")]
-    Internal(String),
-}
-
-impl From<StoreError> for ServiceError {
-    /// A store error, or, when a visitor of a store's stream failed (`visit_error`), the
-    /// visitor's own error as it was.
-    fn from(error: StoreError) -> ServiceError {
-        match error {
-            StoreError::Visitor(inner) => match inner.downcast::<ServiceError>() {
-                Ok(service) => *service,
-                Err(other) => ServiceError::Internal(other.to_string()),
-            },
-            other => ServiceError::Store(other),
-        }
-    }
-}
-
-/// A service error as a store visitor's failure (`registry_store::Visit`): the store's method
-/// returns it, and `From<StoreError>` gives it back as it was.
-pub(crate) fn visit_error(error: impl Into<ServiceError>) -> registry_store::VisitError {
-    Box::new(error.into())
-}
-
-pub(crate) fn io_error(context: &'static str) -> impl Fn(io::Error) -> ServiceError {
-    move |source| ServiceError::Io { context: context.to_owned(), source }
 }
 
 /// Creates a directory (and parents) readable only by its owner.
@@ -301,16 +252,22 @@ impl Registry {
         &*self.clock
     }
 
+    /// The store itself, for tests that look beneath the registry (the `testing` feature).
+    #[cfg(feature = "testing")]
     pub fn store(&self) -> &dyn Store {
         &*self.store
     }
 
-    pub fn archive(&self) -> &Archive {
-        &self.archive
+    /// Appends an entry to the access log as a read would, for tests of the log itself (the
+    /// `testing` feature). Returns its number.
+    #[cfg(feature = "testing")]
+    pub fn log_access(&self, access: &Access, subject: Option<SubjectKey>) -> Result<u64, ServiceError> {
+        Ok(self.log_reads(access, subject.as_slice())?[0])
     }
 
-    pub fn vault(&self) -> &Vault {
-        &self.vault
+    /// Whether the store answers (`/health`).
+    pub fn ping(&self) -> Result<(), ServiceError> {
+        Ok(self.store.ping()?)
     }
 
     pub fn submission(&self, furnisher: &FurnisherId, submission_id: &str) -> Result<Option<SubmissionSummary>, ServiceError> {
@@ -324,10 +281,10 @@ impl Registry {
         Ok(self.store.find_subject(&self.vault.id_hash(id_type, id))?)
     }
 
-    /// The subject's report as of `as_of` (default: today, UTC); `None` if the subject is unknown.
-    /// Reads a subject's report for someone, and logs the read before handing it over: if the
-    /// access log cannot be written, the report is not given (`None` when there is no such
-    /// subject: nothing was read, nothing is logged).
+    /// The subject's report as of `as_of` (default: today, UTC), for the reader `access` names;
+    /// `None` if the subject is unknown. The read is logged before the report is handed over:
+    /// if the access log cannot be written, the report is not given (when there is no such
+    /// subject, nothing was read and nothing is logged).
     pub fn read_report(
         &self,
         access: &Access,
@@ -335,31 +292,45 @@ impl Registry {
         as_of: Option<Date>,
         audience: Audience,
     ) -> Result<Option<Report>, ServiceError> {
-        let Some(report) = self.report_unlogged(subject, as_of, audience)? else { return Ok(None) };
-        self.log_access(access, Some(subject))?;
-        Ok(Some(report))
+        self.subject_report(subject, as_of, audience)?.map(|report| self.disclose(access, report)).transpose()
     }
 
-    /// Builds a subject's report without logging it: for tests, benchmarks and comparisons
-    /// inside the registry. Whatever hands a report to a person goes through `read_report`.
-    pub fn report_unlogged(&self, subject: SubjectKey, as_of: Option<Date>, audience: Audience) -> Result<Option<Report>, ServiceError> {
+    /// A subject's report, scored, not yet handed to anyone.
+    fn subject_report(
+        &self,
+        subject: SubjectKey,
+        as_of: Option<Date>,
+        audience: Audience,
+    ) -> Result<Option<Unlogged<Report>>, ServiceError> {
         let as_of = as_of.unwrap_or_else(|| self.clock.today());
         Ok(self.subject_file(subject, as_of)?.map(|file| {
-            let mut report = build_report(&file, as_of, audience);
-            self.add_score(&mut report);
-            report
+            file.map(|file| {
+                let mut report = build_report(&file, as_of, audience);
+                self.add_score(&mut report);
+                report
+            })
         }))
     }
 
+    /// Builds a subject's report without logging it: for tests, benchmarks and comparisons
+    /// (the `testing` feature, which the binary never enables). Whatever hands a report to a
+    /// person goes through `read_report`.
+    #[cfg(feature = "testing")]
+    pub fn report_unlogged(&self, subject: SubjectKey, as_of: Option<Date>, audience: Audience) -> Result<Option<Report>, ServiceError> {
+        Ok(self.subject_report(subject, as_of, audience)?.map(Unlogged::unlogged_for_tests))
+    }
+
     /// Everything held about a subject for a report as of `as_of`: the stored file, opened, with
-    /// what the registry itself adds (inquiries, freezes, disputes, withheld accounts).
-    pub(crate) fn subject_file(&self, subject: SubjectKey, as_of: Date) -> Result<Option<SubjectFile>, ServiceError> {
+    /// what the registry itself adds (inquiries, freezes, disputes, withheld accounts). The one
+    /// place a subject's identifier and identities are opened.
+    pub(crate) fn subject_file(&self, subject: SubjectKey, as_of: Date) -> Result<Option<Unlogged<SubjectFile>>, ServiceError> {
         let Some(stored) = self.store.subject(subject)? else { return Ok(None) };
         let id = String::from_utf8(self.vault.open(Purpose::Identifier, &stored.id_sealed)?)
             .map_err(|_| ServiceError::Internal("a sealed identifier is not text".into()))?;
         let identities = self.open_identities(&stored.identities)?;
         let identifier = NationalId { id_type: stored.id_type, id: Pii(id) };
-        Ok(Some(self.registry_view(subject, as_of)?.into_file(subject, identifier, identities, stored.accounts)))
+        let file = self.registry_view(subject, as_of)?.into_file(subject, identifier, identities, stored.accounts);
+        Ok(Some(Unlogged::new(file, vec![subject])))
     }
 
     fn open_identities(&self, sealed: &[registry_store::StoredIdentity]) -> Result<Vec<ReportedBy>, ServiceError> {
@@ -373,9 +344,9 @@ impl Registry {
         Ok(identities)
     }
 
-    /// Now, as the registry writes times: RFC 3339, UTC, to the second.
-    pub(crate) fn now_text(&self) -> String {
-        self.clock.now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    /// Now, as the registry records times: UTC, to the second.
+    pub(crate) fn now(&self) -> Timestamp {
+        Timestamp::new(self.clock.now())
     }
 
     /// The jurisdiction profile in force.
@@ -383,8 +354,18 @@ impl Registry {
         &self.profile
     }
 
-    pub fn record_versions(&self, furnisher: &FurnisherId, account: &str) -> Result<Vec<RecordVersion>, ServiceError> {
-        Ok(self.store.record_versions(furnisher, account)?)
+    /// Every stored version of a furnisher's account (corrections included), for the reader
+    /// `access` names: logged first, one entry for each person the versions name, so each sees
+    /// the read among their accesses. `NotFound` (nothing logged) when there is no such account.
+    pub fn account_history(&self, access: &Access, furnisher: &FurnisherId, account: &str) -> Result<Vec<RecordVersion>, ServiceError> {
+        let versions = self.store.record_versions(furnisher, account)?;
+        if versions.is_empty() {
+            return Err(ServiceError::NotFound(format!("{furnisher} has no account {account:?}")));
+        }
+        let mut named: Vec<SubjectKey> = versions.iter().flat_map(|v| &v.subjects).map(|link| SubjectKey(link.subject)).collect();
+        named.sort_unstable();
+        named.dedup();
+        self.disclose(access, Unlogged::new(versions, named))
     }
 
     /// Deletes archived files past their retention; returns how many.

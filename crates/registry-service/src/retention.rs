@@ -46,7 +46,8 @@ impl Registry {
                     )),
                     consent_id: None,
                 };
-                self.log_access(&access, account.subject)?;
+                // Not a read: the log keeps the deletion, naming whose account it was.
+                self.log_reads(&access, account.subject.as_slice())?;
                 outcome.accounts_purged += 1;
                 outcome.records_purged += purged;
             }

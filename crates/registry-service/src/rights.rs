@@ -4,7 +4,9 @@
 
 use std::collections::BTreeSet;
 
-use registry_core::model::{Date, FurnisherId, IdType, NationalId};
+pub use registry_core::governance::FlagKind;
+use registry_core::governance::{ConsentStatus, DisputeStatus};
+use registry_core::model::{Date, FurnisherId, IdType, NationalId, Timestamp};
 use registry_core::report::{
     AccountHistory, Alert, AlertKind, Audience, Inquiry, Report, ReportedBy, SubjectFile, SubjectKey, build_report,
 };
@@ -14,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::audit::{Access, AccessAction};
 use crate::keys::{Principal, PrincipalRole};
 use crate::profile::{AtDeadline, Sees};
-use crate::{Registry, ServiceError};
+use crate::{ErrorCode, Registry, ServiceError};
 
 /// Why a request about someone's file is refused. Each has a stable code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,11 +30,11 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> ErrorCode {
         match self {
-            Refusal::ConsentRequired => "consent_required",
-            Refusal::SubjectNotFound => "subject_not_found",
-            Refusal::FileFrozen => "file_frozen",
+            Refusal::ConsentRequired => ErrorCode::ConsentRequired,
+            Refusal::SubjectNotFound => ErrorCode::SubjectNotFound,
+            Refusal::FileFrozen => ErrorCode::FileFrozen,
         }
     }
 }
@@ -43,14 +45,13 @@ pub struct ConsentView {
     pub consent_id: String,
     pub lender: String,
     pub purpose: String,
-    pub granted_at: String,
+    pub granted_at: Timestamp,
     /// The last day it may be used.
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub expires: Date,
-    /// `active`, `expired` or `revoked`.
-    pub status: String,
+    pub status: ConsentStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub revoked_at: Option<String>,
+    pub revoked_at: Option<Timestamp>,
 }
 
 /// Who the lender says the inquiry is about.
@@ -80,8 +81,7 @@ pub struct InquiryRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FlagView {
     pub flag_id: String,
-    /// `freeze` or `fraud_alert`.
-    pub kind: String,
+    pub kind: FlagKind,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub starts: Date,
     /// The last day in force; absent while it runs until lifted.
@@ -89,26 +89,10 @@ pub struct FlagView {
     pub ends: Option<Date>,
 }
 
-/// What a flag is: a freeze (no new credit) or a fraud alert (verify identity first).
 impl FlagView {
     /// Whether the flag applies on `day`.
     pub fn in_force_on(&self, day: Date) -> bool {
         self.starts <= day && self.ends.is_none_or(|end| day <= end)
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FlagKind {
-    Freeze,
-    FraudAlert,
-}
-
-impl FlagKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FlagKind::Freeze => "freeze",
-            FlagKind::FraudAlert => "fraud_alert",
-        }
     }
 }
 
@@ -128,10 +112,9 @@ pub struct DisputeView {
     /// The last day the furnisher may answer (from the jurisdiction profile).
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub deadline: Date,
-    /// `open`, `confirmed` or `corrected`.
-    pub status: String,
+    pub status: DisputeStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub resolved_at: Option<String>,
+    pub resolved_at: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resolution: Option<String>,
 }
@@ -200,10 +183,6 @@ fn random_id(prefix: &str) -> Result<String, ServiceError> {
     Ok(format!("{prefix}{}", hex::encode(crate::keys::random_bytes::<12>()?)))
 }
 
-fn date_of(text: &str, what: &str) -> Result<Date, ServiceError> {
-    text.parse().map_err(|_| ServiceError::Internal(format!("a stored {what} date is not a date")))
-}
-
 /// A consent id carries its subject (hex) so that it is found in that subject's rows alone,
 /// whatever identity the lender then sends.
 fn consent_subject(consent_id: &str) -> Option<SubjectKey> {
@@ -230,24 +209,23 @@ fn identity_matches(identities: &[ReportedBy], claimed: &InquirySubject) -> bool
 }
 
 impl Registry {
-    fn consent_view(&self, row: ConsentRow) -> Result<ConsentView, ServiceError> {
-        let expires = date_of(&row.expires, "consent expiry")?;
+    fn consent_view(&self, row: ConsentRow) -> ConsentView {
         let status = if row.revoked_at.is_some() {
-            "revoked"
-        } else if expires < self.clock.today() {
-            "expired"
+            ConsentStatus::Revoked
+        } else if row.expires < self.clock.today() {
+            ConsentStatus::Expired
         } else {
-            "active"
+            ConsentStatus::Active
         };
-        Ok(ConsentView {
+        ConsentView {
             consent_id: row.consent_id,
             lender: row.lender,
             purpose: row.purpose,
             granted_at: row.granted_at,
-            expires,
-            status: status.into(),
+            expires: row.expires,
+            status,
             revoked_at: row.revoked_at,
-        })
+        }
     }
 
     /// A consumer lets `lender` inquire for `purpose` until `expires` (inclusive).
@@ -259,7 +237,7 @@ impl Registry {
         if expires < self.clock.today() {
             return Err(ServiceError::InvalidInput("expires is a date not in the past".into()));
         }
-        if !self.governance.has_live_key(PrincipalRole::Lender.as_str(), lender)? {
+        if !self.governance.has_live_key(PrincipalRole::Lender, lender)? {
             return Err(ServiceError::InvalidInput("there is no lender with that name (a lender is named as its API key is)".to_string()));
         }
         let row = ConsentRow {
@@ -267,20 +245,20 @@ impl Registry {
             subject,
             lender: lender.to_owned(),
             purpose: purpose.to_owned(),
-            granted_at: self.now_text(),
-            expires: expires.to_string(),
+            granted_at: self.now(),
+            expires,
             revoked_at: None,
         };
         self.governance.insert_consent(&row)?;
-        self.consent_view(row)
+        Ok(self.consent_view(row))
     }
 
     pub fn consents(&self, subject: SubjectKey) -> Result<Vec<ConsentView>, ServiceError> {
-        self.governance.consents(subject)?.into_iter().map(|row| self.consent_view(row)).collect()
+        Ok(self.governance.consents(subject)?.into_iter().map(|row| self.consent_view(row)).collect())
     }
 
     pub fn revoke_consent(&self, subject: SubjectKey, consent_id: &str) -> Result<(), ServiceError> {
-        if self.governance.revoke_consent(subject, consent_id, &self.now_text())? {
+        if self.governance.revoke_consent(subject, consent_id, self.now())? {
             return Ok(());
         }
         match self.governance.consent(subject, consent_id)? {
@@ -304,7 +282,7 @@ impl Registry {
         };
         let consent = consent
             .filter(|c| c.lender == lender.name && c.purpose == request.purpose && c.revoked_at.is_none())
-            .filter(|c| c.expires.parse::<Date>().is_ok_and(|expires| expires >= today))
+            .filter(|c| c.expires >= today)
             .ok_or_else(|| refused(Refusal::ConsentRequired, "there is no valid consent of this subject for this lender and purpose"))?;
         // 2. The details must be the consenting subject's.
         let not_found = || refused(Refusal::SubjectNotFound, "no subject matches those details");
@@ -317,23 +295,28 @@ impl Registry {
             Some(subject) if subject == consent.subject => self.subject_file(subject, today)?,
             _ => None,
         };
-        let Some(file) = file.filter(|file| identity_matches(&file.identities, &request.subject)) else { return Err(not_found()) };
+        let Some(file) = file.filter(|file| file.test(|file| identity_matches(&file.identities, &request.subject))) else {
+            return Err(not_found());
+        };
         // 3. A frozen file answers no inquiry for new credit.
         // The file's alerts hold the freezes in force today (`registry_view`): no second read.
-        if purpose.new_credit && file.registry_alerts.iter().any(|a| a.kind == AlertKind::SecurityFreeze) {
+        if purpose.new_credit && file.test(|file| file.registry_alerts.iter().any(|a| a.kind == AlertKind::SecurityFreeze)) {
             return Err(refused(Refusal::FileFrozen, "the subject has frozen their file against inquiries for new credit"));
         }
         // 4. The report before this inquiry (it does not count itself), shaped by the purpose.
-        let mut report = build_report(&file, today, Audience::Masked);
-        // Scored before the purpose trims the accounts away: the score is of the whole file.
-        self.add_score(&mut report);
-        if purpose.sees == Sees::Summary {
-            report.accounts.clear();
-            report.inquiries.clear();
-        }
+        let report = file.map(|file| {
+            let mut report = build_report(&file, today, Audience::Masked);
+            // Scored before the purpose trims the accounts away: the score is of the whole file.
+            self.add_score(&mut report);
+            if purpose.sees == Sees::Summary {
+                report.accounts.clear();
+                report.inquiries.clear();
+            }
+            report
+        });
         self.governance.insert_inquiry(&InquiryRow {
             subject: consent.subject,
-            made_on: today.to_string(),
+            made_on: today,
             lender: lender.name.clone(),
             purpose: request.purpose.clone(),
             consent_id: consent.consent_id.clone(),
@@ -344,25 +327,19 @@ impl Registry {
             purpose: Some(request.purpose.clone()),
             consent_id: Some(consent.consent_id),
         };
-        self.log_access(&access, Some(consent.subject))?;
-        Ok(report)
+        self.disclose(&access, report)
     }
 
-    fn flag_view(row: FlagRow) -> Result<FlagView, ServiceError> {
-        Ok(FlagView {
-            starts: date_of(&row.starts, "flag start")?,
-            ends: row.ends.as_deref().map(|e| date_of(e, "flag end")).transpose()?,
-            flag_id: row.flag_id,
-            kind: row.kind,
-        })
+    fn flag_view(row: FlagRow) -> FlagView {
+        FlagView { starts: row.starts, ends: row.ends, flag_id: row.flag_id, kind: row.kind }
     }
 
     pub fn flags(&self, subject: SubjectKey) -> Result<Vec<FlagView>, ServiceError> {
-        self.governance.flags(subject)?.into_iter().map(Registry::flag_view).collect()
+        Ok(self.governance.flags(subject)?.into_iter().map(Registry::flag_view).collect())
     }
 
     fn flag_active(&self, subject: SubjectKey, kind: FlagKind, on: Date) -> Result<bool, ServiceError> {
-        Ok(self.flags(subject)?.iter().any(|f| f.kind == kind.as_str() && f.in_force_on(on)))
+        Ok(self.flags(subject)?.iter().any(|f| f.kind == kind && f.in_force_on(on)))
     }
 
     /// Places a freeze (until lifted, or `until`) or a fraud alert (a year, or `until`) from today.
@@ -379,36 +356,29 @@ impl Registry {
             FlagKind::FraudAlert => today.checked_add_months(chrono::Months::new(12)).map(|d| d - chrono::Days::new(1)),
             FlagKind::Freeze => None,
         });
-        let row = FlagRow {
-            flag_id: random_id("flg_")?,
-            subject,
-            kind: kind.as_str().into(),
-            starts: today.to_string(),
-            ends: ends.map(|d| d.to_string()),
-            created_at: self.now_text(),
-        };
+        let row = FlagRow { flag_id: random_id("flg_")?, subject, kind, starts: today, ends, created_at: self.now() };
         self.governance.insert_flag(&row)?;
-        Registry::flag_view(row)
+        Ok(Registry::flag_view(row))
     }
 
     /// Lifts the flag of `kind` in force: yesterday is its last day.
     pub fn lift_flag(&self, subject: SubjectKey, kind: FlagKind) -> Result<(), ServiceError> {
         let today = self.clock.today();
-        let active: Vec<FlagView> = self.flags(subject)?.into_iter().filter(|f| f.kind == kind.as_str() && f.in_force_on(today)).collect();
+        let active: Vec<FlagView> = self.flags(subject)?.into_iter().filter(|f| f.kind == kind && f.in_force_on(today)).collect();
         if active.is_empty() {
             return Err(ServiceError::NotFound(format!("no {} is in force", kind.as_str())));
         }
-        let yesterday = (today - chrono::Days::new(1)).to_string();
+        let yesterday = today - chrono::Days::new(1);
         for flag in active {
-            self.governance.end_flag(subject, &flag.flag_id, &yesterday)?;
+            self.governance.end_flag(subject, &flag.flag_id, yesterday)?;
         }
         Ok(())
     }
 
-    fn dispute_view(row: DisputeRow) -> Result<DisputeView, ServiceError> {
-        Ok(DisputeView {
-            opened_on: date_of(&row.opened_on, "dispute opening")?,
-            deadline: date_of(&row.deadline, "dispute deadline")?,
+    fn dispute_view(row: DisputeRow) -> DisputeView {
+        DisputeView {
+            opened_on: row.opened_on,
+            deadline: row.deadline,
             dispute_id: row.dispute_id,
             subject: row.subject.registry_id(),
             furnisher: row.furnisher,
@@ -418,7 +388,7 @@ impl Registry {
             status: row.status,
             resolved_at: row.resolved_at,
             resolution: row.resolution,
-        })
+        }
     }
 
     /// A consumer disputes one of their accounts (or one field of it), with a reason. It goes
@@ -445,8 +415,10 @@ impl Registry {
         // accounts are looked at).
         let file =
             self.subject_file(subject, today)?.ok_or_else(|| ServiceError::NotFound("the registry holds nothing about you".into()))?;
-        let report = build_report(&file, today, Audience::Subject);
-        if !report.accounts.iter().any(|a| a.furnisher == furnisher && a.account == account) {
+        let on_report = file.test(|file| {
+            build_report(file, today, Audience::Subject).accounts.iter().any(|a| a.furnisher == furnisher && a.account == account)
+        });
+        if !on_report {
             return Err(ServiceError::NotFound("your report has no such account from that furnisher".into()));
         }
         let row = DisputeRow {
@@ -456,23 +428,23 @@ impl Registry {
             account: account.to_owned(),
             field: field.map(str::to_owned),
             reason: reason.to_owned(),
-            opened_on: today.to_string(),
-            deadline: self.profile.dispute_deadline(today).to_string(),
-            status: "open".into(),
+            opened_on: today,
+            deadline: self.profile.dispute_deadline(today),
+            status: DisputeStatus::Open,
             resolved_at: None,
             resolution: None,
         };
         self.governance.insert_dispute(&row)?;
-        Registry::dispute_view(row)
+        Ok(Registry::dispute_view(row))
     }
 
     pub fn subject_disputes(&self, subject: SubjectKey) -> Result<Vec<DisputeView>, ServiceError> {
-        self.governance.subject_disputes(subject)?.into_iter().map(Registry::dispute_view).collect()
+        Ok(self.governance.subject_disputes(subject)?.into_iter().map(Registry::dispute_view).collect())
     }
 
     /// A furnisher's queue: open disputes (or all), oldest first.
     pub fn furnisher_disputes(&self, furnisher: &FurnisherId, open_only: bool) -> Result<Vec<DisputeView>, ServiceError> {
-        self.governance.furnisher_disputes(furnisher.as_str(), open_only)?.into_iter().map(Registry::dispute_view).collect()
+        Ok(self.governance.furnisher_disputes(furnisher.as_str(), open_only)?.into_iter().map(Registry::dispute_view).collect())
     }
 
     /// The furnisher answers: the data is right (`confirmed`) or it sent a correction (`corrected`).
@@ -488,10 +460,10 @@ impl Registry {
             return Err(ServiceError::InvalidInput("the note is at most 2,000 characters".into()));
         }
         let status = match outcome {
-            DisputeOutcome::Confirmed => "confirmed",
-            DisputeOutcome::Corrected => "corrected",
+            DisputeOutcome::Confirmed => DisputeStatus::Confirmed,
+            DisputeOutcome::Corrected => DisputeStatus::Corrected,
         };
-        if self.governance.resolve_dispute(furnisher.as_str(), dispute_id, status, &self.now_text(), note)? {
+        if self.governance.resolve_dispute(furnisher.as_str(), dispute_id, status, self.now(), note)? {
             return Ok(());
         }
         match self.governance.furnisher_disputes(furnisher.as_str(), false)?.iter().find(|d| d.dispute_id == dispute_id) {
@@ -521,7 +493,7 @@ impl Registry {
         }
         let mut withheld = BTreeSet::new();
         for dispute in self.subject_disputes(subject)? {
-            if dispute.status != "open" || dispute.opened_on > as_of {
+            if dispute.status != DisputeStatus::Open || dispute.opened_on > as_of {
                 continue;
             }
             let field = dispute.field.as_deref().map(|f| format!(" ({f})")).unwrap_or_default();
@@ -547,8 +519,8 @@ impl Registry {
             .governance
             .inquiries(subject)?
             .into_iter()
-            .map(|row| Ok(Inquiry { date: date_of(&row.made_on, "inquiry")?, lender: row.lender, purpose: row.purpose }))
-            .collect::<Result<Vec<_>, ServiceError>>()?;
+            .map(|row| Inquiry { date: row.made_on, lender: row.lender, purpose: row.purpose })
+            .collect();
         Ok(RegistryView { alerts, inquiries, withheld })
     }
 }

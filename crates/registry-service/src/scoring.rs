@@ -13,6 +13,8 @@ use registry_score::model::{Reason, Scorecard};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::audit::Access;
+use crate::disclosure::Logged;
 use crate::{Registry, ServiceError};
 
 /// The model shipped with the registry: trained on the synthetic market's history
@@ -132,6 +134,7 @@ impl Registry {
     /// and a worker more than a few chunks ahead of the output waits, so memory stays bounded.
     fn map_subjects<T: Send>(
         &self,
+        _logged: &Logged,
         as_of: Date,
         map: &(dyn Fn(&SubjectFile) -> T + Sync),
         visit: &mut dyn FnMut(T) -> ControlFlow<()>,
@@ -204,34 +207,45 @@ impl Registry {
         })
     }
 
-    /// Scores every subject as of `as_of`, in subject-key order; `visit` gets the subject, its
-    /// catalogue attributes and its score. Reads no identities and logs nothing itself: the
-    /// caller logs the run before anything leaves the registry.
-    pub fn score_all(&self, as_of: Date, visit: &mut ScoreVisitor<'_>) -> Result<(), ServiceError> {
+    /// Scores every subject as of `as_of`, in subject-key order, for the reader `access` names;
+    /// `visit` gets the subject, its catalogue attributes and its score. The run is logged (one
+    /// entry) before the first subject is read; no identities are read.
+    pub fn score_all(&self, access: &Access, as_of: Date, visit: &mut ScoreVisitor<'_>) -> Result<(), ServiceError> {
+        let logged = self.log_before(access)?;
         let score = |file: &SubjectFile| {
             let report = build_report(file, as_of, Audience::Masked);
             let values = attributes::compute(&report);
             let score = self.score_model.score_attributes(&values);
             (file.subject, values, score)
         };
-        self.map_subjects(as_of, &score, &mut |(subject, values, score)| visit(subject, &values, &score))
+        self.map_subjects(&logged, as_of, &score, &mut |(subject, values, score)| visit(subject, &values, &score))
     }
 
     /// The development sample of the registry's own history: each subject's catalogue
     /// attributes as of `as_of` and whether they went 90+ days past due (or worse) on any
     /// account in the next `horizon_months` (1 to 24). Subjects without an account on the date,
-    /// and those already in default on it, are left out.
+    /// and those already in default on it, are left out. The run is logged (one entry, for the
+    /// reader `access` names) before the first subject is read.
     pub fn development_sample(
         &self,
+        access: &Access,
         as_of: Date,
         horizon_months: u32,
         visit: &mut dyn FnMut(&[Option<f64>], bool),
     ) -> Result<DevelopmentSample, ServiceError> {
-        if !(1..=24).contains(&horizon_months) {
-            return Err(ServiceError::InvalidInput(format!(
-                "the horizon is {horizon_months} months; it must be 1 to 24 (a report's payment grid)"
-            )));
-        }
+        Registry::check_horizon(horizon_months)?;
+        let logged = self.log_before(access)?;
+        self.development_sample_logged(&logged, as_of, horizon_months, visit)
+    }
+
+    /// `development_sample`, its run already logged.
+    pub(crate) fn development_sample_logged(
+        &self,
+        logged: &Logged,
+        as_of: Date,
+        horizon_months: u32,
+        visit: &mut dyn FnMut(&[Option<f64>], bool),
+    ) -> Result<DevelopmentSample, ServiceError> {
         let outcome_date = registry_core::report::YearMonth::of(as_of).plus(horizon_months as i32).last_day();
         let label = |file: &SubjectFile| {
             let observed = build_report(file, as_of, Audience::Masked);
@@ -242,7 +256,7 @@ impl Registry {
             attributes::went_bad_after(&outcome, as_of).map(|bad| (attributes::compute(&observed), bad))
         };
         let (mut seen, mut rows) = (0u64, 0u64);
-        self.map_subjects(as_of, &label, &mut |row| {
+        self.map_subjects(logged, as_of, &label, &mut |row| {
             seen += 1;
             if let Some((values, bad)) = row {
                 visit(&values, bad);

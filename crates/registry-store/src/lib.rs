@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use registry_core::furnishing::{FileRejection, Format, RecordError};
 use registry_core::model::{AccountFacts, Date, FurnisherId, IdType, Role};
-use registry_core::report::{AccountHistory, StoredRecord, SubjectKey};
+use registry_core::report::{AccountHistory, StoredRecord, SubjectKey, SubjectLink};
 use serde::Serialize;
 
 pub use codec::{RecordColumns, blank_unscanned};
@@ -235,6 +235,8 @@ pub struct BatchCounts {
 #[derive(Clone, Debug)]
 pub struct RecordVersion {
     pub facts: AccountFacts,
+    /// Who the version names, in its roles.
+    pub subjects: Vec<SubjectLink>,
     pub submission_id: String,
     pub line: u64,
     /// The submission whose correction replaced this version; `None` for the current one.

@@ -1,8 +1,10 @@
 //! `archive`: the encrypted copies of submitted files.
 
-use std::io::{self, Write};
+use std::path::Path;
 
-use anyhow::Context;
+use registry_service::ErrorCode;
+use registry_service::audit::{Access, AccessAction};
+use registry_service::disclosure::Destination;
 use serde_json::json;
 
 use crate::cli::ArchiveCommand;
@@ -14,8 +16,8 @@ pub fn run(config: &Config, command: ArchiveCommand) -> CommandResult {
     let registry = open_registry(config)?;
     match command {
         ArchiveCommand::List { json } => {
-            let entries = registry.archive().list().context("listing the archive")?;
-            let rows: Vec<_> = entries
+            let rows: Vec<_> = registry
+                .archived_files()?
                 .iter()
                 .map(|e| {
                     let at: chrono::DateTime<chrono::Utc> = e.archived_at.into();
@@ -33,18 +35,13 @@ pub fn run(config: &Config, command: ArchiveCommand) -> CommandResult {
             Ok(())
         }
         ArchiveCommand::Get { content_sha256, out } => {
-            let mut reader = registry.archive().reader(&content_sha256, registry.vault()).map_err(|e| match e.kind() {
-                io::ErrorKind::NotFound => Failure::NotFound {
-                    code: "archive_not_found",
-                    message: format!("no archived file {content_sha256} (expired or never submitted)"),
-                },
-                io::ErrorKind::InvalidInput => Failure::usage(e.to_string()),
-                _ => Failure::Internal(anyhow::Error::from(e).context("opening the archived file")),
-            })?;
-            let mut file = std::fs::File::create(&out).with_context(|| format!("creating {}", out.display()))?;
-            io::copy(&mut reader, &mut file).context("decrypting the archived file")?;
-            file.flush().context("writing the file")?;
-            eprintln!("wrote {}", out.display());
+            // A furnisher's whole file, every identifier in it: the operator's read is logged
+            // before the file is written, readable by its owner only.
+            let access = Access::command_line(AccessAction::ArchiveRead, Some(format!("archived file {content_sha256}")));
+            let bytes = registry
+                .archived_file(&access, &content_sha256, Destination::File(Path::new(&out)))
+                .map_err(Failure::not_found_as(ErrorCode::ArchiveNotFound))?;
+            eprintln!("wrote {} ({bytes} bytes)", out.display());
             Ok(())
         }
         ArchiveCommand::Purge => {

@@ -1,5 +1,6 @@
 //! `history`: every stored version of an account's records, corrections included.
 
+use registry_service::ErrorCode;
 use registry_service::audit::{Access, AccessAction};
 use serde_json::json;
 
@@ -10,16 +11,11 @@ use crate::failure::{CommandResult, Failure};
 
 pub fn run(config: &Config, args: HistoryArgs) -> CommandResult {
     let registry = open_registry(config)?;
-    let versions = registry.record_versions(&args.furnisher, &args.account)?;
-    if versions.is_empty() {
-        return Err(Failure::NotFound {
-            code: "account_not_found",
-            message: format!("{} has no account {:?}", args.furnisher, args.account),
-        });
-    }
-    // An account's records are personal data: the operator's read is logged like any other.
+    // An account's records are personal data: the operator's read is logged, naming each person
+    // on the account, before it is shown.
     let access = Access::command_line(AccessAction::DrillDown, Some(format!("history of a {} account", args.furnisher)));
-    registry.log_access(&access, None)?;
+    let versions =
+        registry.account_history(&access, &args.furnisher, &args.account).map_err(Failure::not_found_as(ErrorCode::AccountNotFound))?;
     if args.json {
         let list: Vec<_> = versions
             .iter()

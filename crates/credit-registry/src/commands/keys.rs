@@ -2,6 +2,7 @@
 //! `retention run`: the governance commands.
 
 use registry_core::model::IdType;
+use registry_service::ErrorCode;
 use registry_service::keys::PrincipalRole;
 use serde_json::json;
 
@@ -13,7 +14,9 @@ use crate::failure::{CommandResult, Failure};
 pub fn run(config: &Config, command: KeysCommand) -> CommandResult {
     match command {
         KeysCommand::Create { role, name, subject, json } => {
-            let role: PrincipalRole = role.parse().map_err(Failure::usage)?;
+            let role: PrincipalRole = role
+                .parse()
+                .map_err(|()| Failure::usage(format!("{role:?} is not a role (operator, furnisher, lender, consumer, supervisor)")))?;
             let subject = subject
                 .as_deref()
                 .map(|text| {
@@ -42,7 +45,7 @@ pub fn run(config: &Config, command: KeysCommand) -> CommandResult {
                 return print_json(&json!({ "keys": keys }));
             }
             for key in keys {
-                let status = key.revoked_at.as_deref().map_or("active".to_string(), |at| format!("revoked {at}"));
+                let status = key.revoked_at.map_or("active".to_string(), |at| format!("revoked {at}"));
                 let subject = key.subject.map(|s| format!(" {s}")).unwrap_or_default();
                 println!("{}  {:<10} {}{}  created {}  {status}", key.key_id, key.role, key.name, subject, key.created_at);
             }
@@ -80,9 +83,7 @@ pub fn audit(config: &Config, command: AuditCommand) -> CommandResult {
                 }
             }
             // With --json, the error document carries it: {"error": {"code": "log_tampered", …}}.
-            Err(fault) => {
-                Err(Failure::Refused { code: "log_tampered", message: format!("access log entry {}: {}", fault.seq, fault.problem) })
-            }
+            Err(fault) => Err(Failure::new(ErrorCode::LogTampered, format!("access log entry {}: {}", fault.seq, fault.problem))),
         },
         AuditCommand::Head => match registry.tree_head(None)? {
             Some(head) => print_json(&head),

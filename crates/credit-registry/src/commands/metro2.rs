@@ -13,6 +13,8 @@ use serde_json::json;
 
 use crate::cli::{Metro2Command, Metro2ValidateArgs};
 use crate::config::Config;
+use registry_service::ErrorCode;
+
 use crate::failure::{CommandResult, Failure};
 use crate::progress::bytes_bar;
 
@@ -27,8 +29,7 @@ fn validate(args: &Metro2ValidateArgs) -> CommandResult {
     let (input, size): (Box<dyn Read>, Option<u64>) = if args.file == Path::new("-") {
         (Box::new(io::stdin().lock()), None)
     } else {
-        let file = File::open(&args.file)
-            .map_err(|e| Failure::NotFound { code: "file_unreadable", message: format!("cannot read {shown}: {e}") })?;
+        let file = File::open(&args.file).map_err(|e| Failure::new(ErrorCode::FileUnreadable, format!("cannot read {shown}: {e}")))?;
         let size = file.metadata().ok().map(|m| m.len());
         (Box::new(file), size)
     };

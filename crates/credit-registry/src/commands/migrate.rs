@@ -10,6 +10,8 @@ use registry_store::PostgresSettings;
 use crate::cli::{CopyArgs, MigrateArgs, RegistryKeysArgs};
 use crate::commands::print_json;
 use crate::config::{Config, check_database_url};
+use registry_service::ErrorCode;
+
 use crate::failure::Failure;
 
 pub fn run(config: &Config, args: MigrateArgs) -> Result<(), Failure> {
@@ -54,14 +56,11 @@ pub fn copy(config: &Config, args: CopyArgs) -> Result<(), Failure> {
     let to =
         PostgresSettings { url: args.to.clone(), ..config.registry.postgres.clone().unwrap_or_else(|| PostgresSettings::new(&args.to)) };
     let copied = match registry_service::copy_to_postgres(&from, to) {
-        Err(registry_service::ServiceError::NotFound(message)) => return Err(Failure::NotFound { code: "not_found", message }),
-        Err(registry_service::ServiceError::Store(registry_store::StoreError::NotEmpty)) => {
-            return Err(Failure::Refused {
-                code: "destination_not_empty",
-                message: "the destination database already holds a registry; copy needs an empty one".into(),
-            });
+        Ok(copied) => copied,
+        Err(error) if error.code() == ErrorCode::Internal => {
+            return Err(anyhow::Error::from(error).context(format!("copying {} to PostgreSQL", args.from.display())).into());
         }
-        other => other.with_context(|| format!("copying {} to PostgreSQL", args.from.display()))?,
+        Err(error) => return Err(error.into()),
     };
     if args.json {
         return print_json(&serde_json::json!({"rows": copied.rows, "keys": copied.keys}));

@@ -1,8 +1,8 @@
 //! `report`: one subject's credit report, as text or JSON.
 
 use registry_core::report::{Audience, SubjectKey, render_text};
-use registry_service::ServiceError;
 use registry_service::audit::{Access, AccessAction};
+use registry_service::{ErrorCode, ServiceError};
 
 use crate::cli::ReportArgs;
 use crate::commands::{open_registry, print_json};
@@ -11,7 +11,7 @@ use crate::failure::{CommandResult, Failure};
 
 pub fn run(config: &Config, args: ReportArgs) -> CommandResult {
     let registry = open_registry(config)?;
-    let not_found = || Failure::NotFound { code: "subject_not_found", message: "the registry has never seen this subject".into() };
+    let not_found = || Failure::new(ErrorCode::SubjectNotFound, "the registry has never seen this subject");
     let subject = match (&args.registry_id, args.id_type, &args.id) {
         (Some(registry_id), _, _) => SubjectKey::parse_registry_id(registry_id).ok_or_else(not_found)?,
         (None, Some(id_type), Some(id)) => match registry.find_subject(id_type, id) {
@@ -19,10 +19,7 @@ pub fn run(config: &Config, args: ReportArgs) -> CommandResult {
             Ok(None) => return Err(not_found()),
             // An identifier that breaks its type's rules belongs to no one: not found.
             Err(ServiceError::InvalidInput(message)) => {
-                return Err(Failure::NotFound {
-                    code: "subject_not_found",
-                    message: format!("the registry has never seen this subject: {message}"),
-                });
+                return Err(Failure::new(ErrorCode::SubjectNotFound, format!("the registry has never seen this subject: {message}")));
             }
             Err(other) => return Err(other.into()),
         },

@@ -6,10 +6,13 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use registry_score::attributes::{self, CATALOGUE};
+use registry_score::attributes::CATALOGUE;
 use registry_score::evaluation;
-use registry_score::{Dataset, Excluded, Monotone, Scorecard, TrainSettings};
+use registry_score::{Dataset, Monotone, Scorecard};
+use registry_service::ErrorCode;
 use registry_service::audit::{Access, AccessAction};
+use registry_service::disclosure::Destination;
+use registry_service::training::{self, TrainingOptions};
 use serde_json::json;
 
 use crate::cli::ScoreCommand;
@@ -20,27 +23,9 @@ use crate::progress;
 
 fn data_error(e: registry_score::ScoreError) -> Failure {
     match e {
-        registry_score::ScoreError::Data(message) => Failure::Usage { code: "invalid_data", message },
+        registry_score::ScoreError::Data(message) => Failure::new(ErrorCode::InvalidData, message),
         other @ registry_score::ScoreError::Io { .. } => Failure::Internal(other.into()),
     }
-}
-
-fn monotone_of(names: &[String], specs: &[String], mut monotone: Vec<Monotone>) -> Result<Vec<Monotone>, Failure> {
-    for spec in specs {
-        let (name, direction) = spec
-            .split_once(':')
-            .ok_or_else(|| Failure::usage(format!("--monotone takes COL:increasing or COL:decreasing, not {spec:?}")))?;
-        let at = names
-            .iter()
-            .position(|n| n == name)
-            .ok_or_else(|| Failure::usage(format!("--monotone names {name:?}, which is not an attribute")))?;
-        monotone[at] = match direction {
-            "increasing" => Monotone::Increasing,
-            "decreasing" => Monotone::Decreasing,
-            other => return Err(Failure::usage(format!("{other:?} is not a direction (increasing, decreasing)"))),
-        };
-    }
-    Ok(monotone)
 }
 
 fn read_model(path: &Path) -> Result<Scorecard, Failure> {
@@ -52,9 +37,6 @@ fn read_model(path: &Path) -> Result<Scorecard, Failure> {
 fn card_path(model: &Path) -> PathBuf {
     model.with_extension("card.md")
 }
-
-/// Column names that say an attribute the law or fairness keeps out of a score.
-const PROTECTED_WORDS: [&str; 9] = ["sex", "gender", "race", "ethnic", "religion", "birthplace", "nationality", "name", "marriage"];
 
 pub fn run(config: &Config, command: ScoreCommand) -> CommandResult {
     match command {
@@ -68,85 +50,36 @@ pub fn run(config: &Config, command: ScoreCommand) -> CommandResult {
             horizon_months,
             sample_out,
             folds,
-            model_id: chosen_id,
+            model_id,
             out,
             json,
         } => {
             let started = std::time::Instant::now();
-            let (dataset, target, model_id, data_text, period, excluded) = if from_registry {
+            let set = if from_registry {
                 let as_of = as_of.ok_or_else(|| Failure::usage("--from-registry needs --as-of DATE"))?;
                 let registry = open_registry(config)?;
-                let names = attributes::names();
-                let mut dataset = Dataset { names: names.clone(), columns: vec![Vec::new(); names.len()], target: Vec::new() };
+                let access = Access::command_line(AccessAction::ScoreBatch, Some(format!("development sample as of {as_of}")));
                 let bar = progress::counter("sampling");
-                let sample = registry.development_sample(as_of, horizon_months, &mut |values, bad| {
-                    for (column, value) in dataset.columns.iter_mut().zip(values) {
-                        column.push(*value);
-                    }
-                    dataset.target.push(u8::from(bad));
-                    bar.inc(1);
-                })?;
+                let set = registry.registry_training_set(
+                    &access,
+                    as_of,
+                    horizon_months,
+                    sample_out.as_deref().map(Destination::File),
+                    &|sampled| bar.set_position(sampled),
+                )?;
                 bar.finish_and_clear();
-                registry
-                    .log_access(&Access::command_line(AccessAction::ScoreBatch, Some(format!("development sample as of {as_of}"))), None)?;
-                let bads = dataset.target.iter().filter(|&&y| y == 1).count();
-                if bads == 0 || bads == dataset.rows() {
-                    return Err(Failure::usage(format!(
-                        "the sample as of {as_of} has {} subjects and {bads} went 90+ days past due within {horizon_months} months: \
-                         a model needs both goods and bads (is there history after {as_of}?)",
-                        dataset.rows()
-                    )));
-                }
-                if let Some(path) = &sample_out {
-                    write_sample(path, &dataset)?;
-                }
-                let excluded = registry
-                    .profile()
-                    .scoring
-                    .excluded
-                    .iter()
-                    .map(|e| Excluded { attribute: e.attribute.clone(), why: format!("{} ({} profile)", e.why, registry.profile().id) })
-                    .collect();
-                (
-                    dataset,
-                    "bad_90_in_horizon".to_owned(),
-                    format!("registry-{as_of}-{horizon_months}m"),
-                    format!(
-                        "the registry's own history: {} subjects with accounts, of whom those with an account on {as_of} and not already in default",
-                        sample.subjects_seen
-                    ),
-                    Some(format!(
-                        "attributes as of {as_of}; bad = 90+ days past due or worse on any account from {} to {} ({horizon_months} months)",
-                        registry_core::report::YearMonth::of(as_of).plus(1),
-                        sample.outcome_date
-                    )),
-                    excluded,
-                )
+                set
             } else {
                 let (Some(data), Some(target)) = (data, target) else {
                     return Err(Failure::usage("give --data FILE.csv and --target COLUMN, or --from-registry --as-of DATE"));
                 };
-                let dataset = Dataset::read_csv(&data, &target, &ignore).map_err(data_error)?;
-                for name in &dataset.names {
-                    let lower = name.to_lowercase();
-                    if PROTECTED_WORDS.iter().any(|w| lower.contains(w)) {
-                        eprintln!("warning: the attribute {name:?} looks like one no score may use; leave it out with --ignore {name}");
-                    }
-                }
-                let excluded = ignore.iter().map(|c| Excluded { attribute: c.clone(), why: "left out with --ignore".into() }).collect();
-                let stem = data.file_stem().and_then(|s| s.to_str()).unwrap_or("model");
-                (dataset, target.clone(), format!("{stem}-{target}"), data.display().to_string(), None, excluded)
+                training::csv_training_set(&data, &target, &ignore)?
             };
-            let model_id = chosen_id.unwrap_or(model_id);
-            let catalogue_monotone = dataset.names.iter().map(|n| attributes::find(n).map_or(Monotone::Free, |a| a.monotone)).collect();
-            let monotone = monotone_of(&dataset.names, &monotone, catalogue_monotone)?;
-            let settings = TrainSettings { folds, ..TrainSettings::default() };
-            let mut card = registry_score::train(&dataset, &target, &monotone, &settings, &model_id);
-            if let Some(facts) = card.card.as_mut() {
-                facts.data = data_text;
-                facts.period = period;
-                facts.excluded = excluded;
+            for warning in &set.warnings {
+                eprintln!("warning: {warning}");
             }
+            let card = training::train(&set, &TrainingOptions { monotone, folds, model_id })?;
+            let (dataset, model_id) = (&set.dataset, &card.model_id);
             let text = serde_json::to_string_pretty(&card).context("writing the model")?;
             std::fs::write(&out, text).with_context(|| format!("writing {}", out.display()))?;
             std::fs::write(card_path(&out), registry_score::card::render(&card))
@@ -280,24 +213,6 @@ pub fn run(config: &Config, command: ScoreCommand) -> CommandResult {
     }
 }
 
-fn write_sample(path: &Path, data: &Dataset) -> Result<(), Failure> {
-    let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
-    let mut out = BufWriter::new(file);
-    let mut write = || -> io::Result<()> {
-        writeln!(out, "{},bad", data.names.join(","))?;
-        for row in 0..data.rows() {
-            for column in &data.columns {
-                write_value(&mut out, column[row])?;
-                out.write_all(b",")?;
-            }
-            writeln!(out, "{}", data.target[row])?;
-        }
-        out.flush()
-    };
-    write().with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
-}
-
 /// A value as CSV: empty when missing, the shortest exact text otherwise.
 fn write_value(out: &mut impl Write, value: Option<f64>) -> io::Result<()> {
     match value {
@@ -329,13 +244,13 @@ fn batch(
         }
     }
     writeln!(writer, "{header}").context("writing the scores")?;
-    // Logged before anything leaves: one entry for the run.
-    registry.log_access(&Access::command_line(AccessAction::ScoreBatch, Some(format!("score batch as of {as_of}"))), None)?;
+    // The registry logs the run (one entry) before it reads the first subject.
+    let access = Access::command_line(AccessAction::ScoreBatch, Some(format!("score batch as of {as_of}")));
     let bar = progress::counter("scoring");
     let mut scored = 0u64;
     let mut sum = 0i64;
     let mut write_error = None;
-    registry.score_all(as_of, &mut |subject, values, score| {
+    registry.score_all(&access, as_of, &mut |subject, values, score| {
         let mut line = || -> io::Result<()> {
             write!(writer, "{},{}", subject.registry_id(), score.value)?;
             for i in 0..4 {

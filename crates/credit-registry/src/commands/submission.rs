@@ -5,6 +5,8 @@ use std::ops::ControlFlow;
 
 use anyhow::Context;
 
+use registry_service::ErrorCode;
+
 use crate::cli::SubmissionArgs;
 use crate::commands::open_registry;
 use crate::config::Config;
@@ -12,9 +14,8 @@ use crate::failure::{CommandResult, Failure};
 
 pub fn run(config: &Config, args: SubmissionArgs) -> CommandResult {
     let registry = open_registry(config)?;
-    let summary = registry.submission(&args.furnisher, &args.submission_id)?.ok_or_else(|| Failure::NotFound {
-        code: "submission_not_found",
-        message: format!("{} has no submission {}", args.furnisher, args.submission_id),
+    let summary = registry.submission(&args.furnisher, &args.submission_id)?.ok_or_else(|| {
+        Failure::new(ErrorCode::SubmissionNotFound, format!("{} has no submission {}", args.furnisher, args.submission_id))
     })?;
     let head = registry.submission_head(&summary);
     let stdout = io::stdout();

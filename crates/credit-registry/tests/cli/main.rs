@@ -532,6 +532,51 @@ fn keys_and_the_audited_access_log_from_the_command_line() {
     assert!(error["message"].as_str().unwrap().starts_with("access log entry 1:"), "{error}");
 }
 
+#[test]
+fn history_and_archive_get_are_logged_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = examples().join("spec-example.jsonl");
+    assert_eq!(status(&run(dir.path(), &["ingest", "--furnisher", "payplat", file.to_str().unwrap()])), 0);
+    let history = run(dir.path(), &["history", "--furnisher", "payplat", "--account", "HB-000123", "--json"]);
+    assert_eq!(status(&history), 0, "{}", String::from_utf8_lossy(&history.stderr));
+    let missing = run(dir.path(), &["history", "--furnisher", "payplat", "--account", "NO-SUCH", "--json"]);
+    assert_eq!((status(&missing), json_of(&missing)["error"]["code"].as_str()), (2, Some("account_not_found")));
+
+    let listed = json_of(&run(dir.path(), &["archive", "list", "--json"]));
+    let hash = listed["files"][0]["content_sha256"].as_str().unwrap().to_owned();
+    let back = dir.path().join("back.jsonl");
+    let got = run(dir.path(), &["archive", "get", &hash, "--out", back.to_str().unwrap()]);
+    assert_eq!(status(&got), 0, "{}", String::from_utf8_lossy(&got.stderr));
+    assert_eq!(std::fs::read(&back).unwrap(), std::fs::read(&file).unwrap());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&back).unwrap().permissions().mode() & 0o777, 0o600, "the decrypted file is its owner's only");
+    }
+    let nowhere = dir.path().join("nowhere");
+    let expired = run(dir.path(), &["archive", "get", &"0".repeat(64), "--out", nowhere.to_str().unwrap()]);
+    assert_eq!(status(&expired), 2);
+    assert!(String::from_utf8_lossy(&expired.stderr).contains("no archived file"), "{}", String::from_utf8_lossy(&expired.stderr));
+    assert!(!nowhere.exists());
+    // Two reads logged (the history and the file), the failed ones not.
+    assert_eq!(json_of(&run(dir.path(), &["audit", "verify", "--json"]))["entries"], 2);
+
+    // The person sees the history read among their accesses.
+    let consumer = run(dir.path(), &["keys", "create", "--role", "consumer", "--name", "me", "--subject", "cn_rid:11010519491231002X"]);
+    let consumer = String::from_utf8_lossy(&consumer.stdout).trim().to_owned();
+    let (mut child, address, _, _) = serve(dir.path(), "warn");
+    let agent: ureq::Agent =
+        ureq::Agent::config_builder().http_status_as_error(false).max_idle_connections(0).max_idle_connections_per_host(0).build().into();
+    let mut response =
+        agent.get(&format!("http://{address}/v1/me/accesses")).header("authorization", &format!("Bearer {consumer}")).call().unwrap();
+    let accesses: Value = serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+    unsafe_kill(child.id(), "TERM");
+    child.wait().unwrap();
+    let entries = accesses["accesses"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{accesses}");
+    assert_eq!((entries[0]["action"].as_str(), entries[0]["purpose"].as_str()), (Some("drill_down"), Some("history of a payplat account")));
+}
+
 /// Every identifier, full name, birth date, phone number and street of a generated population.
 fn personal_data_of(out: &Path) -> BTreeSet<String> {
     let mut found = BTreeSet::new();

@@ -28,7 +28,7 @@ pub struct Health {
     ))]
 pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     let registry = state.registry.clone();
-    tokio::task::spawn_blocking(move || registry.store().ping())
+    tokio::task::spawn_blocking(move || registry.ping())
         .await
         .map_err(|_| ApiError::new(ErrorCode::Internal, "health check failed"))?
         .map_err(|e| {

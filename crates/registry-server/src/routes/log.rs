@@ -20,7 +20,7 @@ use crate::error::{ApiError, ErrorCode, ErrorDocument};
         (status = 404, body = ErrorDocument, description = "Nothing has been logged yet"),
     ))]
 pub async fn head(State(state): State<AppState>, caller: Caller) -> Result<Json<SignedTreeHead>, ApiError> {
-    caller.allow(&PrincipalRole::ALL)?;
+    caller.allow(PrincipalRole::ALL)?;
     let registry = state.registry.clone();
     let head = super::blocking(move || registry.tree_head(None))
         .await?
@@ -50,7 +50,7 @@ pub async fn consistency(
     caller: Caller,
     query: Result<Query<ConsistencyQuery>, QueryRejection>,
 ) -> Result<Json<ConsistencyProofDoc>, ApiError> {
-    caller.allow(&PrincipalRole::ALL)?;
+    caller.allow(PrincipalRole::ALL)?;
     let ConsistencyQuery { from, to } = super::query(query)?;
     let registry = state.registry.clone();
     Ok(Json(super::blocking(move || registry.consistency_proof(from, to)).await?))

@@ -1,6 +1,7 @@
 //! The application end to end on a real data directory: ingest → store → report.
 
 mod backends;
+mod doors;
 mod faults;
 mod governance;
 mod metro2;
@@ -186,7 +187,8 @@ fn a_correction_replaces_the_record_and_keeps_the_old_version(backend: Backend) 
     ingest(&registry, "payplat", TWO_RECORDS.as_bytes());
     let corrected = TWO_RECORDS.lines().next().unwrap().replace("\"balance\":231050", "\"balance\":200000");
     ingest(&registry, "payplat", corrected.as_bytes());
-    let versions = registry.record_versions(&furnisher("payplat"), "HB-000123").unwrap();
+    let operator = registry_service::audit::Access::command_line(registry_service::audit::AccessAction::DrillDown, None);
+    let versions = registry.account_history(&operator, &furnisher("payplat"), "HB-000123").unwrap();
     assert_eq!(versions.len(), 2);
     assert_eq!(versions[0].facts.balance.0, 231050);
     assert!(versions[0].replaced_by.is_some());
@@ -275,4 +277,17 @@ fn an_invalid_identifier_is_an_input_error_not_a_miss(backend: Backend) {
     let Some(registry) = open_on(backend, dir.path()) else { return };
     assert!(matches!(registry.find_subject(IdType::Ssn, "000000000"), Err(ServiceError::InvalidInput(_))));
     assert_eq!(registry.find_subject(IdType::Ssn, "123456789").unwrap(), None);
+}
+
+/// Exports a furnisher's cycle into `out`, as the operator at the command line.
+pub fn export_to(
+    registry: &Registry,
+    furnisher: &registry_core::model::FurnisherId,
+    as_of: registry_core::model::Date,
+    format: registry_service::export::ExportFormat,
+    out: &mut Vec<u8>,
+) -> Result<registry_service::export::ExportSummary, ServiceError> {
+    let access = registry_service::audit::Access::command_line(registry_service::audit::AccessAction::Export, None);
+    let request = registry_service::export::ExportRequest { furnisher: furnisher.clone(), as_of, format, identification_number: None };
+    registry.export(&access, &request, registry_service::disclosure::Destination::Stream(out))
 }

@@ -71,7 +71,7 @@ fn metro2_and_json_lines_of_the_same_facts_give_the_same_reports(backend: super:
         let month = YearMonth::parse(&file.month).unwrap();
         let mut exported = Vec::new();
         // A month's file may also correct last month's records: the export holds the month's.
-        let summary = from_jsonl.export(&furnisher, month.day(1), ExportFormat::Metro2, None, &mut exported).unwrap();
+        let summary = crate::export_to(&from_jsonl, &furnisher, month.day(1), ExportFormat::Metro2, &mut exported).unwrap();
         assert_eq!(summary.amounts_truncated, 0);
         let validated = metro2::validate(&exported[..], metro2::Mode::Strict, |p| panic!("{p}")).unwrap();
         assert_eq!(validated.data_records, summary.records);
@@ -88,18 +88,19 @@ fn what_metro2_cannot_say_fails_the_export_by_name(backend: super::Backend) {
     let furnisher = FurnisherId::parse("payplat").unwrap();
     registry.ingest(&furnisher, None, &mut &bytes[..], &IngestOptions::default(), &NoProgress).unwrap();
     let mut out = Vec::new();
-    let error = registry.export(&furnisher, "2021-06-30".parse().unwrap(), ExportFormat::Metro2, None, &mut out).unwrap_err();
+    let error = crate::export_to(&registry, &furnisher, "2021-06-30".parse().unwrap(), ExportFormat::Metro2, &mut out).unwrap_err();
     let ServiceError::NotExpressible(message) = error else { panic!("{error:?}") };
     assert!(message.starts_with("2 of 2 records cannot be written as Metro 2"), "{message}");
     assert!(message.contains("HB-000123") && message.contains("cn_rid"), "{message}");
     // As JSON Lines they can: the same records, re-ingestible.
     let mut out = Vec::new();
-    let summary = registry.export(&furnisher, "2021-06-30".parse().unwrap(), ExportFormat::JsonLines, None, &mut out).unwrap();
+    let summary = crate::export_to(&registry, &furnisher, "2021-06-30".parse().unwrap(), ExportFormat::JsonLines, &mut out).unwrap();
     assert_eq!(summary.records, 2);
     let Some(elsewhere) = super::open_on(backend, &dir.path().join("elsewhere")) else { return };
     let outcome = elsewhere.ingest(&furnisher, None, &mut &out[..], &IngestOptions::default(), &NoProgress).unwrap();
     assert!(matches!(outcome, IngestOutcome::Applied(ref s) if s.accepted_count == 2), "{outcome:?}");
     // A month with nothing in it is not found.
-    let error = registry.export(&furnisher, "2021-07-01".parse().unwrap(), ExportFormat::JsonLines, None, &mut Vec::new()).unwrap_err();
+    let error =
+        crate::export_to(&registry, &furnisher, "2021-07-01".parse().unwrap(), ExportFormat::JsonLines, &mut Vec::new()).unwrap_err();
     assert!(matches!(error, ServiceError::NotFound(_)), "{error:?}");
 }

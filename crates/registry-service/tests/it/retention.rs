@@ -56,6 +56,6 @@ fn negative_information_is_deleted_when_its_retention_ends(backend: Backend) {
         assert!(purges[0].purpose.as_deref().unwrap().contains(jurisdiction), "{:?}", purges[0].purpose);
         assert!(registry.verify_log().unwrap().is_ok());
         // The furnisher's history of a deleted account is gone too.
-        assert!(registry.record_versions(&crate::furnisher("bankx"), "MC-C").unwrap().is_empty(), "{jurisdiction}");
+        assert!(registry.store().record_versions(&crate::furnisher("bankx"), "MC-C").unwrap().is_empty(), "{jurisdiction}");
     }
 }

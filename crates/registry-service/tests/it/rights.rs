@@ -110,7 +110,7 @@ fn a_consent_is_granted_used_expired_and_revoked(backend: Backend) {
     assert!(registry.inquire(&bank_a, &request(&consent.consent_id, "credit_application")).is_ok(), "usable on its last day");
     clock.advance(days(1));
     assert_eq!(refusal(registry.inquire(&bank_a, &request(&consent.consent_id, "credit_application"))), Refusal::ConsentRequired);
-    let statuses: Vec<String> = registry.consents(subject).unwrap().into_iter().map(|c| c.status).collect();
+    let statuses: Vec<String> = registry.consents(subject).unwrap().into_iter().map(|c| c.status.to_string()).collect();
     assert_eq!(statuses, ["expired", "expired"]);
 
     // Revoked: refused at once.

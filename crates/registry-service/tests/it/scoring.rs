@@ -12,6 +12,10 @@ use registry_synth::{FileFormat, FileLayout, Market, Params};
 
 use super::{Backend, on_both_backends, open_on};
 
+fn operator() -> registry_service::audit::Access {
+    registry_service::audit::Access::command_line(registry_service::audit::AccessAction::ScoreBatch, None)
+}
+
 /// 300 people over 18 months of the Chinese market, ingested.
 fn populated(registry: &Registry, dir: &std::path::Path) {
     let params = Params {
@@ -43,7 +47,7 @@ fn every_report_is_scored_and_batch_scores_agree(backend: Backend) {
 
     let mut batch = BTreeMap::new();
     registry
-        .score_all(as_of, &mut |subject, values, score| {
+        .score_all(&operator(), as_of, &mut |subject, values, score| {
             assert_eq!(values.len(), attributes::CATALOGUE.len());
             batch.insert(subject, (score.value, score.reasons.iter().map(|r| r.code.clone()).collect::<Vec<_>>()));
             ControlFlow::Continue(())
@@ -81,7 +85,7 @@ fn the_development_sample_labels_the_following_months(backend: Backend) {
     let as_of: Date = "2021-11-30".parse().unwrap();
     let (mut rows, mut bads) = (0, 0);
     let sample = registry
-        .development_sample(as_of, 6, &mut |values, bad| {
+        .development_sample(&operator(), as_of, 6, &mut |values, bad| {
             assert_eq!(values.len(), attributes::CATALOGUE.len());
             rows += 1;
             bads += usize::from(bad);
@@ -92,7 +96,7 @@ fn the_development_sample_labels_the_following_months(backend: Backend) {
     assert!(seen >= counted && rows > 200, "{seen} seen, {rows} rows");
     assert!(bads > 0 && bads < rows / 4, "{bads} bads of {rows}");
     for horizon in [0, 25] {
-        let refused = registry.development_sample(as_of, horizon, &mut |_, _| {}).unwrap_err();
+        let refused = registry.development_sample(&operator(), as_of, horizon, &mut |_, _| {}).unwrap_err();
         assert!(matches!(refused, ServiceError::InvalidInput(_)), "{refused}");
     }
 }

@@ -194,9 +194,10 @@ impl Store for PostgresStore {
             let after = RECORD_COLUMN_COUNT;
             rows.iter()
                 .map(|row| {
-                    let (facts, _) = record_from_row(row, account)?;
+                    let (facts, subjects) = record_from_row(row, account)?;
                     Ok(RecordVersion {
                         facts,
+                        subjects,
                         line: row.try_get::<_, i64>(5).map_err(map_err)? as u64,
                         submission_id: row.try_get(after).map_err(map_err)?,
                         replaced_by: row.try_get(after + 1).map_err(map_err)?,

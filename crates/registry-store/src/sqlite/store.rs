@@ -211,9 +211,10 @@ impl Store for SqliteStore {
         let mut versions = Vec::new();
         let after = 1 + RECORD_COLUMNS.split(", ").count();
         while let Some(row) = rows.next().map_err(map_err)? {
-            let (facts, _) = record_from_row(row, 1)?;
+            let (facts, subjects) = record_from_row(row, 1)?;
             versions.push(RecordVersion {
                 facts,
+                subjects,
                 line: row.get::<_, i64>(4).map_err(map_err)? as u64,
                 submission_id: row.get(after).map_err(map_err)?,
                 replaced_by: row.get(after + 1).map_err(map_err)?,
