@@ -102,5 +102,7 @@ fn init_logging(cli: &Cli) {
         _ => "debug",
     };
     let filter = EnvFilter::try_from_env("CREDIT_REGISTRY_LOG").unwrap_or_else(|_| EnvFilter::new(level));
-    let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(filter).try_init();
+    // Colours only for a person at a terminal: a log file or journal gets plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let _ = tracing_subscriber::fmt().with_writer(std::io::stderr).with_ansi(ansi).with_env_filter(filter).try_init();
 }

@@ -1,52 +1,149 @@
-//! Who is calling: every handler that is not public takes a `Caller`, which authenticates the
-//! `Authorization: Bearer KEY` header (401 without a live key), applies the key's rate limit
-//! (429 with `Retry-After`), and then `allow`s only the roles the endpoint names (403
-//! otherwise). An endpoint that forgets to call `allow` still requires a key; one that takes no
-//! `Caller` is public, and only `/health` and `/openapi.json` are.
+//! Who is calling, as types. A handler that is not public takes one of these extractors, and
+//! the type names the roles it admits: `Caller<roles::Lender>`, `Me` (a consumer with their
+//! subject), `FurnisherCaller` (the operator, or the furnisher named by `{furnisher}` in the
+//! path). Each authenticates the `Authorization: Bearer KEY` header (401 without a live key),
+//! applies the key's rate limit (429 with `Retry-After`) and refuses other roles (403), before
+//! the handler runs. There is no role-less caller: a handler that forgot its roles would have
+//! nothing to take, so it does not compile; one that takes no caller is public, and only
+//! `/health` and `/openapi.json` are.
 
 use std::collections::HashMap;
+use std::marker::PhantomData;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
+use registry_core::model::FurnisherId;
+use registry_core::report::SubjectKey;
 use registry_service::keys::{Principal, PrincipalRole};
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorCode};
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Caller(pub Principal);
+/// The roles an endpoint admits, as a type.
+pub trait Roles: Send + Sync + 'static {
+    const ADMITTED: &'static [PrincipalRole];
+}
 
-impl Caller {
-    /// Refuses the caller unless its role is one of `roles`.
-    pub fn allow(&self, roles: &[PrincipalRole]) -> Result<&Principal, ApiError> {
-        if roles.contains(&self.0.role) {
-            Ok(&self.0)
-        } else {
-            Err(ApiError::new(ErrorCode::Forbidden, format!("a {} key may not call this endpoint", self.0.role)))
-        }
+/// The role sets endpoints admit.
+pub mod roles {
+    use registry_service::keys::PrincipalRole;
+
+    use super::Roles;
+
+    macro_rules! role_set {
+        ($(#[$meta:meta])* $name:ident: $($role:ident),+) => {
+            $(#[$meta])*
+            pub struct $name;
+            impl Roles for $name {
+                const ADMITTED: &'static [PrincipalRole] = &[$(PrincipalRole::$role),+];
+            }
+        };
+    }
+
+    role_set!(
+        /// The operator: drill-downs, the whole registry.
+        Operator: Operator
+    );
+    role_set!(
+        /// A lender: inquiries under consent.
+        Lender: Lender
+    );
+    role_set!(
+        /// A supervisor: market-wide figures, no one's personal data.
+        Supervisor: Supervisor
+    );
+    role_set!(
+        /// The operator or a supervisor: operational figures.
+        OperatorOrSupervisor: Operator, Supervisor
+    );
+    role_set!(
+        /// Any key holder: what the registry publishes to all of them (the log's heads).
+        AnyRole: Operator, Furnisher, Lender, Consumer, Supervisor
+    );
+}
+
+/// An authenticated caller whose role is one of `R`'s.
+pub struct Caller<R: Roles> {
+    pub principal: Principal,
+    roles: PhantomData<R>,
+}
+
+/// A consumer, with the subject their key is bound to.
+pub struct Me {
+    pub principal: Principal,
+    pub subject: SubjectKey,
+}
+
+/// The operator, or the furnisher the path's `{furnisher}` names (its key's name is its
+/// furnisher id): a furnisher works on its own submissions and disputes only.
+pub struct FurnisherCaller {
+    pub principal: Principal,
+    pub furnisher: FurnisherId,
+}
+
+/// The live key the request presents, within its rate limit.
+async fn authenticated(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
+    let presented = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(|key| key.trim().to_owned())
+        .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "send an API key: Authorization: Bearer KEY"))?;
+    let registry = state.registry.clone();
+    let principal = crate::routes::blocking(move || registry.authenticate(&presented))
+        .await?
+        .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "the API key is not valid (unknown, mistyped or revoked)"))?;
+    state.limiter.take(&principal.key_id)?;
+    Ok(principal)
+}
+
+/// Refuses a principal whose role is not one of `admitted`.
+fn admit(principal: &Principal, admitted: &[PrincipalRole]) -> Result<(), ApiError> {
+    if admitted.contains(&principal.role) {
+        Ok(())
+    } else {
+        Err(ApiError::new(ErrorCode::Forbidden, format!("a {} key may not call this endpoint", principal.role)))
     }
 }
 
-impl FromRequestParts<AppState> for Caller {
+impl<R: Roles> FromRequestParts<AppState> for Caller<R> {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
-        let presented = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(|key| key.trim().to_owned())
-            .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "send an API key: Authorization: Bearer KEY"))?;
-        let registry = state.registry.clone();
-        let principal = crate::routes::blocking(move || registry.authenticate(&presented))
-            .await?
-            .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "the API key is not valid (unknown, mistyped or revoked)"))?;
-        state.limiter.take(&principal.key_id)?;
-        Ok(Caller(principal))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller<R>, ApiError> {
+        let principal = authenticated(parts, state).await?;
+        admit(&principal, R::ADMITTED)?;
+        Ok(Caller { principal, roles: PhantomData })
+    }
+}
+
+impl FromRequestParts<AppState> for Me {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Me, ApiError> {
+        let principal = authenticated(parts, state).await?;
+        admit(&principal, &[PrincipalRole::Consumer])?;
+        let subject = principal.subject.ok_or_else(|| ApiError::new(ErrorCode::Internal, "this consumer key is bound to no subject"))?;
+        Ok(Me { principal, subject })
+    }
+}
+
+impl FromRequestParts<AppState> for FurnisherCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<FurnisherCaller, ApiError> {
+        let principal = authenticated(parts, state).await?;
+        let crate::extract::ApiPath(params) = crate::extract::ApiPath::<HashMap<String, String>>::from_request_parts(parts, state).await?;
+        let named = params.get("furnisher").ok_or_else(|| ApiError::new(ErrorCode::Internal, "this route names no furnisher"))?;
+        let furnisher = FurnisherId::parse(named).map_err(|e| ApiError::new(ErrorCode::InvalidFurnisher, e.to_string()))?;
+        admit(&principal, &[PrincipalRole::Operator, PrincipalRole::Furnisher])?;
+        if principal.role == PrincipalRole::Furnisher && principal.name != furnisher.as_str() {
+            return Err(ApiError::new(ErrorCode::Forbidden, "a furnisher key reads and writes only its own furnisher's submissions"));
+        }
+        Ok(FurnisherCaller { principal, furnisher })
     }
 }
 

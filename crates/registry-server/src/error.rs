@@ -1,68 +1,35 @@
-//! The API's one error type: a stable code, an HTTP status and a plain message, sent as
-//! `{"error": {"code", "message"}}`. Internal details are logged, never sent.
+//! The API's one error type: a stable code from the registry's one table
+//! (`registry_service::ErrorCode`, shared with the command line), the HTTP status each code
+//! answers with, and a plain message, sent as `{"error": {"code", "message"}}`. Internal
+//! details are logged, never sent.
 
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+pub use registry_service::ErrorCode;
 use registry_service::ServiceError;
-use registry_service::rights::Refusal;
-use registry_store::StoreError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-/// Every error code the API returns, with its HTTP status. Codes are stable; add, never rename.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrorCode {
-    InvalidRequest,
-    InvalidFurnisher,
-    SubjectNotFound,
-    SubmissionNotFound,
-    NotFound,
-    Unauthenticated,
-    Forbidden,
-    RateLimited,
-    ConsentRequired,
-    FileFrozen,
-    MethodNotAllowed,
-    PayloadTooLarge,
-    StoreBusy,
-    Unavailable,
-    Internal,
-}
-
-impl ErrorCode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::InvalidRequest => "invalid_request",
-            ErrorCode::InvalidFurnisher => "invalid_furnisher",
-            ErrorCode::SubjectNotFound => "subject_not_found",
-            ErrorCode::SubmissionNotFound => "submission_not_found",
-            ErrorCode::NotFound => "not_found",
-            ErrorCode::Unauthenticated => "unauthenticated",
-            ErrorCode::Forbidden => "forbidden",
-            ErrorCode::RateLimited => "rate_limited",
-            ErrorCode::ConsentRequired => "consent_required",
-            ErrorCode::FileFrozen => "file_frozen",
-            ErrorCode::MethodNotAllowed => "method_not_allowed",
-            ErrorCode::PayloadTooLarge => "payload_too_large",
-            ErrorCode::StoreBusy => "store_busy",
-            ErrorCode::Unavailable => "unavailable",
-            ErrorCode::Internal => "internal",
-        }
-    }
-
-    pub fn status(self) -> StatusCode {
-        match self {
-            ErrorCode::InvalidRequest | ErrorCode::InvalidFurnisher => StatusCode::BAD_REQUEST,
-            ErrorCode::SubjectNotFound | ErrorCode::SubmissionNotFound | ErrorCode::NotFound => StatusCode::NOT_FOUND,
-            ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
-            ErrorCode::Forbidden | ErrorCode::ConsentRequired | ErrorCode::FileFrozen => StatusCode::FORBIDDEN,
-            ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorCode::StoreBusy | ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+/// The HTTP status of each code. Every code is decided here, so a new code cannot be left
+/// without one.
+pub fn status_of(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::Usage | ErrorCode::InvalidRequest | ErrorCode::InvalidFurnisher | ErrorCode::InvalidData => StatusCode::BAD_REQUEST,
+        ErrorCode::NotFound
+        | ErrorCode::SubjectNotFound
+        | ErrorCode::SubmissionNotFound
+        | ErrorCode::AccountNotFound
+        | ErrorCode::ArchiveNotFound
+        | ErrorCode::FileUnreadable => StatusCode::NOT_FOUND,
+        ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorCode::Forbidden | ErrorCode::ConsentRequired | ErrorCode::FileFrozen => StatusCode::FORBIDDEN,
+        ErrorCode::NotExpressible | ErrorCode::DestinationNotEmpty => StatusCode::CONFLICT,
+        ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::StoreBusy | ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::LogTampered | ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
@@ -96,7 +63,7 @@ pub struct ErrorBody {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorDocument { error: ErrorBody { code: self.code.as_str().into(), message: self.message } };
-        let mut response = (self.code.status(), Json(body)).into_response();
+        let mut response = (status_of(self.code), Json(body)).into_response();
         if let Some(seconds) = self.retry_after_s {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(seconds));
         }
@@ -121,31 +88,24 @@ impl std::error::Error for BodyTooLarge {}
 
 impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> ApiError {
-        match &error {
-            ServiceError::InvalidInput(message) => ApiError::new(ErrorCode::InvalidRequest, message.clone()),
-            ServiceError::NotFound(message) => ApiError::new(ErrorCode::NotFound, message.clone()),
-            ServiceError::Refused(refusal, message) => {
-                let code = match refusal {
-                    Refusal::ConsentRequired => ErrorCode::ConsentRequired,
-                    Refusal::SubjectNotFound => ErrorCode::SubjectNotFound,
-                    Refusal::FileFrozen => ErrorCode::FileFrozen,
-                };
-                ApiError::new(code, message.clone())
+        match (&error, error.code()) {
+            (ServiceError::Io { source, .. }, _)
+                if source.get_ref().is_some_and(|inner| inner.downcast_ref::<BodyTooLarge>().is_some()) =>
+            {
+                ApiError::new(ErrorCode::PayloadTooLarge, "the file is larger than this server accepts")
             }
-            ServiceError::Store(StoreError::Busy) => {
+            (_, ErrorCode::StoreBusy) => {
                 ApiError::new(ErrorCode::StoreBusy, "the registry is busy applying another submission; retry shortly")
             }
-            ServiceError::Store(StoreError::Unavailable(_)) => {
+            (_, ErrorCode::Unavailable) => {
                 tracing::warn!(error = %error, "the database is unavailable");
                 ApiError::new(ErrorCode::Unavailable, "the registry's database is unavailable; nothing was changed, retry shortly")
             }
-            ServiceError::Io { source, .. } if source.get_ref().is_some_and(|inner| inner.downcast_ref::<BodyTooLarge>().is_some()) => {
-                ApiError::new(ErrorCode::PayloadTooLarge, "the file is larger than this server accepts")
-            }
-            _ => {
+            (_, ErrorCode::Internal) => {
                 tracing::error!(error = %error, "request failed");
                 ApiError::new(ErrorCode::Internal, "internal error; the server log has details")
             }
+            (_, code) => ApiError::new(code, error.to_string()),
         }
     }
 }

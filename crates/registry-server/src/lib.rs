@@ -4,6 +4,7 @@
 
 pub mod caller;
 pub mod error;
+pub mod extract;
 pub mod metrics;
 pub mod routes;
 pub mod stream;
@@ -19,13 +20,15 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use registry_service::Registry;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::caller::RateLimiter;
 use crate::error::{ApiError, ErrorCode};
-use crate::metrics::{HttpLabels, Metrics};
+use crate::metrics::{HttpLabels, Metrics, RouteLabels};
 
 /// Declares the bearer API key in the OpenAPI document.
 struct BearerAuth;
@@ -165,7 +168,12 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .method_not_allowed_fallback(method_not_allowed)
         // Request bodies read whole (report queries) are small; submissions stream past this.
         .layer(axum::extract::DefaultBodyLimit::max(JSON_BODY_BYTES_MAX))
-        .layer(axum::middleware::from_fn_with_state(state, count_requests));
+        .layer(axum::middleware::from_fn_with_state(state, count_requests))
+        // Every log line of a request is in its span: its id, method and route (the route's
+        // template, never the path itself, which may carry an id), then its status and latency.
+        .layer(TraceLayer::new_for_http().make_span_with(request_span).on_request(()).on_response(log_response).on_failure(()))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
     (router, document)
 }
 
@@ -177,16 +185,41 @@ async fn method_not_allowed() -> ApiError {
     ApiError::new(ErrorCode::MethodNotAllowed, "this endpoint does not take that method; see /openapi.json")
 }
 
+/// A request's method, as metrics and logs name it: only methods the API serves get their own
+/// series, so arbitrary methods cannot grow them.
+fn method_label(request: &Request) -> &'static str {
+    match request.method().as_str() {
+        "GET" => "GET",
+        "POST" => "POST",
+        "HEAD" => "HEAD",
+        "PUT" => "PUT",
+        "DELETE" => "DELETE",
+        _ => "other",
+    }
+}
+
+/// The route's template (`/v1/subjects/{registry_id}/report`), never the path itself.
+fn route_label(request: &Request) -> String {
+    request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned())
+}
+
 async fn count_requests(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    // Only methods the API serves get their own series: arbitrary methods must not grow them.
-    let method = match request.method().as_str() {
-        known @ ("GET" | "POST" | "HEAD" | "PUT" | "DELETE") => known.to_string(),
-        _ => "other".to_string(),
-    };
-    let route = request.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".into(), |p| p.as_str().to_owned());
+    let labels = RouteLabels { method: method_label(&request).to_owned(), route: route_label(&request) };
+    let started = std::time::Instant::now();
     let response = next.run(request).await;
+    state.metrics.http_request_seconds.get_or_create(&labels).observe(started.elapsed().as_secs_f64());
+    let RouteLabels { method, route } = labels;
     state.metrics.http_requests.get_or_create(&HttpLabels { method, route, status: response.status().as_u16() }).inc();
     response.into_response()
+}
+
+fn request_span(request: &Request) -> tracing::Span {
+    let id = request.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok()).unwrap_or("-");
+    tracing::info_span!("request", id = %id, method = method_label(request), route = %route_label(request))
+}
+
+fn log_response(response: &Response, latency: Duration, _span: &tracing::Span) {
+    tracing::info!(status = response.status().as_u16(), latency_ms = latency.as_micros() as f64 / 1000.0, "answered");
 }
 
 /// Serves the API on `listener` until `shutdown` completes. Purges the file archive of

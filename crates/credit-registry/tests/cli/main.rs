@@ -198,6 +198,26 @@ fn serve_answers_and_stops_on_sigterm() {
     assert!(status.success(), "{status:?}");
 }
 
+/// Each request is logged once answered: its id (the `x-request-id` it was given), method,
+/// route template, status and latency.
+#[test]
+fn serve_logs_each_request_with_its_id_route_status_and_latency() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, address, mut stderr, _) = serve(dir.path(), "info");
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let response = agent.get(&format!("http://{address}/v1/subjects/S000000042/report")).call().unwrap();
+    let id = response.headers().get("x-request-id").unwrap().to_str().unwrap().to_owned();
+    unsafe_kill(child.id(), "TERM");
+    child.wait().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let line = rest.lines().find(|line| line.contains(&id)).unwrap_or_else(|| panic!("no log line names request {id}: {rest}"));
+    for part in ["route=/v1/subjects/{registry_id}/report", "status=401", "latency_ms="] {
+        assert!(line.contains(part), "{part} in {line}");
+    }
+    assert!(!line.contains("S000000042"), "the route's template, not the path: {line}");
+}
+
 /// Starts `serve` on a free port with the given log filter: the child, its address, the rest of
 /// its stderr and the lines it printed up to the address. The caller stops and waits for it.
 #[allow(clippy::zombie_processes)]

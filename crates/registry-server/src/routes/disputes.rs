@@ -1,19 +1,17 @@
 //! A furnisher's dispute queue and its answers. Roles: operator, or the furnisher itself.
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use registry_service::rights::DisputeOutcome;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::me::Disputes;
-use super::submissions::{allow_furnisher, furnisher_id};
 use crate::AppState;
-use crate::caller::Caller;
+use crate::caller::FurnisherCaller;
 use crate::error::{ApiError, ErrorDocument};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, JsonShape};
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -31,13 +29,10 @@ pub struct QueueQuery {
     ))]
 pub async fn queue(
     State(state): State<AppState>,
-    caller: Caller,
-    furnisher: Result<Path<String>, PathRejection>,
-    query: Result<Query<QueueQuery>, QueryRejection>,
+    caller: FurnisherCaller,
+    ApiQuery(QueueQuery { all }): ApiQuery<QueueQuery>,
 ) -> Result<Json<Disputes>, ApiError> {
-    let furnisher = furnisher_id(&super::path(furnisher)?)?;
-    allow_furnisher(&caller, &furnisher)?;
-    let QueueQuery { all } = super::query(query)?;
+    let furnisher = caller.furnisher;
     let registry = state.registry.clone();
     Ok(Json(Disputes { disputes: super::blocking(move || registry.furnisher_disputes(&furnisher, !all.unwrap_or(false))).await? }))
 }
@@ -52,6 +47,10 @@ pub struct Resolution {
     pub note: String,
 }
 
+impl JsonShape for Resolution {
+    const SHAPE: &'static str = r#"{"outcome": "confirmed" | "corrected", "note"?}"#;
+}
+
 /// The furnisher's answer to a dispute.
 #[utoipa::path(post, path = "/v1/furnishers/{furnisher}/disputes/{dispute_id}/resolution", tag = "disputes",
     params(("furnisher" = String, Path, description = "The furnisher's id"), ("dispute_id" = String, Path, description = "The dispute's id")),
@@ -64,14 +63,11 @@ pub struct Resolution {
     ))]
 pub async fn resolve(
     State(state): State<AppState>,
-    caller: Caller,
-    path: Result<Path<(String, String)>, PathRejection>,
-    body: Result<Bytes, BytesRejection>,
+    caller: FurnisherCaller,
+    ApiPath((_, dispute_id)): ApiPath<(String, String)>,
+    ApiJson(request): ApiJson<Resolution>,
 ) -> Result<StatusCode, ApiError> {
-    let (furnisher, dispute_id) = super::path(path)?;
-    let furnisher = furnisher_id(&furnisher)?;
-    allow_furnisher(&caller, &furnisher)?;
-    let request: Resolution = super::json_body(body, r#"{"outcome": "confirmed" | "corrected", "note"?}"#)?;
+    let furnisher = caller.furnisher;
     let registry = state.registry.clone();
     super::blocking(move || registry.resolve_dispute(&furnisher, &dispute_id, request.outcome, &request.note)).await?;
     Ok(StatusCode::NO_CONTENT)

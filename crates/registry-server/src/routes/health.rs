@@ -7,10 +7,8 @@ use axum::response::IntoResponse;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use registry_service::keys::PrincipalRole;
-
 use crate::AppState;
-use crate::caller::Caller;
+use crate::caller::{Caller, roles};
 use crate::error::{ApiError, ErrorCode, ErrorDocument};
 
 #[derive(Serialize, ToSchema)]
@@ -44,7 +42,6 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
         (status = 200, content_type = "text/plain; version=0.0.4", body = String, description = "Metrics"),
         (status = 403, body = ErrorDocument, description = "Not an operator or supervisor key"),
     ))]
-pub async fn metrics(State(state): State<AppState>, caller: Caller) -> Result<impl IntoResponse, ApiError> {
-    caller.allow(&[PrincipalRole::Operator, PrincipalRole::Supervisor])?;
+pub async fn metrics(State(state): State<AppState>, _caller: Caller<roles::OperatorOrSupervisor>) -> Result<impl IntoResponse, ApiError> {
     Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics.render()))
 }

@@ -1,16 +1,18 @@
 //! A lender's inquiry, under a consumer's consent. Role: lender.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
 use registry_core::report::Report;
-use registry_service::keys::PrincipalRole;
 use registry_service::rights::InquiryRequest;
 
 use crate::AppState;
-use crate::caller::Caller;
+use crate::caller::{Caller, roles};
 use crate::error::{ApiError, ErrorDocument};
+use crate::extract::{ApiJson, JsonShape};
+
+impl JsonShape for InquiryRequest {
+    const SHAPE: &'static str = r#"{"subject": {"id_type", "id", "family_name", "given_name", "birth_date"}, "purpose", "consent_id"}"#;
+}
 
 /// A lender's inquiry about a consumer who consented to it.
 ///
@@ -29,10 +31,12 @@ use crate::error::{ApiError, ErrorDocument};
         (status = 403, body = ErrorDocument, description = "Not a lender key (`forbidden`), no valid consent (`consent_required`), or the file is frozen (`file_frozen`)"),
         (status = 404, body = ErrorDocument, description = "The details do not match the consenting subject (`subject_not_found`)"),
     ))]
-pub async fn inquire(State(state): State<AppState>, caller: Caller, body: Result<Bytes, BytesRejection>) -> Result<Json<Report>, ApiError> {
-    let lender = caller.allow(&[PrincipalRole::Lender])?.clone();
-    let request: InquiryRequest =
-        super::json_body(body, r#"{"subject": {"id_type", "id", "family_name", "given_name", "birth_date"}, "purpose", "consent_id"}"#)?;
+pub async fn inquire(
+    State(state): State<AppState>,
+    caller: Caller<roles::Lender>,
+    ApiJson(request): ApiJson<InquiryRequest>,
+) -> Result<Json<Report>, ApiError> {
+    let lender = caller.principal;
     let registry = state.registry.clone();
     let report = super::blocking(move || registry.inquire(&lender, &request)).await?;
     state.metrics.reports.inc();

@@ -2,30 +2,20 @@
 //! proof that each read is in the signed access log. Role: consumer (the key's subject).
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use registry_core::model::Date;
-use registry_core::report::{Audience, Report, SubjectKey};
+use registry_core::report::{Audience, Report};
 use registry_service::audit::{Access, AccessAction, AccessEntry, InclusionProofDoc};
-use registry_service::keys::PrincipalRole;
 use registry_service::rights::{ConsentView, DisputeView, FlagKind, FlagView};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::reports::AsOfQuery;
 use crate::AppState;
-use crate::caller::Caller;
+use crate::caller::Me;
 use crate::error::{ApiError, ErrorCode, ErrorDocument};
-
-/// The consumer's subject: a consumer key always has one.
-fn own_subject(caller: &Caller) -> Result<SubjectKey, ApiError> {
-    caller
-        .allow(&[PrincipalRole::Consumer])?
-        .subject
-        .ok_or_else(|| ApiError::new(ErrorCode::Internal, "this consumer key is bound to no subject"))
-}
+use crate::extract::{ApiJson, ApiJsonOrEmpty, ApiPath, ApiQuery, JsonShape};
 
 /// The consumer's own report, unmasked where the jurisdiction profile says so (all three
 /// do). Logged in the access log as a self-view.
@@ -38,12 +28,11 @@ fn own_subject(caller: &Caller) -> Result<SubjectKey, ApiError> {
     ))]
 pub async fn my_report(
     State(state): State<AppState>,
-    caller: Caller,
-    query: Result<Query<AsOfQuery>, QueryRejection>,
+    me: Me,
+    ApiQuery(AsOfQuery { as_of }): ApiQuery<AsOfQuery>,
 ) -> Result<Json<Report>, ApiError> {
-    let subject = own_subject(&caller)?;
-    let AsOfQuery { as_of } = super::query(query)?;
-    let access = Access { actor: caller.0.actor(), action: AccessAction::SelfView, purpose: None, consent_id: None };
+    let subject = me.subject;
+    let access = Access { actor: me.principal.actor(), action: AccessAction::SelfView, purpose: None, consent_id: None };
     let registry = state.registry.clone();
     // What a consumer may see of their own file is the jurisdiction's to say.
     let audience = if registry.profile().consumer.sees_full_report { Audience::Subject } else { Audience::Masked };
@@ -65,8 +54,8 @@ pub struct Accesses {
         (status = 200, body = Accesses, description = "The consumer's access log entries"),
         (status = 403, body = ErrorDocument, description = "Not a consumer key"),
     ))]
-pub async fn my_accesses(State(state): State<AppState>, caller: Caller) -> Result<Json<Accesses>, ApiError> {
-    let subject = own_subject(&caller)?;
+pub async fn my_accesses(State(state): State<AppState>, me: Me) -> Result<Json<Accesses>, ApiError> {
+    let subject = me.subject;
     let registry = state.registry.clone();
     let accesses = super::blocking(move || registry.subject_accesses(subject)).await?;
     Ok(Json(Accesses { accesses }))
@@ -89,13 +78,11 @@ pub struct ProofQuery {
     ))]
 pub async fn my_access_proof(
     State(state): State<AppState>,
-    caller: Caller,
-    seq: Result<Path<u64>, PathRejection>,
-    query: Result<Query<ProofQuery>, QueryRejection>,
+    me: Me,
+    ApiPath(seq): ApiPath<u64>,
+    ApiQuery(ProofQuery { tree_size }): ApiQuery<ProofQuery>,
 ) -> Result<Json<InclusionProofDoc>, ApiError> {
-    let subject = own_subject(&caller)?;
-    let seq = super::path(seq)?;
-    let ProofQuery { tree_size } = super::query(query)?;
+    let subject = me.subject;
     let registry = state.registry.clone();
     let proof = super::blocking(move || {
         // Another person's entry is as absent as one that does not exist.
@@ -122,6 +109,10 @@ pub struct NewConsent {
     pub expires: Option<Date>,
 }
 
+impl JsonShape for NewConsent {
+    const SHAPE: &'static str = r#"{"lender", "purpose", "expires": "YYYY-MM-DD"}"#;
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct Consents {
     pub consents: Vec<ConsentView>,
@@ -137,11 +128,10 @@ pub struct Consents {
     ))]
 pub async fn grant_consent(
     State(state): State<AppState>,
-    caller: Caller,
-    body: Result<Bytes, BytesRejection>,
+    me: Me,
+    ApiJson(request): ApiJson<NewConsent>,
 ) -> Result<(StatusCode, Json<ConsentView>), ApiError> {
-    let subject = own_subject(&caller)?;
-    let request: NewConsent = super::json_body(body, r#"{"lender", "purpose", "expires": "YYYY-MM-DD"}"#)?;
+    let subject = me.subject;
     let expires = request.expires.ok_or_else(|| ApiError::new(ErrorCode::InvalidRequest, "expires is required, YYYY-MM-DD"))?;
     let registry = state.registry.clone();
     let consent = super::blocking(move || registry.grant_consent(subject, &request.lender, &request.purpose, expires)).await?;
@@ -154,8 +144,8 @@ pub async fn grant_consent(
         (status = 200, body = Consents, description = "Every consent, oldest first"),
         (status = 403, body = ErrorDocument, description = "Not a consumer key"),
     ))]
-pub async fn list_consents(State(state): State<AppState>, caller: Caller) -> Result<Json<Consents>, ApiError> {
-    let subject = own_subject(&caller)?;
+pub async fn list_consents(State(state): State<AppState>, me: Me) -> Result<Json<Consents>, ApiError> {
+    let subject = me.subject;
     let registry = state.registry.clone();
     Ok(Json(Consents { consents: super::blocking(move || registry.consents(subject)).await? }))
 }
@@ -169,13 +159,8 @@ pub async fn list_consents(State(state): State<AppState>, caller: Caller) -> Res
         (status = 403, body = ErrorDocument, description = "Not a consumer key"),
         (status = 404, body = ErrorDocument, description = "The consumer has no such consent"),
     ))]
-pub async fn revoke_consent(
-    State(state): State<AppState>,
-    caller: Caller,
-    id: Result<Path<String>, PathRejection>,
-) -> Result<StatusCode, ApiError> {
-    let subject = own_subject(&caller)?;
-    let id = super::path(id)?;
+pub async fn revoke_consent(State(state): State<AppState>, me: Me, ApiPath(id): ApiPath<String>) -> Result<StatusCode, ApiError> {
+    let subject = me.subject;
     let registry = state.registry.clone();
     super::blocking(move || registry.revoke_consent(subject, &id)).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -189,6 +174,10 @@ pub struct NewDispute {
     /// One field of the account (`balance`, `status`, …); absent: the whole account.
     pub field: Option<String>,
     pub reason: String,
+}
+
+impl JsonShape for NewDispute {
+    const SHAPE: &'static str = r#"{"furnisher", "account", "field"?, "reason"}"#;
 }
 
 #[derive(Serialize, ToSchema)]
@@ -208,11 +197,10 @@ pub struct Disputes {
     ))]
 pub async fn open_dispute(
     State(state): State<AppState>,
-    caller: Caller,
-    body: Result<Bytes, BytesRejection>,
+    me: Me,
+    ApiJson(request): ApiJson<NewDispute>,
 ) -> Result<(StatusCode, Json<DisputeView>), ApiError> {
-    let subject = own_subject(&caller)?;
-    let request: NewDispute = super::json_body(body, r#"{"furnisher", "account", "field"?, "reason"}"#)?;
+    let subject = me.subject;
     let registry = state.registry.clone();
     let dispute = super::blocking(move || {
         registry.open_dispute(subject, &request.furnisher, &request.account, request.field.as_deref(), &request.reason)
@@ -227,8 +215,8 @@ pub async fn open_dispute(
         (status = 200, body = Disputes, description = "Every dispute, oldest first"),
         (status = 403, body = ErrorDocument, description = "Not a consumer key"),
     ))]
-pub async fn list_disputes(State(state): State<AppState>, caller: Caller) -> Result<Json<Disputes>, ApiError> {
-    let subject = own_subject(&caller)?;
+pub async fn list_disputes(State(state): State<AppState>, me: Me) -> Result<Json<Disputes>, ApiError> {
+    let subject = me.subject;
     let registry = state.registry.clone();
     Ok(Json(Disputes { disputes: super::blocking(move || registry.subject_disputes(subject)).await? }))
 }
@@ -242,28 +230,23 @@ pub struct NewFlag {
     pub until: Option<Date>,
 }
 
+impl JsonShape for NewFlag {
+    const SHAPE: &'static str = r#"{"until"?: "YYYY-MM-DD"}"#;
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct Flags {
     pub flags: Vec<FlagView>,
 }
 
-async fn place(
-    state: AppState,
-    caller: Caller,
-    kind: FlagKind,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<(StatusCode, Json<FlagView>), ApiError> {
-    let subject = own_subject(&caller)?;
-    let request: NewFlag = match &body {
-        Ok(bytes) if bytes.is_empty() => NewFlag::default(),
-        _ => super::json_body(body, r#"{"until"?: "YYYY-MM-DD"}"#)?,
-    };
+async fn place(state: AppState, me: Me, kind: FlagKind, request: NewFlag) -> Result<(StatusCode, Json<FlagView>), ApiError> {
+    let subject = me.subject;
     let registry = state.registry.clone();
     Ok((StatusCode::CREATED, Json(super::blocking(move || registry.place_flag(subject, kind, request.until)).await?)))
 }
 
-async fn lift(state: AppState, caller: Caller, kind: FlagKind) -> Result<StatusCode, ApiError> {
-    let subject = own_subject(&caller)?;
+async fn lift(state: AppState, me: Me, kind: FlagKind) -> Result<StatusCode, ApiError> {
+    let subject = me.subject;
     let registry = state.registry.clone();
     super::blocking(move || registry.lift_flag(subject, kind)).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -279,10 +262,10 @@ async fn lift(state: AppState, caller: Caller, kind: FlagKind) -> Result<StatusC
     ))]
 pub async fn place_freeze(
     State(state): State<AppState>,
-    caller: Caller,
-    body: Result<Bytes, BytesRejection>,
+    me: Me,
+    ApiJsonOrEmpty(request): ApiJsonOrEmpty<NewFlag>,
 ) -> Result<(StatusCode, Json<FlagView>), ApiError> {
-    place(state, caller, FlagKind::Freeze, body).await
+    place(state, me, FlagKind::Freeze, request).await
 }
 
 /// Lifts the freeze from today.
@@ -292,8 +275,8 @@ pub async fn place_freeze(
         (status = 403, body = ErrorDocument, description = "Not a consumer key"),
         (status = 404, body = ErrorDocument, description = "No freeze is in force"),
     ))]
-pub async fn lift_freeze(State(state): State<AppState>, caller: Caller) -> Result<StatusCode, ApiError> {
-    lift(state, caller, FlagKind::Freeze).await
+pub async fn lift_freeze(State(state): State<AppState>, me: Me) -> Result<StatusCode, ApiError> {
+    lift(state, me, FlagKind::Freeze).await
 }
 
 /// Places a fraud alert: lenders are told to verify the applicant's identity.
@@ -306,10 +289,10 @@ pub async fn lift_freeze(State(state): State<AppState>, caller: Caller) -> Resul
     ))]
 pub async fn place_fraud_alert(
     State(state): State<AppState>,
-    caller: Caller,
-    body: Result<Bytes, BytesRejection>,
+    me: Me,
+    ApiJsonOrEmpty(request): ApiJsonOrEmpty<NewFlag>,
 ) -> Result<(StatusCode, Json<FlagView>), ApiError> {
-    place(state, caller, FlagKind::FraudAlert, body).await
+    place(state, me, FlagKind::FraudAlert, request).await
 }
 
 /// Ends the fraud alert from today.
@@ -319,8 +302,8 @@ pub async fn place_fraud_alert(
         (status = 403, body = ErrorDocument, description = "Not a consumer key"),
         (status = 404, body = ErrorDocument, description = "No fraud alert is in force"),
     ))]
-pub async fn lift_fraud_alert(State(state): State<AppState>, caller: Caller) -> Result<StatusCode, ApiError> {
-    lift(state, caller, FlagKind::FraudAlert).await
+pub async fn lift_fraud_alert(State(state): State<AppState>, me: Me) -> Result<StatusCode, ApiError> {
+    lift(state, me, FlagKind::FraudAlert).await
 }
 
 /// The consumer's freezes and fraud alerts, past and present.
@@ -329,8 +312,8 @@ pub async fn lift_fraud_alert(State(state): State<AppState>, caller: Caller) -> 
         (status = 200, body = Flags, description = "Every freeze and fraud alert, oldest first"),
         (status = 403, body = ErrorDocument, description = "Not a consumer key"),
     ))]
-pub async fn list_flags(State(state): State<AppState>, caller: Caller) -> Result<Json<Flags>, ApiError> {
-    let subject = own_subject(&caller)?;
+pub async fn list_flags(State(state): State<AppState>, me: Me) -> Result<Json<Flags>, ApiError> {
+    let subject = me.subject;
     let registry = state.registry.clone();
     Ok(Json(Flags { flags: super::blocking(move || registry.flags(subject)).await? }))
 }

@@ -1,20 +1,17 @@
 //! Credit reports, by national identifier or by registry id.
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use registry_core::model::{Date, IdType};
 use registry_core::report::{Audience, Report, SubjectKey};
+use registry_service::audit::{Access, AccessAction};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use registry_service::audit::{Access, AccessAction};
-use registry_service::keys::PrincipalRole;
-
 use crate::AppState;
-use crate::caller::Caller;
+use crate::caller::{Caller, roles};
 use crate::error::{ApiError, ErrorCode, ErrorDocument};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, JsonShape};
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -28,6 +25,10 @@ pub struct ReportRequest {
     pub as_of: Option<Date>,
 }
 
+impl JsonShape for ReportRequest {
+    const SHAPE: &'static str = r#"{"id_type", "id", "as_of"?}"#;
+}
+
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct AsOfQuery {
@@ -38,11 +39,16 @@ pub struct AsOfQuery {
 }
 
 /// The operator's audited look at one subject: logged as a drill-down before it is returned.
-async fn build(state: &AppState, caller: &Caller, subject: Option<SubjectKey>, as_of: Option<Date>) -> Result<Json<Report>, ApiError> {
+async fn build(
+    state: &AppState,
+    caller: &Caller<roles::Operator>,
+    subject: Option<SubjectKey>,
+    as_of: Option<Date>,
+) -> Result<Json<Report>, ApiError> {
     let not_found = || ApiError::new(ErrorCode::SubjectNotFound, "the registry has no subject with that identifier");
     let subject = subject.ok_or_else(not_found)?;
     let registry = state.registry.clone();
-    let access = Access { actor: caller.0.actor(), action: AccessAction::DrillDown, purpose: None, consent_id: None };
+    let access = Access { actor: caller.principal.actor(), action: AccessAction::DrillDown, purpose: None, consent_id: None };
     let report = super::blocking(move || registry.read_report(&access, subject, as_of, Audience::Masked)).await?.ok_or_else(not_found)?;
     state.metrics.reports.inc();
     Ok(Json(report))
@@ -64,11 +70,9 @@ async fn build(state: &AppState, caller: &Caller, subject: Option<SubjectKey>, a
     ))]
 pub async fn report_by_identifier(
     State(state): State<AppState>,
-    caller: Caller,
-    body: Result<Bytes, BytesRejection>,
+    caller: Caller<roles::Operator>,
+    ApiJson(request): ApiJson<ReportRequest>,
 ) -> Result<Json<Report>, ApiError> {
-    caller.allow(&[PrincipalRole::Operator])?;
-    let request: ReportRequest = super::json_body(body, r#"{"id_type", "id", "as_of"?}"#)?;
     let registry = state.registry.clone();
     let subject = super::blocking(move || {
         // An identifier that breaks its type's rules belongs to no one: not found, like any other.
@@ -96,12 +100,9 @@ pub async fn report_by_identifier(
     ))]
 pub async fn report_by_registry_id(
     State(state): State<AppState>,
-    caller: Caller,
-    registry_id: Result<Path<String>, PathRejection>,
-    query: Result<Query<AsOfQuery>, QueryRejection>,
+    caller: Caller<roles::Operator>,
+    ApiPath(registry_id): ApiPath<String>,
+    ApiQuery(AsOfQuery { as_of }): ApiQuery<AsOfQuery>,
 ) -> Result<Json<Report>, ApiError> {
-    caller.allow(&[PrincipalRole::Operator])?;
-    let registry_id = super::path(registry_id)?;
-    let AsOfQuery { as_of } = super::query(query)?;
     build(&state, &caller, SubjectKey::parse_registry_id(&registry_id), as_of).await
 }

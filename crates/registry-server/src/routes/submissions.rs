@@ -3,23 +3,22 @@
 use std::io;
 
 use axum::body::Body;
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use registry_core::furnishing::metro2::Mode;
-use registry_core::model::{Currency, FurnisherId};
+use registry_core::model::Currency;
 use registry_service::document::{DocumentStatus, SubmissionDocument, SubmissionHead};
-use registry_service::keys::PrincipalRole;
 use registry_service::{IngestOptions, IngestOutcome, NoProgress};
 use serde::Deserialize;
 use tokio_util::io::{StreamReader, SyncIoBridge};
 use utoipa::IntoParams;
 
 use crate::AppState;
-use crate::caller::Caller;
+use crate::caller::FurnisherCaller;
 use crate::error::{ApiError, BodyTooLarge, ErrorCode, ErrorDocument};
+use crate::extract::{ApiPath, ApiQuery};
 use crate::metrics::{OutcomeLabel, StatusLabel};
 use crate::stream::blocking_body;
 
@@ -33,20 +32,6 @@ pub struct SubmitQuery {
     pub lenient: Option<bool>,
     /// Metro 2 only: the ISO 4217 currency of the file's whole-unit amounts. Default USD.
     pub currency: Option<String>,
-}
-
-pub(crate) fn furnisher_id(text: &str) -> Result<FurnisherId, ApiError> {
-    FurnisherId::parse(text).map_err(|e| ApiError::new(ErrorCode::InvalidFurnisher, e.to_string()))
-}
-
-/// The operator works on every furnisher's submissions; a furnisher only on its own (its key's
-/// name is its furnisher id).
-pub(crate) fn allow_furnisher(caller: &Caller, furnisher: &FurnisherId) -> Result<(), ApiError> {
-    let principal = caller.allow(&[PrincipalRole::Operator, PrincipalRole::Furnisher])?;
-    if principal.role == PrincipalRole::Furnisher && principal.name != furnisher.as_str() {
-        return Err(ApiError::new(ErrorCode::Forbidden, "a furnisher key reads and writes only its own furnisher's submissions"));
-    }
-    Ok(())
 }
 
 /// Submits one furnishing file (JSON Lines or Metro 2, told apart by content) as one submission.
@@ -70,15 +55,12 @@ pub(crate) fn allow_furnisher(caller: &Caller, furnisher: &FurnisherId) -> Resul
     ))]
 pub async fn submit(
     State(state): State<AppState>,
-    caller: Caller,
-    furnisher: Result<Path<String>, PathRejection>,
-    query: Result<Query<SubmitQuery>, QueryRejection>,
+    caller: FurnisherCaller,
+    ApiQuery(SubmitQuery { file_name, lenient, currency }): ApiQuery<SubmitQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let furnisher = furnisher_id(&super::path(furnisher)?)?;
-    allow_furnisher(&caller, &furnisher)?;
-    let SubmitQuery { file_name, lenient, currency } = super::query(query)?;
+    let furnisher = caller.furnisher;
     let mut options = IngestOptions::default();
     if lenient == Some(true) {
         options.metro2.mode = Mode::Lenient;
@@ -145,12 +127,10 @@ pub async fn submit(
     ))]
 pub async fn get_submission(
     State(state): State<AppState>,
-    caller: Caller,
-    path: Result<Path<(String, String)>, PathRejection>,
+    caller: FurnisherCaller,
+    ApiPath((_, submission_id)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let (furnisher, submission_id) = super::path(path)?;
-    let furnisher = furnisher_id(&furnisher)?;
-    allow_furnisher(&caller, &furnisher)?;
+    let furnisher = caller.furnisher;
     let registry = state.registry.clone();
     let looking = registry.clone();
     let summary = super::blocking(move || looking.submission(&furnisher, &submission_id))

@@ -27,6 +27,8 @@ struct Reply {
     status: u16,
     body: Value,
     text: String,
+    /// The request id the server gave the request (`x-request-id`).
+    request_id: Option<String>,
 }
 
 impl TestServer {
@@ -68,9 +70,10 @@ impl TestServer {
     fn reply(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
         let mut response = response.expect("the server answers");
         let status = response.status().as_u16();
+        let request_id = response.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
         let text = response.body_mut().read_to_string().unwrap();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply { status, body, text }
+        Reply { status, body, text, request_id }
     }
 
     fn get(&self, path: &str) -> Reply {
@@ -144,6 +147,24 @@ fn health_answers() {
     let reply = server.get("/health");
     assert_eq!(reply.status, 200);
     assert_eq!(reply.body["status"], "ok");
+}
+
+/// Each request gets an id (sent back as `x-request-id`, on every log line of the request), and
+/// each route's latency is a histogram in `/metrics`, named by the route's template.
+#[test]
+fn requests_carry_an_id_and_routes_their_latency() {
+    let server = TestServer::start();
+    let (first, second) = (server.get("/health"), server.get("/v1/subjects/S000000001/report"));
+    let ids: Vec<&str> = [&first, &second].iter().filter_map(|r| r.request_id.as_deref()).collect();
+    assert_eq!(ids.len(), 2, "every answer names its request");
+    assert_ne!(ids[0], ids[1]);
+    let metrics = server.get("/metrics").text;
+    assert!(metrics.contains(r#"credit_registry_http_request_seconds_count{method="GET",route="/health"} 1"#), "{metrics}");
+    assert!(
+        metrics.contains(r#"credit_registry_http_request_seconds_count{method="GET",route="/v1/subjects/{registry_id}/report"} 1"#),
+        "{metrics}"
+    );
+    assert!(!metrics.contains("S000000001"), "routes are named by their template, not the path");
 }
 
 #[test]
