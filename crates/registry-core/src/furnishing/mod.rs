@@ -4,6 +4,7 @@
 //! Memory is bounded by the longest allowed line, not the file. Storage, duplicate keys across
 //! records and submission idempotency are the caller's business.
 
+pub mod draft;
 pub mod errors;
 pub mod json;
 pub mod lines;
@@ -12,6 +13,7 @@ pub mod validate;
 
 use std::io::{self, BufRead};
 
+pub use draft::Draft;
 pub use errors::{FileErrorCode, FileRejection, RecordError, RecordErrorCode};
 pub use validate::{Rules, parse_date, validate_record};
 
@@ -164,7 +166,7 @@ impl<R: BufRead> FurnishingReader<R> {
                 continue;
             }
             self.record_count += 1;
-            return Ok(Some(match validate_record(&value, line_number, &self.rules) {
+            return Ok(Some(match validate_record(&Draft::from_json(&value), line_number, &self.rules) {
                 Ok(record) => Entry::Accepted { line: line_number, record },
                 Err(errors) => Entry::Rejected { line: line_number, errors },
             }));

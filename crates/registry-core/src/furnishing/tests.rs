@@ -59,7 +59,7 @@ fn with(mut record: Value, edits: &[(&str, Value)]) -> Value {
 /// Validates one line and returns its (field, code) pairs; empty when accepted.
 fn errors_of(line: &str) -> Vec<(String, &'static str)> {
     let value = json::Json::parse(line).expect("test lines are JSON");
-    match validate_record(&value, 7, &rules()) {
+    match validate_record(&Draft::from_json(&value), 7, &rules()) {
         Ok(_) => vec![],
         Err(errors) => {
             assert!(errors.iter().all(|e| e.line == 7 && !e.message.is_empty()));
@@ -85,7 +85,7 @@ fn the_spec_examples_are_valid() {
 fn accepted_record_carries_every_field() {
     let value_text = microloan().to_string();
     let value = json::Json::parse(&value_text).unwrap();
-    let record = validate_record(&value, 1, &rules()).unwrap();
+    let record = validate_record(&Draft::from_json(&value), 1, &rules()).unwrap();
     assert_eq!(record.facts.account, "JB-778");
     assert_eq!(record.facts.status, Status::Dpd60);
     assert_eq!(record.facts.past_due.0, 89000);
@@ -316,11 +316,16 @@ fn every_broken_rule_is_listed() {
 
 #[test]
 fn misspelt_fields_get_a_suggestion() {
-    let errors =
-        validate_record(&json::Json::parse(&with(revolving(), &[("balanse", json!(1))]).to_string()).unwrap(), 1, &rules()).unwrap_err();
+    let errors = validate_record(
+        &Draft::from_json(&json::Json::parse(&with(revolving(), &[("balanse", json!(1))]).to_string()).unwrap()),
+        1,
+        &rules(),
+    )
+    .unwrap_err();
     assert!(errors[0].message.contains("did you mean `balance`"), "{}", errors[0].message);
     let errors =
-        validate_record(&json::Json::parse(&with(revolving(), &[("zzz", json!(1))]).to_string()).unwrap(), 1, &rules()).unwrap_err();
+        validate_record(&Draft::from_json(&json::Json::parse(&with(revolving(), &[("zzz", json!(1))]).to_string()).unwrap()), 1, &rules())
+            .unwrap_err();
     assert!(errors[0].message.contains("the fields here are account, as_of"), "{}", errors[0].message);
 }
 
@@ -357,7 +362,7 @@ fn messages_never_echo_personal_values() {
     let mut record = broken;
     record["subjects"][0][secret] = json!("x");
     let value_text = record.to_string();
-    let errors = validate_record(&json::Json::parse(&value_text).unwrap(), 1, &rules()).unwrap_err();
+    let errors = validate_record(&Draft::from_json(&json::Json::parse(&value_text).unwrap()), 1, &rules()).unwrap_err();
     assert!(errors.len() >= 4, "{errors:?}");
     for e in &errors {
         assert!(!e.message.contains("Wang") && !e.field.contains("Wang"), "{e:?}");
@@ -366,7 +371,7 @@ fn messages_never_echo_personal_values() {
         revolving(),
         &[("subjects.0.id_type", json!("other")), ("subjects.0.id", json!("P1")), ("subjects.0.birth_date", json!("2015-06-30"))],
     );
-    let errors = validate_record(&json::Json::parse(&young.to_string()).unwrap(), 1, &rules()).unwrap_err();
+    let errors = validate_record(&Draft::from_json(&json::Json::parse(&young.to_string()).unwrap()), 1, &rules()).unwrap_err();
     assert!(!errors[0].message.contains('6'), "no age given away: {}", errors[0].message);
 }
 
@@ -375,7 +380,7 @@ fn messages_never_echo_identifiers() {
     let broken = with(revolving(), &[("subjects.0.id", json!("110105194912310021")), ("subjects.0.birth_date", json!("1949-02-30"))]);
     let value_text = broken.to_string();
     let value = json::Json::parse(&value_text).unwrap();
-    let errors = validate_record(&value, 1, &rules()).unwrap_err();
+    let errors = validate_record(&Draft::from_json(&value), 1, &rules()).unwrap_err();
     for e in errors {
         assert!(!e.message.contains("110105194912310021") && !e.message.contains("1949-02-30"), "{}", e.message);
     }

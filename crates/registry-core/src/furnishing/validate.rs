@@ -1,11 +1,13 @@
-//! The field, cross-field and identifier rules of the furnishing spec, applied to one parsed
-//! line. Every broken rule is reported, not only the first; a record with none becomes an
-//! `AccountRecord`.
+//! The field, cross-field and identifier rules of the furnishing spec, applied to one record's
+//! draft (a parsed JSON line, or a Metro 2 record read field by field). Every broken rule is
+//! reported, not only the first, naming the field where the furnisher wrote it; a record with
+//! none becomes an `AccountRecord`.
 
 use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
+use crate::furnishing::draft::{Draft, Found, Object, Origin};
 use crate::furnishing::errors::{RecordError, RecordErrorCode as Code};
 use crate::furnishing::json::Json;
 use crate::identity::{IdProblem, check_id};
@@ -31,14 +33,15 @@ const TERM_MONTHS_MAX: u64 = 600;
 const AGE_YEARS_MIN: i32 = 14;
 const AGE_YEARS_MAX: i32 = 120;
 
-/// Validates one parsed line as an account record.
-pub fn validate_record(value: &Json<'_>, line: u64, rules: &Rules) -> Result<AccountRecord, Vec<RecordError>> {
-    let mut check = Check { line, errors: Vec::new(), unlisted: 0 };
-    let Json::Object(entries) = value else {
-        check.fail(Path::root(), Code::NotAnObject, format!("a record is a JSON object, got {}", value.kind()));
+/// Validates one record's draft as an account record.
+pub fn validate_record(draft: &Draft<'_>, line: u64, rules: &Rules) -> Result<AccountRecord, Vec<RecordError>> {
+    let mut check = Check { line, errors: Vec::new(), unlisted: 0, origin: &draft.origin };
+    let record = Found::of(&draft.record);
+    let Some(fields) = Fields::of(record) else {
+        check.fail(Path::root(), Code::NotAnObject, format!("a record is a JSON object, got {}", record.kind()));
         return Err(check.into_errors());
     };
-    let facts_and_subjects = check_record(entries, *rules, &mut check);
+    let facts_and_subjects = check_record(fields, *rules, &mut check);
     match facts_and_subjects {
         Some(record) if check.errors.is_empty() => Ok(record),
         _ => {
@@ -54,10 +57,10 @@ pub fn validate_record(value: &Json<'_>, line: u64, rules: &Rules) -> Result<Acc
 /// The object a field sits in: the record itself, `subjects[1]`, `subjects[1].address` or
 /// `funding[0]`. Copy, and formatted only when an error needs it.
 #[derive(Clone, Copy, Default)]
-struct Prefix {
-    list: &'static str,
-    index: usize,
-    child: &'static str,
+pub(crate) struct Prefix {
+    pub list: &'static str,
+    pub index: usize,
+    pub child: &'static str,
 }
 
 impl Prefix {
@@ -94,9 +97,9 @@ impl fmt::Display for Prefix {
 
 /// Where a field sits in the record, for error paths like `subjects[1].id`.
 #[derive(Clone, Copy)]
-struct Path<'p> {
-    prefix: Prefix,
-    name: &'p str,
+pub(crate) struct Path<'p> {
+    pub prefix: Prefix,
+    pub name: &'p str,
 }
 
 impl<'p> Path<'p> {
@@ -130,22 +133,83 @@ impl fmt::Display for Path<'_> {
 
 /// A field of an object: whether its key appeared, and its value unless null.
 #[derive(Clone, Copy, Default)]
-struct Slot<'j, 'a> {
+struct Slot<'r> {
     seen: bool,
-    value: Option<&'j Json<'a>>,
+    value: Option<Found<'r>>,
 }
 
-struct Check {
+/// Slots being filled, and where the next field is expected.
+struct Spread<'r, const N: usize> {
+    slots: [Slot<'r>; N],
+    next: usize,
+}
+
+/// An object's fields as a reader gave them: a JSON object's entries as written (unknown and
+/// repeated keys included), or the fields a Metro 2 record's segments were read into.
+#[derive(Clone, Copy)]
+enum Fields<'r> {
+    Json(&'r [(Cow<'r, str>, Json<'r>)]),
+    Read(&'r Object<'r>),
+}
+
+impl<'r> Fields<'r> {
+    fn of(value: Found<'r>) -> Option<Fields<'r>> {
+        match value {
+            Found::Json(Json::Object(entries)) => Some(Fields::Json(entries)),
+            Found::Object(object) => Some(Fields::Read(object)),
+            _ => None,
+        }
+    }
+}
+
+/// The items of a list, as a reader gave them.
+#[derive(Clone, Copy)]
+enum Items<'r> {
+    Json(&'r [Json<'r>]),
+    Read(&'r Vec<crate::furnishing::draft::Value<'r>>),
+}
+
+impl<'r> Items<'r> {
+    fn of(value: Found<'r>) -> Option<Items<'r>> {
+        match value {
+            Found::Json(Json::Array(items)) => Some(Items::Json(items)),
+            Found::List(items) => Some(Items::Read(items)),
+            _ => None,
+        }
+    }
+
+    fn len(self) -> usize {
+        match self {
+            Items::Json(items) => items.len(),
+            Items::Read(items) => items.len(),
+        }
+    }
+
+    fn get(self, index: usize) -> Found<'r> {
+        match self {
+            Items::Json(items) => Found::Json(&items[index]),
+            Items::Read(items) => Found::of(&items[index]),
+        }
+    }
+}
+
+struct Check<'o> {
     line: u64,
     errors: Vec<RecordError>,
     /// Broken rules past `RECORD_ERRORS_MAX`, counted but not listed.
     unlisted: usize,
+    /// Where the fields came from: how errors name them.
+    origin: &'o Origin,
 }
 
-impl Check {
+impl Check<'_> {
     fn fail(&mut self, at: Path<'_>, code: Code, message: String) {
         if self.errors.len() < RECORD_ERRORS_MAX {
-            self.errors.push(RecordError { line: self.line, field: at.to_string(), code, message });
+            let field = match self.origin {
+                Origin::JsonLines => at.to_string(),
+                Origin::Metro2 { consumers } => crate::furnishing::metro2::map::locate(at, consumers),
+            };
+            self.errors.push(RecordError { line: self.line, field, code, message });
         } else {
             self.unlisted += 1;
         }
@@ -164,69 +228,89 @@ impl Check {
         self.errors
     }
 
-    /// Spreads an object's entries into named slots; reports unknown and repeated keys.
-    fn slots<'j, 'a, const N: usize>(
-        &mut self,
-        entries: &'j [(Cow<'a, str>, Json<'a>)],
-        names: &[&str; N],
-        prefix: Prefix,
-    ) -> [Slot<'j, 'a>; N] {
-        let mut slots = [Slot::default(); N];
-        // Furnishers usually write fields in one order: try where the last one was found first.
-        let mut next = 0;
-        for (key, value) in entries {
-            let key_str: &str = key;
-            let found = match names.get(next) {
-                Some(name) if *name == key_str => Some(next),
-                _ => names.iter().position(|name| *name == key_str),
-            };
-            if let Some(i) = found {
-                next = i + 1;
+    /// Spreads an object's fields into named slots; reports unknown and repeated keys (a
+    /// JSON object may have them; fields a reader built have neither).
+    fn slots<'r, const N: usize>(&mut self, fields: Fields<'r>, names: &[&str; N], prefix: Prefix) -> [Slot<'r>; N] {
+        let mut spread = Spread { slots: [Slot::default(); N], next: 0 };
+        match fields {
+            Fields::Json(entries) => {
+                for (position, (key, value)) in entries.iter().enumerate() {
+                    self.spread(&mut spread, names, prefix, position, key, Found::Json(value));
+                }
             }
-            match found {
-                Some(i) if slots[i].seen => self.fail(
-                    Path::nested(prefix, key),
-                    Code::DuplicateField,
-                    format!("field `{}` appears more than once", Path::nested(prefix, key)),
-                ),
-                Some(i) => {
-                    slots[i].seen = true;
-                    slots[i].value = (!matches!(value, Json::Null)).then_some(value);
-                }
-                None if prefix.is_personal() => {
-                    // The key itself may be personal data (a name where a field name belongs).
-                    let position = entries.iter().position(|(k, _)| std::ptr::eq(k, key)).unwrap_or(0) + 1;
-                    self.fail(
-                        Path::nested(prefix, ""),
-                        Code::UnknownField,
-                        format!(
-                            "field number {position} of `{prefix}` is not one of {}; its name is not repeated here because subject details are personal data",
-                            names.join(", ")
-                        ),
-                    );
-                }
-                None => {
-                    let shown = printable(key);
-                    let message = match closest(key, names) {
-                        Some(name) => format!("unknown field `{shown}`; did you mean `{name}`?"),
-                        None => format!("unknown field `{shown}`; the fields here are {}", names.join(", ")),
-                    };
-                    self.fail(Path::nested(prefix, &shown), Code::UnknownField, message);
+            Fields::Read(object) => {
+                for (position, (key, value)) in object.fields.iter().enumerate() {
+                    self.spread(&mut spread, names, prefix, position, key, Found::of(value));
                 }
             }
         }
-        slots
+        spread.slots
     }
 
-    fn required<'j, 'a>(&mut self, at: Path<'_>, slot: Slot<'j, 'a>) -> Option<&'j Json<'a>> {
+    /// Puts one field (the `position`th of its object) in its slot. Inlined in both loops of
+    /// `slots`: a call per field of every record was a tenth of Metro 2 reading (measured with
+    /// callgrind, BENCHMARKS.md).
+    #[allow(clippy::inline_always)]
+    #[inline(always)]
+    fn spread<'r, const N: usize>(
+        &mut self,
+        spread: &mut Spread<'r, N>,
+        names: &[&str; N],
+        prefix: Prefix,
+        position: usize,
+        key: &str,
+        value: Found<'r>,
+    ) {
+        // Furnishers usually write fields in one order: try where the last one was found first.
+        let found = match names.get(spread.next) {
+            Some(name) if *name == key => Some(spread.next),
+            _ => names.iter().position(|name| *name == key),
+        };
+        if let Some(i) = found {
+            spread.next = i + 1;
+        }
+        match found {
+            Some(i) if spread.slots[i].seen => self.fail(
+                Path::nested(prefix, key),
+                Code::DuplicateField,
+                format!("field `{}` appears more than once", Path::nested(prefix, key)),
+            ),
+            Some(i) => {
+                spread.slots[i].seen = true;
+                spread.slots[i].value = (!matches!(value, Found::Json(Json::Null))).then_some(value);
+            }
+            None if prefix.is_personal() => {
+                // The key itself may be personal data (a name where a field name belongs).
+                self.fail(
+                    Path::nested(prefix, ""),
+                    Code::UnknownField,
+                    format!(
+                        "field number {} of `{prefix}` is not one of {}; its name is not repeated here because subject details are personal data",
+                        position + 1,
+                        names.join(", ")
+                    ),
+                );
+            }
+            None => {
+                let shown = printable(key);
+                let message = match closest(key, names) {
+                    Some(name) => format!("unknown field `{shown}`; did you mean `{name}`?"),
+                    None => format!("unknown field `{shown}`; the fields here are {}", names.join(", ")),
+                };
+                self.fail(Path::nested(prefix, &shown), Code::UnknownField, message);
+            }
+        }
+    }
+
+    fn required<'r>(&mut self, at: Path<'_>, slot: Slot<'r>) -> Option<Found<'r>> {
         if slot.value.is_none() {
             self.fail(at, Code::MissingField, format!("`{at}` is required"));
         }
         slot.value
     }
 
-    fn string<'j>(&mut self, at: Path<'_>, value: &'j Json<'_>, chars_min: usize, chars_max: usize) -> Option<&'j str> {
-        let Json::Str(text) = value else {
+    fn string<'r>(&mut self, at: Path<'_>, value: Found<'r>, chars_min: usize, chars_max: usize) -> Option<&'r str> {
+        let Some(text) = value.text() else {
             self.fail(at, Code::WrongType, format!("`{at}` must be a string, got {}", value.kind()));
             return None;
         };
@@ -248,8 +332,11 @@ impl Check {
         Some(text)
     }
 
-    fn date(&mut self, at: Path<'_>, value: &Json<'_>) -> Option<Date> {
-        let Json::Str(text) = value else {
+    fn date(&mut self, at: Path<'_>, value: Found<'_>) -> Option<Date> {
+        if let Found::Date(date) = value {
+            return Some(date);
+        }
+        let Some(text) = value.text() else {
             self.fail(at, Code::WrongType, format!("`{at}` must be a date string YYYY-MM-DD, got {}", value.kind()));
             return None;
         };
@@ -262,29 +349,34 @@ impl Check {
         }
     }
 
-    fn integer(&mut self, at: Path<'_>, value: &Json<'_>, min: u64, max: u64, what: &str) -> Option<u64> {
+    fn integer(&mut self, at: Path<'_>, value: Found<'_>, min: u64, max: u64, what: &str) -> Option<u64> {
         let out_of_range = |check: &mut Check| {
             check.fail(at, Code::OutOfRange, format!("`{at}` must be {what} from {min} to {max}"));
             None
         };
-        match value {
-            Json::UInt(n) if (min..=max).contains(n) => Some(*n),
-            Json::UInt(_) | Json::NegInt(_) => out_of_range(self),
+        let whole = match value {
+            Found::Json(Json::UInt(n)) => Some(*n),
+            Found::Whole(n) => Some(n),
+            _ => None,
+        };
+        match (whole, value) {
+            (Some(n), _) if (min..=max).contains(&n) => Some(n),
+            (Some(_), _) | (None, Found::Json(Json::NegInt(_))) => out_of_range(self),
             // An integral number beyond 64 bits parses as a float: too big, not of wrong type.
-            Json::Float(x) if x.is_finite() && x.fract() == 0.0 && x.abs() >= 9.0e18 => out_of_range(self),
-            other => {
+            (None, Found::Json(Json::Float(x))) if x.is_finite() && x.fract() == 0.0 && x.abs() >= 9.0e18 => out_of_range(self),
+            (_, other) => {
                 self.fail(at, Code::WrongType, format!("`{at}` must be {what}, got {}", other.kind()));
                 None
             }
         }
     }
 
-    fn amount(&mut self, at: Path<'_>, value: &Json<'_>) -> Option<AmountMinor> {
+    fn amount(&mut self, at: Path<'_>, value: Found<'_>) -> Option<AmountMinor> {
         self.integer(at, value, 0, AMOUNT_MAX_MINOR, "an integer amount in minor units").map(AmountMinor)
     }
 
-    fn code<T: FromStr>(&mut self, at: Path<'_>, value: &Json<'_>, allowed: &[&str]) -> Option<T> {
-        let Json::Str(text) = value else {
+    fn code<T: FromStr>(&mut self, at: Path<'_>, value: Found<'_>, allowed: &[&str]) -> Option<T> {
+        let Some(text) = value.text() else {
             self.fail(at, Code::WrongType, format!("`{at}` must be a string, got {}", value.kind()));
             return None;
         };
@@ -361,7 +453,7 @@ const RECORD_FIELDS: [&str; 21] = [
     "funding",
 ];
 
-fn check_record(entries: &[(Cow<'_, str>, Json<'_>)], rules: Rules, check: &mut Check) -> Option<AccountRecord> {
+fn check_record(fields: Fields<'_>, rules: Rules, check: &mut Check) -> Option<AccountRecord> {
     let [
         account,
         as_of,
@@ -384,7 +476,7 @@ fn check_record(entries: &[(Cow<'_, str>, Json<'_>)], rules: Rules, check: &mut 
         dispute,
         subjects,
         funding,
-    ] = check.slots(entries, &RECORD_FIELDS, Prefix::default());
+    ] = check.slots(fields, &RECORD_FIELDS, Prefix::default());
     let f = Path::field;
 
     // The fields checked for every record, `delete` included.
@@ -473,19 +565,19 @@ fn check_record(entries: &[(Cow<'_, str>, Json<'_>)], rules: Rules, check: &mut 
     })
 }
 
-struct RestSlots<'j, 'a> {
-    closed: Slot<'j, 'a>,
-    credit_limit: Slot<'j, 'a>,
-    original_amount: Slot<'j, 'a>,
-    term_months: Slot<'j, 'a>,
-    scheduled_payment: Slot<'j, 'a>,
-    actual_payment: Slot<'j, 'a>,
-    payment_history: Slot<'j, 'a>,
-    first_delinquency: Slot<'j, 'a>,
-    last_payment: Slot<'j, 'a>,
-    special_comment: Slot<'j, 'a>,
-    dispute: Slot<'j, 'a>,
-    funding: Slot<'j, 'a>,
+struct RestSlots<'r> {
+    closed: Slot<'r>,
+    credit_limit: Slot<'r>,
+    original_amount: Slot<'r>,
+    term_months: Slot<'r>,
+    scheduled_payment: Slot<'r>,
+    actual_payment: Slot<'r>,
+    payment_history: Slot<'r>,
+    first_delinquency: Slot<'r>,
+    last_payment: Slot<'r>,
+    special_comment: Slot<'r>,
+    dispute: Slot<'r>,
+    funding: Slot<'r>,
 }
 
 /// The always-checked fields that the remaining rules refer to (absent when invalid).
@@ -515,7 +607,7 @@ struct RestOfFacts {
 }
 
 /// The fields a `delete` record may leave out, and the cross-field rules.
-fn check_rest(slots: RestSlots<'_, '_>, known: Known, check: &mut Check) -> Option<RestOfFacts> {
+fn check_rest(slots: RestSlots<'_>, known: Known, check: &mut Check) -> Option<RestOfFacts> {
     let f = Path::field;
     let closed = slots.closed.value.and_then(|v| check.date(f("closed"), v));
     if let Some(closed) = closed {
@@ -530,7 +622,7 @@ fn check_rest(slots: RestSlots<'_, '_>, known: Known, check: &mut Check) -> Opti
             check.fail(f("closed"), Code::DateOrder, format!("`closed` {closed} is after `as_of` {as_of}"));
         }
     }
-    let amount = |check: &mut Check, name: &'static str, slot: Slot<'_, '_>| slot.value.and_then(|v| check.amount(f(name), v));
+    let amount = |check: &mut Check, name: &'static str, slot: Slot<'_>| slot.value.and_then(|v| check.amount(f(name), v));
     let credit_limit = amount(check, "credit_limit", slots.credit_limit);
     let original_amount = amount(check, "original_amount", slots.original_amount);
     let scheduled_payment = amount(check, "scheduled_payment", slots.scheduled_payment);
@@ -642,22 +734,23 @@ fn check_rest(slots: RestSlots<'_, '_>, known: Known, check: &mut Check) -> Opti
     })
 }
 
-fn check_funding(value: &Json<'_>, check: &mut Check) -> Option<Vec<FundingShare>> {
-    let Json::Array(items) = value else {
+fn check_funding(value: Found<'_>, check: &mut Check) -> Option<Vec<FundingShare>> {
+    let Some(items) = Items::of(value) else {
         check.fail(Path::field("funding"), Code::WrongType, format!("`funding` must be an array, got {}", value.kind()));
         return None;
     };
     let before = check.errors.len();
     let mut shares: Vec<FundingShare> = Vec::with_capacity(items.len());
     let mut total_bp = Some(0u64);
-    for (i, item) in items.iter().enumerate() {
+    for i in 0..items.len() {
+        let item = items.get(i);
         let prefix = Prefix::item("funding", i);
         let at = |name| Path::nested(prefix, name);
-        let Json::Object(entries) = item else {
+        let Some(fields) = Fields::of(item) else {
             check.fail(at(""), Code::WrongType, format!("`{prefix}` must be an object, got {}", item.kind()));
             continue;
         };
-        let [institution, share_bp] = check.slots(entries, &["institution", "share_bp"], prefix);
+        let [institution, share_bp] = check.slots(fields, &["institution", "share_bp"], prefix);
         let institution = check.required(at("institution"), institution).and_then(|v| {
             let text = check.string(at("institution"), v, 1, 64)?;
             if !is_institution_id(text) {
@@ -698,13 +791,13 @@ fn check_funding(value: &Json<'_>, check: &mut Check) -> Option<Vec<FundingShare
 
 const SUBJECT_FIELDS: [&str; 8] = ["role", "id_type", "id", "family_name", "given_name", "birth_date", "phone", "address"];
 
-fn check_subjects(value: &Json<'_>, as_of: Option<Date>, check: &mut Check) -> Option<Vec<SubjectDetails>> {
-    let Json::Array(items) = value else {
+fn check_subjects(value: Found<'_>, as_of: Option<Date>, check: &mut Check) -> Option<Vec<SubjectDetails>> {
+    let Some(items) = Items::of(value) else {
         check.fail(Path::field("subjects"), Code::WrongType, format!("`subjects` must be an array, got {}", value.kind()));
         return None;
     };
     let before = check.errors.len();
-    if items.is_empty() || items.len() > SUBJECTS_MAX {
+    if items.len() == 0 || items.len() > SUBJECTS_MAX {
         check.fail(
             Path::field("subjects"),
             Code::SubjectCount,
@@ -713,8 +806,8 @@ fn check_subjects(value: &Json<'_>, as_of: Option<Date>, check: &mut Check) -> O
     }
     let mut subjects: Vec<SubjectDetails> = Vec::with_capacity(items.len());
     let mut roles = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        let (subject, role) = check_subject(item, i, as_of, check);
+    for i in 0..items.len() {
+        let (subject, role) = check_subject(items.get(i), i, as_of, check);
         roles.push(role);
         let Some(subject) = subject else { continue };
         if subjects.iter().any(|s| s.id == subject.id) {
@@ -729,7 +822,7 @@ fn check_subjects(value: &Json<'_>, as_of: Option<Date>, check: &mut Check) -> O
     // Judged on the roles that could be read, so a broken subject does not hide this rule.
     let primaries = roles.iter().filter(|r| **r == Some(Role::Primary)).count();
     let all_roles_known = roles.iter().all(Option::is_some);
-    if primaries > 1 || (all_roles_known && !items.is_empty() && primaries != 1) {
+    if primaries > 1 || (all_roles_known && items.len() > 0 && primaries != 1) {
         check.fail(Path::field("subjects"), Code::PrimaryCount, format!("exactly one subject must have role primary, got {primaries}"));
     }
     if check.errors.len() > before {
@@ -739,15 +832,15 @@ fn check_subjects(value: &Json<'_>, as_of: Option<Date>, check: &mut Check) -> O
 }
 
 /// One subject, if valid, and its role, if that much could be read.
-fn check_subject(value: &Json<'_>, index: usize, as_of: Option<Date>, check: &mut Check) -> (Option<SubjectDetails>, Option<Role>) {
+fn check_subject(value: Found<'_>, index: usize, as_of: Option<Date>, check: &mut Check) -> (Option<SubjectDetails>, Option<Role>) {
     let prefix = Prefix::item("subjects", index);
     let at = |name| Path::nested(prefix, name);
-    let Json::Object(entries) = value else {
+    let Some(fields) = Fields::of(value) else {
         check.fail(at(""), Code::WrongType, format!("`{prefix}` must be an object, got {}", value.kind()));
         return (None, None);
     };
     let before = check.errors.len();
-    let [role, id_type, id, family_name, given_name, birth_date, phone, address] = check.slots(entries, &SUBJECT_FIELDS, prefix);
+    let [role, id_type, id, family_name, given_name, birth_date, phone, address] = check.slots(fields, &SUBJECT_FIELDS, prefix);
     let role: Option<Role> = check.required(at("role"), role).and_then(|v| check.code(at("role"), v, &names(Role::ALL, Role::as_str)));
     let id_type: Option<IdType> =
         check.required(at("id_type"), id_type).and_then(|v| check.code(at("id_type"), v, &names(IdType::ALL, IdType::as_str)));
@@ -832,16 +925,16 @@ fn check_subject(value: &Json<'_>, index: usize, as_of: Option<Date>, check: &mu
 
 const ADDRESS_FIELDS: [&str; 6] = ["line1", "line2", "city", "region", "postal_code", "country"];
 
-fn check_address(value: &Json<'_>, subject: Prefix, check: &mut Check) -> Option<Address> {
+fn check_address(value: Found<'_>, subject: Prefix, check: &mut Check) -> Option<Address> {
     let prefix = subject.child("address");
     let at = |name| Path::nested(prefix, name);
-    let Json::Object(entries) = value else {
+    let Some(fields) = Fields::of(value) else {
         check.fail(at(""), Code::WrongType, format!("`{prefix}` must be an object, got {}", value.kind()));
         return None;
     };
     let before = check.errors.len();
-    let [line1, line2, city, region, postal_code, country] = check.slots(entries, &ADDRESS_FIELDS, prefix);
-    let mut part = |name: &'static str, slot: Slot<'_, '_>, required: bool| -> Option<String> {
+    let [line1, line2, city, region, postal_code, country] = check.slots(fields, &ADDRESS_FIELDS, prefix);
+    let mut part = |name: &'static str, slot: Slot<'_>, required: bool| -> Option<String> {
         let value = if required { check.required(at(name), slot)? } else { slot.value? };
         check.string(at(name), value, 1, ADDRESS_PART_CHARS_MAX).map(str::to_owned)
     };

@@ -3,9 +3,14 @@
 
 use serde_json::{Value, json};
 
+use metro2::layout::base;
+use metro2::{SegmentBuf, SegmentKind};
+
+use super::map::{payment_history_of, term_months};
 use super::*;
-use crate::furnishing::Format;
 use crate::furnishing::json::Json;
+use crate::furnishing::{Draft, Format, validate_record};
+use crate::model::{AccountRecord, Product, Role, Status};
 
 fn rules() -> Rules {
     Rules { today: "2024-12-31".parse().unwrap() }
@@ -26,7 +31,7 @@ fn card() -> Value {
 
 fn record(value: &Value) -> AccountRecord {
     let text = value.to_string();
-    validate_record(&Json::parse(&text).unwrap(), 1, &rules()).unwrap_or_else(|e| panic!("{e:?}"))
+    validate_record(&Draft::from_json(&Json::parse(&text).unwrap()), 1, &rules()).unwrap_or_else(|e| panic!("{e:?}"))
 }
 
 fn header() -> SegmentBuf {
