@@ -15,6 +15,7 @@
 pub mod codes;
 pub mod layout;
 pub mod parallel;
+pub mod problem;
 pub mod read;
 pub mod validate;
 pub mod value;
@@ -22,7 +23,8 @@ pub mod write;
 
 pub use layout::{Encoding, Field, SegmentKind};
 pub use parallel::validate_parallel;
+pub use problem::{Problem, Rule};
 pub use read::{DataRecord, Framing, Located, Mode, ReadError, Reader, Record, parse_record};
-pub use validate::{Problem, Rule, Summary, Totals, Validator, Verdict, validate};
+pub use validate::{Summary, Totals, Validator, Verdict, validate};
 pub use value::{Date, Segment, Value};
 pub use write::{FieldError, SegmentBuf, Writer};

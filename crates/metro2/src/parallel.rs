@@ -9,8 +9,9 @@ use std::io::{self, Read};
 use std::ops::Range;
 use std::sync::{Arc, Mutex, mpsc};
 
+use crate::problem::{Problem, Rule};
 use crate::read::{Mode, ReadError, Reader, Record, parse_record};
-use crate::validate::{Problem, Rule, Sink, Summary, Totals, Validator, check_data};
+use crate::validate::{Sink, Summary, Totals, Validator, check_data};
 
 /// A batch's bytes: big enough that handing it over costs little against checking it.
 const BATCH_BYTES: usize = 1 << 20;
@@ -83,7 +84,7 @@ impl InFlight {
             for problem in &outcome.problems {
                 on_problem(problem);
             }
-            validator.absorb(&outcome);
+            validator.absorb(outcome.data_records, outcome.data_records_with_problems, outcome.problems.len() as u64, &outcome.totals);
             self.next += 1;
         }
     }

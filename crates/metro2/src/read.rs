@@ -13,7 +13,7 @@ use std::io::{self, Read};
 use std::ops::Range;
 
 use crate::layout::{Encoding, SegmentKind, record_len};
-use crate::validate::{Problem, Rule};
+use crate::problem::{Problem, Rule, printable};
 use crate::value::{Segment, is_digits};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -326,7 +326,7 @@ impl<R: Read> Reader<R> {
             Encoding::Character if is_digits(word) => word.iter().fold(0usize, |n, d| n * 10 + usize::from(d - b'0')),
             Encoding::Packed if word[2..] == [0, 0] => usize::from(u16::from_be_bytes([word[0], word[1]])),
             _ => {
-                let shown = crate::validate::printable(word);
+                let shown = printable(word);
                 return Err(ReadError::Framing(Problem::record(
                     self.records + 1,
                     offset,
@@ -676,7 +676,7 @@ fn classify(bytes: &[u8], encoding: Encoding, segments: &mut Vec<(SegmentKind, R
                 offset + at as u64,
                 SegmentKind::Base,
                 None,
-                crate::validate::printable(id),
+                printable(id),
                 Rule::UnknownSegment,
                 format!("bytes at position {} of the record are no segment identifier (J1, J2, K1-K4, L1, N1)", at + 1),
             ));

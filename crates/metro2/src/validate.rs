@@ -2,193 +2,16 @@
 //! totals reconciled against the file. Every problem is located (record number, byte offset,
 //! segment, field) and named by a stable rule code; none stops the checking of the rest.
 
-use std::fmt;
 use std::io::{self, Read};
 
 use crate::codes::{self, Codes};
 use crate::layout::{Encoding, Field, Kind, Need, SegmentKind, associated, base, header, trailer};
+pub use crate::problem::{Problem, Rule, printable};
 use crate::read::{DataRecord, Framing, Located, Mode, ReadError, Reader, Record};
 use crate::value::{Date, Segment, Value, is_digits, is_printable, read_value};
 
-macro_rules! rules {
-    ($($(#[doc = $doc:literal])* $variant:ident => $code:literal,)*) => {
-        /// What a problem breaks. The codes are stable: software may match on them.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-        pub enum Rule {
-            $($(#[doc = $doc])* $variant,)*
-        }
-
-        impl Rule {
-            pub const ALL: &[Rule] = &[$(Rule::$variant,)*];
-
-            pub fn code(self) -> &'static str {
-                match self {
-                    $(Rule::$variant => $code,)*
-                }
-            }
-        }
-    };
-}
-
-rules! {
-    /// The input holds nothing but line breaks.
-    EmptyFile => "empty_file",
-    /// The first record is not a header (strict reading).
-    MissingHeader => "missing_header",
-    /// A block or record descriptor word is not a usable length.
-    InvalidDescriptor => "invalid_descriptor",
-    /// The input ends inside a record.
-    TruncatedRecord => "truncated_record",
-    /// Block descriptor words and the record lengths inside them disagree.
-    BlockMismatch => "block_mismatch",
-    /// The input ends without a trailer (strict reading).
-    MissingTrailer => "missing_trailer",
-    /// A header record after the first record.
-    MisplacedHeader => "misplaced_header",
-    /// Bytes after the trailer record.
-    DataAfterTrailer => "data_after_trailer",
-    /// A record or line too short or too long to be one.
-    InvalidLength => "invalid_length",
-    /// Bytes after the base segment that start no known segment.
-    UnknownSegment => "unknown_segment",
-    /// An appended segment runs past the end of its record.
-    TruncatedSegment => "truncated_segment",
-    /// A numeric field holds something other than digits.
-    NotNumeric => "not_numeric",
-    /// A date or time stamp field is not a real MMDDYYYY date (or all zeros).
-    NotADate => "not_a_date",
-    /// A text field holds bytes that are not printable ASCII.
-    NotPrintable => "not_printable",
-    /// A required field is blank or zero.
-    MissingValue => "missing_value",
-    /// A coded field holds a code its list does not have.
-    UnknownCode => "unknown_code",
-    /// A field's value is of the right type but not a possible one.
-    InvalidValue => "invalid_value",
-    /// The account status needs a payment rating and there is none.
-    PaymentRatingRequired => "payment_rating_required",
-    /// A payment rating with an account status that takes none.
-    PaymentRatingNotAllowed => "payment_rating_not_allowed",
-    /// Neither social security number nor date of birth, and the ECOA code is not 2 or 5.
-    MissingConsumerIdentifiers => "missing_consumer_identifiers",
-    /// The identification number is all zeros, all nines or blank.
-    InvalidIdentificationNumber => "invalid_identification_number",
-    /// A paid, closed or transferred status with a current balance.
-    BalanceOnPaidAccount => "balance_on_paid_account",
-    /// The amount past due is above the current balance.
-    PastDueAboveBalance => "past_due_above_balance",
-    /// A current status (11) with an amount past due.
-    PastDueOnCurrentAccount => "past_due_on_current_account",
-    /// A past-due status (71 to 84) with no amount past due.
-    NoPastDueOnDelinquentAccount => "no_past_due_on_delinquent_account",
-    /// A delinquent or derogatory account without a date of first delinquency.
-    MissingFirstDelinquency => "missing_first_delinquency",
-    /// Dates in an impossible order (opened after the information date, closed before opened, …).
-    DateOrder => "date_order",
-    /// A trailer total differs from what the file holds.
-    TrailerMismatch => "trailer_mismatch",
-    /// A record with more problems than are worth listing; the rest are not reported.
-    TooManyProblems => "too_many_problems",
-}
-
-impl fmt::Display for Rule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
-}
-
-impl serde::Serialize for Rule {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.code())
-    }
-}
-
 /// Problems listed for one record at most; past it one `too_many_problems` closes the list.
 pub const RECORD_PROBLEMS_MAX: usize = 100;
-
-/// One thing wrong with a file, located.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Problem {
-    /// 1-based record number (the header is record 1; in lenient reading, the line number).
-    pub record: u64,
-    /// Byte offset in the file of the field (or of the record, when no field is named). Line
-    /// breaks inside a hard-wrapped record are not counted.
-    pub offset: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub segment: Option<SegmentKind>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<&'static str>,
-    /// The field's number in the CRRG layout of its segment.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub field_number: Option<u8>,
-    /// The field's bytes as found (non-printable bytes escaped). Never part of `message`, so a
-    /// caller can drop it where the field is personal ([`Field::is_personal`]).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-    #[serde(skip)]
-    pub personal: bool,
-    pub rule: Rule,
-    pub message: String,
-}
-
-impl Problem {
-    /// A problem with a whole record (or the file's framing at a record).
-    pub fn record(record: u64, offset: u64, rule: Rule, message: String) -> Problem {
-        Problem { record, offset, segment: None, field: None, field_number: None, value: None, personal: false, rule, message }
-    }
-
-    /// A problem at a field (or, without one, at a segment).
-    pub fn at(
-        record: u64,
-        offset: u64,
-        segment: SegmentKind,
-        field: Option<&Field>,
-        value: String,
-        rule: Rule,
-        message: String,
-    ) -> Problem {
-        Problem {
-            record,
-            offset,
-            segment: Some(segment),
-            field: field.map(|f| f.name),
-            field_number: field.map(|f| f.number),
-            value: Some(value),
-            personal: field.is_some_and(Field::is_personal),
-            rule,
-            message,
-        }
-    }
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "record {} (byte {})", self.record, self.offset)?;
-        if let Some(segment) = self.segment {
-            write!(f, ", {} segment", segment.name())?;
-        }
-        if let (Some(field), Some(number)) = (self.field, self.field_number) {
-            write!(f, ", field {number} {field}")?;
-        }
-        if let Some(value) = &self.value {
-            write!(f, " \"{value}\"")?;
-        }
-        write!(f, ": {} ({})", self.message, self.rule)
-    }
-}
-
-/// Bytes as text, non-printable ones escaped (`\xNN`), for showing a value.
-pub fn printable(bytes: &[u8]) -> String {
-    let mut shown = String::with_capacity(bytes.len());
-    for &byte in bytes {
-        if is_printable(&[byte]) {
-            shown.push(char::from(byte));
-        } else {
-            shown.push_str(&format!("\\x{byte:02x}"));
-        }
-    }
-    shown
-}
 
 /// A field's value for showing: packed numbers and dates as their character form when they
 /// read, raw bytes (escaped) otherwise.
@@ -947,12 +770,13 @@ impl Validator {
         self.summary.file_problems += 1;
     }
 
-    /// Takes in what a worker found checking a batch of data records.
-    pub(crate) fn absorb(&mut self, outcome: &crate::parallel::Outcome) {
-        self.summary.data_records += outcome.data_records;
-        self.summary.data_records_with_problems += outcome.data_records_with_problems;
-        self.summary.problems += outcome.problems.len() as u64;
-        self.totals.add(&outcome.totals);
+    /// Takes in what a worker found checking a batch of data records on its own (`parallel`):
+    /// how many records, how many of them with problems, how many problems, what they total.
+    pub(crate) fn absorb(&mut self, data_records: u64, data_records_with_problems: u64, problems: u64, totals: &Totals) {
+        self.summary.data_records += data_records;
+        self.summary.data_records_with_problems += data_records_with_problems;
+        self.summary.problems += problems;
+        self.totals.add(totals);
     }
 
     pub fn totals(&self) -> &Totals {

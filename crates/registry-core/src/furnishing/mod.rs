@@ -9,6 +9,7 @@ pub mod errors;
 pub mod json;
 pub mod lines;
 pub mod metro2;
+pub(crate) mod path;
 pub mod validate;
 
 use std::io::{self, BufRead};

@@ -4,12 +4,12 @@
 //! none becomes an `AccountRecord`.
 
 use std::borrow::Cow;
-use std::fmt;
 use std::str::FromStr;
 
 use crate::furnishing::draft::{Draft, Found, Object, Origin};
 use crate::furnishing::errors::{RecordError, RecordErrorCode as Code};
 use crate::furnishing::json::Json;
+use crate::furnishing::path::{Path, Prefix};
 use crate::identity::{IdProblem, check_id};
 use crate::model::{
     AMOUNT_MAX_MINOR, AccountFacts, AccountRecord, Address, AmountMinor, Currency, Date, Dispute, FundingShare, IdType, NationalId, Pii,
@@ -50,83 +50,6 @@ pub fn validate_record(draft: &Draft<'_>, line: u64, rules: &Rules) -> Result<Ac
                 check.fail(Path::root(), Code::InvalidValue, "record could not be read".into());
             }
             Err(check.into_errors())
-        }
-    }
-}
-
-/// The object a field sits in: the record itself, `subjects[1]`, `subjects[1].address` or
-/// `funding[0]`. Copy, and formatted only when an error needs it.
-#[derive(Clone, Copy, Default)]
-pub(crate) struct Prefix {
-    pub list: &'static str,
-    pub index: usize,
-    pub child: &'static str,
-}
-
-impl Prefix {
-    fn item(list: &'static str, index: usize) -> Prefix {
-        Prefix { list, index, child: "" }
-    }
-
-    fn child(self, child: &'static str) -> Prefix {
-        Prefix { child, ..self }
-    }
-
-    fn is_root(&self) -> bool {
-        self.list.is_empty()
-    }
-
-    /// Inside a subject: values (and stray keys) there are personal data.
-    fn is_personal(&self) -> bool {
-        self.list == "subjects"
-    }
-}
-
-impl fmt::Display for Prefix {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.is_root() {
-            return Ok(());
-        }
-        write!(f, "{}[{}]", self.list, self.index)?;
-        if !self.child.is_empty() {
-            write!(f, ".{}", self.child)?;
-        }
-        Ok(())
-    }
-}
-
-/// Where a field sits in the record, for error paths like `subjects[1].id`.
-#[derive(Clone, Copy)]
-pub(crate) struct Path<'p> {
-    pub prefix: Prefix,
-    pub name: &'p str,
-}
-
-impl<'p> Path<'p> {
-    fn root() -> Path<'static> {
-        Path { prefix: Prefix::default(), name: "" }
-    }
-
-    fn field(name: &'p str) -> Path<'p> {
-        Path { prefix: Prefix::default(), name }
-    }
-
-    fn nested(prefix: Prefix, name: &'p str) -> Path<'p> {
-        Path { prefix, name }
-    }
-
-    /// Personal-data fields never have their values echoed in messages.
-    fn is_personal(&self) -> bool {
-        self.prefix.is_personal()
-    }
-}
-
-impl fmt::Display for Path<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.prefix.is_root(), self.name.is_empty()) {
-            (true, _) => f.write_str(self.name),
-            (false, true) => write!(f, "{}", self.prefix),
-            (false, false) => write!(f, "{}.{}", self.prefix, self.name),
         }
     }
 }

@@ -7,7 +7,7 @@ use metro2::layout::{associated as assoc, base};
 use metro2::{Encoding, SegmentKind};
 
 use crate::furnishing::draft::Segment;
-use crate::furnishing::validate::Path;
+use crate::furnishing::path::Path;
 use crate::model::{Dispute, Product, Role, Status};
 
 /// Where a furnishing field lives in a Metro 2 data record.
