@@ -5,21 +5,12 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use registry_core::furnishing::{Entry, FurnishingReader, LINE_BYTES_MAX_DEFAULT, Rules};
 use registry_core::report::YearMonth;
-use registry_synth::{FileFormat, FileLayout, Market, Params, generate};
+use registry_synth::{FileLayout, Params, generate};
 
 fn sample_file() -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
-    let params = Params {
-        subjects: 6000,
-        seed: 7,
-        months: 1,
-        end_month: YearMonth::parse("2026-10").unwrap(),
-        warmup_months: 24,
-        invalid_share: 0.0,
-        layout: FileLayout::Combined,
-        market: Market::Cn,
-        format: FileFormat::JsonLines,
-    };
+    let params =
+        Params { seed: 7, warmup_months: 24, layout: FileLayout::Combined, ..Params::new(6000, 1, YearMonth::parse("2026-10").unwrap()) };
     let manifest = generate(&params, dir.path(), &mut |_| {}).unwrap();
     std::fs::read(dir.path().join(&manifest.files[0].path)).unwrap()
 }

@@ -87,6 +87,23 @@ pub struct Params {
 }
 
 impl Params {
+    /// A clean population of the Chinese market in JSON Lines, one file per furnisher and
+    /// cycle, a year of warm-up: what most tests and benchmarks start from, changing a field or
+    /// two with `Params { seed: 9, ..Params::new(…) }`.
+    pub fn new(subjects: u32, months: u32, end_month: YearMonth) -> Params {
+        Params {
+            subjects,
+            seed: 1,
+            months,
+            end_month,
+            warmup_months: 12,
+            invalid_share: 0.0,
+            layout: FileLayout::PerFurnisher,
+            market: Market::Cn,
+            format: FileFormat::JsonLines,
+        }
+    }
+
     pub fn first_month(&self) -> YearMonth {
         self.end_month.plus(1 - self.months as i32)
     }

@@ -7,20 +7,10 @@ use std::path::Path;
 use registry_core::furnishing::{Entry, FurnishingReader, LINE_BYTES_MAX_DEFAULT, Rules};
 use registry_core::model::Status;
 use registry_core::report::YearMonth;
-use registry_synth::{FileFormat, FileLayout, Manifest, Market, Params, generate};
+use registry_synth::{Manifest, Params, generate};
 
 fn params(subjects: u32, invalid_share: f64) -> Params {
-    Params {
-        subjects,
-        seed: 42,
-        months: 24,
-        end_month: YearMonth::parse("2026-10").unwrap(),
-        warmup_months: 12,
-        invalid_share,
-        layout: FileLayout::PerFurnisher,
-        market: Market::Cn,
-        format: FileFormat::JsonLines,
-    }
+    Params { seed: 42, invalid_share, ..Params::new(subjects, 24, YearMonth::parse("2026-10").unwrap()) }
 }
 
 fn run(dir: &Path, params: &Params) -> Manifest {

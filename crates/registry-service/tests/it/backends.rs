@@ -7,7 +7,7 @@ use registry_core::model::{Date, FurnisherId};
 use registry_core::report::{Audience, SubjectKey, YearMonth};
 use registry_service::export::ExportFormat;
 use registry_service::{IngestOptions, NoProgress, Registry, RegistrySettings};
-use registry_synth::{FileFormat, FileLayout, Market, Params};
+use registry_synth::Params;
 
 use super::{Backend, open_on};
 
@@ -146,16 +146,6 @@ fn a_registry_copied_to_postgres_reads_the_same_and_carries_on() {
 /// The Chinese market: joint and co-lent accounts (one account, several subjects), spelling
 /// variants, corrections, and a share of broken records.
 fn market(files: &Path) -> registry_synth::Manifest {
-    let params = Params {
-        subjects: 200,
-        seed: 4,
-        months: 4,
-        end_month: YearMonth::parse("2022-05").unwrap(),
-        warmup_months: 6,
-        invalid_share: 0.03,
-        layout: FileLayout::PerFurnisher,
-        market: Market::Cn,
-        format: FileFormat::JsonLines,
-    };
+    let params = Params { seed: 4, warmup_months: 6, invalid_share: 0.03, ..Params::new(200, 4, YearMonth::parse("2022-05").unwrap()) };
     registry_synth::generate(&params, files, &mut |_| {}).unwrap()
 }

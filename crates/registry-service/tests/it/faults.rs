@@ -16,7 +16,7 @@ use registry_core::report::{Audience, SubjectKey, YearMonth};
 use registry_service::clock::SystemClock;
 use registry_service::{IngestOptions, IngestOutcome, IngestProgress, NoProgress, Registry, RegistrySettings, ServiceError};
 use registry_store::{PostgresSettings, PostgresStore, Store, StoreError};
-use registry_synth::{FileFormat, FileLayout, Market, Params};
+use registry_synth::{FileLayout, Params};
 
 /// A PostgreSQL cluster of the test's own, stopped and deleted when dropped.
 struct PrivateCluster {
@@ -118,17 +118,8 @@ fn settings(dir: &Path, url: &str, keys: &registry_service::vault::Keys) -> Regi
 fn the_database_going_away_mid_ingest_leaves_nothing_and_a_retry_applies_whole() {
     let Some(cluster) = PrivateCluster::start() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let params = Params {
-        subjects: 3000,
-        seed: 2,
-        months: 1,
-        end_month: YearMonth::parse("2022-05").unwrap(),
-        warmup_months: 3,
-        invalid_share: 0.0,
-        layout: FileLayout::Combined,
-        market: Market::Cn,
-        format: FileFormat::JsonLines,
-    };
+    let params =
+        Params { seed: 2, warmup_months: 3, layout: FileLayout::Combined, ..Params::new(3000, 1, YearMonth::parse("2022-05").unwrap()) };
     let manifest = registry_synth::generate(&params, &dir.path().join("files"), &mut |_| {}).unwrap();
     let file = &manifest.files[0];
     assert!(file.records > 4000, "several batches: {}", file.records);

@@ -7,20 +7,11 @@ use registry_core::model::{Date, FurnisherId, IdType};
 use registry_core::report::{Audience, YearMonth};
 use registry_service::export::ExportFormat;
 use registry_service::{IngestOptions, IngestOutcome, NoProgress, Registry, ServiceError};
-use registry_synth::{FileFormat, FileLayout, Manifest, Market, Params};
+use registry_synth::{FileFormat, Manifest, Market, Params};
 
 fn population(dir: &Path, format: FileFormat) -> Manifest {
-    let params = Params {
-        subjects: 150,
-        seed: 9,
-        months: 4,
-        end_month: YearMonth::parse("2022-05").unwrap(),
-        warmup_months: 6,
-        invalid_share: 0.0,
-        layout: FileLayout::PerFurnisher,
-        market: Market::Us,
-        format,
-    };
+    let params =
+        Params { seed: 9, warmup_months: 6, market: Market::Us, format, ..Params::new(150, 4, YearMonth::parse("2022-05").unwrap()) };
     registry_synth::generate(&params, dir, &mut |_| {}).unwrap()
 }
 

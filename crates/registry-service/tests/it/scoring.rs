@@ -8,7 +8,7 @@ use registry_core::model::{Date, FurnisherId};
 use registry_core::report::{Audience, YearMonth};
 use registry_score::attributes;
 use registry_service::{IngestOptions, NoProgress, Registry, RegistrySettings, ServiceError};
-use registry_synth::{FileFormat, FileLayout, Market, Params};
+use registry_synth::Params;
 
 use super::{Backend, on_both_backends, open_on};
 
@@ -18,17 +18,7 @@ fn operator() -> registry_service::audit::Access {
 
 /// 300 people over 18 months of the Chinese market, ingested.
 fn populated(registry: &Registry, dir: &std::path::Path) {
-    let params = Params {
-        subjects: 300,
-        seed: 9,
-        months: 18,
-        end_month: YearMonth::parse("2022-05").unwrap(),
-        warmup_months: 12,
-        invalid_share: 0.0,
-        layout: FileLayout::PerFurnisher,
-        market: Market::Cn,
-        format: FileFormat::JsonLines,
-    };
+    let params = Params { seed: 9, ..Params::new(300, 18, YearMonth::parse("2022-05").unwrap()) };
     let files = dir.join("files");
     let manifest = registry_synth::generate(&params, &files, &mut |_| {}).unwrap();
     for file in &manifest.files {
