@@ -93,8 +93,8 @@ async fn authenticated(parts: &Parts, state: &AppState) -> Result<Principal, Api
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(|key| key.trim().to_owned())
         .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "send an API key: Authorization: Bearer KEY"))?;
-    let registry = state.registry.clone();
-    let principal = crate::routes::blocking(move || registry.authenticate(&presented))
+    let principal = state
+        .run(move |registry| registry.authenticate(&presented))
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "the API key is not valid (unknown, mistyped or revoked)"))?;
     state.limiter.take(&principal.key_id)?;

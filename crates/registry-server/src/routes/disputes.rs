@@ -33,8 +33,7 @@ pub async fn queue(
     ApiQuery(QueueQuery { all }): ApiQuery<QueueQuery>,
 ) -> Result<Json<Disputes>, ApiError> {
     let furnisher = caller.furnisher;
-    let registry = state.registry.clone();
-    Ok(Json(Disputes { disputes: super::blocking(move || registry.furnisher_disputes(&furnisher, !all.unwrap_or(false))).await? }))
+    Ok(Json(Disputes { disputes: state.run(move |registry| registry.furnisher_disputes(&furnisher, !all.unwrap_or(false))).await? }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -68,7 +67,6 @@ pub async fn resolve(
     ApiJson(request): ApiJson<Resolution>,
 ) -> Result<StatusCode, ApiError> {
     let furnisher = caller.furnisher;
-    let registry = state.registry.clone();
-    super::blocking(move || registry.resolve_dispute(&furnisher, &dispute_id, request.outcome, &request.note)).await?;
+    state.run(move |registry| registry.resolve_dispute(&furnisher, &dispute_id, request.outcome, &request.note)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

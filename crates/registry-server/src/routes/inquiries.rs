@@ -37,8 +37,7 @@ pub async fn inquire(
     ApiJson(request): ApiJson<InquiryRequest>,
 ) -> Result<Json<Report>, ApiError> {
     let lender = caller.principal;
-    let registry = state.registry.clone();
-    let report = super::blocking(move || registry.inquire(&lender, &request)).await?;
+    let report = state.run(move |registry| registry.inquire(&lender, &request)).await?;
     state.metrics.reports.inc();
     Ok(Json(report))
 }

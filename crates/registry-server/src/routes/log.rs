@@ -19,8 +19,8 @@ use crate::extract::ApiQuery;
         (status = 404, body = ErrorDocument, description = "Nothing has been logged yet"),
     ))]
 pub async fn head(State(state): State<AppState>, _caller: Caller<roles::AnyRole>) -> Result<Json<SignedTreeHead>, ApiError> {
-    let registry = state.registry.clone();
-    let head = super::blocking(move || registry.tree_head(None))
+    let head = state
+        .run(move |registry| registry.tree_head(None))
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "the access log is empty"))?;
     Ok(Json(head))
@@ -48,6 +48,5 @@ pub async fn consistency(
     _caller: Caller<roles::AnyRole>,
     ApiQuery(ConsistencyQuery { from, to }): ApiQuery<ConsistencyQuery>,
 ) -> Result<Json<ConsistencyProofDoc>, ApiError> {
-    let registry = state.registry.clone();
-    Ok(Json(super::blocking(move || registry.consistency_proof(from, to)).await?))
+    Ok(Json(state.run(move |registry| registry.consistency_proof(from, to)).await?))
 }

@@ -33,10 +33,10 @@ pub async fn my_report(
 ) -> Result<Json<Report>, ApiError> {
     let subject = me.subject;
     let access = Access { actor: me.principal.actor(), action: AccessAction::SelfView, purpose: None, consent_id: None };
-    let registry = state.registry.clone();
     // What a consumer may see of their own file is the jurisdiction's to say.
-    let audience = if registry.profile().consumer.sees_full_report { Audience::Subject } else { Audience::Masked };
-    let report = super::blocking(move || registry.read_report(&access, subject, as_of, audience))
+    let audience = if state.registry.profile().consumer.sees_full_report { Audience::Subject } else { Audience::Masked };
+    let report = state
+        .run(move |registry| registry.read_report(&access, subject, as_of, audience))
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::SubjectNotFound, "the registry holds no report about you"))?;
     Ok(Json(report))
@@ -56,8 +56,7 @@ pub struct Accesses {
     ))]
 pub async fn my_accesses(State(state): State<AppState>, me: Me) -> Result<Json<Accesses>, ApiError> {
     let subject = me.subject;
-    let registry = state.registry.clone();
-    let accesses = super::blocking(move || registry.subject_accesses(subject)).await?;
+    let accesses = state.run(move |registry| registry.subject_accesses(subject)).await?;
     Ok(Json(Accesses { accesses }))
 }
 
@@ -83,16 +82,16 @@ pub async fn my_access_proof(
     ApiQuery(ProofQuery { tree_size }): ApiQuery<ProofQuery>,
 ) -> Result<Json<InclusionProofDoc>, ApiError> {
     let subject = me.subject;
-    let registry = state.registry.clone();
-    let proof = super::blocking(move || {
-        // Another person's entry is as absent as one that does not exist.
-        let own = registry.subject_accesses(subject)?.iter().any(|entry| entry.seq == seq);
-        if !own {
-            return Err(registry_service::ServiceError::NotFound("you have no access log entry with that number".into()));
-        }
-        registry.inclusion_proof(seq, tree_size)
-    })
-    .await?;
+    let proof = state
+        .run(move |registry| {
+            // Another person's entry is as absent as one that does not exist.
+            let own = registry.subject_accesses(subject)?.iter().any(|entry| entry.seq == seq);
+            if !own {
+                return Err(registry_service::ServiceError::NotFound("you have no access log entry with that number".into()));
+            }
+            registry.inclusion_proof(seq, tree_size)
+        })
+        .await?;
     Ok(Json(proof))
 }
 
@@ -133,8 +132,7 @@ pub async fn grant_consent(
 ) -> Result<(StatusCode, Json<ConsentView>), ApiError> {
     let subject = me.subject;
     let expires = request.expires.ok_or_else(|| ApiError::new(ErrorCode::InvalidRequest, "expires is required, YYYY-MM-DD"))?;
-    let registry = state.registry.clone();
-    let consent = super::blocking(move || registry.grant_consent(subject, &request.lender, &request.purpose, expires)).await?;
+    let consent = state.run(move |registry| registry.grant_consent(subject, &request.lender, &request.purpose, expires)).await?;
     Ok((StatusCode::CREATED, Json(consent)))
 }
 
@@ -146,8 +144,7 @@ pub async fn grant_consent(
     ))]
 pub async fn list_consents(State(state): State<AppState>, me: Me) -> Result<Json<Consents>, ApiError> {
     let subject = me.subject;
-    let registry = state.registry.clone();
-    Ok(Json(Consents { consents: super::blocking(move || registry.consents(subject)).await? }))
+    Ok(Json(Consents { consents: state.run(move |registry| registry.consents(subject)).await? }))
 }
 
 /// Revokes a consent at once: the lender's next inquiry under it is refused.
@@ -161,8 +158,7 @@ pub async fn list_consents(State(state): State<AppState>, me: Me) -> Result<Json
     ))]
 pub async fn revoke_consent(State(state): State<AppState>, me: Me, ApiPath(id): ApiPath<String>) -> Result<StatusCode, ApiError> {
     let subject = me.subject;
-    let registry = state.registry.clone();
-    super::blocking(move || registry.revoke_consent(subject, &id)).await?;
+    state.run(move |registry| registry.revoke_consent(subject, &id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -201,11 +197,11 @@ pub async fn open_dispute(
     ApiJson(request): ApiJson<NewDispute>,
 ) -> Result<(StatusCode, Json<DisputeView>), ApiError> {
     let subject = me.subject;
-    let registry = state.registry.clone();
-    let dispute = super::blocking(move || {
-        registry.open_dispute(subject, &request.furnisher, &request.account, request.field.as_deref(), &request.reason)
-    })
-    .await?;
+    let dispute = state
+        .run(move |registry| {
+            registry.open_dispute(subject, &request.furnisher, &request.account, request.field.as_deref(), &request.reason)
+        })
+        .await?;
     Ok((StatusCode::CREATED, Json(dispute)))
 }
 
@@ -217,8 +213,7 @@ pub async fn open_dispute(
     ))]
 pub async fn list_disputes(State(state): State<AppState>, me: Me) -> Result<Json<Disputes>, ApiError> {
     let subject = me.subject;
-    let registry = state.registry.clone();
-    Ok(Json(Disputes { disputes: super::blocking(move || registry.subject_disputes(subject)).await? }))
+    Ok(Json(Disputes { disputes: state.run(move |registry| registry.subject_disputes(subject)).await? }))
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -241,14 +236,12 @@ pub struct Flags {
 
 async fn place(state: AppState, me: Me, kind: FlagKind, request: NewFlag) -> Result<(StatusCode, Json<FlagView>), ApiError> {
     let subject = me.subject;
-    let registry = state.registry.clone();
-    Ok((StatusCode::CREATED, Json(super::blocking(move || registry.place_flag(subject, kind, request.until)).await?)))
+    Ok((StatusCode::CREATED, Json(state.run(move |registry| registry.place_flag(subject, kind, request.until)).await?)))
 }
 
 async fn lift(state: AppState, me: Me, kind: FlagKind) -> Result<StatusCode, ApiError> {
     let subject = me.subject;
-    let registry = state.registry.clone();
-    super::blocking(move || registry.lift_flag(subject, kind)).await?;
+    state.run(move |registry| registry.lift_flag(subject, kind)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -314,6 +307,5 @@ pub async fn lift_fraud_alert(State(state): State<AppState>, me: Me) -> Result<S
     ))]
 pub async fn list_flags(State(state): State<AppState>, me: Me) -> Result<Json<Flags>, ApiError> {
     let subject = me.subject;
-    let registry = state.registry.clone();
-    Ok(Json(Flags { flags: super::blocking(move || registry.flags(subject)).await? }))
+    Ok(Json(Flags { flags: state.run(move |registry| registry.flags(subject)).await? }))
 }

@@ -8,23 +8,30 @@ pub mod me;
 pub mod reports;
 pub mod submissions;
 
+use std::sync::Arc;
+
 use registry_core::model::Date;
+use registry_service::Registry;
 use serde::{Deserialize, Deserializer};
 
+use crate::AppState;
 use crate::error::{ApiError, ErrorCode};
 
-/// Runs store work on a blocking thread (the store is synchronous), with its error mapped. The
-/// request's span goes along, so what the work logs carries the request id.
-pub(crate) async fn blocking<T, E>(work: impl FnOnce() -> Result<T, E> + Send + 'static) -> Result<T, ApiError>
-where
-    T: Send + 'static,
-    E: Into<ApiError> + Send + 'static,
-{
-    let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || span.in_scope(work))
-        .await
-        .map_err(|_| ApiError::new(ErrorCode::Internal, "a background task failed; the server log has details"))?
-        .map_err(Into::into)
+impl AppState {
+    /// Runs work on the registry on a blocking thread (the store is synchronous), with its error
+    /// mapped. The request's span goes along, so what the work logs carries the request id.
+    pub(crate) async fn run<T, E>(&self, work: impl FnOnce(&Registry) -> Result<T, E> + Send + 'static) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        E: Into<ApiError> + Send + 'static,
+    {
+        let registry = Arc::clone(&self.registry);
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || span.in_scope(|| work(&registry)))
+            .await
+            .map_err(|_| ApiError::new(ErrorCode::Internal, "a background task failed; the server log has details"))?
+            .map_err(Into::into)
+    }
 }
 
 /// A date in the API: exactly `YYYY-MM-DD`, as in furnishing files (no extended years).

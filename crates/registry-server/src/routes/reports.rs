@@ -47,9 +47,8 @@ async fn build(
 ) -> Result<Json<Report>, ApiError> {
     let not_found = || ApiError::new(ErrorCode::SubjectNotFound, "the registry has no subject with that identifier");
     let subject = subject.ok_or_else(not_found)?;
-    let registry = state.registry.clone();
     let access = Access { actor: caller.principal.actor(), action: AccessAction::DrillDown, purpose: None, consent_id: None };
-    let report = super::blocking(move || registry.read_report(&access, subject, as_of, Audience::Masked)).await?.ok_or_else(not_found)?;
+    let report = state.run(move |registry| registry.read_report(&access, subject, as_of, Audience::Masked)).await?.ok_or_else(not_found)?;
     state.metrics.reports.inc();
     Ok(Json(report))
 }
@@ -73,17 +72,17 @@ pub async fn report_by_identifier(
     caller: Caller<roles::Operator>,
     ApiJson(request): ApiJson<ReportRequest>,
 ) -> Result<Json<Report>, ApiError> {
-    let registry = state.registry.clone();
-    let subject = super::blocking(move || {
-        // An identifier that breaks its type's rules belongs to no one: not found, like any other.
-        match registry.find_subject(request.id_type, &request.id) {
-            Err(registry_service::ServiceError::InvalidInput(message)) => {
-                Err(ApiError::new(ErrorCode::SubjectNotFound, format!("the registry has no subject with that identifier: {message}")))
+    let subject = state
+        .run(move |registry| {
+            // An identifier that breaks its type's rules belongs to no one: not found, like any other.
+            match registry.find_subject(request.id_type, &request.id) {
+                Err(registry_service::ServiceError::InvalidInput(message)) => {
+                    Err(ApiError::new(ErrorCode::SubjectNotFound, format!("the registry has no subject with that identifier: {message}")))
+                }
+                other => other.map_err(ApiError::from),
             }
-            other => other.map_err(ApiError::from),
-        }
-    })
-    .await?;
+        })
+        .await?;
     build(&state, &caller, subject, request.as_of).await
 }
 

@@ -1,6 +1,7 @@
 //! Furnishers submit files and read their submissions' results.
 
 use std::io;
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::State;
@@ -86,15 +87,14 @@ pub async fn submit(
         if received > limit { Err(io::Error::other(BodyTooLarge)) } else { Ok(chunk) }
     });
     let mut source = SyncIoBridge::new(StreamReader::new(stream));
-    let registry = state.registry.clone();
     let started = std::time::Instant::now();
-    let ingesting = registry.clone();
-    let (outcome, head) = super::blocking(move || {
-        let outcome = ingesting.ingest(&furnisher, file_name.as_deref(), &mut source, &options, &NoProgress)?;
-        let head = ingesting.outcome_head(file_name.as_deref(), &outcome);
-        Ok::<_, registry_service::ServiceError>((outcome, head))
-    })
-    .await?;
+    let (outcome, head) = state
+        .run(move |registry| {
+            let outcome = registry.ingest(&furnisher, file_name.as_deref(), &mut source, &options, &NoProgress)?;
+            let head = registry.outcome_head(file_name.as_deref(), &outcome);
+            Ok::<_, registry_service::ServiceError>((outcome, head))
+        })
+        .await?;
     state.metrics.ingest_seconds.observe(started.elapsed().as_secs_f64());
     let status = match outcome {
         IngestOutcome::Applied(ref summary) => {
@@ -111,7 +111,7 @@ pub async fn submit(
         DocumentStatus::Rejected => "rejected",
     };
     state.metrics.submissions.get_or_create(&StatusLabel { status: label.into() }).inc();
-    Ok(document_response(status, registry, head))
+    Ok(document_response(status, Arc::clone(&state.registry), head))
 }
 
 /// A submission's result, with every rejection. Roles: operator, or the furnisher itself.
@@ -131,17 +131,16 @@ pub async fn get_submission(
     ApiPath((_, submission_id)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
     let furnisher = caller.furnisher;
-    let registry = state.registry.clone();
-    let looking = registry.clone();
-    let summary = super::blocking(move || looking.submission(&furnisher, &submission_id))
+    let summary = state
+        .run(move |registry| registry.submission(&furnisher, &submission_id))
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::SubmissionNotFound, "this furnisher has no submission with that id"))?;
-    let head = registry.submission_head(&summary);
-    Ok(document_response(StatusCode::OK, registry, head))
+    let head = state.registry.submission_head(&summary);
+    Ok(document_response(StatusCode::OK, Arc::clone(&state.registry), head))
 }
 
 /// The submission document, its rejections streamed from the store.
-fn document_response(status: StatusCode, registry: std::sync::Arc<registry_service::Registry>, head: SubmissionHead) -> Response {
+fn document_response(status: StatusCode, registry: Arc<registry_service::Registry>, head: SubmissionHead) -> Response {
     let body = blocking_body(move |out| registry.write_document(&head, out));
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
