@@ -4,13 +4,14 @@
 
 use std::collections::BTreeSet;
 
+use registry_core::furnishing::RECORD_FIELDS;
 pub use registry_core::governance::FlagKind;
 use registry_core::governance::{ConsentStatus, DisputeStatus};
 use registry_core::model::{Date, FurnisherId, IdType, NationalId, Timestamp};
 use registry_core::report::{
     AccountHistory, Alert, AlertKind, Audience, Inquiry, Report, ReportedBy, SubjectFile, SubjectKey, build_report,
 };
-use registry_store::governance::{ConsentRow, DisputeRow, FlagRow, InquiryRow};
+use registry_store::governance::{ConsentRow, DisputeAnswer, DisputeRow, FlagRow, InquiryRow};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{Access, AccessAction};
@@ -130,26 +131,14 @@ pub enum DisputeOutcome {
     Corrected,
 }
 
-/// Fields of an account a consumer may dispute one by one.
-pub const DISPUTABLE_FIELDS: &[&str] = &[
-    "product",
-    "opened",
-    "closed",
-    "credit_limit",
-    "original_amount",
-    "term_months",
-    "scheduled_payment",
-    "actual_payment",
-    "balance",
-    "past_due",
-    "status",
-    "payment_history",
-    "first_delinquency",
-    "last_payment",
-    "special_comment",
-    "funding",
-    "subjects",
-];
+/// Fields of an account record a consumer may not dispute one by one: what names the account
+/// and its cycle (dispute the account as a whole), and the dispute flag itself.
+const NOT_DISPUTABLE_FIELDS: [&str; 4] = ["account", "as_of", "currency", "dispute"];
+
+/// The fields of an account a consumer may dispute one by one.
+pub fn disputable_fields() -> impl Iterator<Item = &'static str> {
+    RECORD_FIELDS.into_iter().filter(|field| !NOT_DISPUTABLE_FIELDS.contains(field))
+}
 
 /// What the registry adds to a subject's report as of a date (`registry_view`).
 pub(crate) struct RegistryView {
@@ -406,9 +395,10 @@ impl Registry {
             return Err(ServiceError::InvalidInput("the reason is 1 to 2,000 characters".into()));
         }
         if let Some(field) = field
-            && !DISPUTABLE_FIELDS.contains(&field)
+            && !disputable_fields().any(|disputable| disputable == field)
         {
-            return Err(ServiceError::InvalidInput(format!("that is not a field of an account ({})", DISPUTABLE_FIELDS.join(", "))));
+            let fields = disputable_fields().collect::<Vec<_>>().join(", ");
+            return Err(ServiceError::InvalidInput(format!("that is not a field of an account ({fields})")));
         }
         let today = self.clock.today();
         // The account must be on the subject's report today (built, not scored: only its
@@ -463,7 +453,7 @@ impl Registry {
             DisputeOutcome::Confirmed => DisputeStatus::Confirmed,
             DisputeOutcome::Corrected => DisputeStatus::Corrected,
         };
-        if self.governance.resolve_dispute(furnisher.as_str(), dispute_id, status, self.now(), note)? {
+        if self.governance.resolve_dispute(furnisher.as_str(), dispute_id, &DisputeAnswer { status, at: self.now(), note })? {
             return Ok(());
         }
         match self.governance.furnisher_disputes(furnisher.as_str(), false)?.iter().find(|d| d.dispute_id == dispute_id) {

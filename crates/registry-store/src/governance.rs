@@ -108,6 +108,14 @@ pub struct DisputeRow {
     pub resolution: Option<String>,
 }
 
+/// A furnisher's answer to one of its disputes.
+pub struct DisputeAnswer<'a> {
+    /// `Confirmed` or `Corrected`.
+    pub status: DisputeStatus,
+    pub at: Timestamp,
+    pub note: &'a str,
+}
+
 /// A governance table's row as both backends' drivers give it: each column by position, in
 /// the order of the table's column list (`KEY_COLUMNS`, `CONSENT_COLUMNS`, …). The rows above
 /// are decoded from it in one place (their `read`), whichever backend read them.
@@ -131,6 +139,31 @@ pub(crate) trait Columns {
         }
     }
 }
+
+/// `Columns` for a driver's row type, whose fallible getter by position (rusqlite's `get`,
+/// postgres's `try_get`) decodes each column type the trait asks for.
+macro_rules! columns_for_driver_row {
+    ($row:ty, $get:ident, $map_err:path) => {
+        impl $crate::governance::Columns for $row {
+            fn text(&self, at: usize) -> $crate::StoreResult<String> {
+                self.$get(at).map_err($map_err)
+            }
+            fn maybe_text(&self, at: usize) -> $crate::StoreResult<Option<String>> {
+                self.$get(at).map_err($map_err)
+            }
+            fn int(&self, at: usize) -> $crate::StoreResult<i64> {
+                self.$get(at).map_err($map_err)
+            }
+            fn maybe_int(&self, at: usize) -> $crate::StoreResult<Option<i64>> {
+                self.$get(at).map_err($map_err)
+            }
+            fn bytes(&self, at: usize) -> $crate::StoreResult<Vec<u8>> {
+                self.$get(at).map_err($map_err)
+            }
+        }
+    };
+}
+pub(crate) use columns_for_driver_row;
 
 pub(crate) const KEY_COLUMNS: &str = "key_id, name, role, subject_key, secret_sha256, created_at, revoked_at";
 pub(crate) const LOG_ENTRY_COLUMNS: &str = "seq, subject_key, entry";
@@ -326,14 +359,7 @@ pub trait Governance: Send + Sync {
     /// A furnisher's disputes (open ones only, or all), oldest first.
     fn furnisher_disputes(&self, furnisher: &str, open_only: bool) -> StoreResult<Vec<DisputeRow>>;
     /// Closes an open dispute of the furnisher's; false if it has no such open dispute.
-    fn resolve_dispute(
-        &self,
-        furnisher: &str,
-        dispute_id: &str,
-        status: DisputeStatus,
-        at: Timestamp,
-        resolution: &str,
-    ) -> StoreResult<bool>;
+    fn resolve_dispute(&self, furnisher: &str, dispute_id: &str, answer: &DisputeAnswer<'_>) -> StoreResult<bool>;
 }
 
 /// A stored hash, which must be 32 bytes.

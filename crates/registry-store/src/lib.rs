@@ -124,6 +124,9 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// `StoreError::Visitor`, once its read is closed: the caller's own error needs no side channel.
 pub type Visit = Result<ControlFlow<()>, VisitError>;
 
+/// A visitor of a stream of `T`s.
+pub type Visitor<'v, T> = dyn FnMut(T) -> Visit + 'v;
+
 /// A visitor's own error, carried through the store's method.
 pub type VisitError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -366,13 +369,8 @@ pub trait Store: Send + Sync {
     /// already applied the same content (checked under the lock).
     fn begin_submission(&self, submission: &NewSubmission) -> StoreResult<Begin<'_>>;
 
-    /// Records a file rejected whole (nothing of it applied).
-    fn record_rejected_file(
-        &self,
-        submission: &NewSubmission,
-        record_count: u64,
-        rejection: &FileRejection,
-    ) -> StoreResult<SubmissionSummary>;
+    /// Records a file rejected whole (nothing of it applied) that held `records` records.
+    fn record_rejected_file(&self, submission: &NewSubmission, records: u64, rejection: &FileRejection) -> StoreResult<SubmissionSummary>;
 
     /// An applied submission of this exact content by this furnisher, if any.
     fn find_applied(&self, furnisher: &FurnisherId, content_sha256: &str) -> StoreResult<Option<SubmissionSummary>>;
@@ -381,7 +379,7 @@ pub trait Store: Send + Sync {
 
     /// Calls `visit` with each rejection of a submission, in file order, until it stops.
     /// Streams: memory does not grow with the number of rejections.
-    fn for_each_rejection(&self, submission_id: &str, visit: &mut dyn FnMut(RecordError) -> Visit) -> StoreResult<()>;
+    fn for_each_rejection(&self, submission_id: &str, visit: &mut Visitor<'_, RecordError>) -> StoreResult<()>;
 
     /// Every version of every record of one account, current and replaced, oldest `as_of`
     /// first and, within a date, in the order they were stored.
@@ -389,13 +387,7 @@ pub trait Store: Send + Sync {
 
     /// Calls `visit` with each current record of `furnisher` dated `from` to `to` (inclusive),
     /// by account number then date, until it stops. Streams, in one read snapshot.
-    fn for_each_record(
-        &self,
-        furnisher: &FurnisherId,
-        from: Date,
-        to: Date,
-        visit: &mut dyn FnMut(StoredRecord) -> Visit,
-    ) -> StoreResult<()>;
+    fn for_each_record(&self, furnisher: &FurnisherId, from: Date, to: Date, visit: &mut Visitor<'_, StoredRecord>) -> StoreResult<()>;
 
     /// The sealed identifier of `subject` and the sealed identity `identity` (a record's
     /// subject link), if both exist.

@@ -3,39 +3,19 @@
 
 use postgres::Row;
 use postgres::types::ToSql;
-use registry_core::governance::{DisputeStatus, PrincipalRole};
+use registry_core::governance::PrincipalRole;
 use registry_core::model::{Date, Timestamp};
 use registry_core::report::SubjectKey;
 
 use super::connection::{Connection, LOG_LOCK, PostgresStore, in_transaction, map_err};
 use crate::StoreResult;
 use crate::governance::{
-    ApiKeyRow, CONSENT_COLUMNS, Columns, ConsentRow, DISPUTE_COLUMNS, DisputeRow, FLAG_COLUMNS, FlagRow, Governance, GovernanceRow,
+    ApiKeyRow, CONSENT_COLUMNS, ConsentRow, DISPUTE_COLUMNS, DisputeAnswer, DisputeRow, FLAG_COLUMNS, FlagRow, Governance, GovernanceRow,
     INQUIRY_COLUMNS, InquiryRow, KEY_COLUMNS, LOG_ENTRY_COLUMNS, LogAppend, LogEntryRow, LogNode, LogTip, TREE_HEAD_COLUMNS, TreeHeadRow,
-    frontier_ids, hash_from,
+    columns_for_driver_row, frontier_ids, hash_from,
 };
 
-impl Columns for Row {
-    fn text(&self, at: usize) -> StoreResult<String> {
-        self.try_get(at).map_err(map_err)
-    }
-
-    fn maybe_text(&self, at: usize) -> StoreResult<Option<String>> {
-        self.try_get(at).map_err(map_err)
-    }
-
-    fn int(&self, at: usize) -> StoreResult<i64> {
-        self.try_get(at).map_err(map_err)
-    }
-
-    fn maybe_int(&self, at: usize) -> StoreResult<Option<i64>> {
-        self.try_get(at).map_err(map_err)
-    }
-
-    fn bytes(&self, at: usize) -> StoreResult<Vec<u8>> {
-        self.try_get(at).map_err(map_err)
-    }
-}
+columns_for_driver_row!(Row, try_get, map_err);
 
 impl PostgresStore {
     /// The rows `sql` selects, each decoded by `read` (a read, retried as `read` retries).
@@ -225,17 +205,10 @@ impl Governance for PostgresStore {
         )
     }
 
-    fn resolve_dispute(
-        &self,
-        furnisher: &str,
-        dispute_id: &str,
-        status: DisputeStatus,
-        at: Timestamp,
-        resolution: &str,
-    ) -> StoreResult<bool> {
+    fn resolve_dispute(&self, furnisher: &str, dispute_id: &str, answer: &DisputeAnswer<'_>) -> StoreResult<bool> {
         self.changed_one(
             "UPDATE dispute SET status = $3, resolved_at = $4, resolution = $5 WHERE furnisher = $1 AND dispute_id = $2 AND status = 'open'",
-            &[&furnisher, &dispute_id, &status.as_str(), &at.to_string(), &resolution],
+            &[&furnisher, &dispute_id, &answer.status.as_str(), &answer.at.to_string(), &answer.note],
         )
     }
 }

@@ -10,10 +10,10 @@ use registry_core::furnishing::{FileRejection, RecordError};
 use registry_core::model::{Date, FurnisherId, IdType};
 use registry_core::report::{AccountHistory, StoredRecord, SubjectKey};
 
-use crate::codec::{self};
+use crate::codec;
 use crate::{
     BatchCounts, Begin, KeyedHash, NewSubmission, RecordVersion, SealedLink, Store, StoreError, StoreResult, StoredIdentity, StoredSubject,
-    SubmissionStatus, SubmissionSummary, Visit,
+    SubmissionStatus, SubmissionSummary, Visit, Visitor,
 };
 
 use super::connection::{Connection, MIGRATION_LOCK, PostgresStore, WRITER_LOCK, corrupt, in_transaction, map_err};
@@ -78,40 +78,13 @@ impl Store for PostgresStore {
     }
 
     fn begin_submission(&self, submission: &NewSubmission) -> StoreResult<Begin<'_>> {
-        let mut conn = self.connection()?;
-        conn.batch_execute("BEGIN").map_err(map_err)?;
-        let started = (|| {
-            // SET LOCAL: the wait applies to this transaction's lock only.
-            conn.batch_execute(&format!("SET LOCAL lock_timeout = {}", self.settings.lock_wait_ms)).map_err(map_err)?;
-            conn.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITER_LOCK]).map_err(map_err)?;
-            conn.batch_execute("SET LOCAL lock_timeout = 0").map_err(map_err)?;
-            if let Some(applied) = find_applied_on(&mut conn, submission.furnisher.as_str(), &submission.content_sha256)? {
-                return Ok(Err(applied));
-            }
-            insert_submission(&mut conn, submission, SubmissionStatus::Applied, 0, None, None).map(Ok)
-        })();
-        match started {
-            Ok(Ok(submission_key)) => Ok(Begin::Started(Box::new(PgSubmission::new(conn, submission_key, submission.clone())))),
-            Ok(Err(applied)) => {
-                conn.batch_execute("ROLLBACK").map_err(map_err)?;
-                Ok(Begin::Duplicate(applied))
-            }
-            Err(e) => {
-                let _ = conn.batch_execute("ROLLBACK");
-                Err(e)
-            }
-        }
+        PgSubmission::begin(self.connection()?, submission, self.settings.lock_wait_ms)
     }
 
-    fn record_rejected_file(
-        &self,
-        submission: &NewSubmission,
-        record_count: u64,
-        rejection: &FileRejection,
-    ) -> StoreResult<SubmissionSummary> {
+    fn record_rejected_file(&self, submission: &NewSubmission, records: u64, rejection: &FileRejection) -> StoreResult<SubmissionSummary> {
         let mut conn = self.connection()?;
-        insert_submission(&mut conn, submission, SubmissionStatus::Rejected, record_count, Some(rejection), None)?;
-        Ok(submission.summary(SubmissionStatus::Rejected, record_count, BatchCounts::default(), Some(rejection.clone())))
+        insert_submission(&mut conn, submission, SubmissionStatus::Rejected, records, Some(rejection), None)?;
+        Ok(submission.summary(SubmissionStatus::Rejected, records, BatchCounts::default(), Some(rejection.clone())))
     }
 
     fn find_applied(&self, furnisher: &FurnisherId, content_sha256: &str) -> StoreResult<Option<SubmissionSummary>> {
@@ -130,7 +103,7 @@ impl Store for PostgresStore {
         })
     }
 
-    fn for_each_rejection(&self, submission_id: &str, visit: &mut dyn FnMut(RecordError) -> Visit) -> StoreResult<()> {
+    fn for_each_rejection(&self, submission_id: &str, visit: &mut Visitor<'_, RecordError>) -> StoreResult<()> {
         let mut conn = self.connection()?;
         let Some(row) = conn
             .query_opt("SELECT furnisher, submission_key FROM submission WHERE submission_id = $1", &[&submission_id])
@@ -207,13 +180,7 @@ impl Store for PostgresStore {
         })
     }
 
-    fn for_each_record(
-        &self,
-        furnisher: &FurnisherId,
-        from: Date,
-        to: Date,
-        visit: &mut dyn FnMut(StoredRecord) -> Visit,
-    ) -> StoreResult<()> {
+    fn for_each_record(&self, furnisher: &FurnisherId, from: Date, to: Date, visit: &mut Visitor<'_, StoredRecord>) -> StoreResult<()> {
         let mut conn = self.connection()?;
         in_transaction(&mut conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", |conn| {
             let columns = &*RECORD_COLUMNS_R;

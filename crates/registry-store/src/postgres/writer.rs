@@ -12,13 +12,14 @@ use registry_core::model::Date;
 use registry_core::submission::{Fate, Holder, fate};
 
 use crate::codec::{self, StoredLink};
-use crate::writing::{LookupCaches, subjects_signature};
+use crate::writing::{self, Progress, subjects_signature};
 use crate::{
-    BatchCounts, BatchItem, KeyedHash, NewSubmission, SealedRecord, StoreResult, SubmissionStatus, SubmissionSummary, SubmissionWriter,
+    BatchCounts, BatchItem, Begin, KeyedHash, NewSubmission, SealedRecord, StoreResult, SubmissionStatus, SubmissionSummary,
+    SubmissionWriter,
 };
 
-use super::connection::{Connection, Pooled, corrupt, map_err};
-use super::records::{RECORD_COLUMNS, RECORD_COLUMNS_R, RECORD_TYPES, RecordValues, copies_of, unique};
+use super::connection::{Connection, Pooled, WRITER_LOCK, corrupt, map_err};
+use super::records::{RECORD_COLUMNS, RECORD_COLUMNS_R, RECORD_TYPES, RecordValues, copies_of, find_applied_on, insert_submission, unique};
 
 /// A submission that stored at least this many records refreshes the planner's statistics.
 const ANALYZE_AFTER_RECORDS: u64 = 10_000;
@@ -30,22 +31,34 @@ pub(super) struct PgSubmission {
 }
 
 impl PgSubmission {
-    /// The writer of a submission whose row `begin_submission` inserted, on the connection that
-    /// holds its transaction and the writer lock.
-    pub(super) fn new(conn: Pooled, submission_key: i64, submission: NewSubmission) -> PgSubmission {
-        let state =
-            PgWriterState { submission_key, submission, rejection_seq: 0, counts: BatchCounts::default(), cached: LookupCaches::default() };
-        PgSubmission { conn, state, committed: false }
+    /// Starts a submission on `conn`: its transaction waits up to `lock_wait_ms` for the writer
+    /// lock, unless the same furnisher already applied the same content.
+    pub(super) fn begin(mut conn: Pooled, submission: &NewSubmission, lock_wait_ms: u64) -> StoreResult<Begin<'static>> {
+        conn.batch_execute("BEGIN").map_err(map_err)?;
+        writing::begin(
+            conn,
+            |conn| {
+                // SET LOCAL: the wait applies to this transaction's lock only.
+                conn.batch_execute(&format!("SET LOCAL lock_timeout = {lock_wait_ms}")).map_err(map_err)?;
+                conn.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITER_LOCK]).map_err(map_err)?;
+                conn.batch_execute("SET LOCAL lock_timeout = 0").map_err(map_err)?;
+                if let Some(applied) = find_applied_on(conn, submission.furnisher.as_str(), &submission.content_sha256)? {
+                    return Ok(Err(applied));
+                }
+                insert_submission(conn, submission, SubmissionStatus::Applied, 0, None, None).map(Ok)
+            },
+            |conn, submission_key| {
+                let state = PgWriterState { progress: Progress::new(submission_key, submission) };
+                Box::new(PgSubmission { conn, state, committed: false })
+            },
+            |conn| conn.batch_execute("ROLLBACK").map_err(map_err),
+        )
     }
 }
 
 /// Everything a submission writer remembers besides its connection.
 struct PgWriterState {
-    submission_key: i64,
-    submission: NewSubmission,
-    rejection_seq: i64,
-    counts: BatchCounts,
-    cached: LookupCaches,
+    progress: Progress,
 }
 
 /// An account as stored (or as this batch leaves it).
@@ -71,13 +84,13 @@ struct RejectionRow {
 impl PgWriterState {
     fn push_rejections(&mut self, rows: &mut Vec<RejectionRow>, errors: &[RecordError]) {
         for error in errors {
-            self.rejection_seq += 1;
-            rows.push(RejectionRow { seq: self.rejection_seq, error: error.clone() });
+            self.progress.rejection_seq += 1;
+            rows.push(RejectionRow { seq: self.progress.rejection_seq, error: error.clone() });
         }
     }
 
     fn write_batch(&mut self, conn: &mut Connection, items: &[BatchItem]) -> StoreResult<BatchCounts> {
-        let furnisher = self.submission.furnisher.as_str().to_owned();
+        let furnisher = self.progress.submission.furnisher.as_str().to_owned();
         let records: Vec<&SealedRecord> = items
             .iter()
             .filter_map(|item| match item {
@@ -123,7 +136,9 @@ impl PgWriterState {
             let holder = match seen.get(&(facts.account.as_str(), facts.as_of)) {
                 Some(&line) => Holder::ThisSubmission { line },
                 None => match accounts.get(&facts.account).and_then(|a| existing.get(&(a.key, codec::date_number(facts.as_of) as i32))) {
-                    Some(&(submission_key, line)) if submission_key == self.submission_key => Holder::ThisSubmission { line: line as u64 },
+                    Some(&(submission_key, line)) if submission_key == self.progress.submission_key => {
+                        Holder::ThisSubmission { line: line as u64 }
+                    }
                     Some(_) => Holder::EarlierSubmission,
                     None => Holder::Nobody,
                 },
@@ -213,8 +228,8 @@ impl PgWriterState {
                     if !account.members.contains(&subject_key) {
                         account.members.push(subject_key);
                     }
-                    if self.cached.memberships.get(&(subject_key, account.key)).is_none() {
-                        self.cached.memberships.insert((subject_key, account.key), ());
+                    if self.progress.cached.memberships.get(&(subject_key, account.key)).is_none() {
+                        self.progress.cached.memberships.insert((subject_key, account.key), ());
                         memberships.push((subject_key, account.key, facts.account.clone()));
                     }
                 }
@@ -256,8 +271,8 @@ impl PgWriterState {
         self.copy_records(conn, &rows)?;
         self.copy_rejections(conn, &furnisher, &rejections)?;
 
-        self.counts.accepted += counts.accepted;
-        self.counts.rejected += counts.rejected;
+        self.progress.counts.accepted += counts.accepted;
+        self.progress.counts.rejected += counts.rejected;
         Ok(counts)
     }
 
@@ -302,7 +317,7 @@ impl PgWriterState {
         let mut wanted: Vec<&crate::SealedSubject> = Vec::new();
         let mut asked = HashSet::new();
         for subject in records.iter().flat_map(|r| &r.subjects) {
-            match self.cached.subjects.get(&subject.id_hash) {
+            match self.progress.cached.subjects.get(&subject.id_hash) {
                 Some(key) => {
                     resolved.insert(subject.id_hash, key);
                 }
@@ -338,7 +353,7 @@ impl PgWriterState {
         }
         for subject in wanted {
             let key = *found.get(&subject.id_hash[..]).ok_or_else(|| corrupt("a subject look-up lost a row"))?;
-            self.cached.subjects.insert(subject.id_hash, key);
+            self.progress.cached.subjects.insert(subject.id_hash, key);
             resolved.insert(subject.id_hash, key);
         }
         Ok(resolved)
@@ -357,7 +372,7 @@ impl PgWriterState {
         for subject in records.iter().flat_map(|r| &r.subjects) {
             let subject_key = *subjects.get(&subject.id_hash).ok_or_else(|| corrupt("a subject was not resolved"))?;
             let key = (subject_key, subject.identity_hash);
-            match self.cached.identities.get(&key) {
+            match self.progress.cached.identities.get(&key) {
                 Some(identity) => {
                     resolved.insert(key, identity);
                 }
@@ -368,7 +383,7 @@ impl PgWriterState {
         if wanted.is_empty() {
             return Ok(resolved);
         }
-        let furnisher = self.submission.furnisher.as_str();
+        let furnisher = self.progress.submission.furnisher.as_str();
         let subject_keys: Vec<i64> = wanted.iter().map(|(k, _)| *k).collect();
         let hashes: Vec<&[u8]> = wanted.iter().map(|(_, s)| &s.identity_hash[..]).collect();
         let mut found: HashMap<(i64, Vec<u8>), i64> = HashMap::new();
@@ -399,7 +414,7 @@ impl PgWriterState {
         for (subject_key, subject) in wanted {
             let key =
                 *found.get(&(subject_key, subject.identity_hash.to_vec())).ok_or_else(|| corrupt("an identity look-up lost a row"))?;
-            self.cached.identities.insert((subject_key, subject.identity_hash), key);
+            self.progress.cached.identities.insert((subject_key, subject.identity_hash), key);
             resolved.insert((subject_key, subject.identity_hash), key);
         }
         Ok(resolved)
@@ -427,7 +442,7 @@ impl PgWriterState {
                  JOIN unnest($1::bigint[], $2::bigint[], $3::integer[]) WITH ORDINALITY AS k(s, a, d, n) \
                    ON r.subject_key = k.s AND r.account_key = k.a AND r.as_of = k.d ORDER BY k.n"
             ),
-            &[&subject_keys, &account_keys, &dates, &self.submission_key],
+            &[&subject_keys, &account_keys, &dates, &self.progress.submission_key],
         )?;
         conn.prepared_execute(
             "DELETE FROM record r USING unnest($1::bigint[], $2::bigint[], $3::integer[]) AS k(s, a, d) \
@@ -449,7 +464,7 @@ impl PgWriterState {
             let values = RecordValues::from_facts(
                 facts,
                 row.account_key,
-                self.submission_key,
+                self.progress.submission_key,
                 row.record.line as i64,
                 &row.subjects,
                 funding.as_deref(),
@@ -473,7 +488,7 @@ impl PgWriterState {
             writer
                 .write(&[
                     &furnisher,
-                    &self.submission_key,
+                    &self.progress.submission_key,
                     &row.seq,
                     &(row.error.line as i64),
                     &row.error.field,
@@ -560,24 +575,24 @@ impl SubmissionWriter for PgSubmission {
                 "UPDATE submission SET record_count = $3, accepted_count = $4, rejected_count = $5 \
                  WHERE furnisher = $1 AND submission_key = $2",
                 &[
-                    &state.submission.furnisher.as_str(),
-                    &state.submission_key,
+                    &state.progress.submission.furnisher.as_str(),
+                    &state.progress.submission_key,
                     &(record_count as i64),
-                    &(state.counts.accepted as i64),
-                    &(state.counts.rejected as i64),
+                    &(state.progress.counts.accepted as i64),
+                    &(state.progress.counts.rejected as i64),
                 ],
             )
             .map_err(map_err)?;
         self.conn.batch_execute("COMMIT").map_err(map_err)?;
         self.committed = true;
-        if self.state.counts.accepted >= ANALYZE_AFTER_RECORDS {
+        if self.state.progress.counts.accepted >= ANALYZE_AFTER_RECORDS {
             // Until autovacuum catches up (a minute or more), the planner would judge the new
             // rows by stale statistics and read a subject's records with parallel workers: 8 ms
             // a report instead of 0.9 ms after a million-record load. The submission is
             // committed either way; if this fails, autovacuum does it later.
             let _ = self.conn.batch_execute("ANALYZE subject_lookup, subject, identity, account, subject_account, record");
         }
-        Ok(self.state.submission.summary(SubmissionStatus::Applied, record_count, self.state.counts, None))
+        Ok(self.state.progress.submission.summary(SubmissionStatus::Applied, record_count, self.state.progress.counts, None))
     }
 }
 

@@ -6,16 +6,16 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use registry_core::governance::{DisputeStatus, PrincipalRole};
+use registry_core::governance::PrincipalRole;
 use registry_core::model::{Date, Timestamp};
 use registry_core::report::SubjectKey;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::connection::{apply_migrations, in_immediate, map_err};
 use crate::governance::{
-    ApiKeyRow, CONSENT_COLUMNS, Columns, ConsentRow, DISPUTE_COLUMNS, DisputeRow, FLAG_COLUMNS, FlagRow, Governance, GovernanceRow,
-    INQUIRY_COLUMNS, InquiryRow, KEY_COLUMNS, LOG_ENTRY_COLUMNS, LogAppend, LogEntryRow, LogNode, LogTip, TREE_HEAD_COLUMNS, TreeHeadRow,
-    frontier_ids, hash_from,
+    ApiKeyRow, CONSENT_COLUMNS, Columns, ConsentRow, DISPUTE_COLUMNS, DisputeAnswer, DisputeRow, FLAG_COLUMNS, FlagRow, Governance,
+    GovernanceRow, INQUIRY_COLUMNS, InquiryRow, KEY_COLUMNS, LOG_ENTRY_COLUMNS, LogAppend, LogEntryRow, LogNode, LogTip, TREE_HEAD_COLUMNS,
+    TreeHeadRow, columns_for_driver_row, frontier_ids, hash_from,
 };
 use crate::{StoreError, StoreResult};
 
@@ -30,27 +30,7 @@ pub struct SqliteGovernance {
     conn: Mutex<Connection>,
 }
 
-impl Columns for Row<'_> {
-    fn text(&self, at: usize) -> StoreResult<String> {
-        self.get(at).map_err(map_err)
-    }
-
-    fn maybe_text(&self, at: usize) -> StoreResult<Option<String>> {
-        self.get(at).map_err(map_err)
-    }
-
-    fn int(&self, at: usize) -> StoreResult<i64> {
-        self.get(at).map_err(map_err)
-    }
-
-    fn maybe_int(&self, at: usize) -> StoreResult<Option<i64>> {
-        self.get(at).map_err(map_err)
-    }
-
-    fn bytes(&self, at: usize) -> StoreResult<Vec<u8>> {
-        self.get(at).map_err(map_err)
-    }
-}
+columns_for_driver_row!(Row<'_>, get, map_err);
 
 impl SqliteGovernance {
     pub fn open(path: &Path, busy_timeout: Duration) -> StoreResult<SqliteGovernance> {
@@ -321,17 +301,10 @@ impl Governance for SqliteGovernance {
         )
     }
 
-    fn resolve_dispute(
-        &self,
-        furnisher: &str,
-        dispute_id: &str,
-        status: DisputeStatus,
-        at: Timestamp,
-        resolution: &str,
-    ) -> StoreResult<bool> {
+    fn resolve_dispute(&self, furnisher: &str, dispute_id: &str, answer: &DisputeAnswer<'_>) -> StoreResult<bool> {
         self.changed_one(
             "UPDATE dispute SET status = ?3, resolved_at = ?4, resolution = ?5 WHERE furnisher = ?1 AND dispute_id = ?2 AND status = 'open'",
-            params![furnisher, dispute_id, status.as_str(), at.to_string(), resolution],
+            params![furnisher, dispute_id, answer.status.as_str(), answer.at.to_string(), answer.note],
         )
     }
 }

@@ -1,6 +1,7 @@
 //! How a record and a submission are laid out in SQLite's rows: the column lists, reading a row
 //! back, writing a submission's row.
 
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use registry_core::furnishing::{FileErrorCode, FileRejection, Format};
@@ -103,40 +104,66 @@ pub(super) fn record_from_row(row: &Row<'_>, at: usize) -> StoreResult<(AccountF
 }
 
 pub(super) fn record_columns_from_row<'r>(row: &'r Row<'_>, at: usize) -> StoreResult<codec::RecordColumns<'r>> {
-    let get = |i: usize| row.get_ref(at + i).map_err(map_err);
-    let int = |i: usize| -> StoreResult<i64> { get(i)?.as_i64().map_err(|e| map_err(e.into())) };
-    let opt_int = |i: usize| -> StoreResult<Option<i64>> { get(i)?.as_i64_or_null().map_err(|e| map_err(e.into())) };
-    let text = |i: usize| -> StoreResult<String> { row.get(at + i).map_err(map_err) };
-    let opt_text = |i: usize| -> StoreResult<Option<String>> { row.get(at + i).map_err(map_err) };
-    // Coded columns are parsed where they lie, without a copy.
-    let code = |i: usize| -> StoreResult<std::borrow::Cow<'r, str>> {
-        Ok(std::borrow::Cow::Borrowed(row.get_ref(at + i).map_err(map_err)?.as_str().map_err(|e| map_err(e.into()))?))
-    };
-    let opt_code = |i: usize| -> StoreResult<Option<std::borrow::Cow<'r, str>>> {
-        Ok(row.get_ref(at + i).map_err(map_err)?.as_str_or_null().map_err(|e| map_err(e.into()))?.map(std::borrow::Cow::Borrowed))
-    };
+    let cells = Cells { row, at };
     Ok(codec::RecordColumns {
         account: row.get(at - 1).map_err(map_err)?,
-        as_of: int(1)?,
-        product: code(4)?,
-        opened: int(5)?,
-        closed: opt_int(6)?,
-        currency: code(7)?,
-        credit_limit: opt_int(8)?,
-        original_amount: opt_int(9)?,
-        term_months: opt_int(10)?,
-        scheduled_payment: opt_int(11)?,
-        actual_payment: opt_int(12)?,
-        balance: int(13)?,
-        past_due: int(14)?,
-        status: code(15)?,
-        payment_history: text(16)?,
-        first_delinquency: opt_int(17)?,
-        last_payment: opt_int(18)?,
-        special_comment: opt_text(19)?,
-        dispute: code(20)?,
-        subjects: code(21)?,
-        funding: opt_code(22)?,
-        reporter_id: opt_text(23)?,
+        as_of: cells.int(1)?,
+        product: cells.code(4)?,
+        opened: cells.int(5)?,
+        closed: cells.opt_int(6)?,
+        currency: cells.code(7)?,
+        credit_limit: cells.opt_int(8)?,
+        original_amount: cells.opt_int(9)?,
+        term_months: cells.opt_int(10)?,
+        scheduled_payment: cells.opt_int(11)?,
+        actual_payment: cells.opt_int(12)?,
+        balance: cells.int(13)?,
+        past_due: cells.int(14)?,
+        status: cells.code(15)?,
+        payment_history: cells.text(16)?,
+        first_delinquency: cells.opt_int(17)?,
+        last_payment: cells.opt_int(18)?,
+        special_comment: cells.opt_text(19)?,
+        dispute: cells.code(20)?,
+        subjects: cells.code(21)?,
+        funding: cells.opt_code(22)?,
+        reporter_id: cells.opt_text(23)?,
     })
+}
+
+/// A row's columns from `at` on, read by offset. Coded columns are borrowed where they lie,
+/// without a copy (a scan reads millions).
+pub(super) struct Cells<'r, 's> {
+    pub row: &'r Row<'s>,
+    pub at: usize,
+}
+
+impl<'r> Cells<'r, '_> {
+    fn value(&self, i: usize) -> StoreResult<rusqlite::types::ValueRef<'r>> {
+        self.row.get_ref(self.at + i).map_err(map_err)
+    }
+
+    pub fn int(&self, i: usize) -> StoreResult<i64> {
+        self.value(i)?.as_i64().map_err(|e| map_err(e.into()))
+    }
+
+    pub fn opt_int(&self, i: usize) -> StoreResult<Option<i64>> {
+        self.value(i)?.as_i64_or_null().map_err(|e| map_err(e.into()))
+    }
+
+    pub fn text(&self, i: usize) -> StoreResult<String> {
+        self.row.get(self.at + i).map_err(map_err)
+    }
+
+    pub fn opt_text(&self, i: usize) -> StoreResult<Option<String>> {
+        self.row.get(self.at + i).map_err(map_err)
+    }
+
+    pub fn code(&self, i: usize) -> StoreResult<Cow<'r, str>> {
+        Ok(Cow::Borrowed(self.value(i)?.as_str().map_err(|e| map_err(e.into()))?))
+    }
+
+    pub fn opt_code(&self, i: usize) -> StoreResult<Option<Cow<'r, str>>> {
+        Ok(self.value(i)?.as_str_or_null().map_err(|e| map_err(e.into()))?.map(Cow::Borrowed))
+    }
 }

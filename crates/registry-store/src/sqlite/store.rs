@@ -16,12 +16,12 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use crate::codec;
 use crate::{
     BatchCounts, Begin, KeyedHash, NewSubmission, RecordVersion, SealedLink, Store, StoreError, StoreResult, StoredIdentity, StoredSubject,
-    SubmissionStatus, SubmissionSummary, Visit,
+    SubmissionStatus, SubmissionSummary, Visit, Visitor,
 };
 
 use super::connection::{READER_CACHE_KIB, WRITER_CACHE_KIB, apply_migrations, configure, corrupt, in_immediate, map_err, pool_err};
 use super::records::{
-    RECORD_COLUMNS, RECORD_COLUMNS_R, SUBMISSION_COLUMNS, find_applied_on, insert_submission, record_from_row, submission_from_row,
+    Cells, RECORD_COLUMNS, RECORD_COLUMNS_R, SUBMISSION_COLUMNS, find_applied_on, insert_submission, record_from_row, submission_from_row,
 };
 use super::writer::SqliteSubmission;
 
@@ -145,15 +145,10 @@ impl Store for SqliteStore {
         SqliteSubmission::begin(self.writer(), submission)
     }
 
-    fn record_rejected_file(
-        &self,
-        submission: &NewSubmission,
-        record_count: u64,
-        rejection: &FileRejection,
-    ) -> StoreResult<SubmissionSummary> {
+    fn record_rejected_file(&self, submission: &NewSubmission, records: u64, rejection: &FileRejection) -> StoreResult<SubmissionSummary> {
         let conn = self.writer();
-        insert_submission(&conn, submission, SubmissionStatus::Rejected, record_count, Some(rejection))?;
-        Ok(submission.summary(SubmissionStatus::Rejected, record_count, BatchCounts::default(), Some(rejection.clone())))
+        insert_submission(&conn, submission, SubmissionStatus::Rejected, records, Some(rejection))?;
+        Ok(submission.summary(SubmissionStatus::Rejected, records, BatchCounts::default(), Some(rejection.clone())))
     }
 
     fn find_applied(&self, furnisher: &FurnisherId, content_sha256: &str) -> StoreResult<Option<SubmissionSummary>> {
@@ -168,7 +163,7 @@ impl Store for SqliteStore {
             .map_err(map_err)
     }
 
-    fn for_each_rejection(&self, submission_id: &str, visit: &mut dyn FnMut(RecordError) -> Visit) -> StoreResult<()> {
+    fn for_each_rejection(&self, submission_id: &str, visit: &mut Visitor<'_, RecordError>) -> StoreResult<()> {
         let conn = self.reader()?;
         let mut stmt = conn
             .prepare_cached(
@@ -223,13 +218,7 @@ impl Store for SqliteStore {
         Ok(versions)
     }
 
-    fn for_each_record(
-        &self,
-        furnisher: &FurnisherId,
-        from: Date,
-        to: Date,
-        visit: &mut dyn FnMut(StoredRecord) -> Visit,
-    ) -> StoreResult<()> {
+    fn for_each_record(&self, furnisher: &FurnisherId, from: Date, to: Date, visit: &mut Visitor<'_, StoredRecord>) -> StoreResult<()> {
         let conn = self.reader()?;
         conn.execute_batch("BEGIN").map_err(map_err)?;
         let result = (|| {
@@ -421,37 +410,29 @@ fn read_subject(conn: &Connection, subject: SubjectKey) -> StoreResult<Option<St
 /// Reads the `SCAN_COLUMNS` starting at column `at` (the account number just before them); what
 /// a scan does not read is empty (`codec::blank_unscanned`).
 fn scan_columns_from_row<'r>(row: &'r Row<'_>, at: usize) -> StoreResult<codec::RecordColumns<'r>> {
-    let get = |i: usize| row.get_ref(at + i).map_err(map_err);
-    let int = |i: usize| -> StoreResult<i64> { get(i)?.as_i64().map_err(|e| map_err(e.into())) };
-    let opt_int = |i: usize| -> StoreResult<Option<i64>> { get(i)?.as_i64_or_null().map_err(|e| map_err(e.into())) };
-    let code = |i: usize| -> StoreResult<std::borrow::Cow<'r, str>> {
-        Ok(std::borrow::Cow::Borrowed(get(i)?.as_str().map_err(|e| map_err(e.into()))?))
-    };
-    let opt_code = |i: usize| -> StoreResult<Option<std::borrow::Cow<'r, str>>> {
-        Ok(get(i)?.as_str_or_null().map_err(|e| map_err(e.into()))?.map(std::borrow::Cow::Borrowed))
-    };
+    let cells = Cells { row, at };
     Ok(codec::RecordColumns {
         account: row.get(at - 1).map_err(map_err)?,
-        as_of: int(1)?,
-        product: code(2)?,
-        opened: int(3)?,
-        closed: opt_int(4)?,
-        currency: code(5)?,
-        credit_limit: opt_int(6)?,
-        original_amount: opt_int(7)?,
+        as_of: cells.int(1)?,
+        product: cells.code(2)?,
+        opened: cells.int(3)?,
+        closed: cells.opt_int(4)?,
+        currency: cells.code(5)?,
+        credit_limit: cells.opt_int(6)?,
+        original_amount: cells.opt_int(7)?,
         term_months: None,
-        scheduled_payment: opt_int(8)?,
+        scheduled_payment: cells.opt_int(8)?,
         actual_payment: None,
-        balance: int(9)?,
-        past_due: int(10)?,
-        status: code(11)?,
-        payment_history: row.get(at + 12).map_err(map_err)?,
+        balance: cells.int(9)?,
+        past_due: cells.int(10)?,
+        status: cells.code(11)?,
+        payment_history: cells.text(12)?,
         first_delinquency: None,
         last_payment: None,
         special_comment: None,
         dispute: std::borrow::Cow::Borrowed("none"),
-        subjects: code(13)?,
-        funding: opt_code(14)?,
+        subjects: cells.code(13)?,
+        funding: cells.opt_code(14)?,
         reporter_id: None,
     })
 }

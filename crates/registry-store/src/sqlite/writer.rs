@@ -9,7 +9,7 @@ use registry_core::submission::{Fate, Holder, fate};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::codec;
-use crate::writing::{LookupCaches, subjects_signature};
+use crate::writing::{self, Progress, subjects_signature};
 use crate::{
     BatchCounts, BatchItem, Begin, NewSubmission, SealedRecord, StoreResult, SubmissionStatus, SubmissionSummary, SubmissionWriter,
 };
@@ -28,49 +28,31 @@ impl<'s> SqliteSubmission<'s> {
     /// lock, unless the same furnisher already applied the same content.
     pub(super) fn begin(conn: MutexGuard<'s, Connection>, submission: &NewSubmission) -> StoreResult<Begin<'s>> {
         conn.execute_batch("BEGIN IMMEDIATE").map_err(map_err)?;
-        let started = (|| {
-            if let Some(applied) = find_applied_on(&conn, submission.furnisher.as_str(), &submission.content_sha256)? {
-                return Ok(Err(applied));
-            }
-            let submission_key = insert_submission(&conn, submission, SubmissionStatus::Applied, 0, None)?;
-            let last_account_key: i64 =
-                conn.query_row("SELECT coalesce(max(account_key), 0) FROM account", [], |r| r.get(0)).map_err(map_err)?;
-            Ok(Ok((submission_key, last_account_key)))
-        })();
-        match started {
-            Ok(Ok((submission_key, last_account_key))) => Ok(Begin::Started(Box::new(SqliteSubmission {
-                conn,
-                state: WriterState {
-                    submission_key,
-                    last_account_key,
-                    submission: submission.clone(),
-                    rejection_seq: 0,
-                    counts: BatchCounts::default(),
-                    cached: LookupCaches::default(),
-                },
-                committed: false,
-            }))),
-            Ok(Err(applied)) => {
-                conn.execute_batch("ROLLBACK").map_err(map_err)?;
-                Ok(Begin::Duplicate(applied))
-            }
-            Err(e) => {
-                let _ = conn.execute_batch("ROLLBACK");
-                Err(e)
-            }
-        }
+        writing::begin(
+            conn,
+            |conn| {
+                if let Some(applied) = find_applied_on(conn, submission.furnisher.as_str(), &submission.content_sha256)? {
+                    return Ok(Err(applied));
+                }
+                let submission_key = insert_submission(conn, submission, SubmissionStatus::Applied, 0, None)?;
+                let last_account_key: i64 =
+                    conn.query_row("SELECT coalesce(max(account_key), 0) FROM account", [], |r| r.get(0)).map_err(map_err)?;
+                Ok(Ok((submission_key, last_account_key)))
+            },
+            |conn, (submission_key, last_account_key)| {
+                let state = WriterState { progress: Progress::new(submission_key, submission), last_account_key };
+                Box::new(SqliteSubmission { conn, state, committed: false })
+            },
+            |conn| conn.execute_batch("ROLLBACK").map_err(map_err),
+        )
     }
 }
 
 /// Everything a submission writer remembers besides its connection.
 struct WriterState {
-    submission_key: i64,
+    progress: Progress,
     /// The highest account key in use; new accounts take the next (we hold the write lock).
     last_account_key: i64,
-    submission: NewSubmission,
-    rejection_seq: i64,
-    counts: BatchCounts,
-    cached: LookupCaches,
 }
 
 /// What happened to one accepted record.
@@ -138,11 +120,11 @@ impl<'c> Statements<'c> {
 impl WriterState {
     fn reject(&mut self, sql: &mut Statements<'_>, errors: &[RecordError]) -> StoreResult<()> {
         for error in errors {
-            self.rejection_seq += 1;
+            self.progress.rejection_seq += 1;
             sql.reject
                 .execute(params![
-                    self.submission_key,
-                    self.rejection_seq,
+                    self.progress.submission_key,
+                    self.progress.rejection_seq,
                     error.line as i64,
                     error.field,
                     error.code.as_str(),
@@ -156,7 +138,7 @@ impl WriterState {
     /// The stored account: its key and the subjects of its latest stored record.
     fn find_account(&mut self, sql: &mut Statements<'_>, account: &str) -> StoreResult<Option<AccountRow>> {
         sql.find_account
-            .query_row(params![self.submission.furnisher.as_str(), account], |r| {
+            .query_row(params![self.progress.submission.furnisher.as_str(), account], |r| {
                 Ok(AccountRow { key: r.get(0)?, subjects_sig: r.get(1)?, subjects: r.get(2)? })
             })
             .optional()
@@ -164,7 +146,7 @@ impl WriterState {
     }
 
     fn subject_key(&mut self, sql: &mut Statements<'_>, conn: &Connection, subject: &crate::SealedSubject) -> StoreResult<i64> {
-        if let Some(key) = self.cached.subjects.get(&subject.id_hash) {
+        if let Some(key) = self.progress.cached.subjects.get(&subject.id_hash) {
             return Ok(key);
         }
         let found: Option<i64> = sql.find_subject.query_row([&subject.id_hash[..]], |r| r.get(0)).optional().map_err(map_err)?;
@@ -174,7 +156,7 @@ impl WriterState {
             sql.insert_subject.execute(params![&subject.id_hash[..], subject.id_type.as_str(), &subject.id_sealed[..]]).map_err(map_err)?;
             conn.last_insert_rowid()
         };
-        self.cached.subjects.insert(subject.id_hash, key);
+        self.progress.cached.subjects.insert(subject.id_hash, key);
         Ok(key)
     }
 
@@ -186,10 +168,10 @@ impl WriterState {
         subject: &crate::SealedSubject,
     ) -> StoreResult<i64> {
         let cache_key = (subject_key, subject.identity_hash);
-        if let Some(key) = self.cached.identities.get(&cache_key) {
+        if let Some(key) = self.progress.cached.identities.get(&cache_key) {
             return Ok(key);
         }
-        let furnisher = self.submission.furnisher.as_str();
+        let furnisher = self.progress.submission.furnisher.as_str();
         let found: Option<i64> = sql
             .find_identity
             .query_row(params![subject_key, furnisher, &subject.identity_hash[..]], |r| r.get(0))
@@ -203,16 +185,16 @@ impl WriterState {
                 .map_err(map_err)?;
             conn.last_insert_rowid()
         };
-        self.cached.identities.insert(cache_key, key);
+        self.progress.cached.identities.insert(cache_key, key);
         Ok(key)
     }
 
     fn link(&mut self, sql: &mut Statements<'_>, subject_key: i64, account_key: i64) -> StoreResult<()> {
-        if self.cached.memberships.get(&(subject_key, account_key)).is_some() {
+        if self.progress.cached.memberships.get(&(subject_key, account_key)).is_some() {
             return Ok(());
         }
         sql.link.execute(params![subject_key, account_key]).map_err(map_err)?;
-        self.cached.memberships.insert((subject_key, account_key), ());
+        self.progress.cached.memberships.insert((subject_key, account_key), ());
         Ok(())
     }
 
@@ -253,7 +235,7 @@ impl WriterState {
                     self.last_account_key += 1;
                     sql.insert_account
                         .execute(params![
-                            self.submission.furnisher.as_str(),
+                            self.progress.submission.furnisher.as_str(),
                             facts.account,
                             self.last_account_key,
                             &signature[..],
@@ -278,7 +260,7 @@ impl WriterState {
             Fate::Correction => {}
         }
         // A correction: keep the replaced version in the history, then overwrite.
-        sql.keep_history.execute(params![account_key, as_of, self.submission_key]).map_err(map_err)?;
+        sql.keep_history.execute(params![account_key, as_of, self.progress.submission_key]).map_err(map_err)?;
         sql.delete_record.execute(params![account_key, as_of]).map_err(map_err)?;
         if !self.insert_record(&mut sql.insert_record, account_key, as_of, &subjects, record)? {
             return Err(corrupt("a record vanished and reappeared during its correction"));
@@ -292,7 +274,7 @@ impl WriterState {
             sql.find_record.query_row(params![account_key, as_of], |r| Ok((r.get(0)?, r.get(1)?))).optional().map_err(map_err)?;
         Ok(match existing {
             None => Holder::Nobody,
-            Some((submission, line)) if submission == self.submission_key => Holder::ThisSubmission { line: line as u64 },
+            Some((submission, line)) if submission == self.progress.submission_key => Holder::ThisSubmission { line: line as u64 },
             Some(_) => Holder::EarlierSubmission,
         })
     }
@@ -314,7 +296,7 @@ impl WriterState {
             .execute(params![
                 account_key,
                 as_of,
-                self.submission_key,
+                self.progress.submission_key,
                 record.line as i64,
                 facts.product.as_str(),
                 codec::date_number(facts.opened),
@@ -370,8 +352,8 @@ impl SubmissionWriter for SqliteSubmission<'_> {
                 },
             }
         }
-        state.counts.accepted += counts.accepted;
-        state.counts.rejected += counts.rejected;
+        state.progress.counts.accepted += counts.accepted;
+        state.progress.counts.rejected += counts.rejected;
         Ok(counts)
     }
 
@@ -380,12 +362,17 @@ impl SubmissionWriter for SqliteSubmission<'_> {
         self.conn
             .execute(
                 "UPDATE submission SET record_count = ?2, accepted_count = ?3, rejected_count = ?4 WHERE submission_key = ?1",
-                params![state.submission_key, record_count as i64, state.counts.accepted as i64, state.counts.rejected as i64],
+                params![
+                    state.progress.submission_key,
+                    record_count as i64,
+                    state.progress.counts.accepted as i64,
+                    state.progress.counts.rejected as i64
+                ],
             )
             .map_err(map_err)?;
         self.conn.execute_batch("COMMIT").map_err(map_err)?;
         self.committed = true;
-        Ok(self.state.submission.summary(SubmissionStatus::Applied, record_count, self.state.counts, None))
+        Ok(self.state.progress.submission.summary(SubmissionStatus::Applied, record_count, self.state.progress.counts, None))
     }
 }
 
