@@ -349,40 +349,22 @@ fn check_base(base: &Segment<'_>, reported: Reported, sink: &mut Sink<'_>) {
         GENERATION_CODE, IDENTIFICATION_NUMBER, INTEREST_TYPE_INDICATOR, PAYMENT_HISTORY_PROFILE, PAYMENT_RATING, PORTFOLIO_TYPE,
         RESIDENCE_CODE, SOCIAL_SECURITY_NUMBER, SPECIAL_COMMENT, TERMS_DURATION, TERMS_FREQUENCY,
     };
-    check_code(base, 0, reported, CORRECTION_INDICATOR, &codes::CORRECTION_INDICATORS, "0 (original) or 1 (correction)", sink);
-    check_code(base, 0, reported, PORTFOLIO_TYPE, &codes::PORTFOLIO_TYPES, "a portfolio type (C, I, M, O, R, L)", sink);
-    check_code(base, 0, reported, ACCOUNT_TYPE, &codes::ACCOUNT_TYPES, "an account type of the CRRG", sink);
-    check_code(
-        base,
-        0,
-        reported,
-        TERMS_FREQUENCY,
-        &codes::TERMS_FREQUENCIES,
-        "a terms frequency (D, P, W, B, E, M, L, Q, T, S, Y or blank)",
-        sink,
-    );
-    check_code(
-        base,
-        0,
-        reported,
-        ACCOUNT_STATUS,
-        &codes::ACCOUNT_STATUSES,
-        "an account status (DA, DF, 05, 11, 13, 61-65, 71, 78, 80, 82-84, 88, 89, 93-97)",
-        sink,
-    );
-    check_code(base, 0, reported, INTEREST_TYPE_INDICATOR, &codes::INTEREST_TYPES, "an interest type (F, V or blank)", sink);
-    check_code(base, 0, reported, GENERATION_CODE, &codes::GENERATION_CODES, "a generation code (J, S, 2-9 or blank)", sink);
-    check_code(base, 0, reported, ECOA_CODE, &codes::ECOA_CODES, "an ECOA code (1, 2, 3, 5, 7, T, W, X, Z)", sink);
-    check_code(
-        base,
-        0,
-        reported,
-        ADDRESS_INDICATOR,
-        &codes::ADDRESS_INDICATORS,
-        "an address indicator (C, Y, N, M, S, B, U, D, P or blank)",
-        sink,
-    );
-    check_code(base, 0, reported, RESIDENCE_CODE, &codes::RESIDENCE_CODES, "a residence code (O, R or blank)", sink);
+    // The coded fields, in the order their errors are reported, and what each must be.
+    let coded: [(usize, &Codes, &str); 10] = [
+        (CORRECTION_INDICATOR, &codes::CORRECTION_INDICATORS, "0 (original) or 1 (correction)"),
+        (PORTFOLIO_TYPE, &codes::PORTFOLIO_TYPES, "a portfolio type (C, I, M, O, R, L)"),
+        (ACCOUNT_TYPE, &codes::ACCOUNT_TYPES, "an account type of the CRRG"),
+        (TERMS_FREQUENCY, &codes::TERMS_FREQUENCIES, "a terms frequency (D, P, W, B, E, M, L, Q, T, S, Y or blank)"),
+        (ACCOUNT_STATUS, &codes::ACCOUNT_STATUSES, "an account status (DA, DF, 05, 11, 13, 61-65, 71, 78, 80, 82-84, 88, 89, 93-97)"),
+        (INTEREST_TYPE_INDICATOR, &codes::INTEREST_TYPES, "an interest type (F, V or blank)"),
+        (GENERATION_CODE, &codes::GENERATION_CODES, "a generation code (J, S, 2-9 or blank)"),
+        (ECOA_CODE, &codes::ECOA_CODES, "an ECOA code (1, 2, 3, 5, 7, T, W, X, Z)"),
+        (ADDRESS_INDICATOR, &codes::ADDRESS_INDICATORS, "an address indicator (C, Y, N, M, S, B, U, D, P or blank)"),
+        (RESIDENCE_CODE, &codes::RESIDENCE_CODES, "a residence code (O, R or blank)"),
+    ];
+    for (field, allowed, what) in coded {
+        check_code(base, 0, reported, field, allowed, what, sink);
+    }
 
     let comment = base.raw_at(SPECIAL_COMMENT);
     if comment != b"  " {

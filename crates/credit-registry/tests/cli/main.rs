@@ -837,20 +837,11 @@ fn a_scorecard_is_trained_on_a_csv_and_evaluated() {
     let observed: Vec<f64> = calibration.iter().map(|g| g["observed_bad_rate"].as_f64().unwrap()).collect();
     assert!(observed[0] < observed[9], "the riskiest tenth goes bad more often: {observed:?}");
     // A sample against itself is perfectly stable; against a riskier one it is not.
-    let stable = run(
-        dir.path(),
-        &[
-            "score",
-            "stability",
-            "--model",
-            model.to_str().unwrap(),
-            "--expected",
-            data.to_str().unwrap(),
-            "--actual",
-            data.to_str().unwrap(),
-            "--json",
-        ],
-    );
+    let stability = |actual: &Path| {
+        let args = ["score", "stability", "--model", model.to_str().unwrap(), "--expected", data.to_str().unwrap(), "--actual"];
+        run(dir.path(), &[&args[..], &[actual.to_str().unwrap(), "--json"]].concat())
+    };
+    let stable = stability(&data);
     assert_eq!(status(&stable), 0, "{}", String::from_utf8_lossy(&stable.stderr));
     assert_eq!(json_of(&stable)["psi"].as_f64(), Some(0.0));
     let risky = dir.path().join("risky.csv");
@@ -859,20 +850,7 @@ fn a_scorecard_is_trained_on_a_csv_and_evaluated() {
         text.push_str(&format!("4,{}\n", i % 1000));
     }
     std::fs::write(&risky, text).unwrap();
-    let shifted = run(
-        dir.path(),
-        &[
-            "score",
-            "stability",
-            "--model",
-            model.to_str().unwrap(),
-            "--expected",
-            data.to_str().unwrap(),
-            "--actual",
-            risky.to_str().unwrap(),
-            "--json",
-        ],
-    );
+    let shifted = stability(&risky);
     assert!(json_of(&shifted)["psi"].as_f64().unwrap() > 0.25);
     // Bad input: named, exit 64.
     let broken = dir.path().join("broken.csv");

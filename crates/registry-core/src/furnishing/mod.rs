@@ -16,7 +16,7 @@ use std::io::{self, BufRead};
 
 pub use draft::Draft;
 pub use errors::{FileErrorCode, FileRejection, RecordError, RecordErrorCode};
-pub use validate::{Rules, parse_date, validate_record};
+pub use validate::{RECORD_FIELDS, Rules, parse_date, validate_record};
 
 use crate::model::AccountRecord;
 use json::Json;

@@ -352,7 +352,8 @@ fn names<T: Copy>(all: &[T], as_str: fn(T) -> &'static str) -> Vec<&'static str>
     all.iter().map(|x| as_str(*x)).collect()
 }
 
-const RECORD_FIELDS: [&str; 21] = [
+/// The fields of an account record, in the order of the furnishing spec.
+pub const RECORD_FIELDS: [&str; 21] = [
     "account",
     "as_of",
     "product",
