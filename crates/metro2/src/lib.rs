@@ -1,16 +1,6 @@
-//! Metro 2, the fixed-width format in which lenders furnish consumer credit data: a streaming
-//! reader (character and packed, with or without block descriptor words), validation that
-//! locates every problem, and a writer.
-//!
-//! Nothing here knows about the registry: the crate reads and writes the format as the CDIA's
-//! Credit Reporting Resource Guide (CRRG) lays it out, and as the public validators check it.
-//!
-//! ```
-//! let file = std::fs::File::open("../../../shared/data/metro2/moov-io/unpacked_fixed_request.dat");
-//! # let Ok(file) = file else { return };
-//! let summary = metro2::validate(file, metro2::Mode::Strict, |problem| eprintln!("{problem}")).unwrap();
-//! assert_eq!(summary.data_records, 1);
-//! ```
+//! Metro 2 credit reporting files: reading, validation that locates every problem, writing.
+//! The crate's README follows (its examples are tested as documentation).
+#![doc = include_str!("../README.md")]
 
 pub mod codes;
 pub mod layout;
