@@ -557,7 +557,8 @@ pub enum ArchiveCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Write an archived file, decrypted, to a path
+    /// Write an archived file, decrypted, to a path: a read of personal data, recorded in the
+    /// access log before the file is written, owner-only (0600)
     Get {
         /// Content hash (SHA-256, hex) as listed
         #[arg(value_name = "SHA256")]
