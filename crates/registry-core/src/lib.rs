@@ -73,3 +73,4 @@ mod openapi;
 pub mod report;
 pub mod retention;
 pub mod submission;
+pub mod supervision;

@@ -17,6 +17,7 @@ pub mod profile;
 pub mod retention;
 pub mod rights;
 pub mod scoring;
+pub mod supervision;
 pub mod training;
 pub mod vault;
 
@@ -74,6 +75,8 @@ pub struct RegistrySettings {
     pub jurisdiction: String,
     /// The scorecard that scores reports; `None`: the model shipped with the registry.
     pub score_model: Option<PathBuf>,
+    /// The supervision policy and the institutions' supervisory figures.
+    pub supervision: supervision::SupervisionSettings,
 }
 
 impl RegistrySettings {
@@ -87,6 +90,7 @@ impl RegistrySettings {
             postgres: None,
             jurisdiction: profile::DEFAULT_PROFILE.to_owned(),
             score_model: None,
+            supervision: supervision::SupervisionSettings::default(),
         }
     }
 }
@@ -110,6 +114,8 @@ pub struct Registry {
     settings: RegistrySettings,
     clock: Arc<dyn Clock>,
     score_model: scoring::ScoreModel,
+    /// The institutions' supervisory figures (`supervision.institutions_file`).
+    institutions: registry_core::supervision::Institutions,
 }
 
 /// Opens the configured store and brings its schema to this build's version, without keys
@@ -241,7 +247,11 @@ impl Registry {
             Some(path) => scoring::ScoreModel::load(path)?,
             None => scoring::ScoreModel::shipped(),
         };
-        Ok(Registry { store, governance, log_signer, profile, vault, archive, settings, clock, score_model })
+        let institutions = match &settings.supervision.institutions_file {
+            Some(path) => supervision::read_institutions(path)?,
+            None => registry_core::supervision::Institutions::default(),
+        };
+        Ok(Registry { store, governance, log_signer, profile, vault, archive, settings, clock, score_model, institutions })
     }
 
     pub fn settings(&self) -> &RegistrySettings {

@@ -37,7 +37,7 @@ pub struct StoredLink {
 }
 
 /// One letter per role, after the Metro 2 ECOA codes' initials.
-fn role_letter(role: Role) -> char {
+pub(crate) fn role_letter(role: Role) -> char {
     match role {
         Role::Primary => 'P',
         Role::Joint => 'J',

@@ -9,6 +9,7 @@ mod codec;
 pub mod governance;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+mod scan;
 pub mod sqlite;
 #[cfg(feature = "postgres")]
 pub mod testing;
@@ -19,7 +20,8 @@ use std::sync::Arc;
 
 use registry_core::furnishing::{FileRejection, Format, RecordError};
 use registry_core::model::{AccountFacts, Date, FurnisherId, IdType, Role};
-use registry_core::report::{AccountHistory, StoredRecord, SubjectKey, SubjectLink};
+use registry_core::report::{AccountHistory, StoredRecord, SubjectKey, SubjectLink, YearMonth};
+use registry_core::supervision::{BorrowerList, BorrowerView, Policy, Tally};
 use serde::Serialize;
 
 pub use codec::{RecordColumns, blank_unscanned};
@@ -123,6 +125,9 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// fail. A failure stops the stream too, and the store's method returns it, unchanged inside
 /// `StoreError::Visitor`, once its read is closed: the caller's own error needs no side channel.
 pub type Visit = Result<ControlFlow<()>, VisitError>;
+
+/// What a long pass reports as it goes: (work done, work in all), in the pass's own units.
+pub type ScanProgress<'p> = dyn Fn(u64, u64) + Sync + 'p;
 
 /// A visitor of a stream of `T`s.
 pub type Visitor<'v, T> = dyn FnMut(T) -> Visit + 'v;
@@ -424,6 +429,22 @@ pub trait Store: Send + Sync {
 
     /// The greatest subject key in use, if any subject exists.
     fn subject_key_max(&self) -> StoreResult<Option<i64>>;
+
+    /// The supervision tally of `month` (`registry_core::supervision`): every account's and
+    /// every borrower's counts and sums by group, judged by `policy`. The embedded store scans
+    /// each subject's accounts on every core; PostgreSQL aggregates in the database.
+    /// `progress` hears (work done, work in all) as it goes.
+    fn supervision_tally(&self, month: YearMonth, policy: &Policy, progress: &ScanProgress<'_>) -> StoreResult<Tally>;
+
+    /// The borrowers of `month` that `list` names, by subject key, each with the figures that
+    /// put them on it: the supervisor's drill-down.
+    fn supervision_borrowers(
+        &self,
+        month: YearMonth,
+        policy: &Policy,
+        list: BorrowerList,
+        progress: &ScanProgress<'_>,
+    ) -> StoreResult<Vec<(SubjectKey, BorrowerView)>>;
 
     /// Cheap liveness check.
     fn ping(&self) -> StoreResult<()>;

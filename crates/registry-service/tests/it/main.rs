@@ -8,6 +8,7 @@ mod metro2;
 mod retention;
 mod rights;
 mod scoring;
+mod supervision;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

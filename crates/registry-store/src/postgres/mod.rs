@@ -15,6 +15,7 @@ mod governance;
 mod load;
 mod records;
 mod store;
+mod supervision;
 mod writer;
 
 pub use connection::PostgresStore;

@@ -8,12 +8,13 @@ use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 use registry_core::furnishing::{FileRejection, RecordError};
 use registry_core::model::{Date, FurnisherId, IdType};
-use registry_core::report::{AccountHistory, StoredRecord, SubjectKey};
+use registry_core::report::{AccountHistory, StoredRecord, SubjectKey, YearMonth};
+use registry_core::supervision::{BorrowerList, BorrowerView, Policy, Tally};
 
 use crate::codec;
 use crate::{
-    BatchCounts, Begin, KeyedHash, NewSubmission, RecordVersion, SealedLink, Store, StoreError, StoreResult, StoredIdentity, StoredSubject,
-    SubmissionStatus, SubmissionSummary, Visit, Visitor,
+    BatchCounts, Begin, KeyedHash, NewSubmission, RecordVersion, ScanProgress, SealedLink, Store, StoreError, StoreResult, StoredIdentity,
+    StoredSubject, SubmissionStatus, SubmissionSummary, Visit, Visitor,
 };
 
 use super::connection::{Connection, MIGRATION_LOCK, PostgresStore, WRITER_LOCK, corrupt, in_transaction, map_err};
@@ -334,6 +335,23 @@ impl Store for PostgresStore {
 
     fn ping(&self) -> StoreResult<()> {
         self.read(|conn| conn.batch_execute("SELECT 1").map_err(map_err))
+    }
+
+    fn supervision_tally(&self, month: YearMonth, policy: &Policy, progress: &ScanProgress<'_>) -> StoreResult<Tally> {
+        self.supervision_tally_in_database(month, policy, progress)
+    }
+
+    fn supervision_borrowers(
+        &self,
+        month: YearMonth,
+        policy: &Policy,
+        list: BorrowerList,
+        progress: &ScanProgress<'_>,
+    ) -> StoreResult<Vec<(SubjectKey, BorrowerView)>> {
+        progress(0, 1);
+        let listed = self.supervision_borrowers_in_database(month, policy, list)?;
+        progress(1, 1);
+        Ok(listed)
     }
 }
 

@@ -10,14 +10,15 @@ use std::time::Duration;
 use r2d2_sqlite::SqliteConnectionManager;
 use registry_core::furnishing::{FileRejection, RecordError};
 use registry_core::model::{Date, FurnisherId, IdType};
-use registry_core::report::{AccountHistory, StoredRecord, SubjectKey};
+use registry_core::report::{AccountHistory, StoredRecord, SubjectKey, YearMonth};
+use registry_core::supervision::{BorrowerList, BorrowerView, Policy, Tally};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use crate::codec;
 use crate::{
-    BatchCounts, Begin, KeyedHash, NewSubmission, RecordVersion, SealedLink, Store, StoreError, StoreResult, StoredIdentity, StoredSubject,
-    SubmissionStatus, SubmissionSummary, Visit, Visitor,
+    BatchCounts, Begin, KeyedHash, NewSubmission, RecordVersion, ScanProgress, SealedLink, Store, StoreError, StoreResult, StoredIdentity,
+    StoredSubject, SubmissionStatus, SubmissionSummary, Visit, Visitor,
 };
+use crate::{codec, scan};
 
 use super::connection::{READER_CACHE_KIB, WRITER_CACHE_KIB, apply_migrations, configure, corrupt, in_immediate, map_err, pool_err};
 use super::records::{
@@ -331,6 +332,41 @@ impl Store for SqliteStore {
 
     fn ping(&self) -> StoreResult<()> {
         self.reader()?.query_row("SELECT 1", [], |_| Ok(())).map_err(map_err)
+    }
+
+    fn supervision_tally(&self, month: YearMonth, policy: &Policy, progress: &ScanProgress<'_>) -> StoreResult<Tally> {
+        let folded = scan::fold_subjects(
+            self,
+            &Tally::default,
+            &|tally, subject, accounts| tally.add_subject(subject.0, accounts, month, policy),
+            progress,
+        )?;
+        Ok(folded.into_iter().fold(Tally::default(), |mut all, part| {
+            all.merge(part);
+            all
+        }))
+    }
+
+    fn supervision_borrowers(
+        &self,
+        month: YearMonth,
+        policy: &Policy,
+        list: BorrowerList,
+        progress: &ScanProgress<'_>,
+    ) -> StoreResult<Vec<(SubjectKey, BorrowerView)>> {
+        let folded = scan::fold_subjects(
+            self,
+            &Vec::new,
+            &|listed, subject, accounts| {
+                if let Some(borrower) = BorrowerView::of(subject.0, accounts, month).filter(|b| list.includes(b, policy)) {
+                    listed.push((subject, borrower));
+                }
+            },
+            progress,
+        )?;
+        let mut listed: Vec<_> = folded.into_iter().flatten().collect();
+        listed.sort_by_key(|(subject, _)| *subject);
+        Ok(listed)
     }
 }
 
