@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use registry_core::model::{Currency, Date, FurnisherId, IdType};
 use registry_core::report::YearMonth;
+use registry_core::supervision::{BorrowerList, Section};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -100,6 +101,11 @@ pub enum Command {
     /// Explainable credit scores: train a points scorecard, evaluate it
     #[command(subcommand)]
     Score(ScoreCommand),
+    /// The supervisor's view of the whole market in a month: who lends what and how
+    /// concentrated (market), who really funds the loans (co_lending), who borrows from many
+    /// lenders (borrowers), where delinquency rises (credit_risk). Aggregates name no person;
+    /// `--list` names people, each an audited read. docs/supervision.md explains every measure
+    Supervise(SuperviseArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -549,6 +555,33 @@ pub struct HistoryArgs {
     pub json: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct SuperviseArgs {
+    /// The reference month: accounts as their latest record on or before its last day shows
+    /// them, if that record is from this month or the two before
+    #[arg(long, value_name = "YYYY-MM", value_parser = parse_month)]
+    pub month: YearMonth,
+
+    /// Only these sections (market, co_lending, borrowers, credit_risk), comma-separated
+    /// [default: all four]
+    #[arg(long, value_name = "SECTION,…", value_delimiter = ',', value_parser = parse_section)]
+    pub section: Vec<Section>,
+
+    /// Instead of the measures, the people on a drill-down list: over_microloan_cap (open
+    /// microloans above the cap) or stacking (accounts opened at two or more lenders in the
+    /// month's last 30 days). Each person listed is a read recorded in the access log
+    #[arg(long, value_name = "LIST", value_parser = parse_list, conflicts_with_all = ["section", "csv"])]
+    pub list: Option<BorrowerList>,
+
+    /// Print the document as JSON (shared/spec/supervision.md)
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+
+    /// Also write one CSV file per table into DIR (created if missing), for spreadsheets
+    #[arg(long, value_name = "DIR")]
+    pub csv: Option<PathBuf>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ArchiveCommand {
     /// List archived files (content hash, size, when archived)
@@ -579,6 +612,20 @@ fn parse_month(text: &str) -> Result<YearMonth, String> {
     YearMonth::parse(text)
         .filter(|m| (1950..=2999).contains(&m.year()))
         .ok_or_else(|| format!("{text:?} is not a month YYYY-MM between 1950 and 2999"))
+}
+
+fn parse_section(text: &str) -> Result<Section, String> {
+    text.parse().map_err(|()| {
+        let allowed: Vec<&str> = Section::ALL.iter().map(|s| s.as_str()).collect();
+        format!("{text:?} is not a section ({})", allowed.join(", "))
+    })
+}
+
+fn parse_list(text: &str) -> Result<BorrowerList, String> {
+    text.parse().map_err(|()| {
+        let allowed: Vec<&str> = BorrowerList::ALL.iter().map(|s| s.as_str()).collect();
+        format!("{text:?} is not a list ({})", allowed.join(", "))
+    })
 }
 
 fn parse_id_type(text: &str) -> Result<IdType, String> {

@@ -39,6 +39,20 @@ struct FileConfig {
     log_signing_key: Option<String>,
     database_pool_size: Option<u32>,
     database_statement_timeout_ms: Option<u64>,
+    supervision: Option<SupervisionFile>,
+    /// Where the file was read from (not a setting): relative paths in it are relative to it.
+    #[serde(skip)]
+    directory: Option<PathBuf>,
+}
+
+/// `[supervision]`: the policy the measures are judged by, and the institutions' figures.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SupervisionFile {
+    min_own_share_bp: Option<u32>,
+    microloan_cap_minor: Option<std::collections::BTreeMap<registry_core::model::Currency, u64>>,
+    /// The institutions file (TOML), relative to the configuration file.
+    institutions: Option<PathBuf>,
 }
 
 pub struct Config {
@@ -99,6 +113,23 @@ impl Config {
         }
         if let Some(path) = env("CREDIT_REGISTRY_SCORE_MODEL").map(std::path::PathBuf::from).or(file.score_model) {
             registry.score_model = Some(path);
+        }
+        if let Some(supervision) = file.supervision {
+            let policy = &mut registry.supervision.policy;
+            if let Some(v) = supervision.min_own_share_bp {
+                if v > 10_000 {
+                    return Err(Failure::usage("supervision.min_own_share_bp is in basis points, 0 to 10000"));
+                }
+                policy.min_own_share_bp = v;
+            }
+            if let Some(caps) = supervision.microloan_cap_minor {
+                policy.microloan_cap_minor = caps;
+            }
+            registry.supervision.institutions_file =
+                supervision.institutions.map(|path| file.directory.as_deref().map_or_else(|| path.clone(), |dir| dir.join(&path)));
+        }
+        if let Some(path) = env("CREDIT_REGISTRY_INSTITUTIONS") {
+            registry.supervision.institutions_file = Some(PathBuf::from(path));
         }
         if server.rate_limit_per_minute == 0 {
             return Err(Failure::usage("rate_limit_per_minute must be at least 1"));
@@ -176,5 +207,7 @@ fn read_file_config(explicit: Option<&Path>, data_dir: &Path) -> Result<FileConf
     };
     let text = std::fs::read_to_string(&path)
         .map_err(|e| Failure::usage(format!("cannot read the configuration file {}: {e}", path.display())))?;
-    toml::from_str(&text).map_err(|e| Failure::usage(format!("{}: {}", path.display(), e.message())))
+    let mut config: FileConfig = toml::from_str(&text).map_err(|e| Failure::usage(format!("{}: {}", path.display(), e.message())))?;
+    config.directory = path.parent().map(Path::to_path_buf);
+    Ok(config)
 }

@@ -79,6 +79,7 @@ fn run(config: &Config, command: Command) -> Result<(), Failure> {
         Command::Audit(command) => commands::keys::audit(config, command),
         Command::Retention(command) => commands::keys::retention(config, command),
         Command::Score(command) => commands::score::run(config, command),
+        Command::Supervise(args) => commands::supervise::run(config, args),
     }
 }
 

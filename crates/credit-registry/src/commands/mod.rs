@@ -13,6 +13,7 @@ pub mod report;
 pub mod score;
 pub mod serve;
 pub mod submission;
+pub mod supervise;
 
 use std::sync::Arc;
 
@@ -25,9 +26,15 @@ use crate::failure::Failure;
 
 /// Opens the configured registry (creating it on first use).
 pub fn open_registry(config: &Config) -> Result<Arc<Registry>, Failure> {
-    let registry = Registry::open(config.registry.clone(), Arc::new(SystemClock))
-        .with_context(|| format!("opening the registry in {}", config.describe_store()))?;
-    Ok(Arc::new(registry))
+    match Registry::open(config.registry.clone(), Arc::new(SystemClock)) {
+        Ok(registry) => Ok(Arc::new(registry)),
+        // A setting that names a file it cannot use (the score model, the institutions): the
+        // operator's to fix, said as such.
+        Err(error @ registry_service::ServiceError::InvalidInput(_)) => Err(error.into()),
+        Err(error) => {
+            Err(Failure::Internal(anyhow::Error::new(error).context(format!("opening the registry in {}", config.describe_store()))))
+        }
+    }
 }
 
 /// Prints a value as the one JSON document on stdout.

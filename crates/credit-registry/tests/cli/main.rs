@@ -876,3 +876,81 @@ fn a_scorecard_is_trained_on_a_csv_and_evaluated() {
     );
     assert_eq!(status(&output), 64);
 }
+
+#[test]
+fn supervision_from_the_command_line_on_both_backends() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = registry_store::testing::TestDatabase::create();
+    let supervision = examples().join("supervision");
+    let expected: Value = serde_json::from_str(&std::fs::read_to_string(supervision.join("2021-07.expected.json")).unwrap()).unwrap();
+    // bank-a's figures put its co-lending with payplat (1,040 yuan) over 25 % of its tier-1
+    // capital (4,000 yuan), and a cap of 500 yuan puts Li's 1,000 yuan microloan over it.
+    let institutions = "[bank-a]\ntier1_capital = { CNY = 400000 }\ntotal_loans = { CNY = 10000000 }\n";
+    let policy = "[supervision]\nmicroloan_cap_minor = { CNY = 50000 }\ninstitutions = \"institutions.toml\"\n";
+
+    let mut checked = 0;
+    for data in [dir.path().join("embedded"), dir.path().join("postgres")] {
+        let url_args: Vec<&str> = match (&database, data.ends_with("postgres")) {
+            (_, false) => vec![],
+            (Some(database), true) => vec!["--database-url", database.url()],
+            (None, true) => continue,
+        };
+        let cli = |args: &[&str]| run(&data, &[&url_args[..], args].concat());
+        std::fs::create_dir_all(&data).unwrap();
+        if !url_args.is_empty() {
+            std::fs::write(data.join("config.toml"), &run(&data, &["registry-keys"]).stdout).unwrap();
+        }
+        for line in std::fs::read_to_string(supervision.join("order.txt")).unwrap().lines().filter(|l| !l.is_empty()) {
+            let (furnisher, file) = line.split_once(' ').unwrap();
+            let output = cli(&["ingest", "--furnisher", furnisher, supervision.join(file).to_str().unwrap()]);
+            assert_eq!(status(&output), 0, "{}", String::from_utf8_lossy(&output.stderr));
+        }
+        let output = cli(&["supervise", "--month", "2021-07", "--json"]);
+        assert_eq!(status(&output), 0, "{}", String::from_utf8_lossy(&output.stderr));
+        assert_eq!(json_of(&output), expected, "{}", data.display());
+
+        // Text: major units with the currency, shares as percentages.
+        let text = String::from_utf8_lossy(&cli(&["supervise", "--month", "2021-07"]).stdout).into_owned();
+        for expected in ["CNY 1,480.00", "payplat 100.0%", "1 loans below 30.0%, CNY 1,000.00 !", "current>30: 1"] {
+            assert!(text.contains(expected), "{expected:?} in\n{text}");
+        }
+        // CSV: one file per table.
+        let csv_dir = data.join("tables");
+        assert_eq!(status(&cli(&["supervise", "--month", "2021-07", "--csv", csv_dir.to_str().unwrap()])), 0);
+        let market = std::fs::read_to_string(csv_dir.join("market.csv")).unwrap();
+        assert!(market.lines().any(|l| l == "payplat,microloan,CNY,2,148000,4000,1,100000,48000,0"), "{market}");
+        assert!(std::fs::read_to_string(csv_dir.join("credit_risk_vintages.csv")).unwrap().lines().count() > 19);
+
+        // The policy and the institutions' figures from configuration.
+        std::fs::write(data.join("institutions.toml"), institutions).unwrap();
+        let mut config = std::fs::read_to_string(data.join("config.toml")).unwrap_or_default();
+        config.push_str(policy);
+        std::fs::write(data.join("config.toml"), config).unwrap();
+        let judged = json_of(&cli(&["supervise", "--month", "2021-07", "--section", "co_lending,borrowers", "--json"]));
+        assert_eq!(judged.as_object().unwrap().len(), 3, "the month and two sections: {judged}");
+        let bank = &judged["co_lending"]["institutions"][0];
+        assert_eq!(bank["max_partner_to_tier1"], serde_json::json!({"CNY": 0.26}));
+        assert_eq!(bank["breaches"][0]["measure"], "max_partner_to_tier1");
+        assert_eq!(judged["borrowers"]["over_microloan_cap"], serde_json::json!({"CNY": 1}));
+
+        // The drill-down names Li, and the read is in the access log.
+        let listed = json_of(&cli(&["supervise", "--month", "2021-07", "--list", "over_microloan_cap", "--json"]));
+        assert_eq!(listed["subjects"].as_array().unwrap().len(), 1, "{listed}");
+        assert_eq!(listed["subjects"][0]["microloan_balance"], serde_json::json!({"CNY": 100000}));
+        assert_eq!(json_of(&cli(&["audit", "verify", "--json"]))["entries"], 1);
+
+        for (args, code) in [
+            (&["supervise", "--month", "2021-13"][..], 64),
+            (&["supervise", "--month", "2021-07", "--section", "everything"], 64),
+            (&["supervise", "--month", "2021-07", "--list", "stacking", "--csv", "x"], 64),
+        ] {
+            assert_eq!(status(&cli(args)), code, "{args:?}");
+        }
+        std::fs::write(data.join("institutions.toml"), "[bank-a]\ntier1_capital = { CNY = \"lots\" }\n").unwrap();
+        let broken = cli(&["supervise", "--month", "2021-07", "--json"]);
+        assert_eq!(status(&broken), 64, "{}", String::from_utf8_lossy(&broken.stderr));
+        assert!(json_of(&broken)["error"]["message"].as_str().unwrap().contains("institutions.toml"));
+        checked += 1;
+    }
+    assert_eq!(checked, if database.is_some() { 2 } else { 1 });
+}

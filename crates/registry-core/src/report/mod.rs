@@ -15,7 +15,7 @@ use crate::model::{
 };
 
 pub use grid::{GridMonth, YearMonth, payment_grid};
-pub use render::render_text;
+pub use render::{money, render_text};
 
 /// The registry's internal key of a subject (one per `(id_type, id)`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
