@@ -7,6 +7,7 @@ pub mod log;
 pub mod me;
 pub mod reports;
 pub mod submissions;
+pub mod supervision;
 
 use std::sync::Arc;
 

@@ -116,6 +116,8 @@ fn every_endpoint_admits_exactly_its_roles() {
             "/v1/log/consistency?from=1&to=1",
             vec![Who::Operator, Who::OwnFurnisher, Who::OtherFurnisher, Who::Lender, Who::Consumer, Who::Supervisor],
         ),
+        ("GET", "/v1/supervision/market?month=2021-07", vec![Who::Operator, Who::Supervisor]),
+        ("GET", "/v1/supervision/borrowers/stacking?month=2021-07", vec![Who::Operator, Who::Supervisor]),
     ];
     for (method, path, allowed) in &calls {
         for who in EVERYONE {

@@ -11,6 +11,7 @@ use registry_service::{Registry, RegistrySettings};
 use serde_json::{Value, json};
 
 mod governance;
+mod supervision;
 
 struct TestServer {
     base: String,
@@ -21,6 +22,7 @@ struct TestServer {
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
     _dir: tempfile::TempDir,
+    _database: Option<registry_store::testing::TestDatabase>,
 }
 
 struct Reply {
@@ -37,8 +39,24 @@ impl TestServer {
     }
 
     fn start_with(settings: ServerSettings) -> TestServer {
+        TestServer::start_on(settings, None, |_| {})
+    }
+
+    /// A server over a registry on PostgreSQL when `database` is given (else embedded), its
+    /// settings as `configure` leaves them.
+    fn start_on(
+        settings: ServerSettings,
+        database: Option<registry_store::testing::TestDatabase>,
+        configure: impl FnOnce(&mut RegistrySettings),
+    ) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
-        let registry = Arc::new(Registry::open(RegistrySettings::new(dir.path()), Arc::new(SystemClock)).unwrap());
+        let mut registry_settings = RegistrySettings::new(dir.path());
+        if let Some(database) = &database {
+            registry_settings.postgres = Some(registry_store::PostgresSettings::new(database.url()));
+            registry_settings.keys = Some(registry_service::vault::Keys::generate().unwrap());
+        }
+        configure(&mut registry_settings);
+        let registry = Arc::new(Registry::open(registry_settings, Arc::new(SystemClock)).unwrap());
         let operator = registry.create_key(PrincipalRole::Operator, "test-operator", None).unwrap().key;
         let serving = registry.clone();
         let (addr_tx, addr_rx) = std::sync::mpsc::channel::<SocketAddr>();
@@ -64,7 +82,16 @@ impl TestServer {
             .max_idle_connections_per_host(0)
             .build()
             .into();
-        TestServer { base: format!("http://{addr}"), registry, operator, agent, shutdown: Some(shutdown), thread: Some(thread), _dir: dir }
+        TestServer {
+            base: format!("http://{addr}"),
+            registry,
+            operator,
+            agent,
+            shutdown: Some(shutdown),
+            thread: Some(thread),
+            _dir: dir,
+            _database: database,
+        }
     }
 
     fn reply(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
@@ -321,6 +348,8 @@ fn the_openapi_document_describes_every_route() {
             ("get".into(), "/v1/me/flags".into()),
             ("get".into(), "/v1/me/report".into()),
             ("get".into(), "/v1/subjects/{registry_id}/report".into()),
+            ("get".into(), "/v1/supervision/borrowers/{list}".into()),
+            ("get".into(), "/v1/supervision/{section}".into()),
             ("post".into(), "/v1/furnishers/{furnisher}/disputes/{dispute_id}/resolution".into()),
             ("post".into(), "/v1/furnishers/{furnisher}/submissions".into()),
             ("post".into(), "/v1/inquiries".into()),
@@ -339,7 +368,9 @@ fn the_openapi_document_describes_every_route() {
             .replace("{registry_id}", "S1")
             .replace("{seq}", "0")
             .replace("{consent_id}", "c")
-            .replace("{dispute_id}", "d");
+            .replace("{dispute_id}", "d")
+            .replace("{section}", "market")
+            .replace("{list}", "stacking");
         let reply = match method.as_str() {
             "get" => server.get(&concrete),
             "delete" => server.delete_as(Some(&server.operator), &concrete),
