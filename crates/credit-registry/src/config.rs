@@ -55,6 +55,7 @@ struct SupervisionFile {
     institutions: Option<PathBuf>,
 }
 
+#[derive(Clone)]
 pub struct Config {
     pub registry: RegistrySettings,
     pub server: ServerSettings,

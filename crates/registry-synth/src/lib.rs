@@ -140,9 +140,20 @@ pub struct Manifest {
     pub invalid_records: BTreeMap<String, u64>,
     pub files: Vec<ManifestFile>,
     pub examples: Vec<Example>,
+    /// The institutions file written beside the files (the Chinese market's co-funders'
+    /// supervisory figures), relative to the output directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub institutions: Option<String>,
 }
 
 pub const MANIFEST_FILE: &str = "manifest.json";
+
+/// The supervisory figures written for the co-funders of the Chinese market.
+pub const INSTITUTIONS_FILE: &str = "institutions.toml";
+
+/// The co-funder whose co-lending with the platform the institutions file puts over 25 % of its
+/// tier-1 capital (a small rural bank with a large platform book).
+pub const OVEREXPOSED_BANK: &str = "bank-river";
 
 /// Share of records re-sent, corrected, in the next month's file.
 const CORRECTION_SHARE: f64 = 0.002;
@@ -195,6 +206,8 @@ pub fn generate(params: &Params, out: &Path, progress: &mut dyn FnMut(u32)) -> i
     let start = start_month.day(1);
     let mut files = Files::new(out, params.layout, params.format);
     let mut examples = Examples::default();
+    // Each funder's parts of the platform's open loans in the last month, in fen.
+    let mut funded_at_end: BTreeMap<String, u128> = BTreeMap::new();
 
     for index in 0..params.subjects {
         let person = Person::generate(params.seed, index, start, params.market);
@@ -231,6 +244,12 @@ pub fn generate(params: &Params, out: &Path, progress: &mut dyn FnMut(u32)) -> i
                     subjects.push(spouse.as_reported_by(params.seed, account.furnisher, Role::Joint, params.market));
                 }
                 seen.observe(&facts, account.furnisher, &subjects, &person, month == params.end_month);
+                if month == params.end_month && facts.status.is_open() && facts.closed.is_none() {
+                    for share in &facts.funding {
+                        *funded_at_end.entry(share.institution.clone()).or_default() +=
+                            registry_core::supervision::funding_part(facts.balance, share.share_bp);
+                    }
+                }
                 let mut record = AccountRecord { facts, subjects };
                 let valid = files.write(account.furnisher, month, &record, params.invalid_share, &mut rng)?;
                 // Now and then a furnisher corrects last month's record in this month's file.
@@ -244,7 +263,11 @@ pub fn generate(params: &Params, out: &Path, progress: &mut dyn FnMut(u32)) -> i
         examples.consider(&person, &seen);
         progress(index + 1);
     }
-    let manifest = files.finish(params, examples.into_list())?;
+    let mut manifest = files.finish(params, examples.into_list())?;
+    if params.market == Market::Cn {
+        fs::write(out.join(INSTITUTIONS_FILE), institutions_file(&funded_at_end))?;
+        manifest.institutions = Some(INSTITUTIONS_FILE.to_owned());
+    }
     let text = serde_json::to_string_pretty(&manifest).map_err(io::Error::other)?;
     fs::write(out.join(MANIFEST_FILE), text)?;
     Ok(manifest)
@@ -260,6 +283,32 @@ fn as_american(facts: &mut AccountFacts) {
     }
     facts.funding.clear();
     facts.actual_payment = facts.actual_payment.filter(|a| a.0 > 0);
+}
+
+/// Supervisory figures for the market's funders, sized from what each funds of the platform's
+/// loans in the last month so that the story holds at any population size: every bank's
+/// co-lending with the platform is 12.5 % of its tier-1 capital and 10 % of its loans, but
+/// `OVEREXPOSED_BANK`'s is 40 % of its tier-1 capital; the platform holds a capital of 40 % of
+/// what it funds itself. Amounts in fen, rounded up to whole ten-thousands of yuan.
+fn institutions_file(funded: &BTreeMap<String, u128>) -> String {
+    let yuan_10k = |fen: u128| fen.div_ceil(1_000_000).max(1) * 1_000_000;
+    let mut text = String::from(
+        "# Supervisory figures of the synthetic market's institutions (tier-1 capital and total\n\
+         # loans, in fen), as a supervisor has them from the institutions' returns, not from the\n\
+         # registry. Written by `credit-registry generate`; see docs/supervision.md.\n",
+    );
+    for (institution, fen) in funded {
+        let (tier1, loans) = match institution.as_str() {
+            "payplat" => (yuan_10k(fen * 10 / 4), None),
+            OVEREXPOSED_BANK => (yuan_10k(fen * 10 / 4), Some(yuan_10k(fen * 10))),
+            _ => (yuan_10k(fen * 8), Some(yuan_10k(fen * 10))),
+        };
+        text.push_str(&format!("\n[{institution}]\ntier1_capital = {{ CNY = {tier1} }}\n"));
+        if let Some(loans) = loans {
+            text.push_str(&format!("total_loans = {{ CNY = {loans} }}\n"));
+        }
+    }
+    text
 }
 
 /// What one person's written records showed, for picking demo examples.
@@ -461,6 +510,7 @@ impl Files {
             invalid_records: self.invalid,
             files,
             examples,
+            institutions: None,
         })
     }
 }

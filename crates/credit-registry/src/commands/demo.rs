@@ -31,7 +31,6 @@ struct Tally {
 }
 
 pub fn run(config: &Config, args: DemoArgs) -> CommandResult {
-    let registry = open_registry(config)?;
     let data_dir = config.registry.data_dir.clone();
     let params = params(&args.population, FileLayout::PerFurnisher);
     let input = data_dir.join("demo-input").join(format!(
@@ -48,6 +47,18 @@ pub fn run(config: &Config, args: DemoArgs) -> CommandResult {
     } else {
         eprintln!("generating {} people over {} months …", params.subjects, params.months);
         generate(&params, &input)?
+    };
+    // The market's institutions file, unless one is configured: the supervisor's figures that
+    // the co-lending limits are judged against.
+    let institutions =
+        manifest.institutions.as_ref().map(|file| input.join(file)).filter(|_| config.registry.supervision.institutions_file.is_none());
+    let registry = match &institutions {
+        Some(file) => {
+            let mut with_institutions = config.clone();
+            with_institutions.registry.supervision.institutions_file = Some(file.clone());
+            open_registry(&with_institutions)?
+        }
+        None => open_registry(config)?,
     };
 
     let total_bytes: u64 = manifest.files.iter().filter_map(|f| std::fs::metadata(input.join(&f.path)).ok()).map(|m| m.len()).sum();
@@ -89,12 +100,21 @@ pub fn run(config: &Config, args: DemoArgs) -> CommandResult {
     }
 
     print_summary(&manifest, &tally, &data_dir);
+    let month = registry_core::report::YearMonth::parse(&manifest.end_month);
+    let supervision = match month {
+        Some(month) => Some((month, registry.supervise(month, &[], &|_, _| {})?)),
+        None => None,
+    };
+    let supervision =
+        supervision.as_ref().map(|(month, document)| Supervision { month: *month, document, institutions: institutions.as_deref() });
     if args.no_serve {
         print_commands(&examples, &tally, &data_dir, &input, &manifest, None);
+        print_supervision(supervision.as_ref(), &data_dir, None);
         return Ok(());
     }
     // Keys for the commands printed below: every API call but /health needs one.
     let operator_key = registry.create_key(PrincipalRole::Operator, "demo-operator", None)?.key;
+    let supervisor_key = registry.create_key(PrincipalRole::Supervisor, "demo-supervisor", None)?.key;
     let consumer_key = match examples.first() {
         Some((_, example)) => match example.id_type.parse() {
             Ok(id_type) => Some(registry.create_key(PrincipalRole::Consumer, "demo-consumer", Some((id_type, &example.id)))?.key),
@@ -102,7 +122,7 @@ pub fn run(config: &Config, args: DemoArgs) -> CommandResult {
         },
         None => None,
     };
-    let api_keys = ApiKeys { operator: operator_key, consumer: consumer_key };
+    let api_keys = ApiKeys { operator: operator_key, consumer: consumer_key, supervisor: supervisor_key };
     let preferred = args.listen.unwrap_or(config.listen);
     runtime()?.block_on(async {
         let (listener, moved) = bind_or_any(preferred).await?;
@@ -110,7 +130,9 @@ pub fn run(config: &Config, args: DemoArgs) -> CommandResult {
         if moved {
             println!("(port {} was taken; using {} instead)", preferred.port(), address.port());
         }
-        print_commands(&examples, &tally, &data_dir, &input, &manifest, Some((&format!("http://{address}"), &api_keys)));
+        let base = format!("http://{address}");
+        print_commands(&examples, &tally, &data_dir, &input, &manifest, Some((&base, &api_keys)));
+        print_supervision(supervision.as_ref(), &data_dir, Some((&base, &api_keys.supervisor)));
         println!("\nServing until Ctrl-C.");
         serve(registry.clone(), config, listener).await
     })?;
@@ -165,6 +187,58 @@ fn program() -> String {
 struct ApiKeys {
     operator: String,
     consumer: Option<String>,
+    supervisor: String,
+}
+
+/// The market's measures in the last month, for what the demo points at.
+struct Supervision<'d> {
+    month: registry_core::report::YearMonth,
+    document: &'d registry_core::supervision::Document,
+    /// The institutions file the demo judged the co-lending limits by, if not configured.
+    institutions: Option<&'d Path>,
+}
+
+/// The supervise command, and what in this market it shows that no single lender sees.
+fn print_supervision(supervision: Option<&Supervision<'_>>, data_dir: &Path, api: Option<(&str, &str)>) {
+    let Some(Supervision { month, document, institutions }) = supervision else { return };
+    let program = program();
+    let dir = format!("--data-dir {}", shell_quote(data_dir));
+    let env = institutions.map(|file| format!("CREDIT_REGISTRY_INSTITUTIONS={} ", shell_quote(file))).unwrap_or_default();
+    println!("\nThe supervisor's view ({month}), what no single lender sees:");
+    println!("  {env}{program} supervise {dir} --month {month}");
+    if let Some(co) = &document.co_lending {
+        for institution in &co.institutions {
+            for breach in institution.breaches.iter().flatten() {
+                let partner = breach.partner.as_deref().map(|p| format!(" with {p}")).unwrap_or_default();
+                println!(
+                    "  - {}: co-lending{partner} at {:.1}% of its tier-1 capital, over the {:.0}% limit",
+                    institution.institution,
+                    breach.value * 100.0,
+                    breach.limit * 100.0
+                );
+            }
+        }
+        for furnisher in co.furnishers.iter().filter(|f| f.loans_below_min_own_share > 0) {
+            println!(
+                "  - {}: {} of its {} co-lent loans funded below the 30% own share",
+                furnisher.furnisher, furnisher.loans_below_min_own_share, furnisher.co_lent_loans
+            );
+        }
+    }
+    if let Some(borrowers) = &document.borrowers {
+        let over: u64 = borrowers.over_microloan_cap.values().sum();
+        println!(
+            "  - {over} people over the microloan cap, {} opening accounts at several lenders within 30 days (who: --list over_microloan_cap, --list stacking; each person listed is logged)",
+            borrowers.stacking_subjects
+        );
+        let shares = &borrowers.delinquent_share_by_lenders_open;
+        if let (Some((one, low)), Some((many, high))) = (shares.iter().next(), shares.iter().last()) {
+            println!("  - delinquency {:.1}% among people with {one} lender, {:.1}% with {many}", low * 100.0, high * 100.0);
+        }
+    }
+    if let Some((base, key)) = api {
+        println!("  curl -s -H 'authorization: Bearer {key}' '{base}/v1/supervision/co_lending?month={month}'   (a supervisor key)");
+    }
 }
 
 fn print_commands(

@@ -174,6 +174,9 @@ fn the_demo_runs_from_an_empty_directory() {
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(text.contains("applied") && text.contains("records accepted"), "{text}");
     assert!(text.contains("report --data-dir"), "{text}");
+    // The supervisor's view: its command, and the co-lending breach the market is made to show.
+    assert!(text.contains("supervise --data-dir") && text.contains("--month 2026-10"), "{text}");
+    assert!(text.contains("bank-river: co-lending with payplat at") && text.contains("over the 25% limit"), "{text}");
     // The registry id it prints gives a report.
     let registry_id = text
         .split_whitespace()
