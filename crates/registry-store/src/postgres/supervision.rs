@@ -83,29 +83,32 @@ fn open_statuses() -> String {
 /// bucket then and in the snapshot of `M − 1`, its first seriously delinquent date, and
 /// whether it is open. Parameters: `$1` end, `$2` previous end, `$3` snapshot from, `$4`
 /// previous snapshot from.
+///
+/// Each account's dates come from one aggregation over its records (narrow rows, grouped in
+/// key order), and only its latest record is then read whole, by key: far cheaper than
+/// carrying every record's columns through a window.
 fn snapshot_sql(primary_only: bool) -> String {
     let serious = quoted(Status::ALL.iter().copied().filter(|s| Bucket::of(*s).is_some_and(Bucket::is_seriously_delinquent)));
-    let bucket = bucket_case("r.status");
+    let bucket = bucket_case("status");
     let open = open_statuses();
-    let primary = if primary_only { "WHERE r.primary_copy" } else { "" };
+    let primary = if primary_only { "WHERE primary_copy" } else { "" };
     format!(
         "snap AS ( \
-           SELECT w.subject_key, sa.furnisher, w.product, w.currency, w.opened, w.balance, w.past_due, w.credit_limit, \
-                  w.original_amount, w.subjects, w.funding, w.as_of >= $3 AS in_snapshot, w.bucket, \
-                  (w.as_of >= $3 AND w.status IN ({open}) AND w.closed IS NULL) AS open, \
-                  CASE WHEN w.previous / 10 >= $4::int THEN (w.previous % 10)::int END AS previous_bucket, w.first_serious \
+           SELECT a.subject_key, sa.furnisher, r.product, r.currency, r.opened, r.balance, r.past_due, r.credit_limit, \
+                  r.original_amount, r.subjects, r.funding, r.as_of >= $3 AS in_snapshot, {bucket_r} AS bucket, \
+                  (r.as_of >= $3 AND r.status IN ({open}) AND r.closed IS NULL) AS open, \
+                  CASE WHEN a.previous / 10 >= $4::int THEN (a.previous % 10)::int END AS previous_bucket, a.first_serious \
            FROM ( \
-             SELECT r.subject_key, r.account_key, r.as_of, r.product, r.currency, r.opened, r.closed, r.balance, r.past_due, \
-                    r.credit_limit, r.original_amount, r.status, r.subjects, r.funding, {bucket} AS bucket, \
-                    max(r.as_of) FILTER (WHERE r.as_of <= $1) OVER acct AS latest, \
-                    max(r.as_of::bigint * 10 + {bucket}) FILTER (WHERE r.as_of <= $2) OVER acct AS previous, \
-                    min(r.as_of) FILTER (WHERE r.as_of <= $1 AND r.status IN ({serious})) OVER acct AS first_serious, \
-                    bool_or(r.status = 'delete') OVER acct AS deleted \
-             FROM record r {primary} \
-             WINDOW acct AS (PARTITION BY r.subject_key, r.account_key) \
-           ) w \
-           JOIN subject_account sa ON sa.subject_key = w.subject_key AND sa.account_key = w.account_key \
-           WHERE w.as_of = w.latest AND NOT w.deleted)"
+             SELECT subject_key, account_key, max(as_of) FILTER (WHERE as_of <= $1) AS latest, \
+                    max(as_of::bigint * 10 + {bucket}) FILTER (WHERE as_of <= $2) AS previous, \
+                    min(as_of) FILTER (WHERE as_of <= $1 AND status IN ({serious})) AS first_serious \
+             FROM record {primary} \
+             GROUP BY subject_key, account_key \
+             HAVING NOT bool_or(status = 'delete') AND max(as_of) FILTER (WHERE as_of <= $1) IS NOT NULL \
+           ) a \
+           JOIN record r ON r.subject_key = a.subject_key AND r.account_key = a.account_key AND r.as_of = a.latest \
+           JOIN subject_account sa ON sa.subject_key = a.subject_key AND sa.account_key = a.account_key)",
+        bucket_r = bucket_case("r.status")
     )
 }
 
