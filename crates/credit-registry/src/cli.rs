@@ -106,6 +106,10 @@ pub enum Command {
     /// lenders (borrowers), where delinquency rises (credit_risk). Aggregates name no person;
     /// `--list` names people, each an audited read. docs/supervision.md explains every measure
     Supervise(SuperviseArgs),
+    /// Data quality: evaluate stored records with the published evaluators (plausibility checks
+    /// validation cannot make: re-aging, revived charge-offs, skipped delinquency …) and list
+    /// the findings; `scorecard` per furnisher, `evaluators` the catalogue. docs/data-quality.md
+    Quality(QualityArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -551,6 +555,63 @@ pub struct HistoryArgs {
     pub account: String,
 
     /// Print JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct QualityArgs {
+    #[command(subcommand)]
+    pub command: Option<QualityCommand>,
+    #[command(flatten)]
+    pub run: QualityRunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QualityCommand {
+    /// Per furnisher: hits per 10,000 records by evaluator and month, with the trend, from the
+    /// stored findings (furnishers ranked by high-severity hits when none is named)
+    Scorecard {
+        /// Only this furnisher's
+        #[arg(long, value_name = "ID")]
+        furnisher: Option<FurnisherId>,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// The catalogue of evaluators: id, category, what hits, why it matters, the harm, the
+    /// innocent explanation, fields, severity, source
+    Evaluators {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+        /// Print the catalogue as the Markdown of docs/data-quality.md
+        #[arg(long, conflicts_with = "json")]
+        markdown: bool,
+    },
+}
+
+/// `quality` without a subcommand: evaluate the store (or a furnisher's, or a month's records)
+/// again, keep what it finds, and list it.
+#[derive(Debug, Args)]
+pub struct QualityRunArgs {
+    /// Only this furnisher's records
+    #[arg(long, value_name = "ID")]
+    pub furnisher: Option<FurnisherId>,
+    /// Only records dated in this month
+    #[arg(long, value_name = "YYYY-MM", value_parser = parse_month)]
+    pub month: Option<YearMonth>,
+    /// List the stored findings without evaluating again
+    #[arg(long)]
+    pub stored: bool,
+    /// Findings to list (the JSON's page); 0 lists only the counts
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub limit: u64,
+    /// Findings to skip before the page
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub offset: u64,
+    /// Print the findings document as JSON
     #[arg(long)]
     pub json: bool,
 }

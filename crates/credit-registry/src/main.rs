@@ -80,6 +80,7 @@ fn run(config: &Config, command: Command) -> Result<(), Failure> {
         Command::Retention(command) => commands::keys::retention(config, command),
         Command::Score(command) => commands::score::run(config, command),
         Command::Supervise(args) => commands::supervise::run(config, args),
+        Command::Quality(args) => commands::quality::run(config, args),
     }
 }
 

@@ -70,6 +70,7 @@ pub mod identity;
 pub mod model;
 #[cfg(feature = "openapi")]
 mod openapi;
+pub mod quality;
 pub mod report;
 pub mod retention;
 pub mod submission;

@@ -5,10 +5,12 @@
 //! (status and counts) is a value, and `write_document` streams the rejections from the store
 //! after it, so memory does not grow with their number.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::ops::ControlFlow;
 
 use registry_core::furnishing::{FileRejection, Format, RecordError};
+use registry_core::model::FurnisherId;
 use registry_store::{SubmissionStatus, SubmissionSummary};
 use serde::Serialize;
 
@@ -45,6 +47,10 @@ pub struct SubmissionHead {
     /// Why the file was rejected whole.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<FileRejection>,
+    /// What the data-quality evaluators found on the accepted records: hits by evaluator
+    /// (docs/data-quality.md). Absent for a file rejected whole.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quality_hits: Option<BTreeMap<String, u64>>,
 }
 
 impl SubmissionHead {
@@ -74,7 +80,7 @@ impl Registry {
             IngestOutcome::Duplicate(_) => DocumentStatus::Duplicate,
             IngestOutcome::Rejected(_) => DocumentStatus::Rejected,
         };
-        head(file, status, outcome.summary())
+        self.with_hits(head(file, status, outcome.summary()))
     }
 
     /// The head of a stored submission's document.
@@ -83,7 +89,21 @@ impl Registry {
             SubmissionStatus::Applied => DocumentStatus::Applied,
             SubmissionStatus::Rejected => DocumentStatus::Rejected,
         };
-        head(summary.file_name.as_deref(), status, summary)
+        self.with_hits(head(summary.file_name.as_deref(), status, summary))
+    }
+
+    /// The head with its submission's quality hits (an applied or duplicate submission's).
+    fn with_hits(&self, mut head: SubmissionHead) -> SubmissionHead {
+        if head.lists_rejections()
+            && let Ok(furnisher) = FurnisherId::parse(&head.furnisher)
+        {
+            match self.submission_hits(&furnisher, &head.submission_id) {
+                Ok(hits) => head.quality_hits = Some(hits),
+                // The document is still right without them; the log says why they are missing.
+                Err(e) => tracing::warn!(error = %e, "reading a submission's quality hits failed"),
+            }
+        }
+        head
     }
 
     /// Writes the document as one JSON object: the head, then `"errors"` streamed from the store.
@@ -144,5 +164,6 @@ fn head(file: Option<&str>, status: DocumentStatus, summary: &SubmissionSummary)
         accepted: applied.then_some(summary.accepted_count),
         rejected: applied.then_some(summary.rejected_count),
         error: summary.error.clone(),
+        quality_hits: None,
     }
 }

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use registry_core::model::{AccountRecord, FurnisherId, IdType, ReportedIdentity, SubjectDetails};
 use registry_store::{BatchItem, Begin, KeyedHash, NewSubmission, SealedRecord, SealedSubject, SubmissionSummary};
 
+use crate::quality::FactsBatch;
 use crate::vault::{NonceSource, Purpose, Vault};
 use crate::{Registry, ServiceError, io_error};
 
@@ -111,16 +112,20 @@ impl Registry {
         let rules = Rules { today: self.clock.today() };
         let line_bytes_max = self.settings.line_bytes_max;
 
-        let (parsed, written) = std::thread::scope(|scope| {
+        let (parsed, written, evaluated) = std::thread::scope(|scope| {
             let (batches, received) = mpsc::sync_channel::<Vec<BatchItem>>(BATCHES_IN_FLIGHT);
+            // The evaluators read what was stored before this submission, on their own thread,
+            // while the writer stores it.
+            let (facts, to_evaluate) = mpsc::sync_channel::<FactsBatch>(BATCHES_IN_FLIGHT);
+            let evaluator = scope.spawn(move || self.evaluate_submission(furnisher, to_evaluate));
             let parser = scope.spawn(move || match format {
                 Format::JsonLines => {
                     let reader = FurnishingReader::new(input, rules, line_bytes_max);
-                    parse_and_seal(reader, &self.vault, rng, batches, progress)
+                    parse_and_seal(reader, &self.vault, rng, Outputs { batches, facts }, progress)
                 }
                 Format::Metro2 => {
                     let reader = Metro2Reader::new(input, rules, options.metro2);
-                    parse_and_seal(reader, &self.vault, rng, batches, progress)
+                    parse_and_seal(reader, &self.vault, rng, Outputs { batches, facts }, progress)
                 }
             });
             let mut written = Ok(());
@@ -133,13 +138,20 @@ impl Registry {
                 tracing::debug!(lines = batch.len(), "batch written");
             }
             let parsed = parser.join().unwrap_or(Err(Stop::Panicked));
-            (parsed, written)
+            let evaluated = evaluator.join().unwrap_or_else(|_| Err(ServiceError::Internal("the evaluating thread panicked".into())));
+            (parsed, written, evaluated)
         });
         written?;
         let written_ms = started.elapsed().as_millis();
         match parsed {
             Ok(record_count) => {
                 let summary = writer.commit(record_count)?;
+                // The records are in; what the evaluators found is stored beside them. If that
+                // fails, the submission stands and `credit-registry quality` evaluates it later.
+                let stored = evaluated.and_then(|evaluation| self.store_evaluation(furnisher, &summary.submission_id, &evaluation));
+                if let Err(e) = stored {
+                    tracing::warn!(furnisher = %furnisher, error = %e, "evaluating the submission's data quality failed; run `credit-registry quality`");
+                }
                 tracing::info!(
                     furnisher = %furnisher,
                     records = record_count,
@@ -173,15 +185,25 @@ enum Stop {
     Panicked,
 }
 
+/// Where the parsing thread sends what it read: sealed batches to the writer, the accepted
+/// records' facts to the evaluators.
+struct Outputs {
+    batches: mpsc::SyncSender<Vec<BatchItem>>,
+    facts: mpsc::SyncSender<FactsBatch>,
+}
+
 fn parse_and_seal(
     mut reader: impl Entries,
     vault: &Vault,
     rng: NonceSource,
-    batches: mpsc::SyncSender<Vec<BatchItem>>,
+    outputs: Outputs,
     progress: &dyn IngestProgress,
 ) -> Result<u64, Stop> {
     let mut sealer = Sealer { vault, rng, recent: Default::default() };
     let mut batch = Vec::with_capacity(BATCH_LINES);
+    let mut facts = Vec::with_capacity(BATCH_LINES);
+    // The evaluators are a side job: if they stop (an error, reported after), the ingest goes on.
+    let mut evaluating = true;
     loop {
         let entry = match reader.next_entry() {
             Ok(Some(entry)) => entry,
@@ -189,18 +211,29 @@ fn parse_and_seal(
             Err(e) => return Err(Stop::Read(e, reader.record_count())),
         };
         batch.push(match entry {
-            Entry::Accepted { line, record } => BatchItem::Accepted(sealer.seal(line, record)),
+            Entry::Accepted { line, record } => {
+                if evaluating {
+                    facts.push(record.facts.clone());
+                }
+                BatchItem::Accepted(sealer.seal(line, record))
+            }
             Entry::Rejected { errors, .. } => BatchItem::Rejected(errors),
         });
         if batch.len() == BATCH_LINES {
             progress.parsing(reader.bytes_read(), reader.record_count());
             let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_LINES));
-            batches.send(full).map_err(|_| Stop::WriterGone)?;
+            outputs.batches.send(full).map_err(|_| Stop::WriterGone)?;
+            if evaluating {
+                evaluating = outputs.facts.send(std::mem::replace(&mut facts, Vec::with_capacity(BATCH_LINES))).is_ok();
+            }
         }
     }
     progress.parsing(reader.bytes_read(), reader.record_count());
     if !batch.is_empty() {
-        batches.send(batch).map_err(|_| Stop::WriterGone)?;
+        outputs.batches.send(batch).map_err(|_| Stop::WriterGone)?;
+    }
+    if evaluating && !facts.is_empty() {
+        let _gone = outputs.facts.send(facts);
     }
     Ok(reader.record_count())
 }

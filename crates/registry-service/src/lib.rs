@@ -14,6 +14,7 @@ pub mod export;
 pub mod ingest;
 pub mod keys;
 pub mod profile;
+pub mod quality;
 pub mod retention;
 pub mod rights;
 pub mod scoring;

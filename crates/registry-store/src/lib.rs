@@ -15,11 +15,13 @@ pub mod sqlite;
 pub mod testing;
 mod writing;
 
+use std::collections::BTreeMap;
 use std::ops::{ControlFlow, Range};
 use std::sync::Arc;
 
 use registry_core::furnishing::{FileRejection, Format, RecordError};
 use registry_core::model::{AccountFacts, Date, FurnisherId, IdType, Role};
+use registry_core::quality::Finding;
 use registry_core::report::{AccountHistory, StoredRecord, SubjectKey, SubjectLink, YearMonth};
 use registry_core::supervision::{BorrowerList, BorrowerView, Policy, Tally};
 use serde::Serialize;
@@ -125,6 +127,60 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// fail. A failure stops the stream too, and the store's method returns it, unchanged inside
 /// `StoreError::Visitor`, once its read is closed: the caller's own error needs no side channel.
 pub type Visit = Result<ControlFlow<()>, VisitError>;
+
+/// What the store holds before a record is stored, for the evaluators (`Store::prior_records`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PriorRecords {
+    /// A record with the same key is stored: the new one corrects it.
+    pub exists: bool,
+    /// The account's latest record dated before the new one.
+    pub previous: Option<AccountFacts>,
+}
+
+/// Which findings: a furnisher's, records dated `from` to `to` (inclusive); all when `None`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FindingScope {
+    pub furnisher: Option<FurnisherId>,
+    pub from: Option<Date>,
+    pub to: Option<Date>,
+    /// Only this evaluator's, or only high-severity ones.
+    pub evaluator: Option<String>,
+    pub high_only: bool,
+}
+
+/// A page of a listing: `limit` items after the first `offset`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Page {
+    pub offset: u64,
+    pub limit: u64,
+}
+
+/// Findings of one evaluator on one furnisher's records of one month.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FindingCount {
+    pub furnisher: String,
+    pub month: YearMonth,
+    pub evaluator: String,
+    pub hits: u64,
+}
+
+/// One furnisher's current records of one month.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordCount {
+    pub furnisher: String,
+    pub month: YearMonth,
+    pub records: u64,
+}
+
+/// One furnisher's report of a subject: its sealed identity and, for a finding to name, an
+/// account of the subject's at that furnisher with its latest record's date.
+#[derive(Clone, Debug)]
+pub struct IdentityReport {
+    pub furnisher: String,
+    pub identity_sealed: Vec<u8>,
+    pub account: String,
+    pub as_of: Date,
+}
 
 /// What a long pass reports as it goes: (work done, work in all), in the pass's own units.
 pub type ScanProgress<'p> = dyn Fn(u64, u64) + Sync + 'p;
@@ -435,6 +491,45 @@ pub trait Store: Send + Sync {
     /// each subject's accounts on every core; PostgreSQL aggregates in the database.
     /// `progress` hears (work done, work in all) as it goes.
     fn supervision_tally(&self, month: YearMonth, policy: &Policy, progress: &ScanProgress<'_>) -> StoreResult<Tally>;
+
+    /// For each record key `(account, as_of)` of `furnisher` about to be stored: whether a
+    /// record with that key is stored already (the new one corrects it), and the account's
+    /// latest record dated before it. What the data-quality evaluators compare with at ingest.
+    fn prior_records(&self, furnisher: &FurnisherId, keys: &[(String, Date)]) -> StoreResult<Vec<PriorRecords>>;
+
+    /// Stores what evaluating a submission found, in one transaction: the findings on the
+    /// records it corrected (`corrected`) go, its `findings` are added (replacing any on the
+    /// same record by the same evaluator), and its hits by evaluator are kept with it.
+    fn store_submission_findings(
+        &self,
+        furnisher: &FurnisherId,
+        submission_id: &str,
+        corrected: &[(String, Date)],
+        findings: &[Finding],
+        hits: &BTreeMap<String, u64>,
+    ) -> StoreResult<()>;
+
+    /// Replaces, in one transaction, every finding in `scope` (`furnisher`, records dated
+    /// `from` to `to`; all when `None`) by `findings`: what a whole-store evaluation found.
+    fn replace_findings(&self, scope: &FindingScope, findings: &[Finding]) -> StoreResult<()>;
+
+    /// A page of the findings in `scope` (by furnisher, date, account, evaluator), with how many
+    /// there are in all.
+    fn findings(&self, scope: &FindingScope, page: Page) -> StoreResult<(Vec<Finding>, u64)>;
+
+    /// Findings by furnisher, month and evaluator, in `scope`.
+    fn finding_counts(&self, scope: &FindingScope) -> StoreResult<Vec<FindingCount>>;
+
+    /// Current records by furnisher and month, in `scope`: what hits are counted against.
+    fn record_counts(&self, scope: &FindingScope) -> StoreResult<Vec<RecordCount>>;
+
+    /// The hits by evaluator that evaluating submission `submission_id` found.
+    fn submission_hits(&self, furnisher: &FurnisherId, submission_id: &str) -> StoreResult<BTreeMap<String, u64>>;
+
+    /// Calls `visit` with every subject reported by two or more furnishers, by subject key, with
+    /// each furnisher's sealed identities of them and an account of theirs at that furnisher
+    /// with its latest record's date: what the identity evaluators read.
+    fn for_each_identity_group(&self, visit: &mut dyn FnMut(SubjectKey, Vec<IdentityReport>) -> Visit) -> StoreResult<()>;
 
     /// The borrowers of `month` that `list` names, by subject key, each with the figures that
     /// put them on it: the supervisor's drill-down.

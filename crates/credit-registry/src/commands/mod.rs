@@ -9,6 +9,7 @@ pub mod ingest;
 pub mod keys;
 pub mod metro2;
 pub mod migrate;
+pub mod quality;
 pub mod report;
 pub mod score;
 pub mod serve;

@@ -13,6 +13,7 @@
 mod connection;
 mod governance;
 mod load;
+mod quality;
 mod records;
 mod store;
 mod supervision;

@@ -133,15 +133,24 @@ pub(super) fn record_from_row(
     row: &Row,
     account: &str,
 ) -> StoreResult<(registry_core::model::AccountFacts, Vec<registry_core::report::SubjectLink>)> {
-    let int4 = |i: usize| row.try_get::<_, i32>(i).map(i64::from).map_err(map_err);
-    let opt_int4 = |i: usize| row.try_get::<_, Option<i32>>(i).map(|v| v.map(i64::from)).map_err(map_err);
-    let int8 = |i: usize| row.try_get::<_, i64>(i).map_err(map_err);
-    let opt_int8 = |i: usize| row.try_get::<_, Option<i64>>(i).map_err(map_err);
-    let text = |i: usize| row.try_get::<_, String>(i).map_err(map_err);
-    let opt_text = |i: usize| row.try_get::<_, Option<String>>(i).map_err(map_err);
+    record_from_row_at(row, 0, account)
+}
+
+/// Reads the `RECORD_COLUMNS` of a row starting at column `at`.
+pub(super) fn record_from_row_at(
+    row: &Row,
+    at: usize,
+    account: &str,
+) -> StoreResult<(registry_core::model::AccountFacts, Vec<registry_core::report::SubjectLink>)> {
+    let int4 = |i: usize| row.try_get::<_, i32>(at + i).map(i64::from).map_err(map_err);
+    let opt_int4 = |i: usize| row.try_get::<_, Option<i32>>(at + i).map(|v| v.map(i64::from)).map_err(map_err);
+    let int8 = |i: usize| row.try_get::<_, i64>(at + i).map_err(map_err);
+    let opt_int8 = |i: usize| row.try_get::<_, Option<i64>>(at + i).map_err(map_err);
+    let text = |i: usize| row.try_get::<_, String>(at + i).map_err(map_err);
+    let opt_text = |i: usize| row.try_get::<_, Option<String>>(at + i).map_err(map_err);
     // Borrowed from the row: parsed in place, no copy per coded column.
-    let code = |i: usize| row.try_get::<_, &str>(i).map(std::borrow::Cow::Borrowed).map_err(map_err);
-    let opt_code = |i: usize| row.try_get::<_, Option<&str>>(i).map(|v| v.map(std::borrow::Cow::Borrowed)).map_err(map_err);
+    let code = |i: usize| row.try_get::<_, &str>(at + i).map(std::borrow::Cow::Borrowed).map_err(map_err);
+    let opt_code = |i: usize| row.try_get::<_, Option<&str>>(at + i).map(|v| v.map(std::borrow::Cow::Borrowed)).map_err(map_err);
     codec::RecordColumns {
         account: account.to_owned(),
         as_of: int4(2)?,

@@ -1,6 +1,7 @@
 //! The `Store` trait on PostgreSQL: reads of one subject from that subject's rows, scans,
 //! retention's purge, compaction.
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::LazyLock;
 
@@ -8,13 +9,15 @@ use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 use registry_core::furnishing::{FileRejection, RecordError};
 use registry_core::model::{Date, FurnisherId, IdType};
+use registry_core::quality::Finding;
 use registry_core::report::{AccountHistory, StoredRecord, SubjectKey, YearMonth};
 use registry_core::supervision::{BorrowerList, BorrowerView, Policy, Tally};
 
 use crate::codec;
 use crate::{
-    BatchCounts, Begin, KeyedHash, NewSubmission, RecordVersion, ScanProgress, SealedLink, Store, StoreError, StoreResult, StoredIdentity,
-    StoredSubject, SubmissionStatus, SubmissionSummary, Visit, Visitor,
+    BatchCounts, Begin, FindingCount, FindingScope, IdentityReport, KeyedHash, NewSubmission, Page, PriorRecords, RecordCount,
+    RecordVersion, ScanProgress, SealedLink, Store, StoreError, StoreResult, StoredIdentity, StoredSubject, SubmissionStatus,
+    SubmissionSummary, Visit, Visitor,
 };
 
 use super::connection::{Connection, MIGRATION_LOCK, PostgresStore, WRITER_LOCK, corrupt, in_transaction, map_err};
@@ -29,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0002_governance.sql"),
     include_str!("../../migrations/postgres/0003_consent.sql"),
     include_str!("../../migrations/postgres/0004_key_names.sql"),
+    include_str!("../../migrations/postgres/0005_quality.sql"),
 ];
 
 /// A subject's records with their accounts' names, for a report: built once, not per report.
@@ -335,6 +339,45 @@ impl Store for PostgresStore {
 
     fn ping(&self) -> StoreResult<()> {
         self.read(|conn| conn.batch_execute("SELECT 1").map_err(map_err))
+    }
+
+    fn prior_records(&self, furnisher: &FurnisherId, keys: &[(String, Date)]) -> StoreResult<Vec<PriorRecords>> {
+        self.prior_records_in_database(furnisher, keys)
+    }
+
+    fn store_submission_findings(
+        &self,
+        furnisher: &FurnisherId,
+        submission_id: &str,
+        corrected: &[(String, Date)],
+        findings: &[Finding],
+        hits: &BTreeMap<String, u64>,
+    ) -> StoreResult<()> {
+        self.store_submission_findings_in_database(furnisher, submission_id, corrected, findings, hits)
+    }
+
+    fn replace_findings(&self, scope: &FindingScope, findings: &[Finding]) -> StoreResult<()> {
+        self.replace_findings_in_database(scope, findings)
+    }
+
+    fn findings(&self, scope: &FindingScope, page: Page) -> StoreResult<(Vec<Finding>, u64)> {
+        self.findings_in_database(scope, page)
+    }
+
+    fn finding_counts(&self, scope: &FindingScope) -> StoreResult<Vec<FindingCount>> {
+        self.finding_counts_in_database(scope)
+    }
+
+    fn record_counts(&self, scope: &FindingScope) -> StoreResult<Vec<RecordCount>> {
+        self.record_counts_in_database(scope)
+    }
+
+    fn submission_hits(&self, furnisher: &FurnisherId, submission_id: &str) -> StoreResult<BTreeMap<String, u64>> {
+        self.submission_hits_in_database(furnisher, submission_id)
+    }
+
+    fn for_each_identity_group(&self, visit: &mut dyn FnMut(SubjectKey, Vec<IdentityReport>) -> Visit) -> StoreResult<()> {
+        self.for_each_identity_group_in_database(visit)
     }
 
     fn supervision_tally(&self, month: YearMonth, policy: &Policy, progress: &ScanProgress<'_>) -> StoreResult<Tally> {

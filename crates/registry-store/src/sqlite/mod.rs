@@ -7,6 +7,7 @@
 mod connection;
 mod dump;
 mod governance;
+mod quality;
 mod records;
 mod store;
 mod writer;

@@ -2,6 +2,7 @@
 //! one writer at a time anyway) and a pool of readers, so reports are served while a
 //! submission is being applied.
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{LazyLock, Mutex, MutexGuard};
@@ -10,13 +11,15 @@ use std::time::Duration;
 use r2d2_sqlite::SqliteConnectionManager;
 use registry_core::furnishing::{FileRejection, RecordError};
 use registry_core::model::{Date, FurnisherId, IdType};
+use registry_core::quality::Finding;
 use registry_core::report::{AccountHistory, StoredRecord, SubjectKey, YearMonth};
 use registry_core::supervision::{BorrowerList, BorrowerView, Policy, Tally};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::{
-    BatchCounts, Begin, KeyedHash, NewSubmission, RecordVersion, ScanProgress, SealedLink, Store, StoreError, StoreResult, StoredIdentity,
-    StoredSubject, SubmissionStatus, SubmissionSummary, Visit, Visitor,
+    BatchCounts, Begin, FindingCount, FindingScope, IdentityReport, KeyedHash, NewSubmission, Page, PriorRecords, RecordCount,
+    RecordVersion, ScanProgress, SealedLink, Store, StoreError, StoreResult, StoredIdentity, StoredSubject, SubmissionStatus,
+    SubmissionSummary, Visit, Visitor,
 };
 use crate::{codec, scan};
 
@@ -27,8 +30,11 @@ use super::records::{
 use super::writer::SqliteSubmission;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` holds the last one applied.
-const MIGRATIONS: &[&str] =
-    &[include_str!("../../migrations/sqlite/0001_initial.sql"), include_str!("../../migrations/sqlite/0002_metro2.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/sqlite/0001_initial.sql"),
+    include_str!("../../migrations/sqlite/0002_metro2.sql"),
+    include_str!("../../migrations/sqlite/0003_quality.sql"),
+];
 
 pub struct SqliteStore {
     path: PathBuf,
@@ -332,6 +338,45 @@ impl Store for SqliteStore {
 
     fn ping(&self) -> StoreResult<()> {
         self.reader()?.query_row("SELECT 1", [], |_| Ok(())).map_err(map_err)
+    }
+
+    fn prior_records(&self, furnisher: &FurnisherId, keys: &[(String, Date)]) -> StoreResult<Vec<PriorRecords>> {
+        self.prior_records_on_file(furnisher, keys)
+    }
+
+    fn store_submission_findings(
+        &self,
+        furnisher: &FurnisherId,
+        submission_id: &str,
+        corrected: &[(String, Date)],
+        findings: &[Finding],
+        hits: &BTreeMap<String, u64>,
+    ) -> StoreResult<()> {
+        self.store_submission_findings_on_file(furnisher, submission_id, corrected, findings, hits)
+    }
+
+    fn replace_findings(&self, scope: &FindingScope, findings: &[Finding]) -> StoreResult<()> {
+        self.replace_findings_on_file(scope, findings)
+    }
+
+    fn findings(&self, scope: &FindingScope, page: Page) -> StoreResult<(Vec<Finding>, u64)> {
+        self.findings_on_file(scope, page)
+    }
+
+    fn finding_counts(&self, scope: &FindingScope) -> StoreResult<Vec<FindingCount>> {
+        self.finding_counts_on_file(scope)
+    }
+
+    fn record_counts(&self, scope: &FindingScope) -> StoreResult<Vec<RecordCount>> {
+        self.record_counts_on_file(scope)
+    }
+
+    fn submission_hits(&self, furnisher: &FurnisherId, submission_id: &str) -> StoreResult<BTreeMap<String, u64>> {
+        self.submission_hits_on_file(furnisher, submission_id)
+    }
+
+    fn for_each_identity_group(&self, visit: &mut dyn FnMut(SubjectKey, Vec<IdentityReport>) -> Visit) -> StoreResult<()> {
+        self.for_each_identity_group_on_file(visit)
     }
 
     fn supervision_tally(&self, month: YearMonth, policy: &Policy, progress: &ScanProgress<'_>) -> StoreResult<Tally> {
