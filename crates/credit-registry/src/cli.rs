@@ -331,6 +331,11 @@ pub struct PopulationArgs {
     /// Share of records deliberately broken (0 to 1), covering every furnishing rule
     #[arg(long, default_value_t = 0.01, value_parser = parse_share)]
     pub invalid_share: f64,
+
+    /// Share of records (Chinese market) given a data-quality defect that passes validation but
+    /// an evaluator should flag (0 to 1), every evaluator's kind; listed in the manifest
+    #[arg(long, default_value_t = 0.002, value_parser = parse_share)]
+    pub defect_share: f64,
 }
 
 #[derive(Debug, Args)]

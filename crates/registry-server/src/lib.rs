@@ -102,6 +102,7 @@ impl AppState {
         (name = "disputes", description = "A furnisher's queue of consumers' disputes"),
         (name = "consumers", description = "A consumer's own report, the reads of their data and the proofs of them"),
         (name = "access log", description = "The signed, append-only log of every read of personal data"),
+        (name = "data quality", description = "Evaluators' findings on furnished data, scorecards and the supervisor's overview"),
         (name = "supervision", description = "The supervisor's view of the whole market: measures that name no person, and audited drill-down lists"),
         (name = "operations", description = "Health and metrics"),
     )
@@ -154,6 +155,8 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::log::consistency))
         .routes(routes!(routes::supervision::section))
         .routes(routes!(routes::supervision::borrower_list))
+        .routes(routes!(routes::quality::furnisher_quality))
+        .routes(routes!(routes::quality::overview))
         .with_state(state.clone())
         .split_for_parts();
     let mut document = document;

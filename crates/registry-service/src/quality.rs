@@ -10,7 +10,9 @@ use std::sync::mpsc;
 use registry_core::model::{AccountFacts, Date, FurnisherId, ReportedIdentity};
 use registry_core::quality::{self, CATALOGUE, Context, Finding, InSequence, ReportedName, Severity};
 use registry_core::report::{StoredRecord, YearMonth};
-use registry_store::{FindingScope, Page, ScanProgress};
+/// A page of findings: `limit` after the first `offset`.
+pub use registry_store::Page;
+use registry_store::{FindingScope, ScanProgress};
 use serde::Serialize;
 
 use crate::vault::Purpose;
@@ -184,6 +186,7 @@ impl Registry {
                     furnisher: furnisher.as_str(),
                     current: facts,
                     previous: prior.previous.as_ref(),
+                    same_month: prior.same_month,
                     open_dispute_since: disputes.get(&facts.account).copied(),
                     context: &context,
                 };
@@ -199,7 +202,12 @@ impl Registry {
     }
 
     /// Stores what evaluating an applied submission found.
-    pub(crate) fn store_evaluation(&self, furnisher: &FurnisherId, submission_id: &str, evaluation: &SubmissionEvaluation) -> Result<(), ServiceError> {
+    pub(crate) fn store_evaluation(
+        &self,
+        furnisher: &FurnisherId,
+        submission_id: &str,
+        evaluation: &SubmissionEvaluation,
+    ) -> Result<(), ServiceError> {
         Ok(self.store.store_submission_findings(furnisher, submission_id, &evaluation.corrected, &evaluation.findings, &evaluation.hits)?)
     }
 
@@ -217,7 +225,9 @@ impl Registry {
             Some(f) => vec![f.clone()],
             None => self.store.furnishers()?,
         };
-        let to = scope.month.map_or(Date::MAX, YearMonth::last_day);
+        // Every date a record can carry (four-digit years), as every backend stores them.
+        let (first, last) = (Date::from_ymd_opt(1, 1, 1).expect("a date"), Date::from_ymd_opt(9999, 12, 31).expect("a date"));
+        let to = scope.month.map_or(last, YearMonth::last_day);
         let keep = |finding: &Finding| scope.month.is_none_or(|m| YearMonth::of(finding.as_of) == m);
         let total = furnishers.len() as u64;
         let done = std::sync::atomic::AtomicU64::new(0);
@@ -239,12 +249,14 @@ impl Registry {
                                     let since = disputes.get(&first.facts.account).copied();
                                     let mut facts: Vec<&AccountFacts> = account.iter().map(|r| &r.facts).collect();
                                     findings.extend(
-                                        quality::evaluate_account(furnisher.as_str(), &mut facts, since, &context).into_iter().filter(&keep),
+                                        quality::evaluate_account(furnisher.as_str(), &mut facts, since, &context)
+                                            .into_iter()
+                                            .filter(&keep),
                                     );
                                 }
                                 account.clear();
                             };
-                            self.store.for_each_record(furnisher, Date::MIN, to, &mut |record| {
+                            self.store.for_each_record(furnisher, first, to, &mut |record| {
                                 if scope.month.is_none_or(|m| YearMonth::of(record.facts.as_of) == m) {
                                     records += 1;
                                 }
@@ -272,14 +284,19 @@ impl Registry {
             findings.extend(found);
             records += evaluated;
         }
-        findings.extend(self.identity_findings()?.into_iter().filter(|f| {
-            keep(f) && scope.furnisher.as_ref().is_none_or(|furnisher| furnisher.as_str() == f.furnisher)
-        }));
+        findings.extend(
+            self.identity_findings()?
+                .into_iter()
+                .filter(|f| keep(f) && scope.furnisher.as_ref().is_none_or(|furnisher| furnisher.as_str() == f.furnisher)),
+        );
         findings.sort_by(|a, b| (&a.furnisher, a.as_of, &a.account, &a.evaluator).cmp(&(&b.furnisher, b.as_of, &b.account, &b.evaluator)));
         self.store.replace_findings(&scope.finding_scope(), &findings)?;
         let total_findings = findings.len() as u64;
-        let page_of: Vec<Finding> =
-            findings.into_iter().skip(usize::try_from(page.offset).unwrap_or(usize::MAX)).take(usize::try_from(page.limit).unwrap_or(usize::MAX)).collect();
+        let page_of: Vec<Finding> = findings
+            .into_iter()
+            .skip(usize::try_from(page.offset).unwrap_or(usize::MAX))
+            .take(usize::try_from(page.limit).unwrap_or(usize::MAX))
+            .collect();
         Ok(FindingsDocument { findings: page_of, records_evaluated: records, total: total_findings, offset: page.offset })
     }
 
@@ -290,9 +307,10 @@ impl Registry {
         self.store.for_each_identity_group(&mut |_, reports| {
             let mut names = Vec::with_capacity(reports.len());
             for report in reports {
-                let plain = self.vault.open(Purpose::Identity, &report.identity_sealed).map_err(|e| crate::visit_error(ServiceError::from(e)))?;
-                let identity: ReportedIdentity =
-                    serde_json::from_slice(&plain).map_err(|e| crate::visit_error(ServiceError::Internal(format!("a sealed identity: {e}"))))?;
+                let plain =
+                    self.vault.open(Purpose::Identity, &report.identity_sealed).map_err(|e| crate::visit_error(ServiceError::from(e)))?;
+                let identity: ReportedIdentity = serde_json::from_slice(&plain)
+                    .map_err(|e| crate::visit_error(ServiceError::Internal(format!("a sealed identity: {e}"))))?;
                 names.push(ReportedName {
                     furnisher: report.furnisher,
                     account: report.account,

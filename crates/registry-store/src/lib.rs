@@ -135,6 +135,25 @@ pub struct PriorRecords {
     pub exists: bool,
     /// The account's latest record dated before the new one.
     pub previous: Option<AccountFacts>,
+    /// The date of another stored record of the account in the new one's month, if any.
+    pub same_month: Option<Date>,
+}
+
+impl PriorRecords {
+    /// Takes in one of the account's stored records, in any order, for the new record dated
+    /// `as_of`: its own key's, the latest before it, another in its month.
+    pub fn note(&mut self, as_of: Date, record: AccountFacts) {
+        if record.as_of == as_of {
+            self.exists = true;
+            return;
+        }
+        if YearMonth::of(record.as_of) == YearMonth::of(as_of) {
+            self.same_month.get_or_insert(record.as_of);
+        }
+        if record.as_of < as_of && self.previous.as_ref().is_none_or(|p| record.as_of > p.as_of) {
+            self.previous = Some(record);
+        }
+    }
 }
 
 /// Which findings: a furnisher's, records dated `from` to `to` (inclusive); all when `None`.
@@ -493,8 +512,8 @@ pub trait Store: Send + Sync {
     fn supervision_tally(&self, month: YearMonth, policy: &Policy, progress: &ScanProgress<'_>) -> StoreResult<Tally>;
 
     /// For each record key `(account, as_of)` of `furnisher` about to be stored: whether a
-    /// record with that key is stored already (the new one corrects it), and the account's
-    /// latest record dated before it. What the data-quality evaluators compare with at ingest.
+    /// record with that key is stored already (the new one corrects it), the account's latest
+    /// record dated before it, and another of its records in the same month. What the data-quality evaluators compare with at ingest.
     fn prior_records(&self, furnisher: &FurnisherId, keys: &[(String, Date)]) -> StoreResult<Vec<PriorRecords>>;
 
     /// Stores what evaluating a submission found, in one transaction: the findings on the

@@ -12,10 +12,11 @@
 
 mod accounts;
 mod corrupt;
+pub mod defects;
 mod metro2_files;
 mod people;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -81,6 +82,9 @@ pub struct Params {
     pub warmup_months: u32,
     /// Share of records replaced by a deliberately broken one (0 to 1).
     pub invalid_share: f64,
+    /// Share of records of the Chinese market given a data-quality defect that passes
+    /// validation (0 to 1), each listed in the manifest (`planted`).
+    pub defect_share: f64,
     pub layout: FileLayout,
     pub market: Market,
     pub format: FileFormat,
@@ -98,6 +102,7 @@ impl Params {
             end_month,
             warmup_months: 12,
             invalid_share: 0.0,
+            defect_share: 0.0,
             layout: FileLayout::PerFurnisher,
             market: Market::Cn,
             format: FileFormat::JsonLines,
@@ -140,6 +145,9 @@ pub struct Manifest {
     pub invalid_records: BTreeMap<String, u64>,
     pub files: Vec<ManifestFile>,
     pub examples: Vec<Example>,
+    /// The data-quality defects planted (`Params::defect_share`), by evaluator and record.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub planted: Vec<defects::Planted>,
     /// The institutions file written beside the files (the Chinese market's co-funders'
     /// supervisory figures), relative to the output directory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -186,8 +194,8 @@ fn married(seed: u64, index: u32, subjects: u32) -> bool {
 /// Generates the population into `out` and returns (and writes) its manifest. `progress` is
 /// called with the number of people simulated so far.
 pub fn generate(params: &Params, out: &Path, progress: &mut dyn FnMut(u32)) -> io::Result<Manifest> {
-    if !(0.0..=1.0).contains(&params.invalid_share) {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "the invalid share is a fraction from 0 to 1"));
+    if !(0.0..=1.0).contains(&params.invalid_share) || !(0.0..=1.0).contains(&params.defect_share) {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "the invalid and defect shares are fractions from 0 to 1"));
     }
     if params.format == FileFormat::Metro2 && params.market != Market::Us {
         return Err(io::Error::new(
@@ -208,6 +216,10 @@ pub fn generate(params: &Params, out: &Path, progress: &mut dyn FnMut(u32)) -> i
     let mut examples = Examples::default();
     // Each funder's parts of the platform's open loans in the last month, in fen.
     let mut funded_at_end: BTreeMap<String, u128> = BTreeMap::new();
+    let plants_defects = params.market == Market::Cn && params.defect_share > 0.0;
+    let defect_kinds = defects::plantable();
+    let mut defect_tally = defects::Tally::default();
+    let mut planted: Vec<defects::Planted> = Vec::new();
 
     for index in 0..params.subjects {
         let person = Person::generate(params.seed, index, start, params.market);
@@ -217,6 +229,16 @@ pub fn generate(params: &Params, out: &Path, progress: &mut dyn FnMut(u32)) -> i
         let mut accounts = initial_accounts(&person, spouse.as_ref(), start, &mut numbers, &mut rng);
         let mut hardship_months = 0u32;
         let mut seen = SubjectSeen::default();
+        // Defects are chosen with a stream of their own, so the market around them is the one
+        // the seed makes.
+        let mut defect_rng = rng_for(params.seed, "defect", u64::from(index));
+        // The platform reports someone else's family name for a few people (one identifier, a
+        // different name: the identity evaluator's kind).
+        let wrong_name = plants_defects && defect_rng.random_bool((params.defect_share * 4.0).min(1.0));
+        let mut last_written: HashMap<String, registry_core::model::AccountFacts> = HashMap::new();
+        let mut pending: defects::Pending = HashMap::new();
+        let mut furnishers_reporting: BTreeSet<usize> = BTreeSet::new();
+        let mut platform_account: Option<(String, registry_core::model::Date)> = None;
 
         for offset in 0..(params.warmup_months + params.months) as i32 {
             let month = start_month.plus(offset);
@@ -250,20 +272,96 @@ pub fn generate(params: &Params, out: &Path, progress: &mut dyn FnMut(u32)) -> i
                             registry_core::supervision::funding_part(facts.balance, share.share_bp);
                     }
                 }
+                if wrong_name && account.furnisher == accounts::PAYPLAT {
+                    subjects[0].family_name = registry_core::model::Pii(person.someone_elses_family_name().to_owned());
+                }
                 let mut record = AccountRecord { facts, subjects };
-                let valid = files.write(account.furnisher, month, &record, params.invalid_share, &mut rng)?;
+                let settled = record.facts.status.requires_zero_balance();
+                let furnisher_id = FURNISHERS[account.furnisher].id;
+                let number = record.facts.account.clone();
+                let mut plan = None;
+                if let Some(kind) = pending.remove(&number) {
+                    defects::on_next(kind, &mut record, last_written.get(&number));
+                    planted.push(defects::Planted {
+                        evaluator: kind.into(),
+                        furnisher: furnisher_id.into(),
+                        account: number.clone(),
+                        as_of: record.facts.as_of,
+                    });
+                    plan = Some(defects::Plant::Here);
+                } else if plants_defects && defect_rng.random_bool(params.defect_share) {
+                    for kind in defect_tally.order(&defect_kinds, &mut defect_rng) {
+                        if defects::needs_next_month(kind) && month >= params.end_month {
+                            continue;
+                        }
+                        let mut candidate = record.clone();
+                        let Some(plant) = defects::plant(kind, furnisher_id, &mut candidate, last_written.get(&number), &mut defect_rng)
+                        else {
+                            continue;
+                        };
+                        *defect_tally.counts.entry(kind).or_default() += 1;
+                        match &plant {
+                            defects::Plant::Here => planted.push(defects::Planted {
+                                evaluator: kind.into(),
+                                furnisher: furnisher_id.into(),
+                                account: number.clone(),
+                                as_of: candidate.facts.as_of,
+                            }),
+                            defects::Plant::OnNext | defects::Plant::Skip => {
+                                pending.insert(number.clone(), if matches!(plant, defects::Plant::Skip) { "DELIV-GAP-1" } else { kind });
+                            }
+                            defects::Plant::Extra(next) => planted.push(defects::Planted {
+                                evaluator: kind.into(),
+                                furnisher: furnisher_id.into(),
+                                account: number.clone(),
+                                as_of: next.facts.as_of,
+                            }),
+                        }
+                        record = candidate;
+                        plan = Some(plant);
+                        break;
+                    }
+                }
+                if matches!(plan, Some(defects::Plant::Skip)) {
+                    continue;
+                }
+                // A planted record is written as it is: not broken on purpose, not corrected.
+                let valid =
+                    files.write(account.furnisher, month, &record, if plan.is_some() { 0.0 } else { params.invalid_share }, &mut rng)?;
+                if let Some(defects::Plant::Extra(next)) = &plan {
+                    files.write(account.furnisher, month.plus(1), next, 0.0, &mut rng)?;
+                }
+                if valid {
+                    last_written.insert(number.clone(), record.facts.clone());
+                    furnishers_reporting.insert(account.furnisher);
+                    if account.furnisher == accounts::PAYPLAT && platform_account.as_ref().is_none_or(|(a, _)| number <= *a) {
+                        platform_account = Some((number.clone(), record.facts.as_of));
+                    }
+                }
                 // Now and then a furnisher corrects last month's record in this month's file.
-                if valid && month < params.end_month && !record.facts.status.requires_zero_balance() && rng.random_bool(CORRECTION_SHARE) {
+                if valid && month < params.end_month && !settled && rng.random_bool(CORRECTION_SHARE) && plan.is_none() {
                     record.facts.balance.0 += 100;
                     files.write(account.furnisher, month.plus(1), &record, 0.0, &mut rng)?;
                 }
             }
             accounts.retain(|a| !a.is_done());
         }
+        if wrong_name
+            && furnishers_reporting.len() >= 3
+            && let Some((account, as_of)) = platform_account
+        {
+            planted.push(defects::Planted {
+                evaluator: "IDENT-NAME-1".into(),
+                furnisher: FURNISHERS[accounts::PAYPLAT].id.into(),
+                account,
+                as_of,
+            });
+        }
         examples.consider(&person, &seen);
         progress(index + 1);
     }
     let mut manifest = files.finish(params, examples.into_list())?;
+    manifest.planted = planted;
     if params.market == Market::Cn {
         fs::write(out.join(INSTITUTIONS_FILE), institutions_file(&funded_at_end))?;
         manifest.institutions = Some(INSTITUTIONS_FILE.to_owned());
@@ -510,6 +608,7 @@ impl Files {
             invalid_records: self.invalid,
             files,
             examples,
+            planted: Vec::new(),
             institutions: None,
         })
     }

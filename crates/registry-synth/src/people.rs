@@ -288,6 +288,20 @@ impl Person {
         self.family
     }
 
+    /// A family name that is not this person's in any spelling: what a furnisher that put the
+    /// identifier on the wrong person would report (a planted identity defect).
+    pub fn someone_elses_family_name(&self) -> &'static str {
+        let names: Vec<&'static str> = FAMILY_NAMES.iter().chain(US_FAMILY_NAMES).map(|(name, _)| *name).collect();
+        let start = self.index as usize % names.len();
+        (0..names.len())
+            .map(|i| names[(start + 7 + i) % names.len()])
+            .find(|name| {
+                !registry_core::quality::identity::same_family_name(name, self.family)
+                    && !registry_core::quality::identity::same_family_name(name, self.family_variant)
+            })
+            .unwrap_or("Ouyang")
+    }
+
     /// How `furnisher` has this person on file: usually exactly, sometimes with another
     /// romanisation of the surname, the given name split in two, or (for passport holders)
     /// day and month of birth swapped.

@@ -21,6 +21,7 @@ pub fn params(population: &PopulationArgs, layout: FileLayout) -> Params {
         end_month: population.end_month.unwrap_or(last_month),
         warmup_months: population.warmup_months,
         invalid_share: population.invalid_share,
+        defect_share: population.defect_share,
         layout,
         market: Market::Cn,
         format: FileFormat::JsonLines,

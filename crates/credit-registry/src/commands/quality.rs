@@ -4,8 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use registry_service::quality::{FindingsDocument, QualityScope, evaluators};
-use registry_store::Page;
+use registry_service::quality::{FindingsDocument, Page, QualityScope, evaluators};
 
 use crate::cli::{QualityArgs, QualityCommand, QualityRunArgs};
 use crate::commands::{open_registry, print_json};
@@ -68,7 +67,11 @@ fn render(document: &FindingsDocument, by_evaluator: &BTreeMap<String, u64>) -> 
         let _ = writeln!(out, "  {} {} {} {:<17} {}", f.furnisher, f.account, f.as_of, f.evaluator, f.message);
     }
     if document.total > document.offset + document.findings.len() as u64 {
-        let _ = writeln!(out, "  … --offset {} for more; the records behind a finding: history --furnisher F --account A", document.offset + document.findings.len() as u64);
+        let _ = writeln!(
+            out,
+            "  … --offset {} for more; the records behind a finding: history --furnisher F --account A",
+            document.offset + document.findings.len() as u64
+        );
     }
     out
 }
@@ -91,7 +94,14 @@ fn scorecard(config: &Config, furnisher: Option<&registry_core::model::Furnisher
         println!("{}: {} records, {} findings ({} high)", card.furnisher, card.records, card.findings, card.high_findings);
         for e in &card.evaluators {
             let recent: Vec<String> = e.months.iter().rev().take(6).rev().map(|m| format!("{} {:.1}", m.month, m.per_10000)).collect();
-            println!("  {:<17} {:<7} {:>6} hits  per 10,000 by month: {}  ({})", e.evaluator, e.severity.as_str(), e.hits, recent.join(", "), e.trend);
+            println!(
+                "  {:<17} {:<7} {:>6} hits  per 10,000 by month: {}  ({})",
+                e.evaluator,
+                e.severity.as_str(),
+                e.hits,
+                recent.join(", "),
+                e.trend
+            );
         }
     }
     Ok(())

@@ -68,6 +68,9 @@ pub struct InSequence<'a> {
     pub current: &'a AccountFacts,
     /// The account's latest record dated before `current`, if any.
     pub previous: Option<&'a AccountFacts>,
+    /// The date of another record of the account in `current`'s month (before or after it),
+    /// if there is one.
+    pub same_month: Option<Date>,
     /// The day a consumer's dispute about the account, still open, was opened (the registry's
     /// own dispute records), if there is one.
     pub open_dispute_since: Option<Date>,
@@ -136,9 +139,12 @@ pub fn evaluate_account(
 ) -> Vec<Finding> {
     records.sort_by_key(|r| r.as_of);
     let mut findings = Vec::new();
+    let month = |r: &AccountFacts| crate::report::YearMonth::of(r.as_of);
     for (i, current) in records.iter().enumerate() {
         let previous = i.checked_sub(1).map(|p| records[p]);
-        findings.extend(evaluate(&InSequence { furnisher, current, previous, open_dispute_since, context }));
+        let next = records.get(i + 1).copied();
+        let same_month = previous.into_iter().chain(next).find(|other| month(other) == month(current)).map(|other| other.as_of);
+        findings.extend(evaluate(&InSequence { furnisher, current, previous, same_month, open_dispute_since, context }));
     }
     findings
 }

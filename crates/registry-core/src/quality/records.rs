@@ -355,7 +355,6 @@ pub fn month_skipped(r: &InSequence<'_>) -> Verdict {
 }
 
 pub fn cycle_sent_twice(r: &InSequence<'_>) -> Verdict {
-    let (c, p) = (r.current, r.previous?);
-    (months_between(p, c) == 0 && p.status != Status::Delete && c.status != Status::Delete)
-        .then(|| format!("a second record in the same month (also {})", p.as_of))
+    let (c, other) = (r.current, r.same_month?);
+    (c.status != Status::Delete).then(|| format!("a second record in the same month (also {other})"))
 }

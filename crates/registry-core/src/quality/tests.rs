@@ -26,10 +26,13 @@ fn facts(changes: &Value) -> AccountFacts {
 
 fn hits(previous: Option<&Value>, current: &Value, open_dispute_since: Option<&str>, context: &Context) -> BTreeSet<String> {
     let (previous, current) = (previous.map(facts), facts(current));
+    let same_month =
+        previous.as_ref().filter(|p| crate::report::YearMonth::of(p.as_of) == crate::report::YearMonth::of(current.as_of)).map(|p| p.as_of);
     let record = InSequence {
         furnisher: "bank",
         current: &current,
         previous: previous.as_ref(),
+        same_month,
         open_dispute_since: open_dispute_since.map(|d| d.parse().unwrap()),
         context,
     };

@@ -5,6 +5,7 @@ pub mod health;
 pub mod inquiries;
 pub mod log;
 pub mod me;
+pub mod quality;
 pub mod reports;
 pub mod submissions;
 pub mod supervision;

@@ -118,6 +118,8 @@ fn every_endpoint_admits_exactly_its_roles() {
         ),
         ("GET", "/v1/supervision/market?month=2021-07", vec![Who::Operator, Who::Supervisor]),
         ("GET", "/v1/supervision/borrowers/stacking?month=2021-07", vec![Who::Operator, Who::Supervisor]),
+        ("GET", "/v1/furnishers/payplat/quality", vec![Who::Operator, Who::OwnFurnisher]),
+        ("GET", "/v1/quality", vec![Who::Operator, Who::Supervisor]),
     ];
     for (method, path, allowed) in &calls {
         for who in EVERYONE {

@@ -11,6 +11,7 @@ use registry_service::{Registry, RegistrySettings};
 use serde_json::{Value, json};
 
 mod governance;
+mod quality;
 mod supervision;
 
 struct TestServer {
@@ -338,6 +339,7 @@ fn the_openapi_document_describes_every_route() {
             ("get".into(), "/health".into()),
             ("get".into(), "/metrics".into()),
             ("get".into(), "/v1/furnishers/{furnisher}/disputes".into()),
+            ("get".into(), "/v1/furnishers/{furnisher}/quality".into()),
             ("get".into(), "/v1/furnishers/{furnisher}/submissions/{submission_id}".into()),
             ("get".into(), "/v1/log/consistency".into()),
             ("get".into(), "/v1/log/head".into()),
@@ -347,6 +349,7 @@ fn the_openapi_document_describes_every_route() {
             ("get".into(), "/v1/me/disputes".into()),
             ("get".into(), "/v1/me/flags".into()),
             ("get".into(), "/v1/me/report".into()),
+            ("get".into(), "/v1/quality".into()),
             ("get".into(), "/v1/subjects/{registry_id}/report".into()),
             ("get".into(), "/v1/supervision/borrowers/{list}".into()),
             ("get".into(), "/v1/supervision/{section}".into()),

@@ -5,6 +5,7 @@ mod doors;
 mod faults;
 mod governance;
 mod metro2;
+mod quality;
 mod retention;
 mod rights;
 mod scoring;
@@ -58,10 +59,27 @@ fn open_on(backend: Backend, dir: &Path) -> Option<Opened> {
     open_on_with(backend, dir, Arc::new(clock), "cn")
 }
 
+/// `open_on` with settings as `configure` leaves them.
+fn open_on_settings(backend: Backend, dir: &Path, configure: &mut dyn FnMut(&mut RegistrySettings)) -> Option<Opened> {
+    let clock = FixedClock(Utc.with_ymd_and_hms(2022, 6, 30, 12, 0, 0).unwrap());
+    open_configured(backend, dir, Arc::new(clock), "cn", configure)
+}
+
 /// `open_on` with a clock and a jurisdiction profile of the test's choosing.
 fn open_on_with(backend: Backend, dir: &Path, clock: Arc<dyn registry_service::clock::Clock>, jurisdiction: &str) -> Option<Opened> {
+    open_configured(backend, dir, clock, jurisdiction, &mut |_| {})
+}
+
+fn open_configured(
+    backend: Backend,
+    dir: &Path,
+    clock: Arc<dyn registry_service::clock::Clock>,
+    jurisdiction: &str,
+    configure: &mut dyn FnMut(&mut RegistrySettings),
+) -> Option<Opened> {
     let mut settings = RegistrySettings::new(dir);
     jurisdiction.clone_into(&mut settings.jurisdiction);
+    configure(&mut settings);
     let database = match backend {
         Backend::Sqlite => None,
         Backend::Postgres => {

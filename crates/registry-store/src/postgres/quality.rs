@@ -74,21 +74,19 @@ fn insert_findings(conn: &mut Connection, findings: &[Finding], submission_id: O
     if findings.is_empty() {
         return Ok(());
     }
-    let mut columns: (Vec<&str>, Vec<&str>, Vec<i32>, Vec<&str>, Vec<&str>, Vec<&str>) = Default::default();
-    for f in findings {
-        columns.0.push(&f.furnisher);
-        columns.1.push(&f.account);
-        columns.2.push(codec::date_number(f.as_of) as i32);
-        columns.3.push(&f.evaluator);
-        columns.4.push(f.severity.as_str());
-        columns.5.push(&f.message);
-    }
+    // One array per column, for `unnest`.
+    let furnishers: Vec<&str> = findings.iter().map(|f| f.furnisher.as_str()).collect();
+    let accounts: Vec<&str> = findings.iter().map(|f| f.account.as_str()).collect();
+    let dates: Vec<i32> = findings.iter().map(|f| codec::date_number(f.as_of) as i32).collect();
+    let evaluators: Vec<&str> = findings.iter().map(|f| f.evaluator.as_str()).collect();
+    let severities: Vec<&str> = findings.iter().map(|f| f.severity.as_str()).collect();
+    let messages: Vec<&str> = findings.iter().map(|f| f.message.as_str()).collect();
     conn.execute(
         "INSERT INTO finding (furnisher, account, as_of, evaluator, severity, message, submission_id) \
          SELECT f, a, d, e, s, m, $7 FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], $5::text[], $6::text[]) AS u(f, a, d, e, s, m) \
          ON CONFLICT (furnisher, as_of, account, evaluator) DO UPDATE SET severity = EXCLUDED.severity, message = EXCLUDED.message, \
              submission_id = EXCLUDED.submission_id",
-        &[&columns.0, &columns.1, &columns.2, &columns.3, &columns.4, &columns.5, &submission_id],
+        &[&furnishers, &accounts, &dates, &evaluators, &severities, &messages, &submission_id],
     )
     .map_err(map_err)?;
     Ok(())
@@ -100,7 +98,7 @@ impl PostgresStore {
             return Ok(Vec::new());
         }
         let accounts: Vec<&str> = keys.iter().map(|(account, _)| account.as_str()).collect();
-        let dates: Vec<i32> = keys.iter().map(|(_, as_of)| codec::date_number(*as_of) as i32).collect();
+        let dates: Vec<i32> = keys.iter().map(|(_, as_of)| codec::date_number(YearMonth::of(*as_of).last_day()) as i32).collect();
         let columns = &*RECORD_COLUMNS_R;
         self.read(|conn| {
             // Each key's own record (if stored) and the one before it: each record's primary
@@ -113,7 +111,7 @@ impl PostgresStore {
                          CROSS JOIN LATERAL ( \
                            SELECT {columns} FROM record r \
                            WHERE r.subject_key = ANY(a.members) AND r.account_key = a.account_key AND r.primary_copy AND r.as_of <= k.as_of \
-                           ORDER BY r.as_of DESC LIMIT 2) r"
+                           ORDER BY r.as_of DESC LIMIT 4) r"
                     ),
                     &[&accounts, &dates, &furnisher.as_str()],
                 )
@@ -122,12 +120,7 @@ impl PostgresStore {
             for row in rows {
                 let at = usize::try_from(row.try_get::<_, i64>(0).map_err(map_err)? - 1).map_err(|_| corrupt("a key's position"))?;
                 let (facts, _) = record_from_row_at(&row, 1, &keys[at].0)?;
-                let prior = &mut found[at];
-                if facts.as_of == keys[at].1 {
-                    prior.exists = true;
-                } else if prior.previous.as_ref().is_none_or(|p| facts.as_of > p.as_of) {
-                    prior.previous = Some(facts);
-                }
+                found[at].note(keys[at].1, facts);
             }
             Ok(found)
         })

@@ -95,20 +95,19 @@ impl SqliteStore {
         let mut stmt = conn
             .prepare_cached(&format!(
                 "SELECT a.account, {} FROM account a JOIN record r ON r.account_key = a.account_key \
-                 WHERE a.furnisher = ?1 AND a.account = ?2 AND r.as_of <= ?3 ORDER BY r.as_of DESC LIMIT 2",
+                 WHERE a.furnisher = ?1 AND a.account = ?2 AND r.as_of <= ?3 ORDER BY r.as_of DESC LIMIT 4",
                 &*RECORD_COLUMNS_R
             ))
             .map_err(map_err)?;
         let mut found = Vec::with_capacity(keys.len());
         for (account, as_of) in keys {
-            let mut rows = stmt.query(params![furnisher.as_str(), account, codec::date_number(*as_of)]).map_err(map_err)?;
+            let month_end = YearMonth::of(*as_of).last_day();
+            let mut rows = stmt.query(params![furnisher.as_str(), account, codec::date_number(month_end)]).map_err(map_err)?;
             let mut prior = PriorRecords::default();
             while let Some(row) = rows.next().map_err(map_err)? {
                 let (facts, _) = record_from_row(row, 1)?;
-                if facts.as_of == *as_of {
-                    prior.exists = true;
-                } else if prior.previous.is_none() {
-                    prior.previous = Some(facts);
+                prior.note(*as_of, facts);
+                if prior.previous.is_some() {
                     break;
                 }
             }
