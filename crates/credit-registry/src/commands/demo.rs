@@ -107,9 +107,16 @@ pub fn run(config: &Config, args: DemoArgs) -> CommandResult {
     };
     let supervision =
         supervision.as_ref().map(|(month, document)| Supervision { month: *month, document, institutions: institutions.as_deref() });
+    // The findings the evaluators stored beside each ingest: no second pass.
+    let quality = Quality {
+        by_evaluator: registry.findings_by_evaluator(&registry_service::quality::QualityScope::default())?,
+        overview: registry.quality_overview()?,
+        planted: manifest.planted.len(),
+    };
     if args.no_serve {
         print_commands(&examples, &tally, &data_dir, &input, &manifest, None);
         print_supervision(supervision.as_ref(), &data_dir, None);
+        print_quality(&quality, &data_dir, None);
         return Ok(());
     }
     // Keys for the commands printed below: every API call but /health needs one.
@@ -133,6 +140,7 @@ pub fn run(config: &Config, args: DemoArgs) -> CommandResult {
         let base = format!("http://{address}");
         print_commands(&examples, &tally, &data_dir, &input, &manifest, Some((&base, &api_keys)));
         print_supervision(supervision.as_ref(), &data_dir, Some((&base, &api_keys.supervisor)));
+        print_quality(&quality, &data_dir, Some((&base, &api_keys.supervisor)));
         println!("\nServing until Ctrl-C.");
         serve(registry.clone(), config, listener).await
     })?;
@@ -238,6 +246,38 @@ fn print_supervision(supervision: Option<&Supervision<'_>>, data_dir: &Path, api
     }
     if let Some((base, key)) = api {
         println!("  curl -s -H 'authorization: Bearer {key}' '{base}/v1/supervision/co_lending?month={month}'   (a supervisor key)");
+    }
+}
+
+struct Quality {
+    by_evaluator: BTreeMap<String, u64>,
+    overview: registry_service::quality::QualityOverview,
+    /// Defects the generator planted (the manifest's `planted`).
+    planted: usize,
+}
+
+/// What the evaluators found at ingest, where a supervisor would look first, and the commands.
+fn print_quality(quality: &Quality, data_dir: &Path, api: Option<(&str, &str)>) {
+    let program = program();
+    let dir = format!("--data-dir {}", shell_quote(data_dir));
+    let findings: u64 = quality.by_evaluator.values().sum();
+    println!("\nData quality, evaluated beside every ingest:");
+    println!(
+        "  {findings} findings by {} evaluators ({} defects planted by the generator; the manifest lists them)",
+        quality.by_evaluator.len(),
+        quality.planted
+    );
+    if let Some(worst) = quality.overview.furnishers.first().filter(|f| f.high_findings > 0) {
+        println!(
+            "  - {} ranks first: {} high-severity findings, {:.1} per 10,000 records",
+            worst.furnisher, worst.high_findings, worst.high_per_10000
+        );
+    }
+    println!("  {program} quality {dir} --stored          (the findings; without --stored, evaluate the store again)");
+    println!("  {program} quality scorecard {dir}        (per furnisher, hits per 10,000 records by month, the trend)");
+    println!("  {program} quality evaluators             (the published catalogue)");
+    if let Some((base, key)) = api {
+        println!("  curl -s -H 'authorization: Bearer {key}' '{base}/v1/quality'   (a supervisor key)");
     }
 }
 

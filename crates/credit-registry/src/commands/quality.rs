@@ -66,12 +66,11 @@ fn render(document: &FindingsDocument, by_evaluator: &BTreeMap<String, u64>) -> 
     for f in &document.findings {
         let _ = writeln!(out, "  {} {} {} {:<17} {}", f.furnisher, f.account, f.as_of, f.evaluator, f.message);
     }
-    if document.total > document.offset + document.findings.len() as u64 {
-        let _ = writeln!(
-            out,
-            "  … --offset {} for more; the records behind a finding: history --furnisher F --account A",
-            document.offset + document.findings.len() as u64
-        );
+    let next = document.offset + document.findings.len() as u64;
+    if document.findings.is_empty() && document.total > 0 {
+        let _ = writeln!(out, "  (--limit N lists them; the records behind a finding: history --furnisher F --account A)");
+    } else if document.total > next {
+        let _ = writeln!(out, "  … --offset {next} for more; the records behind a finding: history --furnisher F --account A");
     }
     out
 }

@@ -177,6 +177,10 @@ fn the_demo_runs_from_an_empty_directory() {
     // The supervisor's view: its command, and the co-lending breach the market is made to show.
     assert!(text.contains("supervise --data-dir") && text.contains("--month 2026-10"), "{text}");
     assert!(text.contains("bank-river: co-lending with payplat at") && text.contains("over the 25% limit"), "{text}");
+    // The findings the evaluators stored at ingest, on the defects the generator planted.
+    let findings = text.split("Data quality").nth(1).and_then(|rest| rest.split_whitespace().find_map(|w| w.parse::<u64>().ok()));
+    assert!(findings.is_some_and(|n| n > 0), "{text}");
+    assert!(text.contains("quality scorecard --data-dir"), "{text}");
     // The registry id it prints gives a report.
     let registry_id = text
         .split_whitespace()
@@ -956,4 +960,92 @@ fn supervision_from_the_command_line_on_both_backends() {
         checked += 1;
     }
     assert_eq!(checked, if database.is_some() { 2 } else { 1 });
+}
+
+#[test]
+fn data_quality_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("market");
+    generate(dir.path(), &out, &["--subjects", "300", "--months", "6", "--defect-share", "0.02"]);
+    let manifest = manifest(&out);
+    let planted: BTreeSet<(String, String, String)> = manifest["planted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["evaluator"].as_str().unwrap().into(), p["furnisher"].as_str().unwrap().into(), p["account"].as_str().unwrap().into()))
+        .collect();
+    assert!(planted.len() > 20, "{}", planted.len());
+
+    // Each submission's result carries its hits by evaluator.
+    let mut hits_at_ingest = 0;
+    for file in manifest["files"].as_array().unwrap() {
+        let path = out.join(file["path"].as_str().unwrap());
+        let output = run(dir.path(), &["ingest", "--furnisher", file["furnisher"].as_str().unwrap(), path.to_str().unwrap(), "--json"]);
+        assert_eq!(status(&output), 0, "{}", String::from_utf8_lossy(&output.stderr));
+        let hits = json_of(&output)["files"][0]["quality_hits"].clone();
+        hits_at_ingest += hits.as_object().unwrap_or_else(|| panic!("quality_hits: {hits}")).values().map(|v| v.as_u64().unwrap()).sum::<u64>();
+    }
+    assert!(hits_at_ingest > 0);
+
+    // The whole store, evaluated again: every planted account is found by its evaluator.
+    let output = run(dir.path(), &["quality", "--json", "--limit", "100000"]);
+    assert_eq!(status(&output), 0, "{}", String::from_utf8_lossy(&output.stderr));
+    let document = json_of(&output);
+    let found: BTreeSet<(String, String, String)> = document["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["evaluator"].as_str().unwrap().into(), f["furnisher"].as_str().unwrap().into(), f["account"].as_str().unwrap().into()))
+        .collect();
+    assert_eq!(document["total"].as_u64().unwrap(), found.len() as u64 + duplicates_of(&document), "{document}");
+    let missed: Vec<_> = planted.difference(&found).collect();
+    assert!(missed.is_empty(), "planted but not found: {missed:?}");
+    // The stored findings are what the run found; a page of them.
+    let stored = json_of(&run(dir.path(), &["quality", "--stored", "--json", "--limit", "5", "--offset", "2"]));
+    assert_eq!(stored["total"], document["total"]);
+    assert_eq!(stored["offset"], 2);
+    assert_eq!(stored["findings"].as_array().unwrap().len(), 5);
+    // The text lists counts by evaluator.
+    let text = String::from_utf8(run(dir.path(), &["quality", "--stored"]).stdout).unwrap();
+    assert!(text.starts_with(&format!("{} findings on ", document["total"])), "{text}");
+
+    // Scorecards and the overview, ranked by high-severity hits per 10,000 records.
+    let cards = json_of(&run(dir.path(), &["quality", "scorecard", "--json"]));
+    assert!(!cards["scorecards"].as_array().unwrap().is_empty(), "{cards}");
+    let rates: Vec<f64> = cards["overview"]["furnishers"].as_array().unwrap().iter().map(|f| f["high_per_10000"].as_f64().unwrap()).collect();
+    assert!(rates.windows(2).all(|w| w[0] >= w[1]), "{rates:?}");
+    let furnisher = cards["scorecards"][0]["furnisher"].as_str().unwrap().to_string();
+    let one = json_of(&run(dir.path(), &["quality", "scorecard", "--furnisher", &furnisher, "--json"]));
+    assert_eq!(one["scorecards"].as_array().unwrap().len(), 1);
+
+    for (args, code) in [(&["quality", "--month", "2026-13"][..], 64), (&["quality", "--furnisher", "no such one!"], 64)] {
+        assert_eq!(status(&run(dir.path(), args)), code, "{args:?}");
+    }
+}
+
+/// Findings that share an evaluator and account (one per record date).
+fn duplicates_of(document: &Value) -> u64 {
+    let findings = document["findings"].as_array().unwrap();
+    let distinct: BTreeSet<(&str, &str, &str)> = findings
+        .iter()
+        .map(|f| (f["evaluator"].as_str().unwrap(), f["furnisher"].as_str().unwrap(), f["account"].as_str().unwrap()))
+        .collect();
+    (findings.len() - distinct.len()) as u64
+}
+
+#[test]
+fn the_published_catalogue_is_the_one_in_the_docs() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalogue = json_of(&run(dir.path(), &["quality", "evaluators", "--json"]));
+    let evaluators = catalogue["evaluators"].as_array().unwrap();
+    assert!(evaluators.len() >= 40, "{}", evaluators.len());
+    for evaluator in evaluators {
+        for field in ["id", "category", "severity", "description", "source"] {
+            assert!(evaluator[field].as_str().is_some_and(|s| !s.is_empty()), "{field} of {evaluator}");
+        }
+    }
+    let markdown = String::from_utf8(run(dir.path(), &["quality", "evaluators", "--markdown"]).stdout).unwrap();
+    let docs = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/data-quality.md")).unwrap();
+    let section = docs.split("<!-- catalogue -->\n").nth(1).and_then(|rest| rest.split("<!-- /catalogue -->").next()).expect("the catalogue markers");
+    assert_eq!(section, markdown, "docs/data-quality.md's catalogue is not what the code says: regenerate it with `credit-registry quality evaluators --markdown`");
 }

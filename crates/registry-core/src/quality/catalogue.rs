@@ -550,7 +550,7 @@ pub static CATALOGUE: &[Evaluator] = &[
         description: "An account open and not closed in the record before, next reported more than one month later.",
         rationale: "An open account is reported every cycle.",
         potential_harm: "Missing months show as gaps in the payment grid, or hide a delinquency.",
-        alternate_explanation: "A cycle sent late, or an account moved between reporting systems.",
+        alternate_explanation: "A cycle sent late, the month's record rejected by validation and not yet sent again, or an account moved between reporting systems.",
         fields: &["as_of", "status"],
         severity: Review,
         source: "DQ-47 (delivery hygiene)",
