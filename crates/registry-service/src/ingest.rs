@@ -21,6 +21,11 @@ use crate::{Registry, ServiceError, io_error};
 const BATCH_LINES: usize = 1024;
 /// Batches in flight between the threads.
 const BATCHES_IN_FLIGHT: usize = 4;
+/// Batches the evaluators may lag behind the parser (shared with the writer, so each costs
+/// only the time it is kept: about 1 MB). More than the writer's, so that a slow patch of
+/// look-ups does not hold the parser and the writer back; the evaluators catch up while the
+/// submission commits.
+const EVALUATION_BATCHES_IN_FLIGHT: usize = 16;
 /// People remembered per identifier type and submission, so a subject reported on many lines is
 /// hashed and sealed once; forgotten wholesale when full, to bound memory (about 0.5 KiB each).
 const SEAL_CACHE_ENTRIES_MAX: usize = 16_384;
@@ -112,12 +117,13 @@ impl Registry {
         let rules = Rules { today: self.clock.today() };
         let line_bytes_max = self.settings.line_bytes_max;
 
-        let (parsed, written, evaluated) = std::thread::scope(|scope| {
-            let (batches, received) = mpsc::sync_channel::<Vec<BatchItem>>(BATCHES_IN_FLIGHT);
-            // The evaluators read what was stored before this submission, on their own thread,
-            // while the writer stores it.
-            let (facts, to_evaluate) = mpsc::sync_channel::<FactsBatch>(BATCHES_IN_FLIGHT);
-            let evaluator = scope.spawn(move || self.evaluate_submission(furnisher, to_evaluate));
+        let (written, finished, evaluated) = std::thread::scope(|scope| {
+            let (batches, received) = mpsc::sync_channel::<Arc<Vec<BatchItem>>>(BATCHES_IN_FLIGHT);
+            // The evaluators read what was stored before this submission (a snapshot taken
+            // now), on their own thread, while the writer stores it and while it commits.
+            let (facts, to_evaluate) = mpsc::sync_channel::<FactsBatch>(EVALUATION_BATCHES_IN_FLIGHT);
+            let lookup = self.store.prior_lookup(furnisher);
+            let evaluator = scope.spawn(move || self.evaluate_submission(furnisher, lookup?, to_evaluate));
             let parser = scope.spawn(move || match format {
                 Format::JsonLines => {
                     let reader = FurnishingReader::new(input, rules, line_bytes_max);
@@ -138,14 +144,23 @@ impl Registry {
                 tracing::debug!(lines = batch.len(), "batch written");
             }
             let parsed = parser.join().unwrap_or(Err(Stop::Panicked));
+            let written_ms = started.elapsed().as_millis();
+            // Commit while the evaluators finish: their snapshot does not see the commit.
+            let finished = match (&written, parsed) {
+                (Ok(()), Ok(record_count)) => Ok(writer.commit(record_count).map(|summary| (summary, record_count, written_ms))),
+                (_, parsed) => {
+                    drop(writer);
+                    Err(parsed.err())
+                }
+            };
             let evaluated = evaluator.join().unwrap_or_else(|_| Err(ServiceError::Internal("the evaluating thread panicked".into())));
-            (parsed, written, evaluated)
+            (written, finished, evaluated)
         });
         written?;
-        let written_ms = started.elapsed().as_millis();
-        match parsed {
-            Ok(record_count) => {
-                let summary = writer.commit(record_count)?;
+        match finished {
+            Ok(committed) => {
+                let (summary, record_count, written_ms) = committed?;
+                let committed_ms = started.elapsed().as_millis() - written_ms;
                 // The records are in; what the evaluators found is stored beside them. If that
                 // fails, the submission stands and `credit-registry quality` evaluates it later.
                 let stored = evaluated.and_then(|evaluation| self.store_evaluation(furnisher, &summary.submission_id, &evaluation));
@@ -158,20 +173,21 @@ impl Registry {
                     bytes = archived.byte_count,
                     archived_ms,
                     written_ms = written_ms - archived_ms,
-                    committed_ms = started.elapsed().as_millis() - written_ms,
+                    committed_ms,
+                    findings_stored_ms = started.elapsed().as_millis() - written_ms - committed_ms,
                     "submission applied"
                 );
                 Ok(IngestOutcome::Applied(summary))
             }
-            Err(Stop::Read(ReadError::Rejected(rejection), record_count)) => {
-                drop(writer);
+            Err(Some(Stop::Read(ReadError::Rejected(rejection), record_count))) => {
                 let summary = self.store.record_rejected_file(&submission, record_count, &rejection)?;
                 tracing::info!(furnisher = %furnisher, code = rejection.code.as_str(), "submission rejected whole");
                 Ok(IngestOutcome::Rejected(summary))
             }
-            Err(Stop::Read(ReadError::Io(e), _)) => Err(io_error("reading the archived file failed")(e)),
-            Err(Stop::WriterGone) => Err(ServiceError::Internal("the store stopped accepting records".into())),
-            Err(Stop::Panicked) => Err(ServiceError::Internal("the parsing thread panicked".into())),
+            Err(Some(Stop::Read(ReadError::Io(e), _))) => Err(io_error("reading the archived file failed")(e)),
+            Err(Some(Stop::WriterGone)) => Err(ServiceError::Internal("the store stopped accepting records".into())),
+            Err(Some(Stop::Panicked)) => Err(ServiceError::Internal("the parsing thread panicked".into())),
+            Err(None) => Err(ServiceError::Internal("the writer failed, then the parser did not".into())),
         }
     }
 }
@@ -185,10 +201,10 @@ enum Stop {
     Panicked,
 }
 
-/// Where the parsing thread sends what it read: sealed batches to the writer, the accepted
-/// records' facts to the evaluators.
+/// Where the parsing thread sends what it read: each sealed batch to the writer and, shared
+/// rather than copied, to the evaluators.
 struct Outputs {
-    batches: mpsc::SyncSender<Vec<BatchItem>>,
+    batches: mpsc::SyncSender<Arc<Vec<BatchItem>>>,
     facts: mpsc::SyncSender<FactsBatch>,
 }
 
@@ -201,7 +217,6 @@ fn parse_and_seal(
 ) -> Result<u64, Stop> {
     let mut sealer = Sealer { vault, rng, recent: Default::default() };
     let mut batch = Vec::with_capacity(BATCH_LINES);
-    let mut facts = Vec::with_capacity(BATCH_LINES);
     // The evaluators are a side job: if they stop (an error, reported after), the ingest goes on.
     let mut evaluating = true;
     loop {
@@ -211,29 +226,25 @@ fn parse_and_seal(
             Err(e) => return Err(Stop::Read(e, reader.record_count())),
         };
         batch.push(match entry {
-            Entry::Accepted { line, record } => {
-                if evaluating {
-                    facts.push(record.facts.clone());
-                }
-                BatchItem::Accepted(sealer.seal(line, record))
-            }
+            Entry::Accepted { line, record } => BatchItem::Accepted(sealer.seal(line, record)),
             Entry::Rejected { errors, .. } => BatchItem::Rejected(errors),
         });
         if batch.len() == BATCH_LINES {
             progress.parsing(reader.bytes_read(), reader.record_count());
-            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_LINES));
-            outputs.batches.send(full).map_err(|_| Stop::WriterGone)?;
+            let full = Arc::new(std::mem::replace(&mut batch, Vec::with_capacity(BATCH_LINES)));
             if evaluating {
-                evaluating = outputs.facts.send(std::mem::replace(&mut facts, Vec::with_capacity(BATCH_LINES))).is_ok();
+                evaluating = outputs.facts.send(Arc::clone(&full)).is_ok();
             }
+            outputs.batches.send(full).map_err(|_| Stop::WriterGone)?;
         }
     }
     progress.parsing(reader.bytes_read(), reader.record_count());
     if !batch.is_empty() {
-        outputs.batches.send(batch).map_err(|_| Stop::WriterGone)?;
-    }
-    if evaluating && !facts.is_empty() {
-        let _gone = outputs.facts.send(facts);
+        let last = Arc::new(batch);
+        if evaluating {
+            let _gone = outputs.facts.send(Arc::clone(&last));
+        }
+        outputs.batches.send(last).map_err(|_| Stop::WriterGone)?;
     }
     Ok(reader.record_count())
 }

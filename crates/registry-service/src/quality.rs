@@ -39,7 +39,8 @@ pub(crate) struct SubmissionEvaluation {
 }
 
 /// One batch of a submission's accepted records, as the parsing thread hands them over.
-pub(crate) type FactsBatch = Vec<AccountFacts>;
+/// A sealed batch of an ingest, shared with the writer.
+pub(crate) type FactsBatch = std::sync::Arc<Vec<registry_store::BatchItem>>;
 
 /// A scope of findings to evaluate or read.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -149,6 +150,11 @@ impl Registry {
     /// What the evaluators know beyond the records: the institutions the registry knows (its
     /// furnishers and the supervisory institutions file).
     pub(crate) fn quality_context(&self) -> Result<Context, ServiceError> {
+        // Without the supervisory institutions file the registry cannot tell a licensed partner
+        // that does not furnish from an unknown one: judging none beats flagging every one.
+        if self.institutions.0.is_empty() {
+            return Ok(Context::default());
+        }
         let mut known: BTreeSet<String> = self.store.furnishers()?.into_iter().map(|f| f.as_str().to_owned()).collect();
         known.extend(self.institutions.0.keys().cloned());
         Ok(Context { known_institutions: known })
@@ -169,15 +175,23 @@ impl Registry {
     pub(crate) fn evaluate_submission(
         &self,
         furnisher: &FurnisherId,
+        mut lookup: Box<dyn registry_store::PriorLookup + '_>,
         batches: mpsc::Receiver<FactsBatch>,
     ) -> Result<SubmissionEvaluation, ServiceError> {
         let context = self.quality_context()?;
         let disputes = self.open_disputes(furnisher)?;
         let mut evaluation = SubmissionEvaluation::default();
         for batch in batches {
-            let keys: Vec<(String, Date)> = batch.iter().map(|f| (f.account.clone(), f.as_of)).collect();
-            let prior = self.store.prior_records(furnisher, &keys)?;
-            for (facts, prior) in batch.iter().zip(prior) {
+            let accepted: Vec<&AccountFacts> = batch
+                .iter()
+                .filter_map(|item| match item {
+                    registry_store::BatchItem::Accepted(record) => Some(&record.facts),
+                    registry_store::BatchItem::Rejected(_) => None,
+                })
+                .collect();
+            let keys: Vec<(&str, Date)> = accepted.iter().map(|f| (f.account.as_str(), f.as_of)).collect();
+            let prior = lookup.prior_records(&keys)?;
+            for (&facts, prior) in accepted.iter().zip(prior) {
                 evaluation.records += 1;
                 if prior.exists {
                     evaluation.corrected.push((facts.account.clone(), facts.as_of));

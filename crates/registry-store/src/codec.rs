@@ -183,10 +183,15 @@ impl RecordColumns<'_> {
     }
 
     pub fn into_facts(self) -> StoreResult<(AccountFacts, Vec<SubjectLink>)> {
+        let links = decode_links(&self.subjects)?;
+        Ok((self.into_facts_alone()?, links))
+    }
+
+    /// The record's facts without its subjects (the evaluators' look-ups need no people).
+    pub fn into_facts_alone(self) -> StoreResult<AccountFacts> {
         let date = |n: i64| date_from_number(n).ok_or_else(|| StoreError::Corrupt(format!("bad date {n}")));
         let opt_date = |n: Option<i64>| n.map(date).transpose();
         let amount = |n: Option<i64>| n.map(|v| AmountMinor(v as u64));
-        let links = decode_links(&self.subjects)?;
         let funding = match &self.funding {
             Some(encoded) => decode_funding(encoded)?,
             None => Vec::new(),
@@ -214,7 +219,7 @@ impl RecordColumns<'_> {
             reporter_id: self.reporter_id,
             account: self.account,
         };
-        Ok((facts, links))
+        Ok(facts)
     }
 }
 
@@ -262,6 +267,43 @@ impl<'v> SubjectRows<'v> {
         if let Some((subject, _)) = self.current {
             // The last subject: whether the visitor wanted more no longer matters.
             let _ = (self.visit)(SubjectKey(subject), self.accounts).map_err(StoreError::Visitor)?;
+        }
+        Ok(())
+    }
+}
+
+/// Rows ordered by subject handed to a visitor one subject at a time (the identity groups of
+/// the data-quality pass, on both backends).
+pub(crate) struct SubjectGroups<'v, T> {
+    visit: &'v mut dyn FnMut(SubjectKey, Vec<T>) -> Visit,
+    current: Option<(i64, Vec<T>)>,
+}
+
+impl<'v, T> SubjectGroups<'v, T> {
+    pub fn new(visit: &'v mut dyn FnMut(SubjectKey, Vec<T>) -> Visit) -> SubjectGroups<'v, T> {
+        SubjectGroups { visit, current: None }
+    }
+
+    /// Adds one row; a row of another subject first hands the previous one over. `Break` when
+    /// the visitor wants no more.
+    pub fn push(&mut self, subject: i64, item: T) -> StoreResult<ControlFlow<()>> {
+        match &mut self.current {
+            Some((key, items)) if *key == subject => items.push(item),
+            _ => {
+                if let Some((key, items)) = self.current.replace((subject, vec![item]))
+                    && (self.visit)(SubjectKey(key), items).map_err(StoreError::Visitor)?.is_break()
+                {
+                    return Ok(ControlFlow::Break(()));
+                }
+            }
+        }
+        Ok(ControlFlow::Continue(()))
+    }
+
+    /// Hands over the last subject, once the rows are done.
+    pub fn finish(self) -> StoreResult<()> {
+        if let Some((key, items)) = self.current {
+            let _last = (self.visit)(SubjectKey(key), items).map_err(StoreError::Visitor)?;
         }
         Ok(())
     }

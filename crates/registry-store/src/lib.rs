@@ -128,7 +128,16 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// `StoreError::Visitor`, once its read is closed: the caller's own error needs no side channel.
 pub type Visit = Result<ControlFlow<()>, VisitError>;
 
-/// What the store holds before a record is stored, for the evaluators (`Store::prior_records`).
+/// Reads, from one snapshot, what the store holds before records are stored
+/// (`Store::prior_lookup`).
+pub trait PriorLookup: Send {
+    /// For each record key `(account, as_of)` about to be stored: whether a record with that
+    /// key is stored already (the new one corrects it), the account's latest record dated
+    /// before it, and another of its records in the same month.
+    fn prior_records(&mut self, keys: &[(&str, Date)]) -> StoreResult<Vec<PriorRecords>>;
+}
+
+/// What the store holds before a record is stored, for the evaluators (`PriorLookup`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PriorRecords {
     /// A record with the same key is stored: the new one corrects it.
@@ -511,10 +520,10 @@ pub trait Store: Send + Sync {
     /// `progress` hears (work done, work in all) as it goes.
     fn supervision_tally(&self, month: YearMonth, policy: &Policy, progress: &ScanProgress<'_>) -> StoreResult<Tally>;
 
-    /// For each record key `(account, as_of)` of `furnisher` about to be stored: whether a
-    /// record with that key is stored already (the new one corrects it), the account's latest
-    /// record dated before it, and another of its records in the same month. What the data-quality evaluators compare with at ingest.
-    fn prior_records(&self, furnisher: &FurnisherId, keys: &[(String, Date)]) -> StoreResult<Vec<PriorRecords>>;
+    /// What the data-quality evaluators compare `furnisher`'s records with at ingest, read from
+    /// a snapshot of the store taken now: a submission being written and committed meanwhile
+    /// does not change what the look-up sees. Held for a submission, closed when dropped.
+    fn prior_lookup(&self, furnisher: &FurnisherId) -> StoreResult<Box<dyn PriorLookup + '_>>;
 
     /// Stores what evaluating a submission found, in one transaction: the findings on the
     /// records it corrected (`corrected`) go, its `findings` are added (replacing any on the

@@ -975,6 +975,10 @@ fn data_quality_from_the_command_line() {
         .map(|p| (p["evaluator"].as_str().unwrap().into(), p["furnisher"].as_str().unwrap().into(), p["account"].as_str().unwrap().into()))
         .collect();
     assert!(planted.len() > 20, "{}", planted.len());
+    // The supervisory institutions file, without which COLEND-2 judges no funder.
+    let institutions = out.join(manifest["institutions"].as_str().unwrap());
+    std::fs::write(dir.path().join("config.toml"), format!("[supervision]\ninstitutions = {:?}\n", institutions.to_str().unwrap()))
+        .unwrap();
 
     // Each submission's result carries its hits by evaluator.
     let mut hits_at_ingest = 0;
@@ -983,7 +987,8 @@ fn data_quality_from_the_command_line() {
         let output = run(dir.path(), &["ingest", "--furnisher", file["furnisher"].as_str().unwrap(), path.to_str().unwrap(), "--json"]);
         assert_eq!(status(&output), 0, "{}", String::from_utf8_lossy(&output.stderr));
         let hits = json_of(&output)["files"][0]["quality_hits"].clone();
-        hits_at_ingest += hits.as_object().unwrap_or_else(|| panic!("quality_hits: {hits}")).values().map(|v| v.as_u64().unwrap()).sum::<u64>();
+        hits_at_ingest +=
+            hits.as_object().unwrap_or_else(|| panic!("quality_hits: {hits}")).values().map(|v| v.as_u64().unwrap()).sum::<u64>();
     }
     assert!(hits_at_ingest > 0);
 
@@ -1012,7 +1017,8 @@ fn data_quality_from_the_command_line() {
     // Scorecards and the overview, ranked by high-severity hits per 10,000 records.
     let cards = json_of(&run(dir.path(), &["quality", "scorecard", "--json"]));
     assert!(!cards["scorecards"].as_array().unwrap().is_empty(), "{cards}");
-    let rates: Vec<f64> = cards["overview"]["furnishers"].as_array().unwrap().iter().map(|f| f["high_per_10000"].as_f64().unwrap()).collect();
+    let rates: Vec<f64> =
+        cards["overview"]["furnishers"].as_array().unwrap().iter().map(|f| f["high_per_10000"].as_f64().unwrap()).collect();
     assert!(rates.windows(2).all(|w| w[0] >= w[1]), "{rates:?}");
     let furnisher = cards["scorecards"][0]["furnisher"].as_str().unwrap().to_string();
     let one = json_of(&run(dir.path(), &["quality", "scorecard", "--furnisher", &furnisher, "--json"]));
@@ -1046,6 +1052,10 @@ fn the_published_catalogue_is_the_one_in_the_docs() {
     }
     let markdown = String::from_utf8(run(dir.path(), &["quality", "evaluators", "--markdown"]).stdout).unwrap();
     let docs = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/data-quality.md")).unwrap();
-    let section = docs.split("<!-- catalogue -->\n").nth(1).and_then(|rest| rest.split("<!-- /catalogue -->").next()).expect("the catalogue markers");
-    assert_eq!(section, markdown, "docs/data-quality.md's catalogue is not what the code says: regenerate it with `credit-registry quality evaluators --markdown`");
+    let section =
+        docs.split("<!-- catalogue -->\n").nth(1).and_then(|rest| rest.split("<!-- /catalogue -->").next()).expect("the catalogue markers");
+    assert_eq!(
+        section, markdown,
+        "docs/data-quality.md's catalogue is not what the code says: regenerate it with `credit-registry quality evaluators --markdown`"
+    );
 }

@@ -510,7 +510,7 @@ pub static CATALOGUE: &[Evaluator] = &[
     Evaluator {
         id: "COLEND-2",
         category: CoLending,
-        description: "A funder in `funding` that is neither a furnisher of the registry nor an institution in the supervisory institutions file.",
+        description: "A funder in `funding` that is neither a furnisher of the registry nor an institution in the supervisory institutions file (judged only when that file is configured).",
         rationale: "Co-lending partners are licensed institutions the supervisor knows.",
         potential_harm: "Risk carried by an unlicensed or misnamed funder goes unseen.",
         alternate_explanation: "A new partner not yet in the institutions file.",

@@ -10,7 +10,7 @@ use registry_core::report::{SubjectKey, YearMonth};
 
 use super::connection::{Connection, PostgresStore, corrupt, in_transaction, map_err};
 use super::records::{RECORD_COLUMNS_R, record_from_row_at};
-use crate::{FindingCount, FindingScope, IdentityReport, Page, PriorRecords, RecordCount, StoreError, StoreResult, Visit, codec};
+use crate::{FindingCount, FindingScope, IdentityReport, Page, PriorRecords, RecordCount, StoreResult, Visit, codec};
 
 /// A finding scope's parameters, owned here so the query's parameters can borrow them.
 struct ScopeParams<'s> {
@@ -93,37 +93,12 @@ fn insert_findings(conn: &mut Connection, findings: &[Finding], submission_id: O
 }
 
 impl PostgresStore {
-    pub(super) fn prior_records_in_database(&self, furnisher: &FurnisherId, keys: &[(String, Date)]) -> StoreResult<Vec<PriorRecords>> {
-        if keys.is_empty() {
-            return Ok(Vec::new());
-        }
-        let accounts: Vec<&str> = keys.iter().map(|(account, _)| account.as_str()).collect();
-        let dates: Vec<i32> = keys.iter().map(|(_, as_of)| codec::date_number(YearMonth::of(*as_of).last_day()) as i32).collect();
-        let columns = &*RECORD_COLUMNS_R;
-        self.read(|conn| {
-            // Each key's own record (if stored) and the one before it: each record's primary
-            // copy, which is with one of the account's members.
-            let rows = conn
-                .query(
-                    &format!(
-                        "SELECT k.i, r.* FROM unnest($1::text[], $2::integer[]) WITH ORDINALITY AS k(account, as_of, i) \
-                         JOIN account a ON a.account = k.account AND a.furnisher = $3 \
-                         CROSS JOIN LATERAL ( \
-                           SELECT {columns} FROM record r \
-                           WHERE r.subject_key = ANY(a.members) AND r.account_key = a.account_key AND r.primary_copy AND r.as_of <= k.as_of \
-                           ORDER BY r.as_of DESC LIMIT 4) r"
-                    ),
-                    &[&accounts, &dates, &furnisher.as_str()],
-                )
-                .map_err(map_err)?;
-            let mut found = vec![PriorRecords::default(); keys.len()];
-            for row in rows {
-                let at = usize::try_from(row.try_get::<_, i64>(0).map_err(map_err)? - 1).map_err(|_| corrupt("a key's position"))?;
-                let (facts, _) = record_from_row_at(&row, 1, &keys[at].0)?;
-                found[at].note(keys[at].1, facts);
-            }
-            Ok(found)
-        })
+    pub(super) fn prior_lookup_at_snapshot(&self, furnisher: &FurnisherId) -> StoreResult<PostgresPriorLookup> {
+        let mut conn = self.connection()?;
+        // One snapshot for the submission, taken by the transaction's first statement, now:
+        // the submission's own commit does not change what the evaluators compare with.
+        conn.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT 1").map_err(map_err)?;
+        Ok(PostgresPriorLookup { conn, furnisher: furnisher.as_str().to_owned() })
     }
 
     pub(super) fn store_submission_findings_in_database(
@@ -286,7 +261,7 @@ impl PostgresStore {
                     &[],
                 )
                 .map_err(map_err)?;
-            let mut current: Option<(i64, Vec<IdentityReport>)> = None;
+            let mut groups = codec::SubjectGroups::new(visit);
             for row in rows {
                 let subject: i64 = row.try_get(0).map_err(map_err)?;
                 let report = IdentityReport {
@@ -295,21 +270,58 @@ impl PostgresStore {
                     account: row.try_get(3).map_err(map_err)?,
                     as_of: date(row.try_get(4).map_err(map_err)?)?,
                 };
-                match &mut current {
-                    Some((key, reports)) if *key == subject => reports.push(report),
-                    _ => {
-                        if let Some((key, reports)) = current.replace((subject, vec![report]))
-                            && visit(SubjectKey(key), reports).map_err(StoreError::Visitor)?.is_break()
-                        {
-                            return Ok(());
-                        }
-                    }
+                if groups.push(subject, report)?.is_break() {
+                    return Ok(());
                 }
             }
-            if let Some((key, reports)) = current {
-                let _last = visit(SubjectKey(key), reports).map_err(StoreError::Visitor)?;
-            }
-            Ok(())
+            groups.finish()
         })
+    }
+}
+
+/// A connection holding one repeatable-read transaction: the store as it was before a
+/// submission.
+pub(super) struct PostgresPriorLookup {
+    conn: super::connection::Pooled,
+    furnisher: String,
+}
+
+impl crate::PriorLookup for PostgresPriorLookup {
+    fn prior_records(&mut self, keys: &[(&str, Date)]) -> StoreResult<Vec<PriorRecords>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let accounts: Vec<&str> = keys.iter().map(|(account, _)| *account).collect();
+        let dates: Vec<i32> = keys.iter().map(|(_, as_of)| codec::date_number(YearMonth::of(*as_of).last_day()) as i32).collect();
+        let columns = &*RECORD_COLUMNS_R;
+        // Each key's own record (if stored) and the one before it: each record's primary copy,
+        // which is with one of the account's members.
+        let rows = self
+            .conn
+            .query(
+                &format!(
+                    "SELECT k.i, r.* FROM unnest($1::text[], $2::integer[]) WITH ORDINALITY AS k(account, as_of, i) \
+                     JOIN account a ON a.account = k.account AND a.furnisher = $3 \
+                     CROSS JOIN LATERAL ( \
+                       SELECT {columns} FROM record r \
+                       WHERE r.subject_key = ANY(a.members) AND r.account_key = a.account_key AND r.primary_copy AND r.as_of <= k.as_of \
+                       ORDER BY r.as_of DESC LIMIT 4) r"
+                ),
+                &[&accounts, &dates, &self.furnisher.as_str()],
+            )
+            .map_err(map_err)?;
+        let mut found = vec![PriorRecords::default(); keys.len()];
+        for row in rows {
+            let at = usize::try_from(row.try_get::<_, i64>(0).map_err(map_err)? - 1).map_err(|_| corrupt("a key's position"))?;
+            let (facts, _) = record_from_row_at(&row, 1, keys[at].0)?;
+            found[at].note(keys[at].1, facts);
+        }
+        Ok(found)
+    }
+}
+
+impl Drop for PostgresPriorLookup {
+    fn drop(&mut self) {
+        let _ = self.conn.batch_execute("COMMIT");
     }
 }

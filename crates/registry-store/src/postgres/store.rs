@@ -15,9 +15,9 @@ use registry_core::supervision::{BorrowerList, BorrowerView, Policy, Tally};
 
 use crate::codec;
 use crate::{
-    BatchCounts, Begin, FindingCount, FindingScope, IdentityReport, KeyedHash, NewSubmission, Page, PriorRecords, RecordCount,
-    RecordVersion, ScanProgress, SealedLink, Store, StoreError, StoreResult, StoredIdentity, StoredSubject, SubmissionStatus,
-    SubmissionSummary, Visit, Visitor,
+    BatchCounts, Begin, FindingCount, FindingScope, IdentityReport, KeyedHash, NewSubmission, Page, RecordCount, RecordVersion,
+    ScanProgress, SealedLink, Store, StoreError, StoreResult, StoredIdentity, StoredSubject, SubmissionStatus, SubmissionSummary, Visit,
+    Visitor,
 };
 
 use super::connection::{Connection, MIGRATION_LOCK, PostgresStore, WRITER_LOCK, corrupt, in_transaction, map_err};
@@ -341,8 +341,8 @@ impl Store for PostgresStore {
         self.read(|conn| conn.batch_execute("SELECT 1").map_err(map_err))
     }
 
-    fn prior_records(&self, furnisher: &FurnisherId, keys: &[(String, Date)]) -> StoreResult<Vec<PriorRecords>> {
-        self.prior_records_in_database(furnisher, keys)
+    fn prior_lookup(&self, furnisher: &FurnisherId) -> StoreResult<Box<dyn crate::PriorLookup + '_>> {
+        Ok(Box::new(self.prior_lookup_at_snapshot(furnisher)?))
     }
 
     fn store_submission_findings(

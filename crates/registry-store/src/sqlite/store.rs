@@ -17,9 +17,9 @@ use registry_core::supervision::{BorrowerList, BorrowerView, Policy, Tally};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::{
-    BatchCounts, Begin, FindingCount, FindingScope, IdentityReport, KeyedHash, NewSubmission, Page, PriorRecords, RecordCount,
-    RecordVersion, ScanProgress, SealedLink, Store, StoreError, StoreResult, StoredIdentity, StoredSubject, SubmissionStatus,
-    SubmissionSummary, Visit, Visitor,
+    BatchCounts, Begin, FindingCount, FindingScope, IdentityReport, KeyedHash, NewSubmission, Page, RecordCount, RecordVersion,
+    ScanProgress, SealedLink, Store, StoreError, StoreResult, StoredIdentity, StoredSubject, SubmissionStatus, SubmissionSummary, Visit,
+    Visitor,
 };
 use crate::{codec, scan};
 
@@ -340,8 +340,8 @@ impl Store for SqliteStore {
         self.reader()?.query_row("SELECT 1", [], |_| Ok(())).map_err(map_err)
     }
 
-    fn prior_records(&self, furnisher: &FurnisherId, keys: &[(String, Date)]) -> StoreResult<Vec<PriorRecords>> {
-        self.prior_records_on_file(furnisher, keys)
+    fn prior_lookup(&self, furnisher: &FurnisherId) -> StoreResult<Box<dyn crate::PriorLookup + '_>> {
+        Ok(Box::new(self.prior_lookup_at_snapshot(furnisher)?))
     }
 
     fn store_submission_findings(
@@ -433,7 +433,7 @@ static SCAN_SQL: LazyLock<String> = LazyLock::new(|| {
     )
 });
 /// Memory map a whole-registry scan may use (address space, not memory: pages are the file's).
-const SCAN_MMAP_BYTES: i64 = 1 << 40;
+pub(super) const SCAN_MMAP_BYTES: i64 = 1 << 40;
 /// A subject's accounts and records, for a report: built once, not per report.
 static SUBJECT_RECORDS_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
