@@ -93,8 +93,14 @@ async fn authenticated(parts: &Parts, state: &AppState) -> Result<Principal, Api
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(|key| key.trim().to_owned())
         .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "send an API key: Authorization: Bearer KEY"))?;
+    principal_of_key(state, presented).await
+}
+
+/// The principal of a live key, within its rate limit: the one check of a key, whether it
+/// came as a bearer header or from a page's session.
+pub(crate) async fn principal_of_key(state: &AppState, key: String) -> Result<Principal, ApiError> {
     let principal = state
-        .run(move |registry| registry.authenticate(&presented))
+        .run(move |registry| registry.authenticate(&key))
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "the API key is not valid (unknown, mistyped or revoked)"))?;
     state.limiter.take(&principal.key_id)?;
@@ -102,7 +108,7 @@ async fn authenticated(parts: &Parts, state: &AppState) -> Result<Principal, Api
 }
 
 /// Refuses a principal whose role is not one of `admitted`.
-fn admit(principal: &Principal, admitted: &[PrincipalRole]) -> Result<(), ApiError> {
+pub(crate) fn admit(principal: &Principal, admitted: &[PrincipalRole]) -> Result<(), ApiError> {
     if admitted.contains(&principal.role) {
         Ok(())
     } else {

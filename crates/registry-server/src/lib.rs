@@ -8,6 +8,7 @@ pub mod extract;
 pub mod metrics;
 pub mod routes;
 pub mod stream;
+pub mod web;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -73,6 +74,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub settings: Arc<ServerSettings>,
     pub limiter: Arc<RateLimiter>,
+    /// The pages' signed-in sessions.
+    pub sessions: Arc<web::session::Sessions>,
 }
 
 impl AppState {
@@ -82,6 +85,7 @@ impl AppState {
             metrics: Arc::new(Metrics::new()),
             limiter: Arc::new(RateLimiter::new(settings.rate_limit_per_minute)),
             settings: Arc::new(settings),
+            sessions: Arc::default(),
         }
     }
 }
@@ -170,6 +174,7 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
                 async move { ([(header::CONTENT_TYPE, "application/json")], (*json).clone()) }
             }),
         )
+        .merge(web::pages(state.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // Request bodies read whole (report queries) are small; submissions stream past this.

@@ -365,6 +365,11 @@ impl Registry {
         &self.profile
     }
 
+    /// Today, by the registry's clock (the one its rules use).
+    pub fn today(&self) -> Date {
+        self.clock.today()
+    }
+
     /// Every stored version of a furnisher's account (corrections included), for the reader
     /// `access` names: logged first, one entry for each person the versions name, so each sees
     /// the read among their accesses. `NotFound` (nothing logged) when there is no such account.

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 mod governance;
 mod quality;
 mod supervision;
+mod web;
 
 struct TestServer {
     base: String,
