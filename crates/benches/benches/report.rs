@@ -4,44 +4,17 @@
 use std::hint::black_box;
 use std::sync::Arc;
 
-use chrono::{Datelike, TimeZone, Utc};
+use chrono::{TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use registry_core::furnishing::{Entry, FurnishingReader, LINE_BYTES_MAX_DEFAULT, Rules};
 use registry_core::model::{FurnisherId, IdType};
-use registry_core::report::{AccountHistory, Audience, StoredRecord, SubjectFile, SubjectKey, SubjectLink, YearMonth, build_report};
+use registry_core::report::{AccountHistory, Audience, StoredRecord, SubjectFile, SubjectKey, SubjectLink, build_report};
 use registry_service::clock::FixedClock;
 use registry_service::{IngestOptions, NoProgress, Registry, RegistrySettings};
 
-const ID: &str = "11010519491231002X";
+mod common;
 
-/// Ten accounts of one subject, each with a record for each of 24 months.
-fn history_file() -> String {
-    let mut lines = String::new();
-    let first = YearMonth::parse("2024-11").unwrap();
-    for account in 0..10 {
-        for month in 0..24 {
-            let as_of = first.plus(month).last_day();
-            let (product, terms) = if account % 2 == 0 {
-                ("credit_card", r#""credit_limit":800000"#.to_string())
-            } else {
-                ("installment_loan", r#""original_amount":500000,"term_months":36"#.to_string())
-            };
-            let status = if month % 7 == 3 {
-                r#""status":"dpd30","past_due":1000,"first_delinquency":"2024-01-01""#
-            } else {
-                r#""status":"current","past_due":0"#
-            };
-            lines.push_str(&format!(
-                r#"{{"account":"A{account}","as_of":"{as_of}","product":"{product}","opened":"2020-01-0{}","currency":"CNY",{terms},"balance":{},{status},"payment_history":"000000000000000000000000","subjects":[{{"role":"primary","id_type":"cn_rid","id":"{ID}","family_name":"Wang","given_name":"Fang","birth_date":"1949-12-31"}}]}}"#,
-                1 + account % 9,
-                200_000 + month * 100,
-            ));
-            lines.push('\n');
-            let _ = as_of.day();
-        }
-    }
-    lines
-}
+use common::{ID, history_file};
 
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();

@@ -52,6 +52,11 @@ pub mod roles {
         Lender: Lender
     );
     role_set!(
+        /// A furnisher, on its own submissions and disputes (the pages; the API's routes name
+        /// the furnisher in the path and take `FurnisherCaller`).
+        Furnisher: Furnisher
+    );
+    role_set!(
         /// A supervisor: market-wide figures, no one's personal data.
         Supervisor: Supervisor
     );

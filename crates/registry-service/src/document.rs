@@ -83,6 +83,11 @@ impl Registry {
         self.with_hits(head(file, status, outcome.summary()))
     }
 
+    /// The furnisher's latest `limit` submissions' heads, newest first.
+    pub fn recent_submissions(&self, furnisher: &FurnisherId, limit: u32) -> Result<Vec<SubmissionHead>, ServiceError> {
+        Ok(self.store.recent_submissions(furnisher, limit)?.iter().map(|summary| self.submission_head(summary)).collect())
+    }
+
     /// The head of a stored submission's document.
     pub fn submission_head(&self, summary: &SubmissionSummary) -> SubmissionHead {
         let status = match summary.status {

@@ -466,6 +466,9 @@ pub trait Store: Send + Sync {
 
     fn submission(&self, furnisher: &FurnisherId, submission_id: &str) -> StoreResult<Option<SubmissionSummary>>;
 
+    /// The furnisher's latest `limit` submissions, applied or rejected whole, newest first.
+    fn recent_submissions(&self, furnisher: &FurnisherId, limit: u32) -> StoreResult<Vec<SubmissionSummary>>;
+
     /// Calls `visit` with each rejection of a submission, in file order, until it stops.
     /// Streams: memory does not grow with the number of rejections.
     fn for_each_rejection(&self, submission_id: &str, visit: &mut Visitor<'_, RecordError>) -> StoreResult<()>;

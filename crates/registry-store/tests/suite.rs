@@ -464,6 +464,22 @@ pub fn prior_records_are_read_from_a_snapshot(store: &dyn Store) {
     assert!(prior[0].exists);
 }
 
+pub fn recent_submissions_come_newest_first(store: &dyn Store) {
+    let person = || vec![subject(1, Role::Primary)];
+    apply(store, &submission("bankx", "r1"), &[record(1, "A1", "2022-01-31", 100, person())], 1);
+    let rejected =
+        store.record_rejected_file(&submission("bankx", "r2"), 0, &FileRejection::new(FileErrorCode::TrailerMismatch, "no")).unwrap();
+    apply(store, &submission("banky", "r3"), &[record(1, "A1", "2022-01-31", 100, person())], 1);
+    apply(store, &submission("bankx", "r4"), &[record(1, "A1", "2022-02-28", 90, person())], 1);
+    let recent = store.recent_submissions(&furnisher("bankx"), 10).unwrap();
+    let ids: Vec<&str> = recent.iter().map(|s| s.content_sha256.as_str()).collect();
+    assert_eq!(ids.len(), 3, "only bankx's");
+    assert_eq!(recent[1].submission_id, rejected.submission_id);
+    assert_eq!(recent[1].status, SubmissionStatus::Rejected);
+    assert_eq!(store.recent_submissions(&furnisher("bankx"), 1).unwrap()[0].submission_id, recent[0].submission_id);
+    assert!(recent[0].received_at >= recent[2].received_at);
+}
+
 #[macro_export]
 macro_rules! backend_suite {
     ($backend:ident, $make:expr) => {
@@ -475,7 +491,8 @@ macro_rules! backend_suite {
                 a_repeated_key_in_one_file_is_rejected, a_correction_replaces_and_keeps_history,
                 subjects_are_shared_across_furnishers, a_rejected_file_is_recorded,
                 a_furnishers_records_are_read_by_date, every_subject_streams_as_it_reads_alone,
-                a_visitors_error_comes_back_out, compaction_changes_no_record, prior_records_are_read_from_a_snapshot);
+                a_visitors_error_comes_back_out, compaction_changes_no_record, prior_records_are_read_from_a_snapshot,
+                recent_submissions_come_newest_first);
         }
     };
     (@cases $make:expr; $($case:ident),+) => {

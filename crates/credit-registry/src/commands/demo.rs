@@ -129,7 +129,15 @@ pub fn run(config: &Config, args: DemoArgs) -> CommandResult {
         },
         None => None,
     };
-    let api_keys = ApiKeys { operator: operator_key, consumer: consumer_key, supervisor: supervisor_key };
+    let lender_key = registry.create_key(PrincipalRole::Lender, "bank-a", None)?.key;
+    let furnisher_key = registry.create_key(PrincipalRole::Furnisher, DEMO_FURNISHER, None)?.key;
+    let api_keys = ApiKeys {
+        operator: operator_key,
+        consumer: consumer_key,
+        supervisor: supervisor_key,
+        lender: lender_key,
+        furnisher: furnisher_key,
+    };
     let preferred = args.listen.unwrap_or(config.listen);
     runtime()?.block_on(async {
         let (listener, moved) = bind_or_any(preferred).await?;
@@ -196,7 +204,12 @@ struct ApiKeys {
     operator: String,
     consumer: Option<String>,
     supervisor: String,
+    lender: String,
+    furnisher: String,
 }
+
+/// The furnisher whose key the demo prints for its pages: the market's payment platform.
+const DEMO_FURNISHER: &str = "payplat";
 
 /// The market's measures in the last month, for what the demo points at.
 struct Supervision<'d> {
@@ -299,6 +312,13 @@ fn print_commands(
             println!("  consumer key  {consumer}   (the first subject below)");
         }
         println!("  (more: {program} keys create {dir} --role lender --name bank-a)");
+        println!("\nPages       {base}/   (中文, English, Nederlands; sign in with one of these keys)");
+        if let Some(consumer) = &keys.consumer {
+            println!("  a consumer      {consumer}   (their report, who read it, consents, disputes, freeze)");
+        }
+        println!("  a lender        {}   (bank-a: inquiries under the consumer's consent)", keys.lender);
+        println!("  a furnisher     {}   ({DEMO_FURNISHER}: submissions, uploads, the dispute queue)", keys.furnisher);
+        println!("  a supervisor    {}   (the market's measures as charts)", keys.supervisor);
     }
     let operator = api.map(|(_, keys)| format!("-H 'authorization: Bearer {}'", keys.operator)).unwrap_or_default();
     println!("\nSubjects to look at:");

@@ -5,9 +5,11 @@
 //! (`session::Page<R>`, `session::MyPage`), never a second copy of a rule.
 
 pub mod consumer;
+pub mod furnisher;
 pub mod i18n;
 pub mod lender;
 pub mod session;
+pub mod supervisor;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -39,6 +41,8 @@ pub fn pages(state: AppState) -> Router {
         .route("/static/{file}", get(static_file))
         .merge(consumer::routes())
         .merge(lender::routes())
+        .merge(furnisher::routes(state.settings.request_body_bytes_max))
+        .merge(supervisor::routes())
         .layer(axum::middleware::from_fn(remember_language))
         .with_state(state)
 }
@@ -130,8 +134,8 @@ fn navigation(role: PrincipalRole) -> &'static [(&'static str, &'static str)] {
             ("/me/protection", "nav-protection"),
         ],
         PrincipalRole::Lender => &[("/lender", "nav-inquiry")],
-        PrincipalRole::Furnisher => &[],
-        PrincipalRole::Supervisor | PrincipalRole::Operator => &[],
+        PrincipalRole::Furnisher => &[("/furnisher", "nav-submissions"), ("/furnisher/disputes", "nav-furnisher-disputes")],
+        PrincipalRole::Supervisor | PrincipalRole::Operator => &[("/supervision", "nav-supervision")],
     }
 }
 

@@ -10,6 +10,7 @@ use registry_service::keys::PrincipalRole;
 use registry_service::{Registry, RegistrySettings};
 use serde_json::{Value, json};
 
+mod browser;
 mod governance;
 mod quality;
 mod supervision;

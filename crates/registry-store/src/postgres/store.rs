@@ -108,6 +108,19 @@ impl Store for PostgresStore {
         })
     }
 
+    fn recent_submissions(&self, furnisher: &FurnisherId, limit: u32) -> StoreResult<Vec<SubmissionSummary>> {
+        self.read(|conn| {
+            conn.query(
+                &format!("SELECT {SUBMISSION_COLUMNS} FROM submission WHERE furnisher = $1 ORDER BY submission_key DESC LIMIT $2"),
+                &[&furnisher.as_str(), &i64::from(limit)],
+            )
+            .map_err(map_err)?
+            .iter()
+            .map(submission_from_row)
+            .collect()
+        })
+    }
+
     fn for_each_rejection(&self, submission_id: &str, visit: &mut Visitor<'_, RecordError>) -> StoreResult<()> {
         let mut conn = self.connection()?;
         let Some(row) = conn

@@ -170,6 +170,17 @@ impl Store for SqliteStore {
             .map_err(map_err)
     }
 
+    fn recent_submissions(&self, furnisher: &FurnisherId, limit: u32) -> StoreResult<Vec<SubmissionSummary>> {
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {SUBMISSION_COLUMNS} FROM submission WHERE furnisher = ?1 ORDER BY submission_key DESC LIMIT ?2"
+            ))
+            .map_err(map_err)?;
+        let rows = stmt.query_map(params![furnisher.as_str(), i64::from(limit)], submission_from_row).map_err(map_err)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map_err)
+    }
+
     fn for_each_rejection(&self, submission_id: &str, visit: &mut Visitor<'_, RecordError>) -> StoreResult<()> {
         let conn = self.reader()?;
         let mut stmt = conn

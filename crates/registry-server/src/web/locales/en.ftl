@@ -239,6 +239,7 @@ supervision-product = Product
 supervision-lenders = Lenders
 supervision-people = People
 supervision-rate = Rate
+supervision-vintages = Vintages: share ever 90+ days late by months on book
 
 month-1 = Jan
 month-2 = Feb

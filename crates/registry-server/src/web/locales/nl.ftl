@@ -238,6 +238,7 @@ supervision-product = Product
 supervision-lenders = Kredietverstrekkers
 supervision-people = Personen
 supervision-rate = Percentage
+supervision-vintages = Cohorten: aandeel ooit 90+ dagen achter per maand na opening
 
 month-1 = jan
 month-2 = feb

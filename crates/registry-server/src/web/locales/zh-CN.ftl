@@ -238,6 +238,7 @@ supervision-product = 产品
 supervision-lenders = 贷款机构数
 supervision-people = 人数
 supervision-rate = 比率
+supervision-vintages = 按账龄的各批次90天以上逾期比例
 
 month-1 = 1月
 month-2 = 2月
