@@ -3,8 +3,6 @@
 //! person is named here (the drill-down lists stay with the API, each an audited read).
 //! Roles: supervisor, operator.
 
-use std::fmt::Write as _;
-
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{Uri, header};
@@ -12,7 +10,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use maud::{Markup, PreEscaped, html};
 use registry_core::report::YearMonth;
-use registry_core::supervision::Document;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use registry_core::supervision::{Bucket, Document};
 use serde::Deserialize;
 
 use super::i18n::{Lang, amount, integer, percent, t};
@@ -114,13 +115,45 @@ async fn page(
                         r.rate_30_plus.map_or_else(|| NONE.to_owned(), |v| percent(lang, v)), r.rate_90_plus.map_or_else(|| NONE.to_owned(), |v| percent(lang, v))])))
                 @if let Some(largest) = risk.rows.iter().max_by_key(|r| r.open_accounts) {
                     h3 #vintage-h { (t(lang, "supervision-vintages")) " · " (largest.furnisher) " · " (t(lang, &format!("product-{}", largest.product.as_str()))) }
-                    (vintage_chart("vintage-h", largest.vintages.iter().rev().take(6).map(|v| (v.opened.to_string(), v.ever_90_plus.clone())).collect()))
+                    (vintage_chart("vintage-h", largest_vintages(&largest.vintages)))
+                    (table(lang, &[t(lang, "supervision-month"), t(lang, "supervision-accounts"), t(lang, "supervision-ever-90")],
+                        largest.vintages.iter().rev().map(|v| vec![v.opened.to_string(), integer(lang, v.accounts.into()),
+                            v.ever_90_plus.last().map_or_else(|| NONE.to_owned(), |x| percent(lang, *x))])))
+                    h3 #roll-h { (t(lang, "supervision-roll")) " · " (largest.furnisher) " · " (t(lang, &format!("product-{}", largest.product.as_str()))) }
+                    (roll_table(lang, &largest.roll))
                 }
                 p { a href=(csv("credit_risk")) download { (t(lang, "supervision-download")) } }
             }
         }
     };
     Ok(layout(&frame, &t(lang, "supervision-title"), body).into_response())
+}
+
+/// Roll rates: of the accounts in each bucket last month (rows), the share in each bucket this
+/// month (columns).
+fn roll_table(lang: Lang, roll: &BTreeMap<Bucket, BTreeMap<Bucket, u64>>) -> Markup {
+    let mut to: Vec<Bucket> = roll.values().flat_map(|row| row.keys().copied()).collect();
+    to.sort();
+    to.dedup();
+    html! {
+        table.data aria-labelledby="roll-h" {
+            thead { tr { td {} @for b in &to { th scope="col" { (bucket_name(lang, *b)) } } } }
+            tbody { @for (from, row) in roll {
+                @let total = row.values().sum::<u64>().max(1) as f64;
+                tr { th scope="row" { (bucket_name(lang, *from)) } @for b in &to {
+                    td { (row.get(b).map_or_else(|| NONE.to_owned(), |n| percent(lang, *n as f64 / total))) }
+                } }
+            } }
+        }
+    }
+}
+
+/// A bucket in words where it is one (`30`, `60`, `90+` read the same in every language).
+fn bucket_name(lang: Lang, bucket: Bucket) -> String {
+    match bucket {
+        Bucket::Current | Bucket::Derogatory | Bucket::Closed => t(lang, &format!("bucket-{}", bucket.as_str())),
+        _ => bucket.as_str().to_owned(),
+    }
 }
 
 /// A code list's value as its spelling (`2-4`, `current`).
@@ -145,8 +178,8 @@ fn table(lang: Lang, headers: &[String], rows: impl Iterator<Item = Vec<String>>
 /// Horizontal bars of shares (0 to 1), labelled; the chart is an image named by `labelled_by`
 /// and its numbers are in the table beside it.
 fn bar_chart(labelled_by: &str, bars: &[(String, f64)], format: impl Fn(f64) -> String) -> Markup {
-    const WIDTH: f64 = 640.0;
-    const LABEL: f64 = 200.0;
+    const WIDTH: f64 = 760.0;
+    const LABEL: f64 = 300.0;
     const ROW: f64 = 26.0;
     let height = ROW * bars.len().max(1) as f64 + 8.0;
     let max = bars.iter().map(|(_, v)| *v).fold(0.0_f64, f64::max).max(1e-9);
@@ -173,11 +206,21 @@ fn bar_chart(labelled_by: &str, bars: &[(String, f64)], format: impl Fn(f64) -> 
     html! { (PreEscaped(svg)) }
 }
 
-/// Vintage curves: each vintage's share ever 90+ days late by months on book.
+/// The six vintages with the most accounts, oldest first, as (opening month, curve).
+fn largest_vintages(vintages: &[registry_core::supervision::document::Vintage]) -> Vec<(String, Vec<f64>)> {
+    let mut by_size: Vec<&registry_core::supervision::document::Vintage> = vintages.iter().collect();
+    by_size.sort_by_key(|v| std::cmp::Reverse(v.accounts));
+    by_size.truncate(6);
+    by_size.sort_by_key(|v| v.opened);
+    by_size.into_iter().map(|v| (v.opened.to_string(), v.ever_90_plus.clone())).collect()
+}
+
+/// Vintage curves: each vintage's share ever 90+ days late by months on book, with a legend
+/// in text (each line's colour and a dash pattern, so colour is not the only signal).
 fn vintage_chart(labelled_by: &str, vintages: Vec<(String, Vec<f64>)>) -> Markup {
     const WIDTH: f64 = 640.0;
     const HEIGHT: f64 = 220.0;
-    const PAD: f64 = 36.0;
+    const PAD: f64 = 40.0;
     let months = vintages.iter().map(|(_, v)| v.len()).max().unwrap_or(1).max(2);
     let top = vintages.iter().flat_map(|(_, v)| v.iter().copied()).fold(0.0_f64, f64::max).max(0.01);
     let x = |k: usize| PAD + (WIDTH - 2.0 * PAD) * k as f64 / (months - 1) as f64;
@@ -191,16 +234,24 @@ fn vintage_chart(labelled_by: &str, vintages: Vec<(String, Vec<f64>)>) -> Markup
         HEIGHT - PAD,
         WIDTH - PAD
     );
-    let _ = write!(svg, r#"<text x="4" y="{PAD}" class="label-left">{:.1}%</text>"#, top * 100.0);
-    for (i, (label, curve)) in vintages.iter().enumerate() {
+    let _ = write!(
+        svg,
+        r#"<text x="4" y="{PAD}" class="label-left">{:.1}%</text><text x="4" y="{}" class="label-left">0</text>"#,
+        top * 100.0,
+        HEIGHT - PAD
+    );
+    let _ = write!(svg, r#"<text x="{}" y="{}" class="label-left">{}</text>"#, WIDTH - PAD - 10.0, HEIGHT - PAD + 16.0, months - 1);
+    for (i, (_, curve)) in vintages.iter().enumerate() {
         let points: Vec<String> = curve.iter().enumerate().map(|(k, v)| format!("{:.1},{:.1}", x(k), y(*v))).collect();
         let _ = write!(svg, r#"<polyline points="{}" class="line line-{}"/>"#, points.join(" "), i % 6);
-        if let Some(last) = curve.last() {
-            let _ = write!(svg, r#"<text x="{:.1}" y="{:.1}" class="value">{}</text>"#, x(curve.len() - 1) + 4.0, y(*last), escape(label));
-        }
     }
     svg.push_str("</svg>");
-    html! { (PreEscaped(svg)) }
+    html! {
+        (PreEscaped(svg))
+        ul.chart-legend { @for (i, (label, _)) in vintages.iter().enumerate() {
+            li { svg.swatch width="28" height="10" aria-hidden="true" { line x1="0" y1="5" x2="28" y2="5" class=(format!("line line-{}", i % 6)) {} } " " (label) }
+        } }
+    }
 }
 
 fn escape(text: &str) -> String {

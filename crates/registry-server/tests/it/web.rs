@@ -255,3 +255,36 @@ fn a_consumer_consents_and_a_lender_inquires_with_it() {
     let queue = server.get("/v1/furnishers/payplat/disputes");
     assert_eq!(queue.body["disputes"][0]["reason"], "I paid this", "{}", queue.text);
 }
+
+#[test]
+fn the_supervisor_sees_charts_and_downloads_tables_and_a_furnisher_its_rejections() {
+    let server = TestServer::start();
+    assert_eq!(server.submit("payplat", &example("spec-example.jsonl")).status, 201);
+    let supervisor = server.key(PrincipalRole::Supervisor, "pboc");
+    let mut browser = Browser::new(&server, "en");
+    let page = browser.sign_in(&supervisor);
+    assert_eq!(page.status, 200);
+    let month = browser.get("/supervision?month=2021-06");
+    assert_eq!(month.status, 200);
+    assert!(month.text.matches("<svg class=\"chart\"").count() >= 3, "{}", month.text);
+    assert!(month.text.contains("payplat") && month.text.contains("Market shares by product"));
+    let csv = browser.get("/supervision/market.csv?month=2021-06");
+    assert_eq!(csv.status, 200);
+    assert!(csv.text.starts_with("product,currency,furnisher,share,hhi\n") && csv.text.contains("payplat"), "{}", csv.text);
+    assert_eq!(browser.get("/supervision/everything.csv?month=2021-06").status, 404);
+    assert_eq!(browser.get("/supervision?month=2021-13").status, 400);
+    assert_eq!(browser.get("/furnisher").status, 403, "a supervisor is not a furnisher");
+
+    // The furnisher's page lists the API's submission; its rejections come as CSV.
+    let furnisher = server.key(PrincipalRole::Furnisher, "payplat");
+    assert_eq!(server.submit("payplat", b"{\"account\":1}\n").status, 201);
+    let mut bank = Browser::new(&server, "en");
+    let list = bank.sign_in(&furnisher);
+    assert!(list.text.contains("Submissions") && list.text.contains("Applied"), "{}", list.text);
+    let link = list.text.split("href=\"/furnisher/submissions/").nth(1).and_then(|rest| rest.split('?').next()).unwrap().to_owned();
+    let result = bank.get(&format!("/furnisher/submissions/{link}"));
+    assert!(result.text.contains("Rejections") && result.text.contains("rejections.csv"), "{}", result.text);
+    let csv = bank.get(&format!("/furnisher/submissions/{link}/rejections.csv"));
+    assert!(csv.text.starts_with("line,field,code,message\n1,"), "{}", csv.text);
+    assert_eq!(bank.get("/supervision").status, 403);
+}

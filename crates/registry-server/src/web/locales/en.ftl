@@ -240,6 +240,12 @@ supervision-lenders = Lenders
 supervision-people = People
 supervision-rate = Rate
 supervision-vintages = Vintages: share ever 90+ days late by months on book
+supervision-roll = Roll rates: accounts by bucket last month (rows), their share in each bucket this month
+supervision-accounts = Accounts
+supervision-ever-90 = Ever 90+ days late
+bucket-current = current
+bucket-derogatory = derogatory
+bucket-closed = closed
 
 month-1 = Jan
 month-2 = Feb

@@ -239,6 +239,12 @@ supervision-lenders = Kredietverstrekkers
 supervision-people = Personen
 supervision-rate = Percentage
 supervision-vintages = Cohorten: aandeel ooit 90+ dagen achter per maand na opening
+supervision-roll = Doorstroom: rekeningen per achterstandsklasse vorige maand (rijen), hun aandeel per klasse deze maand
+supervision-accounts = Rekeningen
+supervision-ever-90 = Ooit 90+ dagen achter
+bucket-current = bij
+bucket-derogatory = ernstig
+bucket-closed = gesloten
 
 month-1 = jan
 month-2 = feb

@@ -239,6 +239,12 @@ supervision-lenders = 贷款机构数
 supervision-people = 人数
 supervision-rate = 比率
 supervision-vintages = 按账龄的各批次90天以上逾期比例
+supervision-roll = 迁徙率：上月各逾期阶段的账户（行）本月所处阶段的比例
+supervision-accounts = 账户数
+supervision-ever-90 = 曾逾期90天以上
+bucket-current = 正常
+bucket-derogatory = 严重违约
+bucket-closed = 已结清
 
 month-1 = 1月
 month-2 = 2月
