@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::i18n::{Lang, amount, date, integer, month, percent, t, t_with};
 use super::session::{Checked, MyPage, see_other};
-use super::{Frame, NONE, PageError, PageErrorKind, layout, with_lang};
+use super::{Frame, NONE, PageError, PageErrorKind, layout, path_of, with_lang};
 use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -26,10 +26,6 @@ pub fn routes() -> Router<AppState> {
         .route("/me/consents/revoke", axum::routing::post(revoke_consent))
         .route("/me/disputes", get(disputes).post(open_dispute))
         .route("/me/protection", get(protection).post(change_protection))
-}
-
-fn path_of(uri: &Uri) -> String {
-    uri.path_and_query().map_or_else(|| uri.path().to_owned(), |p| p.as_str().to_owned())
 }
 
 async fn report(State(state): State<AppState>, me: MyPage, uri: Uri) -> Result<Response, PageError> {

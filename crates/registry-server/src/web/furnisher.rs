@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use super::i18n::{Lang, date, integer, t};
 use super::session::{Checked, Page, Signed, same_token, see_other};
-use super::{Frame, NONE, PageError, PageErrorKind, layout, with_lang};
+use super::{Frame, NONE, PageError, PageErrorKind, layout, path_of, with_lang};
 use crate::AppState;
 use crate::caller::roles;
 
@@ -64,7 +64,7 @@ async fn submissions(State(state): State<AppState>, caller: Page<roles::Furnishe
         .run(move |registry| registry.recent_submissions(&furnisher, SUBMISSIONS_LISTED))
         .await
         .map_err(|e| PageError::api(lang, e))?;
-    let path = uri.path_and_query().map_or("/furnisher", |p| p.as_str()).to_owned();
+    let path = path_of(&uri);
     let frame = Frame::of(&caller.signed, &path);
     let body = html! {
         h1 { (t(lang, "submissions-title")) }
@@ -120,7 +120,7 @@ async fn submission(
         .await
         .map_err(|e| PageError::api(lang, e))?;
     let Some((head, rejections)) = found else { return Err(PageError::new(lang, PageErrorKind::NotFound)) };
-    let path = uri.path_and_query().map_or("/furnisher", |p| p.as_str()).to_owned();
+    let path = path_of(&uri);
     let frame = Frame::of(&caller.signed, &path);
     Ok(layout(&frame, &t(lang, "submissions-title"), result_view(lang, &head, &rejections)).into_response())
 }
@@ -274,7 +274,7 @@ async fn disputes(
     let lang = caller.signed.lang;
     let furnisher = furnisher_of(&caller.signed)?;
     let list = state.run(move |registry| registry.furnisher_disputes(&furnisher, false)).await.map_err(|e| PageError::api(lang, e))?;
-    let path = uri.path_and_query().map_or("/furnisher/disputes", |p| p.as_str()).to_owned();
+    let path = path_of(&uri);
     let frame = Frame::of(&caller.signed, &path);
     let csrf = &caller.signed.csrf;
     let body = html! {

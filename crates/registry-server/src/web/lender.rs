@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::consumer::report_view;
 use super::i18n::{Lang, t};
 use super::session::{Checked, Page};
-use super::{Frame, PageError, layout};
+use super::{Frame, PageError, layout, path_of};
 use crate::AppState;
 use crate::caller::roles;
 use crate::error::{ApiError, ErrorCode};
@@ -37,7 +37,7 @@ struct InquiryForm {
 }
 
 async fn form_page(State(state): State<AppState>, lender: Page<roles::Lender>, uri: Uri) -> Response {
-    let path = uri.path_and_query().map_or("/lender", |p| p.as_str()).to_owned();
+    let path = path_of(&uri);
     let signed = &lender.signed;
     let body = form(signed.lang, &signed.csrf, &purposes(&state), &InquiryForm::default(), None);
     layout(&Frame::of(signed, &path), &t(signed.lang, "inquiry-title"), body).into_response()

@@ -139,6 +139,11 @@ fn navigation(role: PrincipalRole) -> &'static [(&'static str, &'static str)] {
     }
 }
 
+/// The request's path and query, for the frame (the language switch keeps the query).
+pub fn path_of(uri: &axum::http::Uri) -> String {
+    uri.path_and_query().map_or_else(|| uri.path().to_owned(), |p| p.as_str().to_owned())
+}
+
 /// `path` with `lang=` set to `lang` (and no other `lang=`).
 pub fn with_lang(path: &str, lang: Lang) -> String {
     let (base, query) = path.split_once('?').unwrap_or((path, ""));
@@ -249,7 +254,7 @@ async fn sign_in_page(
         return session::see_other(&with_lang(home_of(principal.role), lang));
     }
     let csrf = random_token();
-    let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
+    let path = path_of(&uri);
     let frame = Frame { lang, path: &path, signed_in: None };
     let body = html! {
         h1 { (t(lang, "sign-in-title")) }

@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use super::i18n::{Lang, amount, integer, percent, t};
 use super::session::Page;
-use super::{Frame, NONE, PageError, PageErrorKind, layout};
+use super::{Frame, NONE, PageError, PageErrorKind, layout, path_of};
 use crate::AppState;
 use crate::caller::roles;
 
@@ -54,7 +54,7 @@ async fn page(
     let lang = caller.signed.lang;
     let month = month_of(&state, lang, &query)?;
     let document = supervise(&state, lang, month).await?;
-    let path = uri.path_and_query().map_or("/supervision", |p| p.as_str()).to_owned();
+    let path = path_of(&uri);
     let frame = Frame::of(&caller.signed, &path);
     let csv = |table: &str| format!("/supervision/{table}.csv?month={month}");
     let body = html! {
