@@ -3,7 +3,7 @@
 // Started by tests/it/browser.rs with BASE (the server), KEYS (JSON: a key per role) and OUT.
 import { readFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { Builder, By, until } from "selenium-webdriver";
+import { Builder, By } from "selenium-webdriver";
 import chrome from "selenium-webdriver/chrome.js";
 
 const require = createRequire(import.meta.url);
@@ -39,10 +39,17 @@ async function look(name) {
 
 /** Clicks and waits for the next page to load. */
 async function clickAndWait(element) {
-  const page = await driver.findElement(By.css("html"));
+  // A mark on the old page: the next page has none. Asked again while the browser is between
+  // pages, the question may fail; that is "not yet".
+  await driver.executeScript("window.__leaving = true");
   await element.click();
-  await driver.wait(until.stalenessOf(page), 10000);
-  await driver.wait(async () => (await driver.executeScript("return document.readyState")) === "complete", 10000);
+  await driver.wait(async () => {
+    try {
+      return await driver.executeScript("return !window.__leaving && document.readyState === 'complete'");
+    } catch {
+      return false;
+    }
+  }, 15000);
 }
 
 async function signIn(key, lang) {
