@@ -23,8 +23,7 @@ const BATCH_LINES: usize = 1024;
 const BATCHES_IN_FLIGHT: usize = 4;
 /// Batches the evaluators may lag behind the parser (shared with the writer, so each costs
 /// only the time it is kept: about 1 MB). More than the writer's, so that a slow patch of
-/// look-ups does not hold the parser and the writer back; the evaluators catch up while the
-/// submission commits.
+/// look-ups does not hold the parser and the writer back.
 const EVALUATION_BATCHES_IN_FLIGHT: usize = 16;
 /// People remembered per identifier type and submission, so a subject reported on many lines is
 /// hashed and sealed once; forgotten wholesale when full, to bound memory (about 0.5 KiB each).
@@ -119,8 +118,9 @@ impl Registry {
 
         let (written, finished, evaluated) = std::thread::scope(|scope| {
             let (batches, received) = mpsc::sync_channel::<Arc<Vec<BatchItem>>>(BATCHES_IN_FLIGHT);
-            // The evaluators read what was stored before this submission (a snapshot taken
-            // now), on their own thread, while the writer stores it and while it commits.
+            // The evaluators read what was stored before this submission, on their own thread,
+            // while the writer stores it; they finish before it commits, so no backend needs a
+            // snapshot that outlives a commit (a distributed one has none across its workers).
             let (facts, to_evaluate) = mpsc::sync_channel::<FactsBatch>(EVALUATION_BATCHES_IN_FLIGHT);
             let lookup = self.store.prior_lookup(furnisher);
             let evaluator = scope.spawn(move || self.evaluate_submission(furnisher, lookup?, to_evaluate));
@@ -144,8 +144,8 @@ impl Registry {
                 tracing::debug!(lines = batch.len(), "batch written");
             }
             let parsed = parser.join().unwrap_or(Err(Stop::Panicked));
+            let evaluated = evaluator.join().unwrap_or_else(|_| Err(ServiceError::Internal("the evaluating thread panicked".into())));
             let written_ms = started.elapsed().as_millis();
-            // Commit while the evaluators finish: their snapshot does not see the commit.
             let finished = match (&written, parsed) {
                 (Ok(()), Ok(record_count)) => Ok(writer.commit(record_count).map(|summary| (summary, record_count, written_ms))),
                 (_, parsed) => {
@@ -153,7 +153,6 @@ impl Registry {
                     Err(parsed.err())
                 }
             };
-            let evaluated = evaluator.join().unwrap_or_else(|_| Err(ServiceError::Internal("the evaluating thread panicked".into())));
             (written, finished, evaluated)
         });
         written?;

@@ -523,9 +523,10 @@ pub trait Store: Send + Sync {
     /// `progress` hears (work done, work in all) as it goes.
     fn supervision_tally(&self, month: YearMonth, policy: &Policy, progress: &ScanProgress<'_>) -> StoreResult<Tally>;
 
-    /// What the data-quality evaluators compare `furnisher`'s records with at ingest, read from
-    /// a snapshot of the store taken now: a submission being written and committed meanwhile
-    /// does not change what the look-up sees. Held for a submission, closed when dropped.
+    /// What the data-quality evaluators compare `furnisher`'s records with at ingest: one read
+    /// transaction for a submission (a snapshot on SQLite and PostgreSQL; on Citus each
+    /// worker's own, so the ingest finishes its look-ups before it commits). Held for a
+    /// submission, closed when dropped.
     fn prior_lookup(&self, furnisher: &FurnisherId) -> StoreResult<Box<dyn PriorLookup + '_>>;
 
     /// Stores what evaluating a submission found, in one transaction: the findings on the

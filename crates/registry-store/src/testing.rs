@@ -1,17 +1,24 @@
 //! Throwaway PostgreSQL databases for tests: one fresh database per test, dropped after it.
 //! Tests that need PostgreSQL call [`TestDatabase::create`], which reads `DATABASE_URL` (a
 //! server where the user may create databases, as `.ci/run` sets it) and returns `None` when
-//! it is not set, so the embedded-store tests need nothing.
+//! it is not set, so the embedded-store tests need nothing. With `CITUS_WORKERS` set too (the
+//! workers' `host:port`, comma-separated, as `scripts/citus.sh` starts them), the server is a
+//! Citus coordinator: each database is made on every node with the extension and the workers
+//! joined, so the migrations distribute the tables and the tests run distributed.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The environment variable that points the tests at a PostgreSQL server.
 pub const DATABASE_URL_VAR: &str = "DATABASE_URL";
+/// The Citus workers of the coordinator `DATABASE_URL` names, `host:port,host:port`.
+pub const CITUS_WORKERS_VAR: &str = "CITUS_WORKERS";
 
 pub struct TestDatabase {
     admin_url: String,
     name: String,
     url: String,
+    /// The workers' admin URLs, where the database was made too.
+    workers: Vec<String>,
 }
 
 impl TestDatabase {
@@ -26,7 +33,38 @@ impl TestDatabase {
             .unwrap_or_else(|e| panic!("{DATABASE_URL_VAR} is set but its server cannot be reached: {e}"));
         client.batch_execute(&format!("CREATE DATABASE {name}")).expect("creating a test database");
         let url = with_database(&admin_url, &name);
-        Some(TestDatabase { admin_url, name, url })
+        let workers: Vec<(String, String)> = std::env::var(CITUS_WORKERS_VAR)
+            .ok()
+            .map(|v| {
+                v.split(',').filter(|w| !w.trim().is_empty()).map(|w| (w.trim().to_owned(), worker_url(&admin_url, w.trim()))).collect()
+            })
+            .unwrap_or_default();
+        if !workers.is_empty() {
+            for (_, worker) in &workers {
+                let mut admin =
+                    postgres::Client::connect(worker, postgres::NoTls).unwrap_or_else(|e| panic!("a Citus worker ({worker}): {e}"));
+                admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("the test database on a worker");
+                let mut db = postgres::Client::connect(&with_database(worker, &name), postgres::NoTls).expect("the worker's test database");
+                db.batch_execute("CREATE EXTENSION citus").expect("Citus on a worker");
+            }
+            let mut db = postgres::Client::connect(&url, postgres::NoTls).expect("the coordinator's test database");
+            let (host, port) = host_port(&admin_url);
+            db.batch_execute("CREATE EXTENSION citus").expect("Citus on the coordinator");
+            db.batch_execute(&format!("SELECT citus_set_coordinator_host('{host}', {port})")).expect("the coordinator's own address");
+            for (worker, _) in &workers {
+                let (host, port) = worker.rsplit_once(':').expect("a worker is host:port");
+                // Several tests join their databases at once, and a worker may refuse one of
+                // the connections that takes: try again a few times.
+                let join = format!("SELECT citus_add_node('{host}', {port})");
+                let mut attempt = 0;
+                while let Err(e) = db.batch_execute(&join) {
+                    attempt += 1;
+                    assert!(attempt < 5, "joining a worker: {e}");
+                    std::thread::sleep(std::time::Duration::from_millis(200 * attempt));
+                }
+            }
+        }
+        Some(TestDatabase { admin_url, name, url, workers: workers.into_iter().map(|(_, url)| url).collect() })
     }
 
     /// The URL of the new database.
@@ -37,9 +75,31 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        if let Ok(mut client) = postgres::Client::connect(&self.admin_url, postgres::NoTls) {
-            let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        for admin in std::iter::once(&self.admin_url).chain(&self.workers) {
+            if let Ok(mut client) = postgres::Client::connect(admin, postgres::NoTls) {
+                let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+            }
         }
+    }
+}
+
+/// The admin URL of a worker at `host:port`: the coordinator's URL with its host and port.
+fn worker_url(coordinator: &str, worker: &str) -> String {
+    let scheme_end = coordinator.find("://").map_or(0, |i| i + 3);
+    let rest = &coordinator[scheme_end..];
+    let user_end = rest.find('@').map_or(0, |i| i + 1);
+    let host_end = rest[user_end..].find('/').map_or(rest.len(), |i| user_end + i);
+    format!("{}{}{worker}{}", &coordinator[..scheme_end], &rest[..user_end], &rest[host_end..])
+}
+
+/// The host and port of a URL (`postgres://user@host:port/db`), 5432 when it names none.
+fn host_port(url: &str) -> (String, u16) {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let rest = rest.split_once('@').map_or(rest, |(_, r)| r);
+    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+    match authority.rsplit_once(':') {
+        Some((host, port)) => (host.to_owned(), port.parse().unwrap_or(5432)),
+        None => (authority.to_owned(), 5432),
     }
 }
 
@@ -68,5 +128,15 @@ mod tests {
         assert_eq!(with_database("postgres://postgres@127.0.0.1:5432/test", "x"), "postgres://postgres@127.0.0.1:5432/x");
         assert_eq!(with_database("postgres://u@h/test?sslmode=disable", "x"), "postgres://u@h/x?sslmode=disable");
         assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
+    }
+
+    #[test]
+    fn names_a_worker() {
+        assert_eq!(
+            super::worker_url("postgres://postgres@127.0.0.1:9700/postgres", "127.0.0.1:9701"),
+            "postgres://postgres@127.0.0.1:9701/postgres"
+        );
+        assert_eq!(super::host_port("postgres://postgres@127.0.0.1:9700/postgres"), ("127.0.0.1".to_owned(), 9700));
+        assert_eq!(super::host_port("postgres://u@h/db"), ("h".to_owned(), 5432));
     }
 }

@@ -438,7 +438,7 @@ pub fn a_rejected_file_is_recorded(store: &dyn Store) {
     assert!(store.find_applied(&furnisher("bankx"), "c9").unwrap().is_none());
 }
 
-pub fn prior_records_are_read_from_a_snapshot(store: &dyn Store) {
+pub fn prior_records_are_what_was_stored_before(store: &dyn Store) {
     let person = || vec![subject(1, Role::Primary)];
     apply(
         store,
@@ -448,20 +448,21 @@ pub fn prior_records_are_read_from_a_snapshot(store: &dyn Store) {
     );
     apply(store, &submission("banky", "p2"), &[record(1, "A1", "2022-02-28", 1, person())], 1);
     let mut lookup = store.prior_lookup(&furnisher("bankx")).unwrap();
-    // A submission committed after the snapshot is not seen.
-    apply(store, &submission("bankx", "p3"), &[record(1, "A1", "2022-02-28", 90, person())], 1);
     let keys = [("A1", d("2022-02-28")), ("A1", d("2022-01-31")), ("Z9", d("2022-02-28"))];
     let prior = lookup.prior_records(&keys).unwrap();
-    assert!(!prior[0].exists, "the February record came after the snapshot");
+    assert!(!prior[0].exists);
     assert_eq!(prior[0].previous.as_ref().map(|p| (p.as_of, p.balance.0)), Some((d("2022-02-10"), 95)), "bankx's own, not banky's");
     assert_eq!(prior[0].same_month, Some(d("2022-02-10")));
     assert!(prior[1].exists && prior[1].previous.is_none() && prior[1].same_month.is_none());
     assert_eq!(prior[2], registry_store::PriorRecords::default());
     assert!(lookup.prior_records(&[]).unwrap().is_empty());
     drop(lookup);
-    // A new snapshot sees it.
-    let prior = store.prior_lookup(&furnisher("bankx")).unwrap().prior_records(&keys[..1]).unwrap();
+    // A record stored since is seen by the next look-up; one far older than the month before
+    // is found too (the previous record may be years back).
+    apply(store, &submission("bankx", "p3"), &[record(1, "A1", "2022-02-28", 90, person()), record(2, "B2", "2019-03-31", 7, person())], 2);
+    let prior = store.prior_lookup(&furnisher("bankx")).unwrap().prior_records(&[keys[0], ("B2", d("2022-02-28"))]).unwrap();
     assert!(prior[0].exists);
+    assert_eq!(prior[1].previous.as_ref().map(|p| (p.as_of, p.balance.0)), Some((d("2019-03-31"), 7)));
 }
 
 pub fn recent_submissions_come_newest_first(store: &dyn Store) {
@@ -491,7 +492,7 @@ macro_rules! backend_suite {
                 a_repeated_key_in_one_file_is_rejected, a_correction_replaces_and_keeps_history,
                 subjects_are_shared_across_furnishers, a_rejected_file_is_recorded,
                 a_furnishers_records_are_read_by_date, every_subject_streams_as_it_reads_alone,
-                a_visitors_error_comes_back_out, compaction_changes_no_record, prior_records_are_read_from_a_snapshot,
+                a_visitors_error_comes_back_out, compaction_changes_no_record, prior_records_are_what_was_stored_before,
                 recent_submissions_come_newest_first);
         }
     };

@@ -1,7 +1,7 @@
 //! Data quality on PostgreSQL: what the evaluators read at ingest (the record before a new one,
 //! for a whole batch in one query), and the findings they leave.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use postgres::types::ToSql;
 use registry_core::model::{Date, FurnisherId};
@@ -286,37 +286,127 @@ pub(super) struct PostgresPriorLookup {
     furnisher: String,
 }
 
+/// Months before a record's month that the first look-up reads: where an account's previous
+/// record is in every steady cycle. Older ones are looked for only for the keys that need them.
+const PRIOR_WINDOW_MONTHS: i32 = 3;
+
 impl crate::PriorLookup for PostgresPriorLookup {
+    // Three plain statements rather than one lateral join with a LIMIT: a distributed database
+    // cannot push that down (`account` is distributed by account, `record` by subject), while
+    // each of these is either routed by its distribution column or joins `record` with the
+    // keys on its own.
     fn prior_records(&mut self, keys: &[(&str, Date)]) -> StoreResult<Vec<PriorRecords>> {
+        let mut found = vec![PriorRecords::default(); keys.len()];
         if keys.is_empty() {
-            return Ok(Vec::new());
+            return Ok(found);
         }
-        let accounts: Vec<&str> = keys.iter().map(|(account, _)| *account).collect();
-        let dates: Vec<i32> = keys.iter().map(|(_, as_of)| codec::date_number(YearMonth::of(*as_of).last_day()) as i32).collect();
+        // 1. The accounts, and the subjects whose shards hold their records.
+        let names: Vec<&str> = keys.iter().map(|(account, _)| *account).collect();
+        let accounts: HashMap<String, (i64, Vec<i64>)> = self
+            .conn
+            .query(
+                "SELECT account, account_key, members FROM account WHERE furnisher = $1 AND account = ANY($2)",
+                &[&self.furnisher.as_str(), &names],
+            )
+            .map_err(map_err)?
+            .iter()
+            .map(|row| (row.get(0), (row.get(1), row.get(2))))
+            .collect();
+        // 2. Each key's records from a few months before its month to its month's end.
+        let mut wanted = Wanted::default();
+        for (i, (account, as_of)) in keys.iter().enumerate() {
+            if let Some((account_key, members)) = accounts.get(*account) {
+                let month = YearMonth::of(*as_of);
+                // After the last day of the month before the window: the window's first day.
+                let from = codec::date_number(month.plus(-PRIOR_WINDOW_MONTHS - 1).last_day()) as i32 + 1;
+                wanted.push(i, *account_key, members, from, codec::date_number(month.last_day()) as i32);
+            }
+        }
+        self.read_into(&wanted, keys, &mut found)?;
+        // 3. For keys with no record in that window before their own, the latest one before it.
+        let mut older = Wanted::default();
+        for (i, (account, as_of)) in keys.iter().enumerate() {
+            if found[i].previous.is_none()
+                && let Some((account_key, members)) = accounts.get(*account)
+            {
+                let before = codec::date_number(YearMonth::of(*as_of).plus(-PRIOR_WINDOW_MONTHS - 1).last_day()) as i32;
+                older.push(i, *account_key, members, i32::MIN, before);
+            }
+        }
+        if !older.index.is_empty() {
+            let latest: Vec<(i64, i32)> = self
+                .conn
+                .query(
+                    "SELECT k.i, max(r.as_of) FROM record r \
+                     JOIN unnest($1::bigint[], $2::bigint[], $3::integer[], $4::bigint[]) AS k(s, a, d, i) \
+                       ON r.subject_key = k.s AND r.account_key = k.a AND r.primary_copy AND r.as_of <= k.d \
+                     GROUP BY k.i",
+                    &[&older.subject, &older.account, &older.to, &older.index],
+                )
+                .map_err(map_err)?
+                .iter()
+                .map(|row| (row.get(0), row.get(1)))
+                .collect();
+            let mut exact = Wanted::default();
+            for (i, as_of) in latest {
+                let i = usize::try_from(i).map_err(|_| corrupt("a key's position"))?;
+                if let Some((account_key, members)) = accounts.get(keys[i].0) {
+                    exact.push(i, *account_key, members, as_of, as_of);
+                }
+            }
+            self.read_into(&exact, keys, &mut found)?;
+        }
+        Ok(found)
+    }
+}
+
+/// Keys to read, one row per key and subject that may hold its records (a record's primary copy
+/// is with one of its account's members).
+#[derive(Default)]
+struct Wanted {
+    index: Vec<i64>,
+    subject: Vec<i64>,
+    account: Vec<i64>,
+    from: Vec<i32>,
+    to: Vec<i32>,
+}
+
+impl Wanted {
+    fn push(&mut self, index: usize, account_key: i64, members: &[i64], from: i32, to: i32) {
+        for member in members {
+            self.index.push(index as i64);
+            self.subject.push(*member);
+            self.account.push(account_key);
+            self.from.push(from);
+            self.to.push(to);
+        }
+    }
+}
+
+impl PostgresPriorLookup {
+    /// Notes every record of `wanted`'s accounts dated in its keys' ranges.
+    fn read_into(&mut self, wanted: &Wanted, keys: &[(&str, Date)], found: &mut [PriorRecords]) -> StoreResult<()> {
+        if wanted.index.is_empty() {
+            return Ok(());
+        }
         let columns = &*RECORD_COLUMNS_R;
-        // Each key's own record (if stored) and the one before it: each record's primary copy,
-        // which is with one of the account's members.
         let rows = self
             .conn
             .query(
                 &format!(
-                    "SELECT k.i, r.* FROM unnest($1::text[], $2::integer[]) WITH ORDINALITY AS k(account, as_of, i) \
-                     JOIN account a ON a.account = k.account AND a.furnisher = $3 \
-                     CROSS JOIN LATERAL ( \
-                       SELECT {columns} FROM record r \
-                       WHERE r.subject_key = ANY(a.members) AND r.account_key = a.account_key AND r.primary_copy AND r.as_of <= k.as_of \
-                       ORDER BY r.as_of DESC LIMIT 4) r"
+                    "SELECT k.i, {columns} FROM record r \
+                     JOIN unnest($1::bigint[], $2::bigint[], $3::integer[], $4::integer[], $5::bigint[]) AS k(s, a, f, t, i) \
+                       ON r.subject_key = k.s AND r.account_key = k.a AND r.primary_copy AND r.as_of BETWEEN k.f AND k.t"
                 ),
-                &[&accounts, &dates, &self.furnisher.as_str()],
+                &[&wanted.subject, &wanted.account, &wanted.from, &wanted.to, &wanted.index],
             )
             .map_err(map_err)?;
-        let mut found = vec![PriorRecords::default(); keys.len()];
         for row in rows {
-            let at = usize::try_from(row.try_get::<_, i64>(0).map_err(map_err)? - 1).map_err(|_| corrupt("a key's position"))?;
+            let at = usize::try_from(row.try_get::<_, i64>(0).map_err(map_err)?).map_err(|_| corrupt("a key's position"))?;
             let (facts, _) = record_from_row_at(&row, 1, keys[at].0)?;
             found[at].note(keys[at].1, facts);
         }
-        Ok(found)
+        Ok(())
     }
 }
 

@@ -164,25 +164,41 @@ impl Store for PostgresStore {
             };
             let (account_key, members): (i64, Vec<i64>) = (row.get(0), row.get(1));
             // Each version from its first subject's copy; `members` holds every subject the
-            // account ever had, so every shard that has its records.
+            // account ever had, so every shard that has its records. The submissions' ids come
+            // from a second query: `submission` is distributed by furnisher and `record` by
+            // subject, so joining them would need a repartition on a distributed database.
             let rows = conn
                 .query(
                     &format!(
                         "SELECT * FROM ( \
-                           SELECT {columns}, s.submission_id, NULL::text AS replaced_by_id, 1 AS current, 0::bigint AS seq \
-                           FROM record r JOIN submission s ON s.furnisher = $3 AND s.submission_key = r.submission_key \
-                           WHERE r.subject_key = ANY($1) AND r.account_key = $2 AND r.primary_copy \
+                           SELECT {columns}, r.submission_key AS version_of, NULL::bigint AS replaced_by, 1 AS current, 0::bigint AS seq \
+                           FROM record r WHERE r.subject_key = ANY($1) AND r.account_key = $2 AND r.primary_copy \
                          UNION ALL \
-                           SELECT {columns}, s.submission_id, x.submission_id, 0, r.history_key \
-                           FROM record_history r JOIN submission s ON s.furnisher = $3 AND s.submission_key = r.submission_key \
-                           JOIN submission x ON x.furnisher = $3 AND x.submission_key = r.replaced_by \
-                           WHERE r.subject_key = ANY($1) AND r.account_key = $2 AND r.primary_copy \
+                           SELECT {columns}, r.submission_key, r.replaced_by, 0, r.history_key \
+                           FROM record_history r WHERE r.subject_key = ANY($1) AND r.account_key = $2 AND r.primary_copy \
                          ) v ORDER BY as_of, current, seq"
                     ),
-                    &[&members, &account_key, &furnisher.as_str()],
+                    &[&members, &account_key],
                 )
                 .map_err(map_err)?;
             let after = RECORD_COLUMN_COUNT;
+            let mut keys: Vec<i64> = Vec::new();
+            for row in &rows {
+                keys.push(row.try_get(after).map_err(map_err)?);
+                keys.extend(row.try_get::<_, Option<i64>>(after + 1).map_err(map_err)?);
+            }
+            keys.sort_unstable();
+            keys.dedup();
+            let ids: std::collections::HashMap<i64, String> = conn
+                .query(
+                    "SELECT submission_key, submission_id FROM submission WHERE furnisher = $1 AND submission_key = ANY($2)",
+                    &[&furnisher.as_str(), &keys],
+                )
+                .map_err(map_err)?
+                .iter()
+                .map(|row| (row.get(0), row.get(1)))
+                .collect();
+            let id_of = |key: i64| ids.get(&key).cloned().ok_or_else(|| StoreError::Corrupt(format!("submission {key} of a record")));
             rows.iter()
                 .map(|row| {
                     let (facts, subjects) = record_from_row(row, account)?;
@@ -190,8 +206,8 @@ impl Store for PostgresStore {
                         facts,
                         subjects,
                         line: row.try_get::<_, i64>(5).map_err(map_err)? as u64,
-                        submission_id: row.try_get(after).map_err(map_err)?,
-                        replaced_by: row.try_get(after + 1).map_err(map_err)?,
+                        submission_id: id_of(row.try_get(after).map_err(map_err)?)?,
+                        replaced_by: row.try_get::<_, Option<i64>>(after + 1).map_err(map_err)?.map(id_of).transpose()?,
                     })
                 })
                 .collect()
@@ -340,7 +356,11 @@ impl Store for PostgresStore {
             conn.prepared_execute("SELECT pg_advisory_xact_lock($1)", &[&WRITER_LOCK])?;
             // A rewrite of the whole table outlasts any statement timeout set for requests.
             // By the primary key: a subject's records side by side (per shard, on Citus).
-            conn.batch_execute("SET LOCAL statement_timeout = 0; CLUSTER record USING record_pkey; ANALYZE record").map_err(map_err)?;
+            // One statement at a time: Citus sends each on to the shards, and a string of
+            // several cannot be.
+            for statement in ["SET LOCAL statement_timeout = 0", "CLUSTER record USING record_pkey", "ANALYZE record"] {
+                conn.batch_execute(statement).map_err(map_err)?;
+            }
             let row = conn.prepared_query_opt("SELECT count(*) FROM record WHERE primary_copy", &[])?;
             Ok(row.map_or(0, |r| r.get::<_, i64>(0) as u64))
         })
