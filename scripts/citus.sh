@@ -60,6 +60,8 @@ port = $p
 unix_socket_directories = '$dir'
 max_connections = 200
 max_prepared_transactions = 200
+# Citus runs a maintenance worker per database; the tests make many databases.
+max_worker_processes = 128
 fsync = on
 CONF
     fi

@@ -136,7 +136,7 @@ impl Registry {
             });
             let mut written = Ok(());
             for batch in received {
-                if let Err(e) = writer.write_batch(&batch) {
+                if let Err(e) = writer.write_batch(Arc::clone(&batch)) {
                     // Dropping the receiver stops the parser at its next send.
                     written = Err(e);
                     break;

@@ -39,6 +39,9 @@ pub(crate) struct SubmissionEvaluation {
 }
 
 /// One batch of a submission's accepted records, as the parsing thread hands them over.
+/// Batches of an ingest looked up together at most, when they are waiting.
+const LOOKUP_BATCHES_MAX: usize = 8;
+
 /// A sealed batch of an ingest, shared with the writer.
 pub(crate) type FactsBatch = std::sync::Arc<Vec<registry_store::BatchItem>>;
 
@@ -181,9 +184,19 @@ impl Registry {
         let context = self.quality_context()?;
         let disputes = self.open_disputes(furnisher)?;
         let mut evaluation = SubmissionEvaluation::default();
-        for batch in batches {
-            let accepted: Vec<&AccountFacts> = batch
+        while let Ok(first) = batches.recv() {
+            // The batches already waiting go with it: one look-up for all of them, fewer round
+            // trips when the evaluators fall behind (on a distributed database, each is a task
+            // on every shard).
+            let mut waiting = vec![first];
+            while waiting.len() < LOOKUP_BATCHES_MAX
+                && let Ok(next) = batches.try_recv()
+            {
+                waiting.push(next);
+            }
+            let accepted: Vec<&AccountFacts> = waiting
                 .iter()
+                .flat_map(|batch| batch.iter())
                 .filter_map(|item| match item {
                     registry_store::BatchItem::Accepted(record) => Some(&record.facts),
                     registry_store::BatchItem::Rejected(_) => None,

@@ -436,8 +436,10 @@ pub enum Begin<'s> {
 
 /// A submission being applied: one transaction. Dropping it without `commit` rolls back.
 pub trait SubmissionWriter {
-    /// Applies a batch of lines in file order.
-    fn write_batch(&mut self, items: &[BatchItem]) -> StoreResult<BatchCounts>;
+    /// Applies a batch of lines in file order. A backend may hold a batch back and apply it
+    /// with the next ones (PostgreSQL does, so each round trip carries more); `commit` applies
+    /// whatever is held. The counts are those of the lines applied by this call.
+    fn write_batch(&mut self, items: std::sync::Arc<Vec<BatchItem>>) -> StoreResult<BatchCounts>;
 
     /// Makes the whole submission visible at once, with its final counts.
     fn commit(self: Box<Self>, record_count: u64) -> StoreResult<SubmissionSummary>;

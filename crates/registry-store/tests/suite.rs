@@ -85,7 +85,7 @@ fn rejected(line: u64) -> BatchItem {
 
 fn apply(store: &dyn Store, sub: &NewSubmission, items: &[BatchItem], record_count: u64) -> registry_store::SubmissionSummary {
     let Begin::Started(mut writer) = store.begin_submission(sub).unwrap() else { panic!("unexpected duplicate") };
-    writer.write_batch(items).unwrap();
+    writer.write_batch(std::sync::Arc::new(items.to_vec())).unwrap();
     writer.commit(record_count).unwrap()
 }
 
@@ -147,7 +147,7 @@ pub fn an_unfinished_submission_leaves_nothing(store: &dyn Store) {
     let sub = submission("bankx", "c3");
     {
         let Begin::Started(mut writer) = store.begin_submission(&sub).unwrap() else { panic!() };
-        writer.write_batch(&[record(1, "A1", "2022-01-31", 100, vec![subject(1, Role::Primary)])]).unwrap();
+        writer.write_batch(std::sync::Arc::new(vec![record(1, "A1", "2022-01-31", 100, vec![subject(1, Role::Primary)])])).unwrap();
         // Dropped without commit.
     }
     assert!(store.find_applied(&furnisher("bankx"), "c3").unwrap().is_none());

@@ -23,11 +23,31 @@ use super::records::{RECORD_COLUMNS, RECORD_COLUMNS_R, RECORD_TYPES, RecordValue
 
 /// A submission that stored at least this many records refreshes the planner's statistics.
 const ANALYZE_AFTER_RECORDS: u64 = 10_000;
+/// Lines held back and applied together: each set of statements costs a round trip per
+/// statement, and on a distributed database one task per shard, whatever its size (a
+/// 100,000-record first load on a local Citus cluster: 16.8 s in batches of 1,024 lines).
+const LINES_PER_WRITE: usize = 8_192;
 
 pub(super) struct PgSubmission {
     conn: Pooled,
     state: PgWriterState,
     committed: bool,
+    /// Batches held back until `LINES_PER_WRITE` lines are.
+    held: Vec<std::sync::Arc<Vec<BatchItem>>>,
+    held_lines: usize,
+}
+
+impl PgSubmission {
+    /// Applies the batches held back, in order, as one set.
+    fn apply_held(&mut self) -> StoreResult<BatchCounts> {
+        let held = std::mem::take(&mut self.held);
+        self.held_lines = 0;
+        let items: Vec<&BatchItem> = held.iter().flat_map(|batch| batch.iter()).collect();
+        if items.is_empty() {
+            return Ok(BatchCounts::default());
+        }
+        self.state.write_batch(&mut self.conn, &items)
+    }
 }
 
 impl PgSubmission {
@@ -49,7 +69,7 @@ impl PgSubmission {
             },
             |conn, submission_key| {
                 let state = PgWriterState { progress: Progress::new(submission_key, submission) };
-                Box::new(PgSubmission { conn, state, committed: false })
+                Box::new(PgSubmission { conn, state, committed: false, held: Vec::new(), held_lines: 0 })
             },
             |conn| conn.batch_execute("ROLLBACK").map_err(map_err),
         )
@@ -89,11 +109,11 @@ impl PgWriterState {
         }
     }
 
-    fn write_batch(&mut self, conn: &mut Connection, items: &[BatchItem]) -> StoreResult<BatchCounts> {
+    fn write_batch(&mut self, conn: &mut Connection, items: &[&BatchItem]) -> StoreResult<BatchCounts> {
         let furnisher = self.progress.submission.furnisher.as_str().to_owned();
         let records: Vec<&SealedRecord> = items
             .iter()
-            .filter_map(|item| match item {
+            .filter_map(|item| match *item {
                 BatchItem::Accepted(record) => Some(record),
                 BatchItem::Rejected(_) => None,
             })
@@ -564,11 +584,17 @@ fn unzip3<A, B, C>(items: Vec<(A, B, C)>) -> (Vec<A>, Vec<B>, Vec<C>) {
 }
 
 impl SubmissionWriter for PgSubmission {
-    fn write_batch(&mut self, items: &[BatchItem]) -> StoreResult<BatchCounts> {
-        self.state.write_batch(&mut self.conn, items)
+    fn write_batch(&mut self, items: std::sync::Arc<Vec<BatchItem>>) -> StoreResult<BatchCounts> {
+        self.held_lines += items.len();
+        self.held.push(items);
+        if self.held_lines < LINES_PER_WRITE {
+            return Ok(BatchCounts::default());
+        }
+        self.apply_held()
     }
 
     fn commit(mut self: Box<Self>, record_count: u64) -> StoreResult<SubmissionSummary> {
+        self.apply_held()?;
         let state = &self.state;
         self.conn
             .execute(

@@ -332,12 +332,12 @@ struct AccountRow {
 }
 
 impl SubmissionWriter for SqliteSubmission<'_> {
-    fn write_batch(&mut self, items: &[BatchItem]) -> StoreResult<BatchCounts> {
+    fn write_batch(&mut self, items: std::sync::Arc<Vec<BatchItem>>) -> StoreResult<BatchCounts> {
         let conn: &Connection = &self.conn;
         let state = &mut self.state;
         let mut sql = Statements::prepare(conn).map_err(map_err)?;
         let mut counts = BatchCounts::default();
-        for item in items {
+        for item in items.iter() {
             match item {
                 BatchItem::Rejected(errors) => {
                     state.reject(&mut sql, errors)?;
