@@ -530,3 +530,36 @@ fn postgres_store() -> Option<(registry_store::testing::TestDatabase, Box<dyn St
 }
 
 backend_suite!(postgres, postgres_store());
+
+/// On a Citus cluster (`CITUS_WORKERS` set, as `.ci/run`'s second run sets it): finding a
+/// person and reading their whole file, the report's reads, are single-shard router queries.
+/// The checking store's connections turn any query that needs more than one shard into an
+/// error (`citus.multi_task_query_log_level`).
+#[test]
+fn on_citus_a_reports_reads_are_each_routed_to_one_shard() {
+    if std::env::var_os(registry_store::testing::CITUS_WORKERS_VAR).is_none() {
+        eprintln!("CITUS_WORKERS is not set: not a Citus cluster, nothing to check");
+        return;
+    }
+    let Some(database) = registry_store::testing::TestDatabase::create() else { return };
+    let store = registry_store::PostgresStore::open(registry_store::PostgresSettings::new(database.url())).unwrap();
+    store.migrate().unwrap();
+    let both = || vec![subject(1, Role::Primary), subject(2, Role::Joint)];
+    apply(
+        &store,
+        &submission("bankx", "c1"),
+        &[record(1, "A1", "2022-01-31", 100, both()), record(2, "B2", "2022-01-31", 5, vec![subject(1, Role::Primary)])],
+        2,
+    );
+    apply(&store, &submission("banky", "c2"), &[record(1, "A1", "2022-02-28", 90, both())], 1);
+
+    let strict_url = format!("{}?options=-c%20citus.multi_task_query_log_level%3Derror", database.url());
+    let strict = registry_store::PostgresStore::open(registry_store::PostgresSettings::new(&strict_url)).unwrap();
+    // The setting is in force: a query over every shard is refused.
+    assert!(strict.furnishers().is_err(), "a multi-shard query should be refused on the checking store");
+    let key = strict.find_subject(&hash(1)).unwrap().expect("the subject");
+    let file = strict.subject(key).unwrap().expect("the subject's file");
+    assert_eq!(file.accounts.len(), 3, "bankx's two accounts and banky's");
+    let joint = strict.find_subject(&hash(2)).unwrap().expect("the joint borrower");
+    assert_eq!(strict.subject(joint).unwrap().unwrap().accounts.len(), 2);
+}

@@ -144,7 +144,10 @@ impl PostgresStore {
     pub fn open(settings: PostgresSettings) -> StoreResult<PostgresStore> {
         let mut config: postgres::Config =
             settings.url.parse().map_err(|e: postgres::Error| StoreError::Unavailable(format!("the database URL is not valid: {e}")))?;
-        config.options(&format!("-c statement_timeout={}", settings.statement_timeout_ms));
+        // Beside any options the URL gives (`?options=-c …`), not instead of them.
+        let timeout = format!("-c statement_timeout={}", settings.statement_timeout_ms);
+        let options = config.get_options().map_or(timeout.clone(), |given| format!("{given} {timeout}"));
+        config.options(&options);
         config.connect_timeout(Duration::from_millis(settings.pool_wait_ms.max(1000)));
         config.application_name("credit-registry");
         let manager = Manager { config };
