@@ -254,3 +254,37 @@ fn a_dispute_is_answered_or_its_deadline_acts_per_jurisdiction(backend: Backend)
         assert_eq!(accounts(&registry, subject), 2);
     }
 }
+
+/// On a Citus cluster (`CITUS_WORKERS` set): every step of an inquiry (the lender's consent, the
+/// person's file, the inquiry's record, the access log's entry) runs on one shard. The second
+/// registry's connections refuse any query that needs more than one
+/// (`citus.multi_task_query_log_level`).
+#[test]
+fn on_citus_an_inquiry_is_routed_to_one_shard_at_each_step() {
+    if std::env::var_os(registry_store::testing::CITUS_WORKERS_VAR).is_none() {
+        eprintln!("CITUS_WORKERS is not set: not a Citus cluster, nothing to check");
+        return;
+    }
+    let Some(database) = registry_store::testing::TestDatabase::create() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let keys = registry_service::vault::Keys::generate().unwrap();
+    let settings = |url: &str| {
+        let mut settings = registry_service::RegistrySettings::new(dir.path());
+        settings.postgres = Some(registry_store::PostgresSettings::new(url));
+        settings.keys = Some(keys.clone());
+        settings
+    };
+    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2022, 6, 30, 12, 0, 0).unwrap()));
+    let registry = Registry::open(settings(database.url()), clock.clone()).unwrap();
+    ingest(&registry, "payplat", &std::fs::read(examples().join("spec-example.jsonl")).unwrap());
+    let subject = registry.find_subject(IdType::CnRid, ID).unwrap().unwrap();
+    let key = registry.create_key(PrincipalRole::Lender, "bank-a", None).unwrap().key;
+    let bank_a = registry.authenticate(&key).unwrap().unwrap();
+    let consent = registry.grant_consent(subject, "bank-a", "credit_application", "2022-12-31".parse().unwrap()).unwrap();
+
+    let strict =
+        Registry::open(settings(&format!("{}?options=-c%20citus.multi_task_query_log_level%3Derror", database.url())), clock).unwrap();
+    assert!(strict.quality_overview().is_err(), "a multi-shard query (counting every furnisher's records) should be refused");
+    let report = strict.inquire(&bank_a, &request(&consent.consent_id, "credit_application")).unwrap();
+    assert_eq!(report.accounts.len(), 2);
+}
