@@ -194,3 +194,96 @@ fn two_servers_migrating_at_once_both_succeed_once() {
     // And again later: nothing to do.
     PostgresStore::open(PostgresSettings::new(database.url())).unwrap().migrate().unwrap();
 }
+
+/// A Citus cluster of the test's own (`scripts/citus.sh` with a directory and ports of its own):
+/// stopping a worker of the shared one would fail the other tests.
+struct PrivateCitus {
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl PrivateCitus {
+    fn script(&self, command: &str) -> String {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/citus.sh");
+        let out =
+            Command::new(script).arg(command).env("CITUS_DIR", self.dir.path()).env("CITUS_PORT", self.port.to_string()).output().unwrap();
+        assert!(out.status.success(), "citus.sh {command}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).lines().last().unwrap_or_default().to_owned()
+    }
+
+    /// `pg_ctl` on one node (`worker2`, …).
+    fn pg_ctl(&self, node: &str, args: &[&str]) {
+        let bin = PathBuf::from("/usr/lib/postgresql/15/bin/pg_ctl");
+        let out = as_postgres_user(&bin)
+            .arg("-D")
+            .arg(self.dir.path().join(node))
+            .args(["-l"])
+            .arg(self.dir.path().join(format!("{node}.log")))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "pg_ctl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+impl Drop for PrivateCitus {
+    fn drop(&mut self) {
+        let _ = self.script("down");
+    }
+}
+
+/// Stops a worker once the parser has read `after_records`.
+struct StopWorkerMidway<'c> {
+    cluster: &'c PrivateCitus,
+    after_records: u64,
+    stopped: AtomicBool,
+}
+
+impl IngestProgress for StopWorkerMidway<'_> {
+    fn parsing(&self, _bytes: u64, records: u64) {
+        if records >= self.after_records && !self.stopped.swap(true, Ordering::SeqCst) {
+            self.cluster.pg_ctl("worker2", &["stop", "-m", "immediate"]);
+        }
+    }
+}
+
+/// On a Citus cluster (`CITUS_WORKERS` set, so Citus is installed): a worker stopped in the
+/// middle of a submission leaves none of it (the coordinator commits across workers in two
+/// phases), and once the worker is back the same file applies whole.
+#[test]
+fn on_citus_a_worker_stopped_mid_submission_leaves_nothing_and_a_retry_applies_whole() {
+    if std::env::var_os(registry_store::testing::CITUS_WORKERS_VAR).is_none() || !running_as_root() {
+        eprintln!("not on a Citus machine as root: skipping the worker fault test");
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().clamp(20_000, 60_000);
+    let cluster = PrivateCitus { dir: tempfile::tempdir().unwrap(), port };
+    let _ = Command::new("chown").args(["-R", "postgres"]).arg(cluster.dir.path()).status();
+    cluster.script("up");
+    let url = cluster.script("fresh-db");
+
+    let dir = tempfile::tempdir().unwrap();
+    let params =
+        Params { seed: 3, warmup_months: 3, layout: FileLayout::Combined, ..Params::new(8000, 1, YearMonth::parse("2022-05").unwrap()) };
+    let manifest = registry_synth::generate(&params, &dir.path().join("files"), &mut |_| {}).unwrap();
+    let file = &manifest.files[0];
+    assert!(file.records > 12_000, "more than one round of the writer: {}", file.records);
+    let bytes = std::fs::read(dir.path().join("files").join(&file.path)).unwrap();
+    let furnisher = FurnisherId::parse(&file.furnisher).unwrap();
+    let keys = registry_service::vault::Keys::generate().unwrap();
+
+    let registry = Registry::open(settings(&dir.path().join("registry"), &url, &keys), Arc::new(SystemClock)).unwrap();
+    let stop = StopWorkerMidway { cluster: &cluster, after_records: 10_000, stopped: AtomicBool::new(false) };
+    let failed = registry.ingest(&furnisher, None, &mut &bytes[..], &IngestOptions::default(), &stop);
+    assert!(stop.stopped.load(Ordering::SeqCst));
+    assert!(failed.is_err(), "{failed:?}");
+    drop(registry);
+
+    cluster.pg_ctl("worker2", &["start", "-w"]);
+    let registry = Registry::open(settings(&dir.path().join("registry"), &url, &keys), Arc::new(SystemClock)).unwrap();
+    assert!(registry.store().find_applied(&furnisher, &sha256_hex(&bytes)).unwrap().is_none());
+    assert!(registry.report_unlogged(SubjectKey(1), None, Audience::Subject).unwrap().is_none(), "no subject of the failed submission");
+    let outcome = registry.ingest(&furnisher, None, &mut &bytes[..], &IngestOptions::default(), &NoProgress).unwrap();
+    let IngestOutcome::Applied(summary) = &outcome else { panic!("{outcome:?}") };
+    assert_eq!(summary.accepted_count, file.records);
+}
