@@ -83,24 +83,20 @@ impl Drop for TestDatabase {
     }
 }
 
-/// The admin URL of a worker at `host:port`: the coordinator's URL with its host and port.
+/// The admin URL of a worker at `host:port`: the coordinator's user and database there.
 fn worker_url(coordinator: &str, worker: &str) -> String {
-    let scheme_end = coordinator.find("://").map_or(0, |i| i + 3);
-    let rest = &coordinator[scheme_end..];
-    let user_end = rest.find('@').map_or(0, |i| i + 1);
-    let host_end = rest[user_end..].find('/').map_or(rest.len(), |i| user_end + i);
-    format!("{}{}{worker}{}", &coordinator[..scheme_end], &rest[..user_end], &rest[host_end..])
+    let config: postgres::Config = coordinator.parse().expect("DATABASE_URL is a postgres:// URL");
+    format!("postgres://{}@{worker}/{}", config.get_user().unwrap_or("postgres"), config.get_dbname().unwrap_or("postgres"))
 }
 
-/// The host and port of a URL (`postgres://user@host:port/db`), 5432 when it names none.
+/// The host and port of a URL, as the coordinator knows itself.
 fn host_port(url: &str) -> (String, u16) {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let rest = rest.split_once('@').map_or(rest, |(_, r)| r);
-    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
-    match authority.rsplit_once(':') {
-        Some((host, port)) => (host.to_owned(), port.parse().unwrap_or(5432)),
-        None => (authority.to_owned(), 5432),
-    }
+    let config: postgres::Config = url.parse().expect("DATABASE_URL is a postgres:// URL");
+    let host = match config.get_hosts().first() {
+        Some(postgres::config::Host::Tcp(host)) => host.clone(),
+        _ => "127.0.0.1".to_owned(),
+    };
+    (host, config.get_ports().first().copied().unwrap_or(5432))
 }
 
 /// `url` with its database name replaced by `name` (URL form `postgres://…/db?…`).

@@ -60,10 +60,14 @@ impl Lang {
     /// The language of a request: `?lang=`, else the `lang` cookie, else the best of
     /// `Accept-Language` by its weights, else Chinese (the registry's first market).
     pub fn of_request(parts: &Parts) -> Lang {
-        let from_query = parts.uri.query().and_then(|q| q.split('&').find_map(|pair| pair.strip_prefix("lang="))).and_then(Lang::parse);
-        from_query.or_else(|| cookie(&parts.headers, LANG_COOKIE).and_then(|v| Lang::parse(&v))).unwrap_or_else(|| {
-            parts.headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).map_or(Lang::ZhCn, accept_language)
-        })
+        Lang::from_query(parts.uri.query()).or_else(|| cookie(&parts.headers, LANG_COOKIE).and_then(|v| Lang::parse(&v))).unwrap_or_else(
+            || parts.headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).map_or(Lang::ZhCn, accept_language),
+        )
+    }
+
+    /// The language a query string's `lang=` names, if it names one of these.
+    pub fn from_query(query: Option<&str>) -> Option<Lang> {
+        query.and_then(|q| q.split('&').find_map(|pair| pair.strip_prefix("lang="))).and_then(Lang::parse)
     }
 
     fn index(self) -> usize {

@@ -155,7 +155,7 @@ pub fn with_lang(path: &str, lang: Lang) -> String {
 
 /// `?lang=` sets the language and a cookie remembers it, on every page.
 async fn remember_language(request: Request, next: Next) -> Response {
-    let chosen = request.uri().query().and_then(|q| q.split('&').find_map(|p| p.strip_prefix("lang="))).and_then(Lang::parse);
+    let chosen = Lang::from_query(request.uri().query());
     let secure = over_tls(request.headers());
     let mut response = next.run(request).await;
     if let Some(lang) = chosen {

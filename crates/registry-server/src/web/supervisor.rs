@@ -8,10 +8,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::{Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use maud::{Markup, PreEscaped, html};
+use maud::{Markup, html};
 use registry_core::report::YearMonth;
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use registry_core::supervision::{Bucket, Document};
 use serde::Deserialize;
@@ -183,27 +182,17 @@ fn bar_chart(labelled_by: &str, bars: &[(String, f64)], format: impl Fn(f64) -> 
     const ROW: f64 = 26.0;
     let height = ROW * bars.len().max(1) as f64 + 8.0;
     let max = bars.iter().map(|(_, v)| *v).fold(0.0_f64, f64::max).max(1e-9);
-    let mut svg = format!(
-        r#"<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" aria-labelledby="{labelled_by}" xmlns="http://www.w3.org/2000/svg">"#
-    );
-    for (i, (label, value)) in bars.iter().enumerate() {
-        let y = 4.0 + ROW * i as f64;
-        let w = ((WIDTH - LABEL - 70.0) * value / max).max(1.0);
-        let _ = write!(
-            svg,
-            r#"<text x="{}" y="{}" text-anchor="end" class="label">{}</text><rect x="{LABEL}" y="{}" width="{w:.1}" height="{}" class="bar"/><text x="{}" y="{}" class="value">{}</text>"#,
-            LABEL - 6.0,
-            y + ROW * 0.65,
-            escape(label),
-            y + 3.0,
-            ROW - 8.0,
-            LABEL + w + 6.0,
-            y + ROW * 0.65,
-            escape(&format(*value))
-        );
+    html! {
+        svg.chart viewBox=(format!("0 0 {WIDTH} {height}")) role="img" aria-labelledby=(labelled_by) xmlns="http://www.w3.org/2000/svg" {
+            @for (i, (label, value)) in bars.iter().enumerate() {
+                @let y = 4.0 + ROW * i as f64;
+                @let w = ((WIDTH - LABEL - 70.0) * value / max).max(1.0);
+                text x=(LABEL - 6.0) y=(y + ROW * 0.65) text-anchor="end" class="label" { (label) }
+                rect x=(LABEL) y=(y + 3.0) width=(format!("{w:.1}")) height=(ROW - 8.0) class="bar" {}
+                text x=(LABEL + w + 6.0) y=(y + ROW * 0.65) class="value" { (format(*value)) }
+            }
+        }
     }
-    svg.push_str("</svg>");
-    html! { (PreEscaped(svg)) }
 }
 
 /// The six vintages with the most accounts, oldest first, as (opening month, curve).
@@ -225,37 +214,22 @@ fn vintage_chart(labelled_by: &str, vintages: Vec<(String, Vec<f64>)>) -> Markup
     let top = vintages.iter().flat_map(|(_, v)| v.iter().copied()).fold(0.0_f64, f64::max).max(0.01);
     let x = |k: usize| PAD + (WIDTH - 2.0 * PAD) * k as f64 / (months - 1) as f64;
     let y = |v: f64| HEIGHT - PAD - (HEIGHT - 2.0 * PAD) * v / top;
-    let mut svg = format!(
-        r#"<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="{labelled_by}" xmlns="http://www.w3.org/2000/svg">"#
-    );
-    let _ = write!(
-        svg,
-        r#"<line x1="{PAD}" y1="{0}" x2="{1}" y2="{0}" class="axis"/><line x1="{PAD}" y1="{PAD}" x2="{PAD}" y2="{0}" class="axis"/>"#,
-        HEIGHT - PAD,
-        WIDTH - PAD
-    );
-    let _ = write!(
-        svg,
-        r#"<text x="4" y="{PAD}" class="label-left">{:.1}%</text><text x="4" y="{}" class="label-left">0</text>"#,
-        top * 100.0,
-        HEIGHT - PAD
-    );
-    let _ = write!(svg, r#"<text x="{}" y="{}" class="label-left">{}</text>"#, WIDTH - PAD - 10.0, HEIGHT - PAD + 16.0, months - 1);
-    for (i, (_, curve)) in vintages.iter().enumerate() {
-        let points: Vec<String> = curve.iter().enumerate().map(|(k, v)| format!("{:.1},{:.1}", x(k), y(*v))).collect();
-        let _ = write!(svg, r#"<polyline points="{}" class="line line-{}"/>"#, points.join(" "), i % 6);
-    }
-    svg.push_str("</svg>");
+    let points = |curve: &[f64]| curve.iter().enumerate().map(|(k, v)| format!("{:.1},{:.1}", x(k), y(*v))).collect::<Vec<_>>().join(" ");
     html! {
-        (PreEscaped(svg))
+        svg.chart viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img" aria-labelledby=(labelled_by) xmlns="http://www.w3.org/2000/svg" {
+            line x1=(PAD) y1=(HEIGHT - PAD) x2=(WIDTH - PAD) y2=(HEIGHT - PAD) class="axis" {}
+            line x1=(PAD) y1=(PAD) x2=(PAD) y2=(HEIGHT - PAD) class="axis" {}
+            text x="4" y=(PAD) class="label-left" { (format!("{:.1}%", top * 100.0)) }
+            text x="4" y=(HEIGHT - PAD) class="label-left" { "0" }
+            text x=(WIDTH - PAD - 10.0) y=(HEIGHT - PAD + 16.0) class="label-left" { (months - 1) }
+            @for (i, (_, curve)) in vintages.iter().enumerate() {
+                polyline points=(points(curve)) class=(format!("line line-{}", i % 6)) {}
+            }
+        }
         ul.chart-legend { @for (i, (label, _)) in vintages.iter().enumerate() {
             li { svg.swatch width="28" height="10" aria-hidden="true" { line x1="0" y1="5" x2="28" y2="5" class=(format!("line line-{}", i % 6)) {} } " " (label) }
         } }
     }
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 /// `/supervision/{table}.csv?month=`: one table of the month as CSV, for spreadsheets.
